@@ -1,0 +1,138 @@
+package config
+
+// Config is a gatehouse configuration file. Each top-level section is a role
+// that `gatehouse serve` runs when present.
+type Config struct {
+	File     string    `yaml:"-"` // absolute path of the file, for errors and relative paths
+	Identity *Identity `yaml:"identity"`
+	Gateway  *Gateway  `yaml:"gateway"`
+	Guard    *Guard    `yaml:"guard"`
+	Site     *Site     `yaml:"site"`
+}
+
+// TLS is the certificate a role serves with. Values are file:/env: references
+// or inline PEM.
+type TLS struct {
+	Pos         Pos    `yaml:"-"`
+	Certificate Secret `yaml:"certificate"`
+	Key         Secret `yaml:"key"`
+}
+
+// Gateway is the `gateway:` section: APIM's APIs, products and policies.
+type Gateway struct {
+	Pos    Pos    `yaml:"-"`
+	Listen string `yaml:"listen"`
+	TLS    *TLS   `yaml:"tls"`
+	// Redis holds rate-limit, quota and cache state shared by several
+	// gateway processes; without it the counters live in memory.
+	Redis string `yaml:"redis"`
+	// RedisFailureMode is what rate limits do while Redis is unreachable:
+	// "open" (allow, the default) or "closed" (refuse with 503).
+	RedisFailureMode string `yaml:"redisFailureMode"`
+	// NamedValues are APIM named values ({{name}} in policies). Values read
+	// through env: or file: are secret: never logged or shown in errors.
+	NamedValues map[string]Secret `yaml:"namedValues"`
+	// Policy is the "All APIs" (global) policy document.
+	Policy Path `yaml:"policy"`
+	// Fragments are policy fragments by id, for <include-fragment>.
+	Fragments map[string]Path `yaml:"fragments"`
+	// Certificates are client certificates by id, for
+	// <authentication-certificate certificate-id="..."/>.
+	Certificates []Certificate `yaml:"certificates"`
+	Products     []Product     `yaml:"products"`
+	Apis         []API         `yaml:"apis"`
+	// TrustedProxies are the addresses (CIDR) whose X-Forwarded-For is
+	// believed when computing context.Request.IpAddress; empty = none.
+	TrustedProxies []string `yaml:"trustedProxies"`
+}
+
+// Certificate is a client certificate for backend calls: a PKCS#12 file or a
+// PEM certificate and key.
+type Certificate struct {
+	Pos         Pos    `yaml:"-"`
+	ID          string `yaml:"id"`
+	PFX         Secret `yaml:"pfx"`
+	Password    Secret `yaml:"password"`
+	Certificate Secret `yaml:"certificate"`
+	Key         Secret `yaml:"key"`
+}
+
+// Product groups APIs and owns subscriptions.
+type Product struct {
+	Pos                  Pos            `yaml:"-"`
+	Name                 string         `yaml:"name"`
+	Apis                 []string       `yaml:"apis"`
+	SubscriptionRequired *bool          `yaml:"subscriptionRequired"` // default true, as in APIM
+	Policy               Path           `yaml:"policy"`
+	Subscriptions        []Subscription `yaml:"subscriptions"`
+}
+
+// Subscription is a subscription to a product with its two keys.
+type Subscription struct {
+	Pos          Pos    `yaml:"-"`
+	Name         string `yaml:"name"`
+	PrimaryKey   Secret `yaml:"primaryKey"`
+	SecondaryKey Secret `yaml:"secondaryKey"`
+}
+
+// API is one API: a path prefix on the gateway and a backend service URL.
+type API struct {
+	Pos                  Pos         `yaml:"-"`
+	Name                 string      `yaml:"name"`
+	Path                 string      `yaml:"path"`
+	ServiceURL           string      `yaml:"serviceUrl"`
+	SubscriptionRequired *bool       `yaml:"subscriptionRequired"` // default true, as in APIM
+	Policy               Path        `yaml:"policy"`
+	Operations           []Operation `yaml:"operations"`
+	// SubscriptionKeyHeader and SubscriptionKeyQuery rename where the key is
+	// read from (APIM's subscriptionKeyParameterNames).
+	SubscriptionKeyHeader string `yaml:"subscriptionKeyHeader"`
+	SubscriptionKeyQuery  string `yaml:"subscriptionKeyQuery"`
+}
+
+// Operation is one method + URL template of an API.
+type Operation struct {
+	Pos         Pos    `yaml:"-"`
+	Name        string `yaml:"name"`
+	Method      string `yaml:"method"`
+	URLTemplate string `yaml:"urlTemplate"`
+	Policy      Path   `yaml:"policy"`
+}
+
+// Guard is the `guard:` section (EasyAuth-like sidecar).
+type Guard struct {
+	Pos                Pos                 `yaml:"-"`
+	Listen             string              `yaml:"listen"`
+	TLS                *TLS                `yaml:"tls"`
+	Upstream           string              `yaml:"upstream"`
+	Auth               *GuardAuth          `yaml:"auth"`
+	FunctionKeys       map[string]Secret   `yaml:"functionKeys"`
+	AccessRestrictions []AccessRestriction `yaml:"accessRestrictions"`
+	TrustedProxies     []string            `yaml:"trustedProxies"`
+}
+
+// GuardAuth is the token check of the guard.
+type GuardAuth struct {
+	Pos                 Pos      `yaml:"-"`
+	OpenIDConfiguration string   `yaml:"openidConfiguration"`
+	Audiences           []string `yaml:"audiences"`
+	Issuers             []string `yaml:"issuers"`
+	Unauthenticated     string   `yaml:"unauthenticated"` // return401 | redirectToLogin
+}
+
+// AccessRestriction is one App Service-style IP rule.
+type AccessRestriction struct {
+	Pos       Pos    `yaml:"-"`
+	Name      string `yaml:"name"`
+	Action    string `yaml:"action"` // allow | deny
+	IPAddress string `yaml:"ipAddress"`
+	Priority  int    `yaml:"priority"`
+}
+
+// Site is the `site:` section: a static website (the SPA).
+type Site struct {
+	Pos    Pos    `yaml:"-"`
+	Listen string `yaml:"listen"`
+	TLS    *TLS   `yaml:"tls"`
+	Root   Path   `yaml:"root"`
+}

@@ -1,0 +1,207 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// validate checks what the types cannot: required keys, references between
+// sections, well-formed URLs and addresses.
+func validate(c *Config) Errors {
+	v := &validator{}
+	if c.Identity == nil && c.Gateway == nil && c.Guard == nil && c.Site == nil {
+		v.add(Pos{c.File, 1, 1}, "the config has none of the sections identity, gateway, guard, site: nothing to run")
+	}
+	if g := c.Gateway; g != nil {
+		v.gateway(g)
+	}
+	if g := c.Guard; g != nil {
+		v.listen(g.Pos, "guard", g.Listen)
+		if g.Upstream == "" {
+			v.add(g.Pos, "guard.upstream is required: the URL of the protected backend")
+		} else {
+			v.url(g.Pos, "guard.upstream", g.Upstream)
+		}
+		for _, r := range g.AccessRestrictions {
+			if r.Action != "allow" && r.Action != "deny" {
+				v.add(r.Pos, "guard.accessRestrictions: action must be allow or deny, got %q", r.Action)
+			}
+			if _, err := parsePrefix(r.IPAddress); err != nil {
+				v.add(r.Pos, "guard.accessRestrictions: ipAddress %q is not an IP address or CIDR range", r.IPAddress)
+			}
+		}
+		v.prefixes(g.Pos, "guard.trustedProxies", g.TrustedProxies)
+	}
+	if s := c.Site; s != nil {
+		v.listen(s.Pos, "site", s.Listen)
+		if !s.Root.IsSet() {
+			v.add(s.Pos, "site.root is required: the folder of the static website")
+		}
+	}
+	if id := c.Identity; id != nil {
+		v.listen(id.Pos, "identity", id.Listen)
+	}
+	return v.errs
+}
+
+type validator struct{ errs Errors }
+
+func (v *validator) add(p Pos, format string, args ...any) {
+	v.errs = append(v.errs, &Error{p, fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) listen(p Pos, section, addr string) {
+	if addr == "" {
+		v.add(p, "%s.listen is required (host:port, for example 127.0.0.1:8081)", section)
+		return
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		v.add(p, "%s.listen %q is not host:port", section, addr)
+	}
+}
+
+func (v *validator) url(p Pos, key, s string) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.add(p, "%s %q is not an absolute http(s) URL", key, s)
+	}
+}
+
+func (v *validator) prefixes(p Pos, key string, list []string) {
+	for _, s := range list {
+		if _, err := parsePrefix(s); err != nil {
+			v.add(p, "%s: %q is not an IP address or CIDR range", key, s)
+		}
+	}
+}
+
+// parsePrefix accepts an address or a CIDR range.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+var (
+	apiPathRe   = regexp.MustCompile(`^[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$`)
+	httpMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "HEAD": true, "OPTIONS": true, "TRACE": true, "*": true}
+)
+
+func (v *validator) gateway(g *Gateway) {
+	v.listen(g.Pos, "gateway", g.Listen)
+	switch g.RedisFailureMode {
+	case "", "open", "closed":
+	default:
+		v.add(g.Pos, "gateway.redisFailureMode must be open or closed, got %q", g.RedisFailureMode)
+	}
+	if g.Redis != "" {
+		if u, err := url.Parse(g.Redis); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			v.add(g.Pos, "gateway.redis %q is not a redis:// or rediss:// URL", g.Redis)
+		}
+	}
+	v.prefixes(g.Pos, "gateway.trustedProxies", g.TrustedProxies)
+	for name, val := range g.NamedValues {
+		if name == "" || strings.ContainsAny(name, "{} ") {
+			v.add(val.Pos, "gateway.namedValues: %q is not a valid named value name", name)
+		}
+	}
+	certs := map[string]bool{}
+	for _, c := range g.Certificates {
+		if c.ID == "" {
+			v.add(c.Pos, "gateway.certificates: id is required")
+		}
+		if certs[c.ID] {
+			v.add(c.Pos, "gateway.certificates: duplicate id %q", c.ID)
+		}
+		certs[c.ID] = true
+		if c.PFX.IsSet() == (c.Certificate.IsSet() || c.Key.IsSet()) {
+			v.add(c.Pos, "gateway.certificates %q: give either pfx (with password) or certificate and key", c.ID)
+		}
+	}
+	apis := map[string]*API{}
+	paths := map[string]string{}
+	for i := range g.Apis {
+		a := &g.Apis[i]
+		switch {
+		case a.Name == "":
+			v.add(a.Pos, "gateway.apis[%d]: name is required", i)
+		case apis[a.Name] != nil:
+			v.add(a.Pos, "gateway.apis: duplicate API name %q", a.Name)
+		}
+		apis[a.Name] = a
+		p := strings.Trim(a.Path, "/")
+		if !apiPathRe.MatchString(p) {
+			v.add(a.Pos, "gateway.apis %q: path %q has characters not allowed in a URL path", a.Name, a.Path)
+		}
+		if other, dup := paths[p]; dup {
+			v.add(a.Pos, "gateway.apis %q: path %q is already used by API %q", a.Name, a.Path, other)
+		}
+		paths[p] = a.Name
+		if a.ServiceURL == "" {
+			v.add(a.Pos, "gateway.apis %q: serviceUrl is required (the backend base URL)", a.Name)
+		} else {
+			v.url(a.Pos, fmt.Sprintf("gateway.apis %q: serviceUrl", a.Name), a.ServiceURL)
+		}
+		ops := map[string]bool{}
+		for _, o := range a.Operations {
+			if o.Name == "" {
+				v.add(o.Pos, "gateway.apis %q: every operation needs a name", a.Name)
+			}
+			if ops[o.Name] {
+				v.add(o.Pos, "gateway.apis %q: duplicate operation name %q", a.Name, o.Name)
+			}
+			ops[o.Name] = true
+			if !httpMethods[strings.ToUpper(o.Method)] {
+				v.add(o.Pos, "operation %q: method %q is not an HTTP method", o.Name, o.Method)
+			}
+			if !strings.HasPrefix(o.URLTemplate, "/") {
+				v.add(o.Pos, "operation %q: urlTemplate must start with '/', got %q", o.Name, o.URLTemplate)
+			}
+		}
+	}
+	products := map[string]bool{}
+	keys := map[string]string{}
+	for _, p := range g.Products {
+		if p.Name == "" {
+			v.add(p.Pos, "gateway.products: name is required")
+		}
+		if products[p.Name] {
+			v.add(p.Pos, "gateway.products: duplicate product name %q", p.Name)
+		}
+		products[p.Name] = true
+		for _, a := range p.Apis {
+			if apis[a] == nil {
+				v.add(p.Pos, "product %q lists API %q, which is not defined under gateway.apis", p.Name, a)
+			}
+		}
+		for _, s := range p.Subscriptions {
+			if s.Name == "" {
+				v.add(s.Pos, "product %q: every subscription needs a name", p.Name)
+			}
+			if !s.PrimaryKey.IsSet() {
+				v.add(s.Pos, "subscription %q: primaryKey is required", s.Name)
+			}
+			for _, k := range []Secret{s.PrimaryKey, s.SecondaryKey} {
+				if !k.IsSet() {
+					continue
+				}
+				if len(k.Value) < 16 {
+					v.add(k.Pos, "subscription %q: keys must be at least 16 characters (APIM's are 32)", s.Name)
+				}
+				if other, dup := keys[k.Value]; dup {
+					v.add(k.Pos, "subscription %q: this key is already used by subscription %q", s.Name, other)
+				}
+				keys[k.Value] = s.Name
+			}
+		}
+	}
+}
