@@ -73,6 +73,10 @@ type Spec struct {
 	// AzureOnly policies exist in APIM but cannot work self-hosted
 	// (authentication-managed-identity, ...): loading one is an error that says so.
 	AzureOnly string // the reason, shown to the user
+	// Unsupported policies could work self-hosted but are not implemented
+	// yet: loading one is an error "policy X is not supported yet: reason",
+	// distinct from AzureOnly so users know which gaps may close.
+	Unsupported string
 }
 
 var registry = map[string]Spec{}
@@ -112,6 +116,11 @@ type PolicyError struct {
 	Message string
 	Status  int
 	Headers http.Header // e.g. Retry-After
+	// ClientMessage, when set, replaces Message in the body the caller
+	// receives: internal failures (expressions, backend connection) keep
+	// their detail in context.LastError.Message but answer "Internal server
+	// error", as APIM does.
+	ClientMessage string
 }
 
 func (e *PolicyError) Error() string { return e.Source + ": " + e.Reason + ": " + e.Message }

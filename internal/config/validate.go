@@ -111,7 +111,11 @@ func (v *validator) gateway(g *Gateway) {
 	v.prefixes(g.Pos, "gateway.trustedProxies", g.TrustedProxies)
 	for name, val := range g.NamedValues {
 		if name == "" || strings.ContainsAny(name, "{} ") {
-			v.add(val.Pos, "gateway.namedValues: %q is not a valid named value name", name)
+			p := val.Pos
+			if p.Line == 0 {
+				p = g.Pos
+			}
+			v.add(p, "gateway.namedValues: %q is not a valid named value name", name)
 		}
 	}
 	certs := map[string]bool{}

@@ -1,0 +1,480 @@
+package apim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gatehouse/gatehouse/apim/rawxml"
+	"github.com/gatehouse/gatehouse/ratelimit"
+)
+
+// rate-limit (per subscription, with api/operation children) and
+// rate-limit-by-key: sliding windows kept by Env.Limiter.
+//
+// Counter keys:
+//   - rate-limit: "rl:" + subscription id + ":" + document scope + ":" +
+//     product/API/operation id, then ":api:<id>" and ":op:<id>" for the
+//     limits of <api>/<operation> children. Product-, API- and operation-level
+//     limits are therefore counted independently, as in APIM.
+//   - rate-limit-by-key: "rlk:" + the counter-key value, so every policy using
+//     the same key value shares one counter (APIM behaviour, azure-docs#95252).
+//     A null or empty counter-key counts every such request under the one
+//     empty key (as APIM does).
+//
+// Without increment-condition a call is checked and counted atomically
+// (Limiter.Take). With one, the window is checked at inbound (Limiter.Peek)
+// and counted once the response exists (Limiter.Add) if the condition holds;
+// a condition that fails to evaluate does not count.
+//
+// A limiter error that survives the ratelimit package's failure policy
+// answers 503 (Reason RateLimitUnavailable).
+
+func init() {
+	Register(Spec{
+		Name:     "rate-limit",
+		Sections: []Section{Inbound},
+		Scopes:   []Scope{ScopeProduct, ScopeAPI, ScopeOperation, ScopeFragment},
+		Compile:  compileRateLimit,
+	})
+	Register(Spec{
+		Name:     "rate-limit-by-key",
+		Sections: []Section{Inbound},
+		Compile:  compileRateLimitByKey,
+	})
+}
+
+const maxRenewalPeriod = 300
+
+var rlHeaderAttrs = []string{
+	"retry-after-header-name", "retry-after-variable-name",
+	"remaining-calls-header-name", "remaining-calls-variable-name",
+	"total-calls-header-name",
+}
+
+// rlOutput is where a throttling policy reports its state.
+type rlOutput struct {
+	retryAfterHeader string // default Retry-After
+	retryAfterVar    string
+	remainingHeader  string
+	remainingVar     string
+	totalHeader      string
+}
+
+func compileRLOutput(b *Builder, n *rawxml.Node) (rlOutput, error) {
+	var o rlOutput
+	dst := []*string{&o.retryAfterHeader, &o.retryAfterVar, &o.remainingHeader, &o.remainingVar, &o.totalHeader}
+	for i, a := range rlHeaderAttrs {
+		s, err := acConstStr(b, n, a)
+		if err != nil {
+			return o, err
+		}
+		*dst[i] = s
+	}
+	if o.retryAfterHeader == "" {
+		o.retryAfterHeader = "Retry-After"
+	}
+	return o, nil
+}
+
+// rlLimit is one sliding window of rate-limit.
+type rlLimit struct {
+	calls  int64
+	period time.Duration
+}
+
+type rlAPI struct {
+	id, name string
+	rlLimit
+	ops []rlOp
+}
+
+type rlOp struct {
+	id, name string
+	rlLimit
+}
+
+type rateLimitPolicy struct {
+	rlLimit
+	apis []rlAPI
+	out  rlOutput
+}
+
+func compileRLLimit(b *Builder, n *rawxml.Node, policy string) (rlLimit, error) {
+	calls, err := acConstInt(b, n, policy, "calls", true, 0, 1, math.MaxInt32)
+	if err != nil {
+		return rlLimit{}, err
+	}
+	period, err := acConstInt(b, n, policy, "renewal-period", true, 0, 1, maxRenewalPeriod)
+	if err != nil {
+		return rlLimit{}, err
+	}
+	return rlLimit{calls, time.Duration(period) * time.Second}, nil
+}
+
+// compileNameID reads the name/id of an <api> or <operation> child.
+func compileNameID(b *Builder, n *rawxml.Node, policy string) (id, name string, err error) {
+	if id, err = acConstStr(b, n, "id"); err != nil {
+		return
+	}
+	if name, err = acConstStr(b, n, "name"); err != nil {
+		return
+	}
+	if id == "" && name == "" {
+		err = b.Errorf(n.Pos, "%s: %s needs a name or an id", policy, n.Name)
+	}
+	return
+}
+
+func compileRateLimit(b *Builder, n *rawxml.Node) (Policy, error) {
+	const policy = "rate-limit"
+	if err := b.Attrs(n, append([]string{"calls", "renewal-period"}, rlHeaderAttrs...)...); err != nil {
+		return nil, err
+	}
+	if err := b.Children(n, "api"); err != nil {
+		return nil, err
+	}
+	p := &rateLimitPolicy{}
+	var err error
+	if p.rlLimit, err = compileRLLimit(b, n, policy); err != nil {
+		return nil, err
+	}
+	if p.out, err = compileRLOutput(b, n); err != nil {
+		return nil, err
+	}
+	for _, c := range n.Children {
+		if err := b.Attrs(c, "name", "id", "calls", "renewal-period"); err != nil {
+			return nil, err
+		}
+		if err := b.Children(c, "operation"); err != nil {
+			return nil, err
+		}
+		a := rlAPI{}
+		if a.id, a.name, err = compileNameID(b, c, policy); err != nil {
+			return nil, err
+		}
+		if a.rlLimit, err = compileRLLimit(b, c, policy); err != nil {
+			return nil, err
+		}
+		for _, oc := range c.Children {
+			if err := b.Attrs(oc, "name", "id", "calls", "renewal-period"); err != nil {
+				return nil, err
+			}
+			if err := b.Children(oc); err != nil {
+				return nil, err
+			}
+			o := rlOp{}
+			if o.id, o.name, err = compileNameID(b, oc, policy); err != nil {
+				return nil, err
+			}
+			if o.rlLimit, err = compileRLLimit(b, oc, policy); err != nil {
+				return nil, err
+			}
+			a.ops = append(a.ops, o)
+		}
+		p.apis = append(p.apis, a)
+	}
+	return p, nil
+}
+
+// matchNameID matches an <api>/<operation> child: the id wins over the name.
+func matchNameID(id, name, ctxID, ctxName string) bool {
+	if id != "" {
+		return id == ctxID || (len(ctxID) > len(id) && ctxID[len(ctxID)-len(id)-1] == '/' && ctxID[len(ctxID)-len(id):] == id)
+	}
+	return name == ctxName
+}
+
+// scopeEntity names the product, API or operation whose document holds the
+// policy, so that limits of different scopes count independently.
+func scopeEntity(x *Exec) string {
+	c := x.Ctx
+	switch x.Scope {
+	case ScopeProduct:
+		if c.Product != nil {
+			return "product:" + c.Product.Id
+		}
+	case ScopeAPI:
+		if c.Api != nil {
+			return "api:" + c.Api.Id
+		}
+	case ScopeOperation:
+		if c.Api != nil && c.Operation != nil {
+			return "operation:" + c.Api.Id + "/" + c.Operation.Id
+		}
+	}
+	s := x.Scope.String() + ":"
+	if c.Product != nil {
+		s += c.Product.Id
+	}
+	return s
+}
+
+func rlContext(x *Exec) context.Context {
+	if x.HTTPRequest != nil {
+		return x.HTTPRequest.Context()
+	}
+	return context.Background()
+}
+
+func rlLimiter(x *Exec, source string) (ratelimit.Limiter, error) {
+	if x.Env == nil || x.Env.Limiter == nil {
+		return nil, &PolicyError{Source: source, Reason: "RateLimitUnavailable",
+			Message: "No rate limit store is configured.", Status: http.StatusServiceUnavailable}
+	}
+	return x.Env.Limiter, nil
+}
+
+func rlUnavailable(source string, err error) error {
+	return &PolicyError{Source: source, Reason: "RateLimitUnavailable",
+		Message: "Rate limit store is unavailable: " + err.Error(), Status: http.StatusServiceUnavailable}
+}
+
+// ceilSeconds rounds d up to whole seconds, at least 1.
+func ceilSeconds(d time.Duration) int64 {
+	s := int64((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
+
+func acSetVar(x *Exec, name string, v any) {
+	if name == "" {
+		return
+	}
+	if x.Ctx.Variables == nil {
+		x.Ctx.Variables = map[string]any{}
+	}
+	x.Ctx.Variables[name] = v
+}
+
+// exceeded builds the 429.
+func (o *rlOutput) exceeded(x *Exec, source string, d ratelimit.Decision, total int64) error {
+	n := ceilSeconds(d.RetryAfter)
+	ns := strconv.FormatInt(n, 10)
+	acSetVar(x, o.retryAfterVar, int32(n))
+	acSetVar(x, o.remainingVar, int32(0))
+	h := http.Header{}
+	h.Set(o.retryAfterHeader, ns)
+	if o.remainingHeader != "" {
+		h.Set(o.remainingHeader, "0")
+	}
+	if o.totalHeader != "" {
+		h.Set(o.totalHeader, strconv.FormatInt(total, 10))
+	}
+	return acReject(x, &PolicyError{Source: source, Reason: "RateLimitExceeded",
+		Message: "Rate limit is exceeded. Try again in " + ns + " seconds.",
+		Status:  http.StatusTooManyRequests, Headers: h})
+}
+
+// passed records the remaining calls: the variable now, the headers on the
+// response the caller receives.
+func (o *rlOutput) passed(x *Exec, remaining, total int64) {
+	if remaining < 0 {
+		remaining = 0
+	}
+	acSetVar(x, o.remainingVar, int32(remaining))
+	if o.remainingHeader == "" && o.totalHeader == "" {
+		return
+	}
+	x.AfterResponse(func(x *Exec) { o.headers(x, remaining, total) })
+}
+
+func (o *rlOutput) headers(x *Exec, remaining, total int64) {
+	if o.remainingHeader != "" {
+		acSetResponseHeader(x, o.remainingHeader, strconv.FormatInt(max(remaining, 0), 10))
+	}
+	if o.totalHeader != "" {
+		acSetResponseHeader(x, o.totalHeader, strconv.FormatInt(total, 10))
+	}
+}
+
+func (p *rateLimitPolicy) Exec(x *Exec) error {
+	const source = "rate-limit"
+	c := x.Ctx
+	if c.Subscription == nil {
+		return nil // applies only to calls made with a subscription key
+	}
+	lim, err := rlLimiter(x, source)
+	if err != nil {
+		return err
+	}
+	ctx := rlContext(x)
+	base := "rl:" + c.Subscription.Id + ":" + scopeEntity(x)
+	remaining, total := int64(math.MaxInt64), p.calls
+	take := func(key string, l rlLimit) error {
+		d, err := lim.Take(ctx, key, l.calls, l.period, 1)
+		if err != nil {
+			return rlUnavailable(source, err)
+		}
+		if !d.Allowed {
+			return p.out.exceeded(x, source, d, l.calls)
+		}
+		if d.Remaining < remaining {
+			remaining, total = d.Remaining, l.calls
+		}
+		return nil
+	}
+	if err := take(base, p.rlLimit); err != nil {
+		return err
+	}
+	if len(p.apis) > 0 && c.Api != nil {
+		for i := range p.apis {
+			a := &p.apis[i]
+			if !matchNameID(a.id, a.name, c.Api.Id, c.Api.Name) {
+				continue
+			}
+			akey := base + ":api:" + c.Api.Id
+			if err := take(akey, a.rlLimit); err != nil {
+				return err
+			}
+			if c.Operation != nil {
+				for j := range a.ops {
+					o := &a.ops[j]
+					if matchNameID(o.id, o.name, c.Operation.Id, c.Operation.Name) {
+						if err := take(akey+":op:"+c.Operation.Id, o.rlLimit); err != nil {
+							return err
+						}
+						break
+					}
+				}
+			}
+			break
+		}
+	}
+	p.out.passed(x, remaining, total)
+	return nil
+}
+
+// ---- rate-limit-by-key
+
+type rateLimitByKeyPolicy struct {
+	calls, period, key, cond, count Value
+	out                             rlOutput
+}
+
+func compileRateLimitByKey(b *Builder, n *rawxml.Node) (Policy, error) {
+	const policy = "rate-limit-by-key"
+	if err := b.Attrs(n, append([]string{"calls", "renewal-period", "counter-key", "increment-condition", "increment-count"}, rlHeaderAttrs...)...); err != nil {
+		return nil, err
+	}
+	if err := b.Children(n); err != nil {
+		return nil, err
+	}
+	p := &rateLimitByKeyPolicy{}
+	var err error
+	for _, a := range []struct {
+		name     string
+		v        *Value
+		required bool
+		min, max int64
+	}{
+		{"calls", &p.calls, true, 1, math.MaxInt32},
+		{"renewal-period", &p.period, true, 1, maxRenewalPeriod},
+		{"counter-key", &p.key, true, 0, 0},
+		{"increment-condition", &p.cond, false, 0, 0},
+		{"increment-count", &p.count, false, 0, math.MaxInt32},
+	} {
+		if *a.v, err = b.Attr(n, a.name); err != nil {
+			return nil, err
+		}
+		v := *a.v
+		if !v.Set {
+			if a.required {
+				return nil, b.Errorf(n.Pos, "%s: attribute %q is required", policy, a.name)
+			}
+			continue
+		}
+		if v.IsExpr() || a.max == 0 || acUnresolved(v.Lit) {
+			continue
+		}
+		i, err := strconv.ParseInt(v.Lit, 10, 64)
+		if err != nil || i < a.min || i > a.max {
+			return nil, b.Errorf(v.Pos, "%s: %s must be an integer between %d and %d, not %q", policy, a.name, a.min, a.max, v.Lit)
+		}
+	}
+	if err := acCheckBool(b, p.cond, policy, "increment-condition"); err != nil {
+		return nil, err
+	}
+	if p.out, err = compileRLOutput(b, n); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *rateLimitByKeyPolicy) Exec(x *Exec) error {
+	const source = "rate-limit-by-key"
+	calls, err := acInt(x, p.calls, 0)
+	if err != nil {
+		return err
+	}
+	period, err := acInt(x, p.period, 0)
+	if err != nil {
+		return err
+	}
+	count, err := acInt(x, p.count, 1)
+	if err != nil {
+		return err
+	}
+	if calls < 1 || period < 1 || period > maxRenewalPeriod || count < 0 {
+		return &PolicyError{Source: source, Reason: "ExpressionValueEvaluationFailure",
+			Message: fmt.Sprintf("rate-limit-by-key: invalid calls=%d renewal-period=%d increment-count=%d", calls, period, count),
+			Status:  http.StatusInternalServerError}
+	}
+	key, err := acStr(x, p.key)
+	if err != nil {
+		return err
+	}
+	key = "rlk:" + key
+	window := time.Duration(period) * time.Second
+	lim, err := rlLimiter(x, source)
+	if err != nil {
+		return err
+	}
+	ctx := rlContext(x)
+	if !p.cond.Set {
+		d, err := lim.Take(ctx, key, calls, window, count)
+		if err != nil {
+			return rlUnavailable(source, err)
+		}
+		if !d.Allowed {
+			return p.out.exceeded(x, source, d, calls)
+		}
+		p.out.passed(x, d.Remaining, calls)
+		return nil
+	}
+	d, err := lim.Peek(ctx, key, calls, window)
+	if err != nil {
+		return rlUnavailable(source, err)
+	}
+	if !d.Allowed {
+		return p.out.exceeded(x, source, d, calls)
+	}
+	acSetVar(x, p.out.remainingVar, int32(max(d.Remaining, 0)))
+	x.AfterResponse(func(x *Exec) {
+		remaining := d.Remaining
+		ok, err := acBool(x, p.cond, true)
+		if err != nil {
+			rlLog(x, source, "increment-condition failed; call not counted", err)
+		} else if ok && count > 0 {
+			if err := lim.Add(context.WithoutCancel(ctx), key, window, count); err != nil {
+				rlLog(x, source, "counting the call failed", err)
+			} else {
+				remaining -= count
+			}
+		}
+		acSetVar(x, p.out.remainingVar, int32(max(remaining, 0)))
+		p.out.headers(x, remaining, calls)
+	})
+	return nil
+}
+
+func rlLog(x *Exec, source, msg string, err error) {
+	if x.Env != nil && x.Env.Logger != nil {
+		x.Env.Logger.Warn(source+": "+msg, "error", err, "request_id", x.Ctx.RequestId)
+	}
+}

@@ -1,0 +1,58 @@
+// Command gatehouse runs Gatehouse's roles (identity, gateway, guard, site)
+// and its maintenance commands. This file only parses the command line and
+// wires packages together; the logic lives in the packages.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `gatehouse — a self-hosted Azure AD B2C + API Management replacement
+
+Usage:
+  gatehouse serve --config FILE        run the roles present in the config
+  gatehouse validate --config FILE     check a config and every file it references
+  gatehouse policy check FILE|DIR...   check APIM policy XML files
+  gatehouse version
+
+Run 'gatehouse COMMAND --help' for a command's flags.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a command and returns the process exit code: 0 success,
+// 1 a problem found (invalid config or policy), 2 bad usage.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(args[1:], stdout, stderr)
+	case "validate":
+		return cmdValidate(args[1:], stdout, stderr)
+	case "policy":
+		if len(args) < 2 || args[1] != "check" {
+			fmt.Fprintln(stderr, "usage: gatehouse policy check FILE|DIR...")
+			return 2
+		}
+		return cmdPolicyCheck(args[2:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "gatehouse", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "gatehouse: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+)
+
+// cmdValidate loads a config and everything it references exactly as serve
+// would, without listening, and reports every problem.
+func cmdValidate(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	file := fl.String("config", "", "the config file (YAML)")
+	if err := fl.Parse(args); err != nil {
+		return 2
+	}
+	if *file == "" {
+		fmt.Fprintln(stderr, "usage: gatehouse validate --config FILE")
+		return 2
+	}
+	cfg, err := config.Load(*file)
+	if err != nil {
+		fmt.Fprintln(stdout, err)
+		return 1
+	}
+	roles, err := buildRoles(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintln(stdout, err)
+		return 1
+	}
+	roles.close()
+	fmt.Fprintf(stdout, "OK %s\n", *file)
+	return 0
+}
