@@ -134,7 +134,7 @@ func (p *checkHeaderPolicy) fail(x *Exec, reason, msg string) error {
 	if custom != "" {
 		msg = custom
 	}
-	return acReject(x, &PolicyError{Source: "check-header", Reason: reason, Message: msg, Status: int(status)})
+	return &PolicyError{Source: "check-header", Reason: reason, Message: msg, Status: int(status)}
 }
 
 func acEqual(a, b string, fold bool) bool {
@@ -148,12 +148,12 @@ func acEqual(a, b string, fold bool) bool {
 // ip-filter, validate-jwt, rate-limit*, quota*). Constants are converted here
 // without going through the expression engine.
 
-// acReject reports a rejection to the metrics hook and returns e.
-func acReject(x *Exec, e *PolicyError) error {
-	if x.Env != nil && x.Env.Rejected != nil {
-		x.Env.Rejected(e.Source, e.Reason)
-	}
-	return e
+// acExprError is APIM's ExpressionValueEvaluationFailure for a value that
+// evaluated to something the policy cannot use. (Rejections are reported to
+// Env.Rejected by the pipeline's on-error handling, not here.)
+func acExprError(source, msg string) *PolicyError {
+	return &PolicyError{Source: source, Reason: "ExpressionValueEvaluationFailure", Message: msg,
+		Status: http.StatusInternalServerError, ClientMessage: "Internal server error"}
 }
 
 // acStr returns the string value of v ("" when not set).
@@ -172,8 +172,7 @@ func acBool(x *Exec, v Value, def bool) (bool, error) {
 		}
 		b, ok := acParseBool(v.Lit)
 		if !ok {
-			return false, &PolicyError{Source: "policy", Reason: "ExpressionValueEvaluationFailure",
-				Message: fmt.Sprintf("%q is not a boolean", v.Lit), Status: http.StatusInternalServerError}
+			return false, acExprError("", fmt.Sprintf("%q is not a boolean", v.Lit))
 		}
 		return b, nil
 	}
@@ -188,8 +187,7 @@ func acInt(x *Exec, v Value, def int64) (int64, error) {
 		}
 		i, err := strconv.ParseInt(strings.TrimSpace(v.Lit), 10, 64)
 		if err != nil {
-			return 0, &PolicyError{Source: "policy", Reason: "ExpressionValueEvaluationFailure",
-				Message: fmt.Sprintf("%q is not an integer", v.Lit), Status: http.StatusInternalServerError}
+			return 0, acExprError("", fmt.Sprintf("%q is not an integer", v.Lit))
 		}
 		return i, nil
 	}

@@ -120,7 +120,7 @@ func (p *corsPolicy) compileOrigins(b *Builder, c *rawxml.Node) error {
 		if acUnresolved(o) {
 			continue
 		}
-		norm, ok := normalizeOrigin(o)
+		norm, ok := corsNormalizeOrigin(o)
 		if !ok {
 			return b.Errorf(c.Children[corsIndex(c, "origin", o, i)].Pos,
 				"cors: origin %q: Origin must be a valid URL consisting of scheme, host, and port only", o)
@@ -226,9 +226,9 @@ func acConstBool(b *Builder, n *rawxml.Node, policy, attr string, def bool) (boo
 	return r, nil
 }
 
-// normalizeOrigin returns scheme://host[:port] in lower case with the default
+// corsNormalizeOrigin returns scheme://host[:port] in lower case with the default
 // port of the scheme dropped; ok is false when s is not such an origin.
-func normalizeOrigin(s string) (string, bool) {
+func corsNormalizeOrigin(s string) (string, bool) {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" || u.User != nil ||
 		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
@@ -272,7 +272,7 @@ func (p *corsPolicy) originAllowed(origin string) bool {
 	if _, ok := p.origins[origin]; ok { // fast path: already canonical
 		return true
 	}
-	norm, ok := normalizeOrigin(origin)
+	norm, ok := corsNormalizeOrigin(origin)
 	if !ok {
 		return false
 	}

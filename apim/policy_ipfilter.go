@@ -76,7 +76,7 @@ func compileIPFilter(b *Builder, n *rawxml.Node) (Policy, error) {
 			if acUnresolved(v.Lit) {
 				continue
 			}
-			a, err := parseIP(v.Lit)
+			a, err := ipParse(v.Lit)
 			if err != nil {
 				return nil, b.Errorf(c.Pos, "ip-filter: address: %v", err)
 			}
@@ -99,11 +99,11 @@ func compileIPFilter(b *Builder, n *rawxml.Node) (Policy, error) {
 			if acUnresolved(from.Lit) || acUnresolved(to.Lit) {
 				continue
 			}
-			f, err := parseIP(from.Lit)
+			f, err := ipParse(from.Lit)
 			if err != nil {
 				return nil, b.Errorf(from.Pos, "ip-filter: address-range from: %v", err)
 			}
-			t, err := parseIP(to.Lit)
+			t, err := ipParse(to.Lit)
 			if err != nil {
 				return nil, b.Errorf(to.Pos, "ip-filter: address-range to: %v", err)
 			}
@@ -129,9 +129,9 @@ func ipFilterAction(s string) (allow, ok bool) {
 	return false, false
 }
 
-// parseIP parses an address; IPv4-mapped IPv6 addresses become IPv4 and
+// ipParse parses an address; IPv4-mapped IPv6 addresses become IPv4 and
 // zones are dropped so that both forms of a caller compare equal.
-func parseIP(s string) (netip.Addr, error) {
+func ipParse(s string) (netip.Addr, error) {
 	s = strings.TrimSpace(s)
 	a, err := netip.ParseAddr(s)
 	if err != nil {
@@ -166,18 +166,17 @@ func (p *ipFilterPolicy) Exec(x *Exec) error {
 		}
 		var ok bool
 		if allow, ok = ipFilterAction(s); !ok {
-			return &PolicyError{Source: "ip-filter", Reason: "ExpressionValueEvaluationFailure",
-				Message: fmt.Sprintf("ip-filter action must be allow or forbid, not %q", s), Status: http.StatusInternalServerError}
+			return acExprError("ip-filter", fmt.Sprintf("action must be allow or forbid, not %q", s))
 		}
 	}
 	ipText := ""
 	if x.Ctx.Request != nil {
 		ipText = x.Ctx.Request.IpAddress
 	}
-	ip, err := parseIP(ipText)
+	ip, err := ipParse(ipText)
 	if ipText == "" || err != nil {
-		return acReject(x, &PolicyError{Source: "ip-filter", Reason: "FailedToParseCallerIP",
-			Message: "Failed to establish IP address for the caller. Access denied.", Status: http.StatusForbidden})
+		return &PolicyError{Source: "ip-filter", Reason: "FailedToParseCallerIP",
+			Message: "Failed to establish IP address for the caller. Access denied.", Status: http.StatusForbidden}
 	}
 	listed := p.match(ip)
 	for i := 0; !listed && i < len(p.exprAddrs); i++ {
@@ -185,22 +184,21 @@ func (p *ipFilterPolicy) Exec(x *Exec) error {
 		if err != nil {
 			return err
 		}
-		a, err := parseIP(s)
+		a, err := ipParse(s)
 		if err != nil {
 			// An address that does not parse must not open a forbid list
 			// or silently shrink an allow list: fail the request.
-			return &PolicyError{Source: "ip-filter", Reason: "ExpressionValueEvaluationFailure",
-				Message: "ip-filter address: " + err.Error(), Status: http.StatusInternalServerError}
+			return acExprError("ip-filter", "address: "+err.Error())
 		}
 		listed = a == ip
 	}
 	switch {
 	case allow && !listed:
-		return acReject(x, &PolicyError{Source: "ip-filter", Reason: "CallerIpNotAllowed",
-			Message: "Caller IP address " + ip.String() + " is not allowed. Access denied.", Status: http.StatusForbidden})
+		return &PolicyError{Source: "ip-filter", Reason: "CallerIpNotAllowed",
+			Message: "Caller IP address " + ip.String() + " is not allowed. Access denied.", Status: http.StatusForbidden}
 	case !allow && listed:
-		return acReject(x, &PolicyError{Source: "ip-filter", Reason: "CallerIpBlocked",
-			Message: "Caller IP address is blocked. Access denied.", Status: http.StatusForbidden})
+		return &PolicyError{Source: "ip-filter", Reason: "CallerIpBlocked",
+			Message: "Caller IP address is blocked. Access denied.", Status: http.StatusForbidden}
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func init() {
 	Register(Spec{
 		Name:     "rate-limit",
 		Sections: []Section{Inbound},
-		Scopes:   []Scope{ScopeProduct, ScopeAPI, ScopeOperation, ScopeFragment},
+		Scopes:   []Scope{ScopeProduct, ScopeAPI, ScopeOperation},
 		Compile:  compileRateLimit,
 	})
 	Register(Spec{
@@ -47,9 +47,9 @@ func init() {
 	})
 }
 
-const maxRenewalPeriod = 300
+const rlMaxPeriod = 300
 
-var rlHeaderAttrs = []string{
+var rlOutputAttrs = []string{
 	"retry-after-header-name", "retry-after-variable-name",
 	"remaining-calls-header-name", "remaining-calls-variable-name",
 	"total-calls-header-name",
@@ -67,7 +67,7 @@ type rlOutput struct {
 func compileRLOutput(b *Builder, n *rawxml.Node) (rlOutput, error) {
 	var o rlOutput
 	dst := []*string{&o.retryAfterHeader, &o.retryAfterVar, &o.remainingHeader, &o.remainingVar, &o.totalHeader}
-	for i, a := range rlHeaderAttrs {
+	for i, a := range rlOutputAttrs {
 		s, err := acConstStr(b, n, a)
 		if err != nil {
 			return o, err
@@ -108,15 +108,15 @@ func compileRLLimit(b *Builder, n *rawxml.Node, policy string) (rlLimit, error) 
 	if err != nil {
 		return rlLimit{}, err
 	}
-	period, err := acConstInt(b, n, policy, "renewal-period", true, 0, 1, maxRenewalPeriod)
+	period, err := acConstInt(b, n, policy, "renewal-period", true, 0, 1, rlMaxPeriod)
 	if err != nil {
 		return rlLimit{}, err
 	}
 	return rlLimit{calls, time.Duration(period) * time.Second}, nil
 }
 
-// compileNameID reads the name/id of an <api> or <operation> child.
-func compileNameID(b *Builder, n *rawxml.Node, policy string) (id, name string, err error) {
+// rlCompileNameID reads the name/id of an <api> or <operation> child.
+func rlCompileNameID(b *Builder, n *rawxml.Node, policy string) (id, name string, err error) {
 	if id, err = acConstStr(b, n, "id"); err != nil {
 		return
 	}
@@ -131,7 +131,7 @@ func compileNameID(b *Builder, n *rawxml.Node, policy string) (id, name string, 
 
 func compileRateLimit(b *Builder, n *rawxml.Node) (Policy, error) {
 	const policy = "rate-limit"
-	if err := b.Attrs(n, append([]string{"calls", "renewal-period"}, rlHeaderAttrs...)...); err != nil {
+	if err := b.Attrs(n, append([]string{"calls", "renewal-period"}, rlOutputAttrs...)...); err != nil {
 		return nil, err
 	}
 	if err := b.Children(n, "api"); err != nil {
@@ -153,7 +153,7 @@ func compileRateLimit(b *Builder, n *rawxml.Node) (Policy, error) {
 			return nil, err
 		}
 		a := rlAPI{}
-		if a.id, a.name, err = compileNameID(b, c, policy); err != nil {
+		if a.id, a.name, err = rlCompileNameID(b, c, policy); err != nil {
 			return nil, err
 		}
 		if a.rlLimit, err = compileRLLimit(b, c, policy); err != nil {
@@ -167,7 +167,7 @@ func compileRateLimit(b *Builder, n *rawxml.Node) (Policy, error) {
 				return nil, err
 			}
 			o := rlOp{}
-			if o.id, o.name, err = compileNameID(b, oc, policy); err != nil {
+			if o.id, o.name, err = rlCompileNameID(b, oc, policy); err != nil {
 				return nil, err
 			}
 			if o.rlLimit, err = compileRLLimit(b, oc, policy); err != nil {
@@ -180,17 +180,17 @@ func compileRateLimit(b *Builder, n *rawxml.Node) (Policy, error) {
 	return p, nil
 }
 
-// matchNameID matches an <api>/<operation> child: the id wins over the name.
-func matchNameID(id, name, ctxID, ctxName string) bool {
+// rlMatchNameID matches an <api>/<operation> child: the id wins over the name.
+func rlMatchNameID(id, name, ctxID, ctxName string) bool {
 	if id != "" {
 		return id == ctxID || (len(ctxID) > len(id) && ctxID[len(ctxID)-len(id)-1] == '/' && ctxID[len(ctxID)-len(id):] == id)
 	}
 	return name == ctxName
 }
 
-// scopeEntity names the product, API or operation whose document holds the
+// rlScopeEntity names the product, API or operation whose document holds the
 // policy, so that limits of different scopes count independently.
-func scopeEntity(x *Exec) string {
+func rlScopeEntity(x *Exec) string {
 	c := x.Ctx
 	switch x.Scope {
 	case ScopeProduct:
@@ -213,13 +213,6 @@ func scopeEntity(x *Exec) string {
 	return s
 }
 
-func rlContext(x *Exec) context.Context {
-	if x.HTTPRequest != nil {
-		return x.HTTPRequest.Context()
-	}
-	return context.Background()
-}
-
 func rlLimiter(x *Exec, source string) (ratelimit.Limiter, error) {
 	if x.Env == nil || x.Env.Limiter == nil {
 		return nil, &PolicyError{Source: source, Reason: "RateLimitUnavailable",
@@ -233,8 +226,8 @@ func rlUnavailable(source string, err error) error {
 		Message: "Rate limit store is unavailable: " + err.Error(), Status: http.StatusServiceUnavailable}
 }
 
-// ceilSeconds rounds d up to whole seconds, at least 1.
-func ceilSeconds(d time.Duration) int64 {
+// rlCeilSeconds rounds d up to whole seconds, at least 1.
+func rlCeilSeconds(d time.Duration) int64 {
 	s := int64((d + time.Second - 1) / time.Second)
 	if s < 1 {
 		s = 1
@@ -254,7 +247,7 @@ func acSetVar(x *Exec, name string, v any) {
 
 // exceeded builds the 429.
 func (o *rlOutput) exceeded(x *Exec, source string, d ratelimit.Decision, total int64) error {
-	n := ceilSeconds(d.RetryAfter)
+	n := rlCeilSeconds(d.RetryAfter)
 	ns := strconv.FormatInt(n, 10)
 	acSetVar(x, o.retryAfterVar, int32(n))
 	acSetVar(x, o.remainingVar, int32(0))
@@ -266,9 +259,9 @@ func (o *rlOutput) exceeded(x *Exec, source string, d ratelimit.Decision, total 
 	if o.totalHeader != "" {
 		h.Set(o.totalHeader, strconv.FormatInt(total, 10))
 	}
-	return acReject(x, &PolicyError{Source: source, Reason: "RateLimitExceeded",
+	return &PolicyError{Source: source, Reason: "RateLimitExceeded",
 		Message: "Rate limit is exceeded. Try again in " + ns + " seconds.",
-		Status:  http.StatusTooManyRequests, Headers: h})
+		Status:  http.StatusTooManyRequests, Headers: h}
 }
 
 // passed records the remaining calls: the variable now, the headers on the
@@ -303,8 +296,8 @@ func (p *rateLimitPolicy) Exec(x *Exec) error {
 	if err != nil {
 		return err
 	}
-	ctx := rlContext(x)
-	base := "rl:" + c.Subscription.Id + ":" + scopeEntity(x)
+	ctx := x.Context()
+	base := "rl:" + c.Subscription.Id + ":" + rlScopeEntity(x)
 	remaining, total := int64(math.MaxInt64), p.calls
 	take := func(key string, l rlLimit) error {
 		d, err := lim.Take(ctx, key, l.calls, l.period, 1)
@@ -325,7 +318,7 @@ func (p *rateLimitPolicy) Exec(x *Exec) error {
 	if len(p.apis) > 0 && c.Api != nil {
 		for i := range p.apis {
 			a := &p.apis[i]
-			if !matchNameID(a.id, a.name, c.Api.Id, c.Api.Name) {
+			if !rlMatchNameID(a.id, a.name, c.Api.Id, c.Api.Name) {
 				continue
 			}
 			akey := base + ":api:" + c.Api.Id
@@ -335,7 +328,7 @@ func (p *rateLimitPolicy) Exec(x *Exec) error {
 			if c.Operation != nil {
 				for j := range a.ops {
 					o := &a.ops[j]
-					if matchNameID(o.id, o.name, c.Operation.Id, c.Operation.Name) {
+					if rlMatchNameID(o.id, o.name, c.Operation.Id, c.Operation.Name) {
 						if err := take(akey+":op:"+c.Operation.Id, o.rlLimit); err != nil {
 							return err
 						}
@@ -359,7 +352,7 @@ type rateLimitByKeyPolicy struct {
 
 func compileRateLimitByKey(b *Builder, n *rawxml.Node) (Policy, error) {
 	const policy = "rate-limit-by-key"
-	if err := b.Attrs(n, append([]string{"calls", "renewal-period", "counter-key", "increment-condition", "increment-count"}, rlHeaderAttrs...)...); err != nil {
+	if err := b.Attrs(n, append([]string{"calls", "renewal-period", "counter-key", "increment-condition", "increment-count"}, rlOutputAttrs...)...); err != nil {
 		return nil, err
 	}
 	if err := b.Children(n); err != nil {
@@ -374,7 +367,7 @@ func compileRateLimitByKey(b *Builder, n *rawxml.Node) (Policy, error) {
 		min, max int64
 	}{
 		{"calls", &p.calls, true, 1, math.MaxInt32},
-		{"renewal-period", &p.period, true, 1, maxRenewalPeriod},
+		{"renewal-period", &p.period, true, 1, rlMaxPeriod},
 		{"counter-key", &p.key, true, 0, 0},
 		{"increment-condition", &p.cond, false, 0, 0},
 		{"increment-count", &p.count, false, 0, math.MaxInt32},
@@ -420,10 +413,8 @@ func (p *rateLimitByKeyPolicy) Exec(x *Exec) error {
 	if err != nil {
 		return err
 	}
-	if calls < 1 || period < 1 || period > maxRenewalPeriod || count < 0 {
-		return &PolicyError{Source: source, Reason: "ExpressionValueEvaluationFailure",
-			Message: fmt.Sprintf("rate-limit-by-key: invalid calls=%d renewal-period=%d increment-count=%d", calls, period, count),
-			Status:  http.StatusInternalServerError}
+	if calls < 1 || period < 1 || period > rlMaxPeriod || count < 0 {
+		return acExprError(source, fmt.Sprintf("invalid calls=%d renewal-period=%d increment-count=%d", calls, period, count))
 	}
 	key, err := acStr(x, p.key)
 	if err != nil {
@@ -435,7 +426,7 @@ func (p *rateLimitByKeyPolicy) Exec(x *Exec) error {
 	if err != nil {
 		return err
 	}
-	ctx := rlContext(x)
+	ctx := x.Context()
 	if !p.cond.Set {
 		d, err := lim.Take(ctx, key, calls, window, count)
 		if err != nil {

@@ -16,7 +16,24 @@ type FailurePolicy struct {
 	failOpen bool
 	log      *slog.Logger
 	down     atomic.Bool
+	probe    time.Duration
+	now      func() time.Time
+	lastFail atomic.Int64 // UnixNano of the last store failure
 }
+
+// FailureOption configures WithFailurePolicy.
+type FailureOption func(*FailurePolicy)
+
+// ProbeInterval makes a limiter whose store is down skip the store for d
+// after each failure, answering with the failure decision at once (a
+// circuit breaker: no dial timeouts piling up on the request path); after
+// d one call probes the store again. Default 0: every call tries the store.
+func ProbeInterval(d time.Duration) FailureOption {
+	return func(f *FailurePolicy) { f.probe = d }
+}
+
+// errSkipped is the store error reported while ProbeInterval skips the store.
+var errSkipped = errors.New("store skipped after a recent failure")
 
 // WithFailurePolicy returns l wrapped so that a store error never reaches
 // the request path as a plain error:
@@ -36,11 +53,29 @@ type FailurePolicy struct {
 //
 // It logs one Warn line when the store starts failing and one Info line
 // when it answers again, not one per request. log nil means slog.Default().
-func WithFailurePolicy(l Limiter, failOpen bool, log *slog.Logger) *FailurePolicy {
+func WithFailurePolicy(l Limiter, failOpen bool, log *slog.Logger, opts ...FailureOption) *FailurePolicy {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &FailurePolicy{l: l, failOpen: failOpen, log: log}
+	f := &FailurePolicy{l: l, failOpen: failOpen, log: log, now: time.Now}
+	for _, o := range opts {
+		o(f)
+	}
+	return f
+}
+
+// skip reports whether the store should be skipped now (ProbeInterval);
+// the first caller after the interval claims the probe.
+func (f *FailurePolicy) skip() bool {
+	if f.probe <= 0 || !f.down.Load() {
+		return false
+	}
+	last := f.lastFail.Load()
+	now := f.now().UnixNano()
+	if now-last < int64(f.probe) {
+		return true
+	}
+	return !f.lastFail.CompareAndSwap(last, now) // others keep skipping during the probe
 }
 
 // Unwrap returns the wrapped limiter.
@@ -78,6 +113,9 @@ func (f *FailurePolicy) isStoreErr(ctx context.Context, err error) bool {
 }
 
 func (f *FailurePolicy) failed(err error) {
+	if err != errSkipped {
+		f.lastFail.Store(f.now().UnixNano())
+	}
 	if f.down.CompareAndSwap(false, true) {
 		mode := "fail-closed: denying requests with 503"
 		if f.failOpen {
@@ -120,25 +158,41 @@ func (f *FailurePolicy) decision(ctx context.Context, d Decision, err error) (De
 
 // Take implements Limiter.
 func (f *FailurePolicy) Take(ctx context.Context, key string, limit int64, window time.Duration, n int64) (Decision, error) {
+	if f.skip() {
+		return f.decision(ctx, Decision{}, errSkipped)
+	}
 	d, err := f.l.Take(ctx, key, limit, window, n)
 	return f.decision(ctx, d, err)
 }
 
 // Peek implements Limiter.
 func (f *FailurePolicy) Peek(ctx context.Context, key string, limit int64, window time.Duration) (Decision, error) {
+	if f.skip() {
+		return f.decision(ctx, Decision{}, errSkipped)
+	}
 	d, err := f.l.Peek(ctx, key, limit, window)
 	return f.decision(ctx, d, err)
 }
 
 // Add implements Limiter.
 func (f *FailurePolicy) Add(ctx context.Context, key string, window time.Duration, n int64) error {
+	if f.skip() {
+		e, _ := f.handle(ctx, errSkipped)
+		return e
+	}
 	e, _ := f.handle(ctx, f.l.Add(ctx, key, window, n))
 	return e
 }
 
 // Quota implements Limiter.
 func (f *FailurePolicy) Quota(ctx context.Context, key string, calls, kbytes int64, period time.Duration, start time.Time, addCalls, addBytes int64) (QuotaDecision, error) {
-	d, err := f.l.Quota(ctx, key, calls, kbytes, period, start, addCalls, addBytes)
+	var d QuotaDecision
+	var err error
+	if f.skip() {
+		err = errSkipped
+	} else {
+		d, err = f.l.Quota(ctx, key, calls, kbytes, period, start, addCalls, addBytes)
+	}
 	e, handled := f.handle(ctx, err)
 	if err == nil || !handled {
 		return d, e

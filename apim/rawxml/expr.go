@@ -133,12 +133,12 @@ func (p *parser) expr(tb *textBuilder) error {
 		switch {
 		case r == '"':
 			l.take()
-			if hint := l.quoted('"'); hint != "" {
+			if !l.quoted('"') {
 				return l.unterminated(start, outer, stack, fmt.Sprintf("string literal at %s is not closed", at.pos()))
 			}
 		case r == '\'':
 			l.take()
-			if hint := l.quoted('\''); hint != "" {
+			if !l.quoted('\'') {
 				return l.unterminated(start, outer, stack, fmt.Sprintf("character literal at %s is not closed", at.pos()))
 			}
 		case r == '@' && l.is(1, '"'):
@@ -192,21 +192,21 @@ func (p *parser) expr(tb *textBuilder) error {
 
 // quoted consumes the rest of a regular string or char literal whose opening
 // quote was just taken. It stops after the closing quote, or before a newline
-// (C# forbids one there; stopping keeps a typo local). It returns a non-empty
-// string only when the input ends first.
-func (l *exprLexer) quoted(q rune) string {
+// (C# forbids one there; stopping keeps a typo local and the C# compiler
+// reports it later). It reports false only when the input ends first.
+func (l *exprLexer) quoted(q rune) bool {
 	for {
 		r, ok := l.peek(0)
 		switch {
 		case !ok:
-			return "eof"
+			return false
 		case r == '\n':
-			return ""
+			return true
 		}
 		l.take()
 		switch r {
 		case q:
-			return ""
+			return true
 		case '\\':
 			if c, ok := l.peek(0); ok && c != '\n' {
 				l.take()

@@ -1,0 +1,168 @@
+package gateway
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/token"
+)
+
+// DefaultMaxBodyBytes is the request body size the gateway buffers when
+// Options.MaxBodyBytes is zero. Larger bodies are refused with 413.
+const DefaultMaxBodyBytes = 16 << 20
+
+// Options are the process-level settings of a Gateway.
+type Options struct {
+	// Logger receives the gateway's logs; nil discards them.
+	Logger *slog.Logger
+	// Registry is where the gateway's metrics are registered; nil means a
+	// registry of its own. GET /metrics serves Registry when it is also a
+	// prometheus.Gatherer (a *prometheus.Registry is), else the gateway's
+	// own metrics only.
+	Registry prometheus.Registerer
+	// Now is the gateway's clock (context.Timestamp, policies); nil means
+	// time.Now.
+	Now func() time.Time
+	// Transport calls the backends; nil means a tuned *http.Transport
+	// (keep-alive pool, HTTP/1.1, timeouts). Tests pass their own.
+	Transport http.RoundTripper
+	// Region is context.Deployment.Region; empty means "local".
+	Region string
+	// MaxBodyBytes caps the buffered request body; 0 means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// Gateway is an http.Handler that routes requests to APIs and operations
+// and runs their policy pipelines. Safe for concurrent use; Reload swaps the
+// configuration without dropping requests.
+type Gateway struct {
+	log       *slog.Logger
+	now       func() time.Time
+	region    string
+	maxBody   int64
+	transport http.RoundTripper
+	ownsTrans bool
+	discovery *token.Discovery
+	metrics   *metrics
+
+	cur      atomic.Pointer[state]
+	reloadMu sync.Mutex // serialises Reload and Close
+	closed   bool
+}
+
+// New loads cfg completely (policies, fragments, named values,
+// certificates, routes, subscriptions) and returns a Gateway serving it.
+// Every problem of every file is reported at once: the error is a
+// config.Errors with one "file:line:col: message" per line.
+func New(cfg *config.Gateway, opts Options) (*Gateway, error) {
+	g := &Gateway{
+		log:       opts.Logger,
+		now:       opts.Now,
+		region:    opts.Region,
+		maxBody:   opts.MaxBodyBytes,
+		transport: opts.Transport,
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if g.region == "" {
+		g.region = "local"
+	}
+	if g.maxBody <= 0 {
+		g.maxBody = DefaultMaxBodyBytes
+	}
+	if g.transport == nil {
+		g.transport = newTransport()
+		g.ownsTrans = true
+	}
+	m, err := newMetrics(opts.Registry)
+	if err != nil {
+		return nil, err
+	}
+	g.metrics = m
+	g.discovery = token.NewDiscovery(nil, g.log)
+	st, err := g.build(cfg, nil)
+	if err != nil {
+		g.closeTransport()
+		return nil, err
+	}
+	g.cur.Store(st)
+	g.log.Info("gateway loaded", "apis", len(st.apis), "products", len(st.products),
+		"redis", cfg.Redis != "")
+	return g, nil
+}
+
+// Close releases the gateway's resources once in-flight requests finish:
+// the Redis client, the memory limiter's janitor, idle backend connections.
+// Requests arriving after Close get 503.
+func (g *Gateway) Close() error {
+	g.reloadMu.Lock()
+	defer g.reloadMu.Unlock()
+	if g.closed {
+		return nil
+	}
+	g.closed = true
+	if st := g.cur.Swap(nil); st != nil {
+		st.retire(nil)
+	}
+	g.closeTransport()
+	return nil
+}
+
+func (g *Gateway) closeTransport() {
+	if !g.ownsTrans {
+		return
+	}
+	if t, ok := g.transport.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
+}
+
+// acquire returns the current state with a reference held, or nil after
+// Close. The caller must call release.
+func (g *Gateway) acquire() *state {
+	for {
+		st := g.cur.Load()
+		if st == nil {
+			return nil
+		}
+		if st.acquire() {
+			return st
+		}
+		// st was retired between Load and acquire: the new one is in cur.
+	}
+}
+
+// ServeHTTP answers the operations endpoints (/healthz, /readyz, /metrics)
+// and routes every other request through its API's pipeline.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.serveOps(w, r) {
+		return
+	}
+	st := g.acquire()
+	if st == nil {
+		writeError(w, http.StatusServiceUnavailable, "The gateway is shutting down.")
+		return
+	}
+	defer st.release()
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	api, op := g.serve(st, sw, r)
+	code := sw.code()
+	g.metrics.observe(api, op, code, time.Since(start))
+	g.log.Debug("request", "method", r.Method, "path", r.URL.Path, "api", api,
+		"operation", op, "status", code, "duration", time.Since(start))
+}
+
+var errClosed = errors.New("gateway: closed")

@@ -1,0 +1,241 @@
+package ratelimit
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/testutil"
+	"github.com/redis/go-redis/v9"
+)
+
+func newTestRedis(t *testing.T) (*Redis, *redis.Client, string) {
+	c := testutil.Redis(t)
+	prefix := testutil.RedisPrefix(t, c)
+	return NewRedis(c, prefix), c, prefix
+}
+
+func TestRedisConformance(t *testing.T) {
+	runConformance(t, func(t *testing.T) Limiter {
+		l, _, _ := newTestRedis(t)
+		return l
+	})
+}
+
+// Several gateway processes (separate clients, separate connection pools)
+// hammering one key: exactly limit calls pass.
+func TestRedisExactAcrossClients(t *testing.T) {
+	_, c, prefix := newTestRedis(t)
+	const limit, clients, workers, each = 50, 4, 6, 10
+	ctx := context.Background()
+	var allowed, calls atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < clients; i++ {
+		l := NewRedis(testutil.RedisClient(t), prefix)
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := 0; j < each; j++ {
+					n := int64(1 + (w+j)%3) // batches of 1, 2 and 3
+					d, err := l.Take(ctx, "shared", limit, time.Minute, n)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if d.Allowed {
+						allowed.Add(n)
+						calls.Add(1)
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	got := allowed.Load()
+	if got > limit || got < limit/2 {
+		t.Fatalf("allowed %d calls, want at most %d (and the store agreeing)", got, limit)
+	}
+	// The store agrees with what was handed out.
+	d, err := NewRedis(c, prefix).Peek(ctx, "shared", limit, time.Minute)
+	if err != nil || d.Remaining != limit-got {
+		t.Fatalf("peek = %+v, %v; want remaining %d", d, err, limit-got)
+	}
+	// n = 1 only: exactly limit.
+	var ones atomic.Int64
+	for i := 0; i < clients; i++ {
+		l := NewRedis(testutil.RedisClient(t), prefix)
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := 0; j < each; j++ {
+					if d, err := l.Take(ctx, "ones", limit, time.Minute, 1); err == nil && d.Allowed {
+						ones.Add(1)
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if ones.Load() != limit {
+		t.Fatalf("allowed %d of %d single calls, want exactly %d", ones.Load(), clients*workers*each, limit)
+	}
+}
+
+func TestRedisRetryAfterAndExpiry(t *testing.T) {
+	l, c, _ := newTestRedis(t)
+	ctx := context.Background()
+	const win = 1500 * time.Millisecond
+	t0 := time.Now()
+	if d, err := l.Take(ctx, "k", 2, win, 2); err != nil || !d.Allowed {
+		t.Fatalf("%+v, %v", d, err)
+	}
+	// Both keys carry TTL = window.
+	keys := l.windowKeys("k")
+	for _, k := range keys {
+		if ttl := c.PTTL(ctx, k).Val(); ttl <= 0 || ttl > win {
+			t.Fatalf("PTTL %s = %v, want in (0, %v]", k, ttl, win)
+		}
+	}
+	d, err := l.Take(ctx, "k", 2, win, 1)
+	t1 := time.Now()
+	if err != nil || d.Allowed || d.Remaining != 0 {
+		t.Fatalf("%+v, %v", d, err)
+	}
+	// Same host clock: the counted call happened in [t0, t1], Redis answered
+	// in [t0, t1], so RetryAfter is in [win-(t1-t0), win].
+	if d.RetryAfter > win || d.RetryAfter < win-t1.Sub(t0) {
+		t.Fatalf("RetryAfter = %v, want in [%v, %v]", d.RetryAfter, win-t1.Sub(t0), win)
+	}
+	// Poll until the window lets a call through: never before t0+win.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		d, err := l.Take(ctx, "k", 2, win, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allowed {
+			if el := time.Since(t0); el < win {
+				t.Fatalf("allowed after %v, before the window of %v passed", el, win)
+			}
+			if d.Remaining != 1 {
+				t.Fatalf("after expiry remaining = %d, want 1", d.Remaining)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("window never slid")
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval
+	}
+	// The expired member was removed from the log.
+	if n := c.ZCard(ctx, keys[0]).Val(); n != 1 {
+		t.Fatalf("ZCARD = %d, want 1", n)
+	}
+}
+
+func TestRedisQuotaRollover(t *testing.T) {
+	l, c, prefix := newTestRedis(t)
+	ctx := context.Background()
+	const period = 2 * time.Second
+	start := time.Now().Add(-100 * time.Millisecond) // 100ms into a 2s period
+	q := func() QuotaDecision {
+		t.Helper()
+		d, err := l.Quota(ctx, "q", 2, 0, period, start, 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	q()
+	q()
+	before := time.Now()
+	d := q()
+	if d.Allowed || d.Renewal <= 0 || d.Renewal > period {
+		t.Fatalf("3rd call = %+v, want denied with Renewal in (0, %v]", d, period)
+	}
+	if ttl := c.PTTL(ctx, prefix+"q:q").Val(); ttl <= 0 || ttl > period {
+		t.Fatalf("quota PTTL = %v", ttl)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		d2 := q()
+		if d2.Allowed {
+			if el := time.Since(before); el < d.Renewal {
+				t.Fatalf("renewed after %v, before the announced %v", el, d.Renewal)
+			}
+			if d2.CallsRemaining != 1 {
+				t.Fatalf("new period = %+v", d2)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("quota never renewed")
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval
+	}
+	// Never-renewing quotas have no TTL.
+	l.Quota(ctx, "forever", 5, 0, 0, start, 1, 0)
+	if ttl := c.PTTL(ctx, prefix+"q:forever").Val(); ttl != -1 {
+		t.Fatalf("never-renewing quota PTTL = %v, want -1 (no TTL)", ttl)
+	}
+}
+
+// EVALSHA falls back to EVAL after SCRIPT FLUSH (on a throwaway server so
+// the shared Redis keeps its script cache).
+func TestRedisScriptFlush(t *testing.T) {
+	srv := testutil.StartRedisServer(t)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { c.Close() })
+	l := NewRedis(c, "t:")
+	ctx := context.Background()
+	if err := l.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for i := 0; i < 3; i++ {
+		if err := c.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := l.Take(ctx, "k", 10, time.Minute, 1); err != nil || d.Remaining != int64(9-i) {
+			t.Fatalf("take after flush = %+v, %v", d, err)
+		}
+		if d, err := l.Quota(ctx, "q", 10, 0, time.Minute, start, 1, 0); err != nil || d.CallsRemaining != int64(9-i) {
+			t.Fatalf("quota after flush = %+v, %v", d, err)
+		}
+	}
+}
+
+func TestRedisKeysWithBraces(t *testing.T) {
+	l, _, _ := newTestRedis(t)
+	ctx := context.Background()
+	for _, k := range []string{"", "}", "{", "}{x}", "a{b}c", "ip:10.0.0.1"} {
+		if d, err := l.Take(ctx, k, 1, time.Minute, 1); err != nil || !d.Allowed {
+			t.Fatalf("key %q: %+v, %v", k, d, err)
+		}
+		if d, _ := l.Take(ctx, k, 1, time.Minute, 1); d.Allowed {
+			t.Fatalf("key %q allowed twice", k)
+		}
+	}
+}
+
+func BenchmarkRedisTake(b *testing.B) {
+	c := testutil.Redis(b)
+	l := NewRedis(c, testutil.RedisPrefix(b, c))
+	ctx := context.Background()
+	b.ReportAllocs()
+	var id atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		key := "bench-" + strconv.FormatInt(id.Add(1), 10)
+		for pb.Next() {
+			if _, err := l.Take(ctx, key, 1000, time.Second, 1); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
