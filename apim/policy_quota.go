@@ -177,25 +177,25 @@ func (p *quotaPolicy) Exec(x *Exec) error {
 	return quotaTake(x, source, counts, true)
 }
 
-// quotaTake checks (and, when count, counts one call and the request body
-// against) each counter, then arranges for the response body to be counted.
+// quotaTake checks each counter and, when count, counts one call against it
+// and the request body (then, once the response exists, the response body)
+// against its bandwidth.
 func quotaTake(x *Exec, source string, counts []qCount, count bool) error {
 	lim, err := rlLimiter(x, source)
 	if err != nil {
 		return err
 	}
 	ctx := x.Context()
-	reqBytes := quotaRequestBytes(x)
 	var bw []qCount
 	for _, q := range counts {
-		var addCalls, addBytes int64
+		var addCalls int64
 		if count && quotaFirstUse(x, q.key) {
-			addCalls, addBytes = 1, reqBytes
+			addCalls = 1
 			if q.l.kbytes > 0 {
 				bw = append(bw, q)
 			}
 		}
-		d, err := lim.Quota(ctx, q.key, q.l.calls, q.l.kbytes, q.l.period, q.start, addCalls, addBytes)
+		d, err := lim.Quota(ctx, q.key, q.l.calls, q.l.kbytes, q.l.period, q.start, addCalls, 0)
 		if err != nil {
 			return rlUnavailable(source, err)
 		}
@@ -203,20 +203,40 @@ func quotaTake(x *Exec, source string, counts []qCount, count bool) error {
 			return quotaExceeded(x, source, d)
 		}
 	}
-	if len(bw) > 0 {
-		x.AfterResponse(func(x *Exec) {
-			n := quotaResponseBytes(x)
-			if n == 0 {
-				return
-			}
-			for _, q := range bw {
-				if _, err := lim.Quota(context.WithoutCancel(ctx), q.key, q.l.calls, q.l.kbytes, q.l.period, q.start, 0, n); err != nil {
-					rlLog(x, source, "counting response bandwidth failed", err)
-				}
-			}
-		})
+	if len(bw) == 0 {
+		return nil
 	}
+	ctx = context.WithoutCancel(ctx)
+	if n := quotaRequestBytes(x); n > 0 {
+		for _, q := range bw {
+			quotaAddBytes(ctx, x, lim, source, q, n)
+		}
+	}
+	x.AfterResponse(func(x *Exec) {
+		if n := quotaResponseBytes(x); n > 0 {
+			for _, q := range bw {
+				quotaAddBytes(ctx, x, lim, source, q, n)
+			}
+		}
+	})
 	return nil
+}
+
+// quotaAddBytes counts n bytes against q's bandwidth. The limiter counts
+// nothing when an increment would cross the limit, so the increment is
+// capped at what remains: a counter that reaches its limit stays there and
+// the next call is refused.
+func quotaAddBytes(ctx context.Context, x *Exec, lim ratelimit.Limiter, source string, q qCount, n int64) {
+	d, err := lim.Quota(ctx, q.key, 0, q.l.kbytes, q.l.period, q.start, 0, 0)
+	if err == nil {
+		if n = min(n, d.BytesRemaining); n <= 0 {
+			return
+		}
+		_, err = lim.Quota(ctx, q.key, 0, q.l.kbytes, q.l.period, q.start, 0, n)
+	}
+	if err != nil {
+		rlLog(x, source, "counting bandwidth failed", err)
+	}
 }
 
 func quotaRequestBytes(x *Exec) int64 {
@@ -364,9 +384,11 @@ func (p *quotaByKeyPolicy) Exec(x *Exec) error {
 		if !ok || !quotaFirstUse(x, q.key) {
 			return
 		}
-		n := quotaRequestBytes(x) + quotaResponseBytes(x)
-		if _, err := lim.Quota(ctx, q.key, q.l.calls, q.l.kbytes, q.l.period, q.start, 1, n); err != nil {
+		if _, err := lim.Quota(ctx, q.key, q.l.calls, 0, q.l.period, q.start, 1, 0); err != nil {
 			rlLog(x, source, "counting the call failed", err)
+		}
+		if q.l.kbytes > 0 {
+			quotaAddBytes(ctx, x, lim, source, q, quotaRequestBytes(x)+quotaResponseBytes(x))
 		}
 	})
 	return nil

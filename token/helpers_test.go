@@ -53,11 +53,11 @@ func (k *testKey) jwk() jose.JSONWebKey {
 }
 
 var (
-	keysOnce                     sync.Once
-	rsaPriv, rsaPriv2            *rsa.PrivateKey
-	ecP256, ecP384, ecP521, ec2  *ecdsa.PrivateKey
-	edPriv                       ed25519.PrivateKey
-	hmacSecret                   = []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+	keysOnce                    sync.Once
+	rsaPriv, rsaPriv2           *rsa.PrivateKey
+	ecP256, ecP384, ecP521, ec2 *ecdsa.PrivateKey
+	edPriv                      ed25519.PrivateKey
+	hmacSecret                  = []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 )
 
 func testKeys(t testing.TB) {

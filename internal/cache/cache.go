@@ -1,5 +1,9 @@
 // Package cache is the store behind cache-lookup-value / cache-store-value:
 // in memory, or in Redis when the gateway has one (APIM's "external" cache).
+//
+// Set with ttl <= 0 stores nothing and removes any value the key had
+// (cache-store-value requires a positive duration; a later lookup must not
+// see a stale value). Values are copied: callers may reuse their slices.
 package cache
 
 import (

@@ -1,0 +1,202 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/apim/expr"
+)
+
+// newGUID returns a random (version 4) GUID string.
+func newGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// exprURL converts u (path decoded, as url.URL.Path) to context's IUrl.
+func exprURL(scheme, hostport, path string, query url.Values) *expr.URL {
+	host, port := splitHostPort(hostport, scheme)
+	if path == "" {
+		path = "/"
+	}
+	return &expr.URL{Scheme: scheme, Host: host, Port: port, Path: path, Query: query}
+}
+
+func splitHostPort(hostport, scheme string) (string, int) {
+	host, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+	}
+	port, _ := strconv.Atoi(p)
+	if port == 0 {
+		if scheme == "https" {
+			port = 443
+		} else {
+			port = 80
+		}
+	}
+	return host, port
+}
+
+// originalURL is context.Request.OriginalUrl: what the client called.
+// X-Forwarded-Proto and X-Forwarded-Host are believed from trusted proxies.
+func (st *state) originalURL(r *http.Request, peerTrusted bool) *expr.URL {
+	scheme, host := "http", r.Host
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if peerTrusted {
+		if p := lastValue(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
+			scheme = p
+		}
+		if h := lastValue(r.Header.Get("X-Forwarded-Host")); h != "" {
+			host = h
+		}
+	}
+	return exprURL(scheme, host, r.URL.Path, r.URL.Query())
+}
+
+func lastValue(h string) string {
+	if i := strings.LastIndexByte(h, ','); i >= 0 {
+		h = h[i+1:]
+	}
+	return strings.TrimSpace(h)
+}
+
+// clientIP is context.Request.IpAddress: the TCP peer, or, when the peer is
+// a trusted proxy, the right-most address of X-Forwarded-For that is not a
+// trusted proxy. It also reports whether the peer is trusted.
+func (st *state) clientIP(r *http.Request) (string, bool) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !st.isTrusted(peer) {
+		return host, false
+	}
+	ip := peer
+	xff := r.Header.Values("X-Forwarded-For")
+	for i := len(xff) - 1; i >= 0; i-- {
+		parts := strings.Split(xff[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			s := strings.TrimSpace(parts[j])
+			if s == "" {
+				continue
+			}
+			a, err := parseForwardedAddr(s)
+			if err != nil {
+				return ip.String(), true // garbage: stop at the last good hop
+			}
+			ip = a
+			if !st.isTrusted(a) {
+				return a.String(), true
+			}
+		}
+	}
+	return ip.String(), true
+}
+
+// parseForwardedAddr accepts "1.2.3.4", "1.2.3.4:5", "::1" and "[::1]:5".
+func parseForwardedAddr(s string) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap(), nil
+	}
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return ap.Addr().Unmap(), nil
+}
+
+func (st *state) isTrusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range st.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// routeInfo is the outcome of routing and the subscription check.
+type routeInfo struct {
+	api    *apiRoute
+	op     *opRoute // nil: API without operations, or a preflight
+	rest   []string // escaped path segments after the API path
+	params map[string]string
+	acc    access
+	query  url.Values
+}
+
+// newContext builds the `context` of one request.
+func (g *Gateway) newContext(st *state, r *http.Request, ri *routeInfo, body []byte) *expr.Context {
+	a := ri.api
+	ip, trusted := st.clientIP(r)
+
+	headers := r.Header.Clone()
+	headers.Del(a.keyHeader)
+	backendQuery := make(url.Values, len(ri.query))
+	for k, v := range ri.query {
+		if k != a.keyQuery {
+			backendQuery[k] = append([]string(nil), v...)
+		}
+	}
+	params := ri.params
+	if params == nil {
+		params = map[string]string{}
+	}
+	req := &expr.Request{
+		Method:            r.Method,
+		OriginalUrl:       st.originalURL(r, trusted),
+		Url:               exprURL(a.serviceURL.Scheme, a.serviceURL.Host, backendPath(a.serviceURL.Path, ri.rest), backendQuery),
+		Headers:           headers,
+		IpAddress:         ip,
+		MatchedParameters: params,
+	}
+	if len(body) > 0 {
+		req.Body = expr.NewBody(body)
+	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		req.Certificate = r.TLS.PeerCertificates[0]
+	}
+	now := g.now()
+	c := &expr.Context{
+		Request:   req,
+		Variables: expr.Variables{},
+		Api:       a.ctxAPI,
+		Deployment: &expr.Deployment{
+			GatewayId:   "self-hosted",
+			Region:      g.region,
+			ServiceId:   "gatehouse",
+			ServiceName: "gatehouse",
+		},
+		RequestId: newGUID(),
+		Timestamp: now.UTC(),
+		Now:       g.now,
+	}
+	if ri.op != nil {
+		op := ri.op.ctxOp
+		c.Operation = &op
+	} else {
+		// APIs without operations behave as APIM's wildcard operations.
+		c.Operation = &expr.Operation{Id: "*", Name: "*", Method: r.Method, UrlTemplate: "/*"}
+	}
+	if ri.acc.product != nil {
+		p := *ri.acc.product.ctx
+		c.Product = &p
+	}
+	if ri.acc.key != nil {
+		c.Subscription = st.ctxSubscription(ri.acc.key, ri.acc.used)
+	}
+	return c
+}
