@@ -1,7 +1,6 @@
 package apim
 
 import (
-	"net/url"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/apim/rawxml"
@@ -44,13 +43,7 @@ func compileSetQueryParameter(b *Builder, n *rawxml.Node) (Policy, error) {
 }
 
 func (p *setQueryParameter) Exec(x *Exec) error {
-	u := x.Ctx.Request.Url
-	if u == nil {
-		return nil
-	}
-	if u.Query == nil {
-		u.Query = url.Values{}
-	}
+	u := x.reqURL()
 	name, err := x.String(p.h.name)
 	if err != nil {
 		return err

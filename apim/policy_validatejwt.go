@@ -199,7 +199,48 @@ func compileValidateJWT(b *Builder, n *rawxml.Node) (Policy, error) {
 			}
 		}
 	}
+	if err := p.trial(); err != nil {
+		return nil, b.Errorf(n.Pos, "%s: %v", policy, err)
+	}
 	return p, nil
+}
+
+// trial builds a Checker from the constant rules at load so that malformed
+// keys (short HMAC keys, bad RSA n/e), empty audiences and the like are load
+// errors rather than failures of the first request. Parts only known at
+// request time (certificate-id keys, expressions, unresolved named values in
+// a lenient load) are left out; openid configs are not fetched.
+func (p *validateJWTPolicy) trial() error {
+	if p.dynamic {
+		return nil
+	}
+	r, _, err := p.rules(&Exec{}, false)
+	if err != nil {
+		return err
+	}
+	r.OpenIDConfigURLs = nil
+	unresolved := false
+	for _, k := range p.keys {
+		if k.certID != "" || (k.sym == nil && k.n == "") || acUnresolved(k.n) || acUnresolved(k.e) {
+			unresolved = true
+			continue
+		}
+		r.Keys = append(r.Keys, token.Key{ID: k.id, Symmetric: k.sym, N: k.n, E: k.e})
+	}
+	if len(r.Keys) == 0 && (len(p.openid) > 0 || unresolved) {
+		r.RequireSignedTokens = false
+	}
+	for _, list := range [][]string{r.Audiences, r.Issuers} {
+		for _, s := range list {
+			if acUnresolved(s) {
+				return nil
+			}
+		}
+	}
+	if _, err := token.NewChecker(r, nil); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "token: "))
+	}
+	return nil
 }
 
 func jwtIndexOf(list []string, s string) int {
@@ -392,7 +433,7 @@ func (p *validateJWTPolicy) compileClaims(b *Builder, c *rawxml.Node) error {
 }
 
 // rules evaluates the rule set for x. key identifies it when p.dynamic.
-func (p *validateJWTPolicy) rules(x *Exec) (r token.Rules, key string, err error) {
+func (p *validateJWTPolicy) rules(x *Exec, keys bool) (r token.Rules, key string, err error) {
 	r.OpenIDConfigURLs = p.openid
 	if r.RequireExpirationTime, err = acBool(x, p.requireExp, true); err != nil {
 		return
@@ -439,6 +480,9 @@ func (p *validateJWTPolicy) rules(x *Exec) (r token.Rules, key string, err error
 		r.RequiredClaims = append(r.RequiredClaims, token.ClaimRule{Name: c.name, Match: c.match, Separator: c.sep, Values: vals})
 	}
 	for _, k := range p.keys {
+		if !keys {
+			break
+		}
 		tk := token.Key{ID: k.id, Symmetric: k.sym, N: k.n, E: k.e}
 		if k.certID != "" {
 			der, e := jwtCertificate(x.Env, k.certID)
@@ -492,7 +536,7 @@ func (p *validateJWTPolicy) checker(x *Exec) (*token.Checker, error) {
 			return c.c, nil
 		}
 	}
-	r, key, err := p.rules(x)
+	r, key, err := p.rules(x, true)
 	if err != nil {
 		return nil, err
 	}

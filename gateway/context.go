@@ -170,10 +170,11 @@ func (g *Gateway) newContext(st *state, r *http.Request, ri *routeInfo, body []b
 		req.Certificate = r.TLS.PeerCertificates[0]
 	}
 	now := g.now()
+	api := *a.ctxAPI
 	c := &expr.Context{
 		Request:   req,
 		Variables: expr.Variables{},
-		Api:       a.ctxAPI,
+		Api:       &api,
 		Deployment: &expr.Deployment{
 			GatewayId:   "self-hosted",
 			Region:      g.region,

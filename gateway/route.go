@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/apim"
 	"github.com/gatehouse/gatehouse/apim/expr"
 	"github.com/gatehouse/gatehouse/internal/config"
 )
@@ -27,14 +28,11 @@ type apiRoute struct {
 	// pipes[i] are the pipelines of product i-1 (i = 0: no product); nil
 	// when that product does not include the API.
 	pipes []*routePipes
-	// hasOptions: an operation with method OPTIONS exists (preflights are
-	// then routed like any request when it matches).
-	hasOptions bool
 }
 
 type routePipes struct {
-	api pipeline   // global + product + API (APIs without operations, preflights)
-	ops []pipeline // parallel to apiRoute.ops
+	api *apim.Pipeline   // global + product + API (APIs without operations, preflights)
+	ops []*apim.Pipeline // parallel to apiRoute.ops
 }
 
 // opRoute is one operation: method + compiled URL template.

@@ -12,6 +12,7 @@ import (
 const usage = `gatehouse — a self-hosted Azure AD B2C + API Management replacement
 
 Usage:
+  gatehouse dev [--data DIR] [--host H] [--ports auto]   the demo stack on embedded defaults
   gatehouse serve --config FILE        run the roles present in the config
   gatehouse validate --config FILE     check a config and every file it references
   gatehouse policy check FILE|DIR...   check APIM policy XML files
@@ -35,6 +36,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
+	case "dev":
+		return cmdDev(args[1:], stdout, stderr)
 	case "serve":
 		return cmdServe(args[1:], stdout, stderr)
 	case "validate":

@@ -1,0 +1,121 @@
+package apim
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/apim/expr"
+	"github.com/gatehouse/gatehouse/apim/rawxml"
+)
+
+// set-backend-service base-url: the backend request goes to base-url plus
+// the operation's path (what follows the previous base URL's path) and its
+// query; a query in base-url is added. backend-id needs backend entities,
+// which Gatehouse does not have; Service Fabric attributes are Azure-only.
+
+func init() {
+	Register(Spec{Name: "set-backend-service", Sections: []Section{Inbound, Backend}, Compile: compileSetBackendService})
+}
+
+type setBackendService struct{ base Value }
+
+func compileSetBackendService(b *Builder, n *rawxml.Node) (Policy, error) {
+	if err := b.Attrs(n, "base-url", "backend-id", "sf-partition-key", "sf-replica-type", "sf-resolve-condition", "sf-service-instance-name", "sf-listener-name"); err != nil {
+		return nil, err
+	}
+	if err := b.Children(n); err != nil {
+		return nil, err
+	}
+	if a, ok := n.Attr("backend-id"); ok {
+		return nil, b.Errorf(a.Pos, "set-backend-service: backend-id needs a backend entity; use base-url")
+	}
+	for _, a := range n.Attrs {
+		if strings.HasPrefix(a.Name, "sf-") {
+			return nil, b.Errorf(a.Pos, "set-backend-service: Service Fabric backends are not available self-hosted")
+		}
+	}
+	v, err := b.Attr(n, "base-url")
+	if err != nil {
+		return nil, err
+	}
+	if !v.Set {
+		return nil, b.Errorf(n.Pos, "set-backend-service: attribute \"base-url\" is required")
+	}
+	// An empty literal is accepted at load (it appears in published
+	// samples as a placeholder) and fails when run.
+	if !v.IsExpr() && strings.TrimSpace(v.Lit) != "" && !strings.Contains(v.Lit, "{{") {
+		if _, err := parseURL(v.Lit); err != nil {
+			return nil, b.Errorf(v.Pos, "set-backend-service: base-url: %v", err)
+		}
+	}
+	return &setBackendService{v}, nil
+}
+
+func (p *setBackendService) Exec(x *Exec) error {
+	s, err := x.String(p.base)
+	if err != nil {
+		return err
+	}
+	base, err := parseURL(s)
+	if err != nil {
+		return x.exprError(err)
+	}
+	u := x.reqURL()
+	rel := x.relPath()
+	u.Scheme, u.Host, u.Port = base.Scheme, base.Host, base.Port
+	u.Path = joinURLPath(base.Path, rel)
+	for k, vs := range base.Query {
+		u.Query[k] = append(u.Query[k], vs...)
+	}
+	bp := base.Path
+	x.basePath = &bp
+	return nil
+}
+
+// reqURL returns the backend request URL, never nil, with a non-nil query.
+func (x *Exec) reqURL() *expr.URL {
+	if x.Ctx.Request.Url == nil {
+		x.Ctx.Request.Url = &expr.URL{Path: "/"}
+	}
+	if x.Ctx.Request.Url.Query == nil {
+		x.Ctx.Request.Url.Query = url.Values{}
+	}
+	return x.Ctx.Request.Url
+}
+
+// relPath is the backend request path after the backend base path.
+func (x *Exec) relPath() string {
+	if x.basePath == nil {
+		bp := ""
+		if x.Ctx.Api != nil && x.Ctx.Api.ServiceUrl != nil {
+			bp = x.Ctx.Api.ServiceUrl.Path
+		}
+		x.basePath = &bp
+	}
+	p := x.reqURL().Path
+	if bp := strings.TrimSuffix(*x.basePath, "/"); bp != "" && strings.HasPrefix(p, bp) {
+		return p[len(bp):]
+	}
+	return p
+}
+
+// joinURLPath joins a base path and a relative path with one slash.
+func joinURLPath(base, rel string) string {
+	if rel == "" || rel == "/" {
+		if base == "" {
+			return "/"
+		}
+		return base
+	}
+	return strings.TrimSuffix(base, "/") + "/" + strings.TrimPrefix(rel, "/")
+}
+
+// atoiDefault parses a literal integer, def when it does not parse.
+func atoiDefault(s string, def int) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return def
+	}
+	return n
+}

@@ -1,0 +1,133 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the gateway's Prometheus collectors.
+type metrics struct {
+	requests   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	rejections *prometheus.CounterVec
+	reloads    *prometheus.CounterVec
+	handler    http.Handler
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_gateway_requests_total",
+			Help: "Requests answered by the gateway, by API, operation and status code (api=\"\" when no API matched).",
+		}, []string{"api", "operation", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gatehouse_gateway_request_duration_seconds",
+			Help:    "Time from receiving a request to the end of its response, by API.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"api"}),
+		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_gateway_policy_rejections_total",
+			Help: "Requests refused by a policy (rate-limit, quota, validate-jwt, ip-filter, ...), by policy and reason.",
+		}, []string{"policy", "reason"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_gateway_config_reloads_total",
+			Help: "Configuration reloads, by result (success or failure).",
+		}, []string{"result"}),
+	}
+	var err error
+	m.requests, err = register(reg, m.requests)
+	if err != nil {
+		return nil, err
+	}
+	if m.duration, err = register(reg, m.duration); err != nil {
+		return nil, err
+	}
+	if m.rejections, err = register(reg, m.rejections); err != nil {
+		return nil, err
+	}
+	if m.reloads, err = register(reg, m.reloads); err != nil {
+		return nil, err
+	}
+	// Make the series visible before the first event.
+	m.reloads.WithLabelValues("success")
+	m.reloads.WithLabelValues("failure")
+
+	g, ok := reg.(prometheus.Gatherer)
+	if !ok {
+		own := prometheus.NewRegistry()
+		own.MustRegister(m.requests, m.duration, m.rejections, m.reloads)
+		g = own
+	}
+	m.handler = promhttp.HandlerFor(g, promhttp.HandlerOpts{})
+	return m, nil
+}
+
+// register registers c, or returns the collector already registered under
+// the same name (two gateways sharing one registry).
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing, nil
+			}
+		}
+		return c, err
+	}
+	return c, nil
+}
+
+func (m *metrics) observe(api, op string, code int, d time.Duration) {
+	m.requests.WithLabelValues(api, op, strconv.Itoa(code)).Inc()
+	m.duration.WithLabelValues(api).Observe(d.Seconds())
+}
+
+func (m *metrics) rejected(policy, reason string) {
+	m.rejections.WithLabelValues(policy, reason).Inc()
+}
+
+// statusWriter records the status code for the metrics. It keeps
+// http.Flusher working (streamed responses) and exposes the original writer
+// to http.ResponseController through Unwrap.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
