@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/apim/expr"
@@ -157,6 +159,17 @@ func (x *Exec) Bool(v Value, def bool) (bool, error) {
 	if !v.Set {
 		return def, nil
 	}
+	if v.Prog == nil {
+		// Constants are parsed here: cheaper, and a bad constant is the
+		// same failure as a bad expression result.
+		switch strings.ToLower(strings.TrimSpace(v.Lit)) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		return false, x.exprError(fmt.Errorf("'%s' is not a boolean", v.Lit))
+	}
 	r, err := x.Eval(v)
 	if err != nil {
 		return false, err
@@ -172,6 +185,13 @@ func (x *Exec) Bool(v Value, def bool) (bool, error) {
 func (x *Exec) Int(v Value, def int64) (int64, error) {
 	if !v.Set {
 		return def, nil
+	}
+	if v.Prog == nil {
+		n, err := strconv.ParseInt(strings.TrimSpace(v.Lit), 10, 64)
+		if err != nil {
+			return 0, x.exprError(fmt.Errorf("'%s' is not an integer", v.Lit))
+		}
+		return n, nil
 	}
 	r, err := x.Eval(v)
 	if err != nil {

@@ -74,7 +74,7 @@ func parseURL(s string) (*expr.URL, error) {
 			return nil, fmt.Errorf("bad port in %q", s)
 		}
 	}
-	return &expr.URL{Scheme: u.Scheme, Host: u.Hostname(), Port: port, Path: u.EscapedPath(), Query: u.Query()}, nil
+	return &expr.URL{Scheme: u.Scheme, Host: u.Hostname(), Port: port, Path: u.Path, Query: u.Query()}, nil
 }
 
 // outgoingHeaders prepares headers for a backend request.

@@ -388,21 +388,15 @@ func (p *corsPolicy) decorate(x *Exec, origin string) {
 	if r.Headers == nil {
 		r.Headers = http.Header{}
 	}
-	ao := p.allowOrigin(origin)
-	r.Headers.Set("Access-Control-Allow-Origin", ao)
-	if ao != "*" {
-		corsAddVary(r.Headers, "Origin")
-	}
-	if p.credentials {
-		r.Headers.Set("Access-Control-Allow-Credentials", "true")
-	}
+	// The exposed names are the response's own headers: listed before the
+	// CORS headers are added.
 	switch {
 	case p.anyExpose && !p.credentials:
 		r.Headers.Set("Access-Control-Expose-Headers", "*")
 	case p.anyExpose:
 		names := make([]string, 0, len(r.Headers))
 		for k := range r.Headers {
-			if !strings.HasPrefix(strings.ToLower(k), "access-control-") {
+			if !strings.HasPrefix(strings.ToLower(k), "access-control-") && !strings.EqualFold(k, "Vary") {
 				names = append(names, k)
 			}
 		}
@@ -412,6 +406,14 @@ func (p *corsPolicy) decorate(x *Exec, origin string) {
 		}
 	case p.expose != "":
 		r.Headers.Set("Access-Control-Expose-Headers", p.expose)
+	}
+	ao := p.allowOrigin(origin)
+	r.Headers.Set("Access-Control-Allow-Origin", ao)
+	if ao != "*" {
+		corsAddVary(r.Headers, "Origin")
+	}
+	if p.credentials {
+		r.Headers.Set("Access-Control-Allow-Credentials", "true")
 	}
 }
 

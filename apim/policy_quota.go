@@ -186,6 +186,19 @@ func quotaTake(x *Exec, source string, counts []qCount, count bool) error {
 		return err
 	}
 	ctx := x.Context()
+	if count && len(counts) > 1 {
+		// Check every counter first so that a call refused by one quota is
+		// not counted by the others.
+		for _, q := range counts {
+			d, err := lim.Quota(ctx, q.key, q.l.calls, q.l.kbytes, q.l.period, q.start, 0, 0)
+			if err != nil {
+				return rlUnavailable(source, err)
+			}
+			if !d.Allowed {
+				return quotaExceeded(x, source, d)
+			}
+		}
+	}
 	var bw []qCount
 	for _, q := range counts {
 		var addCalls int64

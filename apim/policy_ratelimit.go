@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/apim/rawxml"
@@ -296,11 +297,55 @@ func (p *rateLimitPolicy) Exec(x *Exec) error {
 	if err != nil {
 		return err
 	}
-	ctx := x.Context()
 	base := "rl:" + c.Subscription.Id + ":" + rlScopeEntity(x)
+	type limit struct {
+		key string
+		rlLimit
+	}
+	var buf [3]limit
+	limits := append(buf[:0], limit{base, p.rlLimit})
+	if len(p.apis) > 0 && c.Api != nil {
+		for i := range p.apis {
+			a := &p.apis[i]
+			if !rlMatchNameID(a.id, a.name, c.Api.Id, c.Api.Name) {
+				continue
+			}
+			akey := base + ":api:" + c.Api.Id
+			limits = append(limits, limit{akey, a.rlLimit})
+			if c.Operation != nil {
+				for j := range a.ops {
+					o := &a.ops[j]
+					if rlMatchNameID(o.id, o.name, c.Operation.Id, c.Operation.Name) {
+						limits = append(limits, limit{akey + ":op:" + c.Operation.Id, o.rlLimit})
+						break
+					}
+				}
+			}
+			break
+		}
+	}
+	ctx := x.Context()
+	if len(limits) > 1 {
+		// Check every window first so that a call refused by one limit is
+		// not counted by the others.
+		var worst ratelimit.Decision
+		var worstCalls int64
+		for _, l := range limits {
+			d, err := lim.Peek(ctx, l.key, l.calls, l.period)
+			if err != nil {
+				return rlUnavailable(source, err)
+			}
+			if !d.Allowed && d.RetryAfter >= worst.RetryAfter {
+				worst, worstCalls = d, l.calls
+			}
+		}
+		if worstCalls > 0 {
+			return p.out.exceeded(x, source, worst, worstCalls)
+		}
+	}
 	remaining, total := int64(math.MaxInt64), p.calls
-	take := func(key string, l rlLimit) error {
-		d, err := lim.Take(ctx, key, l.calls, l.period, 1)
+	for _, l := range limits {
+		d, err := lim.Take(ctx, l.key, l.calls, l.period, 1)
 		if err != nil {
 			return rlUnavailable(source, err)
 		}
@@ -309,34 +354,6 @@ func (p *rateLimitPolicy) Exec(x *Exec) error {
 		}
 		if d.Remaining < remaining {
 			remaining, total = d.Remaining, l.calls
-		}
-		return nil
-	}
-	if err := take(base, p.rlLimit); err != nil {
-		return err
-	}
-	if len(p.apis) > 0 && c.Api != nil {
-		for i := range p.apis {
-			a := &p.apis[i]
-			if !rlMatchNameID(a.id, a.name, c.Api.Id, c.Api.Name) {
-				continue
-			}
-			akey := base + ":api:" + c.Api.Id
-			if err := take(akey, a.rlLimit); err != nil {
-				return err
-			}
-			if c.Operation != nil {
-				for j := range a.ops {
-					o := &a.ops[j]
-					if rlMatchNameID(o.id, o.name, c.Operation.Id, c.Operation.Name) {
-						if err := take(akey+":op:"+c.Operation.Id, o.rlLimit); err != nil {
-							return err
-						}
-						break
-					}
-				}
-			}
-			break
 		}
 	}
 	p.out.passed(x, remaining, total)
@@ -347,7 +364,17 @@ func (p *rateLimitPolicy) Exec(x *Exec) error {
 
 type rateLimitByKeyPolicy struct {
 	calls, period, key, cond, count Value
-	out                             rlOutput
+	// constant values of calls, renewal-period, increment-count, parsed at load
+	nCalls, nPeriod, nCount int64
+	out                     rlOutput
+}
+
+// rlInt is v's value: the constant parsed at load, or the expression's.
+func rlInt(x *Exec, v Value, constant int64) (int64, error) {
+	if !v.IsExpr() {
+		return constant, nil
+	}
+	return x.Int(v, constant)
 }
 
 func compileRateLimitByKey(b *Builder, n *rawxml.Node) (Policy, error) {
@@ -358,19 +385,20 @@ func compileRateLimitByKey(b *Builder, n *rawxml.Node) (Policy, error) {
 	if err := b.Children(n); err != nil {
 		return nil, err
 	}
-	p := &rateLimitByKeyPolicy{}
+	p := &rateLimitByKeyPolicy{nCount: 1}
 	var err error
 	for _, a := range []struct {
 		name     string
 		v        *Value
+		n        *int64
 		required bool
 		min, max int64
 	}{
-		{"calls", &p.calls, true, 1, math.MaxInt32},
-		{"renewal-period", &p.period, true, 1, rlMaxPeriod},
-		{"counter-key", &p.key, true, 0, 0},
-		{"increment-condition", &p.cond, false, 0, 0},
-		{"increment-count", &p.count, false, 0, math.MaxInt32},
+		{"calls", &p.calls, &p.nCalls, true, 1, math.MaxInt32},
+		{"renewal-period", &p.period, &p.nPeriod, true, 1, rlMaxPeriod},
+		{"counter-key", &p.key, nil, true, 0, 0},
+		{"increment-condition", &p.cond, nil, false, 0, 0},
+		{"increment-count", &p.count, &p.nCount, false, 0, math.MaxInt32},
 	} {
 		if *a.v, err = b.Attr(n, a.name); err != nil {
 			return nil, err
@@ -385,10 +413,11 @@ func compileRateLimitByKey(b *Builder, n *rawxml.Node) (Policy, error) {
 		if v.IsExpr() || a.max == 0 || acUnresolved(v.Lit) {
 			continue
 		}
-		i, err := strconv.ParseInt(v.Lit, 10, 64)
+		i, err := strconv.ParseInt(strings.TrimSpace(v.Lit), 10, 64)
 		if err != nil || i < a.min || i > a.max {
 			return nil, b.Errorf(v.Pos, "%s: %s must be an integer between %d and %d, not %q", policy, a.name, a.min, a.max, v.Lit)
 		}
+		*a.n = i
 	}
 	if err := acCheckBool(b, p.cond, policy, "increment-condition"); err != nil {
 		return nil, err
@@ -401,15 +430,15 @@ func compileRateLimitByKey(b *Builder, n *rawxml.Node) (Policy, error) {
 
 func (p *rateLimitByKeyPolicy) Exec(x *Exec) error {
 	const source = "rate-limit-by-key"
-	calls, err := acInt(x, p.calls, 0)
+	calls, err := rlInt(x, p.calls, p.nCalls)
 	if err != nil {
 		return err
 	}
-	period, err := acInt(x, p.period, 0)
+	period, err := rlInt(x, p.period, p.nPeriod)
 	if err != nil {
 		return err
 	}
-	count, err := acInt(x, p.count, 1)
+	count, err := rlInt(x, p.count, p.nCount)
 	if err != nil {
 		return err
 	}

@@ -57,8 +57,8 @@ func (p *rewriteURI) Exec(x *Exec) error {
 	path, rawQuery, _ := strings.Cut(t, "?")
 	mp := x.Ctx.Request.MatchedParameters
 	path = templateParam.ReplaceAllStringFunc(path, func(m string) string {
-		name := templateParam.FindStringSubmatch(m)[1]
-		return url.PathEscape(mp[name])
+		// Url.Path is decoded (as url.URL.Path); urlString escapes it.
+		return mp[templateParam.FindStringSubmatch(m)[1]]
 	})
 	rawQuery = templateParam.ReplaceAllStringFunc(rawQuery, func(m string) string {
 		return url.QueryEscape(mp[templateParam.FindStringSubmatch(m)[1]])

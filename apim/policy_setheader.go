@@ -72,6 +72,11 @@ func valueChildren(b *Builder, n *rawxml.Node) ([]Value, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !v.IsExpr() {
+			// Indented <value> text would otherwise carry newlines, which
+			// are not valid in a header or query value.
+			v.Lit = strings.TrimSpace(v.Lit)
+		}
 		vs = append(vs, v)
 	}
 	return vs, nil

@@ -46,6 +46,7 @@ type Options struct {
 type Gateway struct {
 	log       *slog.Logger
 	now       func() time.Time
+	customNow bool
 	region    string
 	maxBody   int64
 	transport http.RoundTripper
@@ -66,6 +67,7 @@ func New(cfg *config.Gateway, opts Options) (*Gateway, error) {
 	g := &Gateway{
 		log:       opts.Logger,
 		now:       opts.Now,
+		customNow: opts.Now != nil,
 		region:    opts.Region,
 		maxBody:   opts.MaxBodyBytes,
 		transport: opts.Transport,
@@ -114,7 +116,7 @@ func (g *Gateway) Close() error {
 	}
 	g.closed = true
 	if st := g.cur.Swap(nil); st != nil {
-		st.retire(nil)
+		st.retire()
 	}
 	g.closeTransport()
 	return nil

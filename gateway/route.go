@@ -310,14 +310,26 @@ func (st *state) findAPI(escapedPath string) (*apiRoute, []string) {
 	if p != "" {
 		segs = strings.Split(p, "/")
 	}
+	// Decode only as many segments as the deepest API path needs.
+	depth := 0
+	if len(st.apis) > 0 {
+		depth = min(len(st.apis[0].segs), len(segs))
+	}
+	decoded := make([]string, depth)
+	for i := range decoded {
+		v, err := url.PathUnescape(segs[i])
+		if err != nil {
+			v = segs[i]
+		}
+		decoded[i] = v
+	}
 	for _, a := range st.apis { // longest first
 		if len(a.segs) > len(segs) {
 			continue
 		}
 		ok := true
 		for i, s := range a.segs {
-			v, err := url.PathUnescape(segs[i])
-			if err != nil || !strings.EqualFold(s, v) {
+			if !strings.EqualFold(s, decoded[i]) {
 				ok = false
 				break
 			}

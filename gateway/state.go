@@ -27,7 +27,6 @@ type state struct {
 	// it is retired and unused.
 	refs      atomic.Int64
 	closeOnce sync.Once
-	closers   []func()
 }
 
 const retiredBit = int64(1) << 62
@@ -46,20 +45,17 @@ func (s *state) release() {
 	}
 }
 
-// retire marks s replaced by next (nil: by nothing, the gateway closed).
-// Stores that next does not share are closed once the last request using s
-// is done.
-func (s *state) retire(next *state) {
-	if s.stores != nil && (next == nil || next.stores != s.stores) {
-		s.closers = append(s.closers, s.stores.close)
-	}
+// retire marks s replaced (or the gateway closed). Its resources are
+// released once the last request using it is done; stores shared with a
+// newer state stay open until that one lets them go too.
+func (s *state) retire() {
 	if s.refs.Add(retiredBit) == retiredBit {
 		s.closeOnce.Do(s.close)
 	}
 }
 
 func (s *state) close() {
-	for _, c := range s.closers {
-		c()
+	if s.stores != nil {
+		s.stores.drop()
 	}
 }

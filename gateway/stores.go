@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -20,6 +22,9 @@ const (
 	redisCachePrefix = "gatehouse:gw:cache:"
 )
 
+// memoryCacheEntries bounds the in-process cache of cache-store-value.
+const memoryCacheEntries = 100_000
+
 // stores are the counter and cache stores of a configuration. A reload
 // keeps them when the redis settings are unchanged, so rate-limit and quota
 // counters (and the memory cache) survive it.
@@ -29,6 +34,20 @@ type stores struct {
 	client      *redis.Client // nil without Redis
 	limiter     ratelimit.Limiter
 	cache       cache.Store
+	users       atomic.Int64 // states holding these stores
+}
+
+// hold records one more state using s.
+func (s *stores) hold() *stores {
+	s.users.Add(1)
+	return s
+}
+
+// drop releases one state's hold; the last one closes the stores.
+func (s *stores) drop() {
+	if s.users.Add(-1) == 0 {
+		s.close()
+	}
 }
 
 func (s *stores) sameSettings(cfg *config.Gateway) bool {
@@ -44,13 +63,16 @@ func failureMode(cfg *config.Gateway) string {
 
 func newStores(cfg *config.Gateway, now func() time.Time, log *slog.Logger) (*stores, error) {
 	s := &stores{redisURL: cfg.Redis, failureMode: failureMode(cfg)}
+	s.users.Store(1)
 	if cfg.Redis == "" {
-		var opts []ratelimit.MemoryOption
+		var lopts []ratelimit.MemoryOption
+		var copts []cache.Option
 		if now != nil {
-			opts = append(opts, ratelimit.WithClock(now))
+			lopts = append(lopts, ratelimit.WithClock(now))
+			copts = append(copts, cache.WithClock(now))
 		}
-		s.limiter = ratelimit.NewMemory(opts...)
-		s.cache = newMemoryCache()
+		s.limiter = ratelimit.NewMemory(lopts...)
+		s.cache = cache.NewMemory(memoryCacheEntries, copts...)
 		return s, nil
 	}
 	ro, err := redis.ParseURL(cfg.Redis)
@@ -58,11 +80,26 @@ func newStores(cfg *config.Gateway, now func() time.Time, log *slog.Logger) (*st
 		// The URL may hold a password: do not repeat it.
 		return nil, fmt.Errorf("gateway.redis is not a valid Redis URL")
 	}
+	// Rate limits sit on the request path: while Redis is down a request
+	// must learn it in milliseconds, not after go-redis's default dial
+	// retries (about half a second), and the failure policy answers from
+	// then on without asking Redis until the next probe.
+	if !hasURLParam(cfg.Redis, "dial_timeout") {
+		ro.DialTimeout = 250 * time.Millisecond
+	}
+	ro.DialerRetries = 1
+	ro.MaxRetries = 1
 	s.client = redis.NewClient(ro)
 	s.limiter = ratelimit.WithFailurePolicy(ratelimit.NewRedis(s.client, redisLimitPrefix),
-		s.failureMode == "open", log)
-	s.cache = newRedisCache(s.client, redisCachePrefix)
+		s.failureMode == "open", log, ratelimit.ProbeInterval(time.Second))
+	s.cache = cache.NewRedis(s.client, redisCachePrefix)
 	return s, nil
+}
+
+// hasURLParam reports whether the Redis URL sets a query option itself.
+func hasURLParam(rawURL, name string) bool {
+	u, err := url.Parse(rawURL)
+	return err == nil && u.Query().Has(name)
 }
 
 // ping checks the backing store (Redis) within ctx; nil without Redis.

@@ -116,9 +116,9 @@ func (s *keySet) hasKid(kid string) bool {
 	return false
 }
 
-// jwkToKey converts one JWKS entry; ok is false for keys that must be
-// skipped (encryption keys, symmetric keys, unsupported types, an "alg"
-// that does not fit the key type).
+// jwkToKey converts one JWKS entry; it fails for keys that must be skipped
+// (use=enc, symmetric keys, unsupported types or sizes, an "alg" that does
+// not fit the key type).
 func jwkToKey(j *jose.JSONWebKey) (*verKey, error) {
 	if j.Use == "enc" {
 		return nil, errors.New("encryption key")

@@ -23,7 +23,11 @@
 //   - Lifetime: a token is valid while now < exp+ClockSkew (at exactly
 //     exp+ClockSkew it has expired) and once now >= nbf-ClockSkew (at exactly
 //     nbf-ClockSkew it is valid). A failing nbf is reported as TokenExpired
-//     (validate-jwt has no separate reason). iat is not checked.
+//     (validate-jwt has no separate reason). iat and typ are not checked.
+//   - Verified tokens are cached per Checker keyed by the exact token text
+//     (see verifiedCache for why not its SHA-256), at most 10,000 entries /
+//     32 MiB, until exp; a hit re-checks exp/nbf only. A key removed from a
+//     JWKS therefore stops new tokens at once but not already-cached ones.
 //   - Messages never contain the token, keys or secrets; attacker-controlled
 //     values (kid, claim values) are quoted and truncated.
 package token
@@ -107,7 +111,6 @@ type Rules struct {
 // Checker validates tokens against one Rules. Safe for concurrent use.
 type Checker struct {
 	rules    Rules
-	disc     *Discovery
 	entries  []*entry  // one per Rules.OpenIDConfigURLs
 	static   []*verKey // from Rules.Keys, in order
 	claims   []ClaimRule
@@ -164,7 +167,6 @@ func NewChecker(r Rules, d *Discovery) (*Checker, error) {
 	if len(r.OpenIDConfigURLs) > 0 && d == nil {
 		d = NewDiscovery(nil, nil)
 	}
-	c.disc = d
 	for _, u := range r.OpenIDConfigURLs {
 		if err := checkFetchURL(u); err != nil {
 			return nil, fmt.Errorf("token: openid config %q: %w", u, err)
@@ -246,6 +248,9 @@ func echo(s string) string {
 func (c *Checker) Validate(ctx context.Context, raw string, now time.Time) (*Token, error) {
 	if raw == "" {
 		return nil, &Error{Reason: ReasonTokenNotPresent, Message: "JWT not present."}
+	}
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	if e := c.verified.get(raw); e != nil {
 		if err := c.checkLifetime(e.tok.Expiry, e.nbf, e.hasNbf, now); err != nil {

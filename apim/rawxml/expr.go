@@ -171,8 +171,8 @@ func (p *parser) expr(tb *textBuilder) error {
 			stack = append(stack, frame{kind: inCode, closer: closerOf(r), at: at})
 		case r == ')' || r == ']' || r == '}':
 			if r != top.closer {
-				return &Error{at.pos(), fmt.Sprintf("mismatched %q in expression: expected %q to close %q opened at %s",
-					r, top.closer, openerOf(top), top.at.pos())}
+				return &Error{at.pos(), fmt.Sprintf("mismatched %q in expression: expected %q to close %s opened at %s",
+					r, top.closer, openerOf(top, len(stack) == 1), top.at.pos())}
 			}
 			l.take()
 			stack = stack[:len(stack)-1]
@@ -258,7 +258,7 @@ func (l *exprLexer) unterminated(start cursor, outer rune, stack []frame, hint s
 		case inInterp, inInterpVerbatim:
 			hint = fmt.Sprintf("interpolated string at %s is not closed", f.at.pos())
 		default:
-			hint = fmt.Sprintf("%q at %s is not closed", openerOf(f), f.at.pos())
+			hint = fmt.Sprintf("%s at %s is not closed", openerOf(f, false), f.at.pos())
 		}
 	}
 	if hint != "" {
@@ -277,12 +277,19 @@ func closerOf(open rune) rune {
 	return '}'
 }
 
-func openerOf(f frame) rune {
+// openerOf names the bracket that opened f, for error messages; the
+// outermost frame (kind inCode with the expression's '@' as its position) is
+// named "@(" or "@{".
+func openerOf(f frame, outermost bool) string {
+	o := "{"
 	switch f.closer {
 	case ')':
-		return '('
+		o = "("
 	case ']':
-		return '['
+		o = "["
 	}
-	return '{'
+	if outermost {
+		o = "@" + o
+	}
+	return "'" + o + "'"
 }

@@ -539,7 +539,7 @@ func (p *parser) charData(tb *textBuilder, quote rune, qAt cursor) error {
 				return p.errAt(qAt, "attribute value is not closed (missing %c)", quote)
 			}
 			return nil
-		case r == quote:
+		case r == quote: // never true for text (quote 0): prepare rejects NUL
 			return nil
 		case r == '<':
 			if quote == 0 {

@@ -13,11 +13,12 @@ func TestPolicyCheck(t *testing.T) {
 	bad := writeFile(t, dir, "bad.xml", "<policies>\n  <inbound>\n    <set-hedaer name=\"x\" />\n  </inbound>\n</policies>\n")
 	frag := writeFile(t, dir, "frag.xml", `<fragment><set-variable name="a" value="@(1 + 2)" /></fragment>`)
 
-	out, _, code := gatehouse(t, nil, "policy", "check", good, frag, "../../examples/seed004/policy.xml")
+	seed := writeFile(t, dir, "seed004.xml", seed004Policy(t, "https://spa.example", "https://login.example/.well-known/openid-configuration"))
+	out, _, code := gatehouse(t, nil, "policy", "check", good, frag, seed)
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	for _, f := range []string{good, frag, "../../examples/seed004/policy.xml"} {
+	for _, f := range []string{good, frag, seed} {
 		if !strings.Contains(out, "OK "+f+"\n") {
 			t.Errorf("output lacks OK %s:\n%s", f, out)
 		}
@@ -29,6 +30,23 @@ func TestPolicyCheck(t *testing.T) {
 	}
 	if !regexp.MustCompile(regexp.QuoteMeta(bad) + `:3:5: .*set-hedaer`).MatchString(out) {
 		t.Errorf("no positioned problem for the unknown element:\n%s", out)
+	}
+}
+
+// TestPolicyCheckSeedPlaceholders: the seed's unfilled placeholders are not
+// valid values, and the checker says where they are.
+func TestPolicyCheckSeedPlaceholders(t *testing.T) {
+	out, _, code := gatehouse(t, nil, "policy", "check", "../../examples/seed004/policy.xml")
+	if code != 1 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, want := range []string{
+		`policy.xml:11:17: cors: origin "{PrimaryStorageEndpoint}"`,
+		`policy.xml:24:30: validate-jwt: openid-config url must be an http(s) URL, not "{b2cpolicy-well-known-openid}"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
 

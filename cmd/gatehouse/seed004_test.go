@@ -27,17 +27,8 @@ const (
 // global ("All APIs") scope in front of backendURL.
 func seed004Config(t *testing.T, discoveryURL, backendURL string) string {
 	t.Helper()
-	src, err := os.ReadFile("../../examples/seed004/policy.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	policy := strings.NewReplacer(
-		"{PrimaryStorageEndpoint}", spaOrigin,
-		"{b2cpolicy-well-known-openid}", discoveryURL,
-		"{backend-api-application-client-id}", apiAppID,
-	).Replace(string(src))
 	dir := t.TempDir()
-	writeFile(t, dir, "policies/global.xml", policy)
+	writeFile(t, dir, "policies/global.xml", seed004Policy(t, spaOrigin, discoveryURL))
 	return writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`gateway:
   listen: 127.0.0.1:0
   policy: policies/global.xml
@@ -47,6 +38,20 @@ func seed004Config(t *testing.T, discoveryURL, backendURL string) string {
       serviceUrl: %s/api
       subscriptionRequired: false
 `, backendURL))
+}
+
+// seed004Policy is seed 004's policy file with its placeholders filled.
+func seed004Policy(t *testing.T, origin, discoveryURL string) string {
+	t.Helper()
+	src, err := os.ReadFile("../../examples/seed004/policy.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.NewReplacer(
+		"{PrimaryStorageEndpoint}", origin,
+		"{b2cpolicy-well-known-openid}", discoveryURL,
+		"{backend-api-application-client-id}", apiAppID,
+	).Replace(string(src))
 }
 
 type apimError struct {

@@ -52,6 +52,9 @@ func (es Errors) Error() string {
 type Secret struct {
 	Pos   Pos
 	Value string
+	// Bytes is the value exactly as read: for file: the file's bytes
+	// untrimmed (binary content such as a PFX), otherwise Value's bytes.
+	Bytes []byte
 	// External is true for env: and file: values: those are treated as
 	// secret (named values from them are never logged).
 	External bool
@@ -301,7 +304,7 @@ func orRoot(key string) string {
 
 // secret resolves env:NAME and file:PATH references.
 func (d *decoder) secret(n *yaml.Node, s, key string) Secret {
-	sec := Secret{Pos: d.pos(n), Value: s, set: true}
+	sec := Secret{Pos: d.pos(n), Value: s, Bytes: []byte(s), set: true}
 	switch {
 	case strings.HasPrefix(s, "env:"):
 		name := strings.TrimPrefix(s, "env:")
@@ -309,7 +312,7 @@ func (d *decoder) secret(n *yaml.Node, s, key string) Secret {
 		if !ok {
 			d.errorf(n, "%s: environment variable %s is not set", key, name)
 		}
-		sec.Value, sec.External = val, true
+		sec.Value, sec.Bytes, sec.External = val, []byte(val), true
 	case strings.HasPrefix(s, "file:"):
 		p := strings.TrimPrefix(s, "file:")
 		if !filepath.IsAbs(p) {
@@ -321,7 +324,7 @@ func (d *decoder) secret(n *yaml.Node, s, key string) Secret {
 		}
 		// A trailing newline in a secret file is an editor artefact, not
 		// part of the secret (as Kubernetes and Docker secrets are written).
-		sec.Value, sec.External = strings.TrimRight(string(b), "\r\n"), true
+		sec.Value, sec.Bytes, sec.External = strings.TrimRight(string(b), "\r\n"), b, true
 	}
 	return sec
 }

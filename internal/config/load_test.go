@@ -86,7 +86,7 @@ func TestFileSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := cfg.Gateway.NamedValues["k"]; v.Value != "from-file" || !v.External {
+	if v := cfg.Gateway.NamedValues["k"]; v.Value != "from-file" || !v.External || string(v.Bytes) != "from-file\n" {
 		t.Errorf("file secret = %+v", v)
 	}
 }

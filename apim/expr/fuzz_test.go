@@ -1,0 +1,49 @@
+package expr
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzCompile compiles arbitrary text and evaluates what compiles: no
+// panics (Eval's recover reports them as "internal error"), no hangs.
+func FuzzCompile(f *testing.F) {
+	if _, err := os.Stat(corpusDir); err == nil {
+		for _, x := range extractCorpus(f) {
+			f.Add(substituteNamedValues(x.src))
+		}
+	}
+	for _, s := range []string{
+		`@($"{1:yyyy}{{}}")`, `@{ for (;;) {} }`, `@(new[] {1}.Select(x => x))`, `@((int?)null)`,
+		`@{ var s = "x"; while (true) { s += s; } }`, `@("a".PadLeft(100000000))`, `@(@"x""y")`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if len(src) > 4096 {
+			return
+		}
+		p, err := Compile(src)
+		if err != nil {
+			if _, ok := err.(*SyntaxError); !ok {
+				t.Fatalf("Compile returned %T: %v", err, err)
+			}
+			return
+		}
+		start := time.Now()
+		_, err = p.Eval(testContext())
+		if err != nil {
+			if _, ok := err.(*RuntimeError); !ok {
+				t.Fatalf("Eval returned %T: %v", err, err)
+			}
+			if strings.Contains(err.Error(), "internal error") {
+				t.Fatalf("Eval(%q): %v", src, err)
+			}
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Fatalf("Eval(%q) took %v", src, d)
+		}
+	})
+}

@@ -1,0 +1,174 @@
+package gateway
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestRoutingLongestPrefixAndBackendURL(t *testing.T) {
+	a, b := newBackend(t, "a"), newBackend(t, "b")
+	cfg := loadConfig(t, t.TempDir(), `
+  apis:
+    - { name: v1, path: shop, serviceUrl: "`+a.URL+`/base/", subscriptionRequired: false }
+    - { name: v2, path: /Shop/V2/, serviceUrl: "`+b.URL+`/two", subscriptionRequired: false }
+`, nil)
+	_, srv := start(t, cfg, Options{})
+
+	cases := []struct {
+		path, backend, backendPath, query string
+	}{
+		{"/shop/orders/1?x=1&y=2", "a", "/base/orders/1", "x=1&y=2"},
+		{"/SHOP/orders", "a", "/base/orders", ""},
+		{"/shop/v2/orders", "b", "/two/orders", ""},
+		{"/shop/V2", "b", "/two", ""},
+		{"/shop/v2/", "b", "/two/", ""},
+		{"/shop/v2x/orders", "a", "/base/v2x/orders", ""}, // whole segments only
+		{"/shop", "a", "/base", ""},
+	}
+	for _, c := range cases {
+		e := get(t, srv.URL+c.path).echoed(t)
+		if e.Backend != c.backend || e.Path != c.backendPath || e.Query != c.query {
+			t.Errorf("%s: backend %s %s?%s, want %s %s?%s", c.path, e.Backend, e.Path, e.Query, c.backend, c.backendPath, c.query)
+		}
+	}
+	get(t, srv.URL+"/shopping").wantError(t, 404, "Resource not found")
+	get(t, srv.URL+"/").wantError(t, 404, "Resource not found")
+}
+
+func TestRoutingRootAPI(t *testing.T) {
+	a, b := newBackend(t, "a"), newBackend(t, "b")
+	cfg := loadConfig(t, t.TempDir(), `
+  apis:
+    - { name: root, path: "", serviceUrl: "`+a.URL+`", subscriptionRequired: false }
+    - { name: api, path: api, serviceUrl: "`+b.URL+`", subscriptionRequired: false }
+`, nil)
+	_, srv := start(t, cfg, Options{})
+	if e := get(t, srv.URL+"/anything/here").echoed(t); e.Backend != "a" || e.Path != "/anything/here" {
+		t.Errorf("root API: %+v", e)
+	}
+	if e := get(t, srv.URL+"/api/x").echoed(t); e.Backend != "b" || e.Path != "/x" {
+		t.Errorf("api: %+v", e)
+	}
+	if r := get(t, srv.URL+"/healthz"); r.status != 200 || r.body != "ok" {
+		t.Errorf("/healthz under a root API: %d %q", r.status, r.body)
+	}
+}
+
+func TestOperationsMatching(t *testing.T) {
+	be := newBackend(t, "be")
+	cfg := loadConfig(t, t.TempDir(), `
+  apis:
+    - name: api
+      path: api
+      serviceUrl: "`+be.URL+`"
+      subscriptionRequired: false
+      operations:
+        - { name: get-user, method: GET, urlTemplate: "/users/{id}" }
+        - { name: get-me, method: GET, urlTemplate: "/users/me" }
+        - { name: put-user, method: put, urlTemplate: "/users/{id}" }
+        - { name: files, method: GET, urlTemplate: "/files/{*path}" }
+        - { name: file-ext, method: GET, urlTemplate: "/files/{name}.{ext}" }
+        - { name: query, method: GET, urlTemplate: "/get?a={b}" }
+        - { name: root, method: GET, urlTemplate: "/" }
+        - { name: any, method: "*", urlTemplate: "/any" }
+`, nil)
+	gw, srv := start(t, cfg, Options{})
+
+	st := gw.cur.Load()
+	cases := []struct {
+		method, path, op string
+		params           map[string]string
+	}{
+		{"GET", "/api/users/42", "get-user", map[string]string{"id": "42"}},
+		{"GET", "/api/Users/ME", "get-me", map[string]string{}},
+		{"PUT", "/api/users/42", "put-user", map[string]string{"id": "42"}},
+		{"GET", "/api/users/a%20b", "get-user", map[string]string{"id": "a b"}},
+		{"GET", "/api/files/a/b/c.txt", "files", map[string]string{"path": "a/b/c.txt"}},
+		{"GET", "/api/files/c.txt", "file-ext", map[string]string{"name": "c", "ext": "txt"}},
+		{"GET", "/api/files/", "files", map[string]string{"path": ""}},
+		{"GET", "/api/get?a=1&c=2", "query", map[string]string{"b": "1"}},
+		{"GET", "/api", "root", map[string]string{}},
+		{"GET", "/api/", "root", map[string]string{}},
+		{"DELETE", "/api/any", "any", map[string]string{}},
+	}
+	for _, c := range cases {
+		u, _ := url.Parse(c.path)
+		a, rest := st.findAPI(u.EscapedPath())
+		if a == nil {
+			t.Fatalf("%s: API not found", c.path)
+		}
+		op, params := a.findOperation(c.method, rest, u.Query())
+		if op == nil || op.cfg.Name != c.op {
+			t.Errorf("%s %s: operation %v, want %s", c.method, c.path, op, c.op)
+			continue
+		}
+		for k, v := range c.params {
+			if params[k] != v {
+				t.Errorf("%s %s: param %s=%q, want %q", c.method, c.path, k, params[k], v)
+			}
+		}
+		if len(params) != len(c.params) {
+			t.Errorf("%s %s: params %v, want %v", c.method, c.path, params, c.params)
+		}
+	}
+
+	// Over HTTP: matches reach the backend, misses get APIM's 404.
+	if e := get(t, srv.URL+"/api/users/42?x=1").echoed(t); e.Path != "/users/42" || e.Query != "x=1" {
+		t.Errorf("backend saw %s?%s", e.Path, e.Query)
+	}
+	for _, miss := range []struct{ method, path string }{
+		{"POST", "/api/users/42"},
+		{"GET", "/api/users"},
+		{"GET", "/api/users/42/x"},
+		{"GET", "/api/get?b=1"},
+		{"GET", "/api/nothing"},
+	} {
+		do(t, miss.method, srv.URL+miss.path, nil).wantError(t, 404, "Unable to match incoming request to an operation.")
+	}
+}
+
+func TestNoOperationsAcceptsEverything(t *testing.T) {
+	be := newBackend(t, "be")
+	cfg := loadConfig(t, t.TempDir(), `
+  apis:
+    - { name: open, path: open, serviceUrl: "`+be.URL+`", subscriptionRequired: false }
+`, nil)
+	_, srv := start(t, cfg, Options{})
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} {
+		e := do(t, m, srv.URL+"/open/x/y/z", strings.NewReader("hi")).echoed(t)
+		if e.Method != m || e.Path != "/x/y/z" {
+			t.Errorf("%s: backend saw %s %s", m, e.Method, e.Path)
+		}
+	}
+	e := do(t, "POST", srv.URL+"/open/body", strings.NewReader("payload")).echoed(t)
+	if e.Body != "payload" {
+		t.Errorf("body %q", e.Body)
+	}
+}
+
+func TestTemplateErrors(t *testing.T) {
+	for _, tmpl := range []string{"/a/{*rest}/b", "/a/{id}/{id}", "/a/{", "/a/x}", "/a/{bad name}", "/a/{x}{*y}"} {
+		if _, _, err := parseTemplate(tmpl); err == nil {
+			t.Errorf("%s: no error", tmpl)
+		}
+	}
+}
+
+func TestBodyTooLarge(t *testing.T) {
+	be := newBackend(t, "be")
+	cfg := loadConfig(t, t.TempDir(), `
+  apis:
+    - { name: api, path: api, serviceUrl: "`+be.URL+`", subscriptionRequired: false }
+`, nil)
+	_, srv := start(t, cfg, Options{MaxBodyBytes: 10})
+	if e := do(t, "POST", srv.URL+"/api/x", strings.NewReader("0123456789")).echoed(t); e.Body != "0123456789" {
+		t.Errorf("body at the limit: %q", e.Body)
+	}
+	r := do(t, "POST", srv.URL+"/api/x", strings.NewReader("0123456789A"))
+	r.wantError(t, http.StatusRequestEntityTooLarge, bodyTooLarge{10}.Error())
+	// Chunked (unknown length) bodies are capped too.
+	r = do(t, "POST", srv.URL+"/api/x", struct{ *strings.Reader }{strings.NewReader(strings.Repeat("x", 100))})
+	r.wantError(t, http.StatusRequestEntityTooLarge, bodyTooLarge{10}.Error())
+}
