@@ -44,6 +44,24 @@ type Gateway struct {
 	// TrustedProxies are the addresses (CIDR) whose X-Forwarded-For is
 	// believed when computing context.Request.IpAddress; empty = none.
 	TrustedProxies []string `yaml:"trustedProxies"`
+	// ManagedIdentity stands in for Azure managed identity: the
+	// authentication-managed-identity policy gets its tokens from this
+	// OAuth2 client-credentials client instead of the Azure endpoint.
+	ManagedIdentity *ManagedIdentity `yaml:"managedIdentity"`
+}
+
+// ManagedIdentity is the client-credentials client behind
+// authentication-managed-identity. A policy's resource R is requested as
+// scope "R/.default" (Entra's v2 form); a policy's client-id, when given,
+// must match ClientID or one of Identities.
+type ManagedIdentity struct {
+	Pos           Pos    `yaml:"-"`
+	TokenEndpoint string `yaml:"tokenEndpoint"`
+	ClientID      string `yaml:"clientId"`
+	ClientSecret  Secret `yaml:"clientSecret"`
+	// Identities are further clients, selected by the policy's client-id
+	// attribute (user-assigned identities in Azure).
+	Identities []ManagedIdentity `yaml:"identities"`
 }
 
 // Certificate is a client certificate for backend calls: a PKCS#12 file or a

@@ -118,6 +118,14 @@ func (v *validator) gateway(g *Gateway) {
 			v.add(p, "gateway.namedValues: %q is not a valid named value name", name)
 		}
 	}
+	if mi := g.ManagedIdentity; mi != nil {
+		for _, id := range append([]ManagedIdentity{*mi}, mi.Identities...) {
+			v.url(id.Pos, "gateway.managedIdentity.tokenEndpoint", id.TokenEndpoint)
+			if id.ClientID == "" || !id.ClientSecret.IsSet() {
+				v.add(id.Pos, "gateway.managedIdentity: clientId and clientSecret are required")
+			}
+		}
+	}
 	certs := map[string]bool{}
 	for _, c := range g.Certificates {
 		if c.ID == "" {
