@@ -42,6 +42,8 @@ type loader struct {
 	// secrets are the secret named values this document substituted; they
 	// are scrubbed from every message.
 	secrets []string
+	// once records where each OncePerDocument policy first appeared.
+	once map[string]rawxml.Pos
 }
 
 // errReported means the problems were already recorded in the loader; it
@@ -201,6 +203,15 @@ func (b *Builder) compile(n *rawxml.Node, top bool) (Policy, error) {
 	}
 	if spec.Scopes != nil && b.Scope != ScopeFragment && !slices.Contains(spec.Scopes, b.Scope) {
 		return nil, b.Errorf(n.Pos, "policy %s is not allowed at %s scope", n.Name, b.Scope)
+	}
+	if spec.OncePerDocument {
+		if b.ld.once == nil {
+			b.ld.once = map[string]rawxml.Pos{}
+		}
+		if first, dup := b.ld.once[n.Name]; dup {
+			return nil, b.Errorf(n.Pos, "policy %s may appear only once per policy document (first at %s)", n.Name, first)
+		}
+		b.ld.once[n.Name] = n.Pos
 	}
 	p, err := spec.Compile(b, n)
 	if err != nil {

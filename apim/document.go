@@ -46,6 +46,9 @@ type LoadOptions struct {
 	// Lenient is for `gatehouse policy check`: unknown named values and
 	// fragments are not errors (they are placeholders of another environment).
 	Lenient bool
+	// ManagedIdentity lists the identities of the gateway's token source
+	// (gateway.managedIdentity); nil when none is configured.
+	ManagedIdentity *ManagedIdentityOptions
 }
 
 // Document is a compiled <policies> or <fragment>.

@@ -47,15 +47,14 @@ func TestLoadRootAndSections(t *testing.T) {
 
 func TestAzureOnlyAndUnsupportedPoliciesAreErrors(t *testing.T) {
 	tLoadErr(t, `<policies><inbound><authentication-managed-identity resource="https://x"/></inbound></policies>`,
-		"policy authentication-managed-identity is not available self-hosted: ")
+		"authentication-managed-identity needs a token source: configure gateway.managedIdentity")
 	tLoadErr(t, `<policies><inbound><log-to-eventhub logger-id="x">hi</log-to-eventhub></inbound></policies>`, "policy log-to-eventhub is not available self-hosted")
 	tLoadErr(t, `<policies><inbound><validate-content/></inbound></policies>`, "policy validate-content is not supported yet: ")
 	tLoadErr(t, `<policies><inbound><cache-lookup vary-by-developer="false"/></inbound></policies>`, "policy cache-lookup is not supported yet")
 	tLoadErr(t, `<policies><inbound><set-backend-service backend-id="b1"/></inbound></policies>`, "backend-id needs a backend entity; use base-url")
-	tLoadErr(t, `<policies><inbound><set-body template="liquid">{{body.x}}</set-body></inbound></policies>`, "liquid\" is not supported yet")
 	// Inside send-request too.
 	tLoadErr(t, `<policies><inbound><send-request response-variable-name="r"><set-url>https://x.example/</set-url><authentication-managed-identity resource="r"/></send-request></inbound></policies>`,
-		"authentication-managed-identity is not available self-hosted")
+		"configure gateway.managedIdentity")
 }
 
 // setHeaderAppend is a policy whose effect shows the order policies ran in.

@@ -28,6 +28,7 @@ type Exec struct {
 
 	afterResponse []func(*Exec)
 	hooksRan      bool
+	beforeWrite   []func(*Exec)
 
 	cur *step           // policy running now (error source)
 	ctx context.Context // overrides HTTPRequest.Context() (wait for="any")
@@ -71,6 +72,26 @@ func (x *Exec) Context() context.Context {
 // response is known, before outbound: for increment-condition expressions
 // that look at context.Response and for bandwidth quotas.
 func (x *Exec) AfterResponse(f func(*Exec)) { x.afterResponse = append(x.afterResponse, f) }
+
+// BeforeWrite registers f to run once the response is final (after
+// outbound and on-error), just before it is written: for cors, whose
+// expose-headers list must include headers outbound policies added.
+func (x *Exec) BeforeWrite(f func(*Exec)) { x.beforeWrite = append(x.beforeWrite, f) }
+
+func (x *Exec) runBeforeWrite() {
+	hooks := x.beforeWrite
+	x.beforeWrite = nil
+	for _, f := range hooks {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					x.logger().Error("apim: before-write hook panicked", "panic", fmt.Sprint(r))
+				}
+			}()
+			f(x)
+		}()
+	}
+}
 
 // runAfterResponse runs the hooks once; a panicking hook is logged, not fatal.
 func (x *Exec) runAfterResponse() {

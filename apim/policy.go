@@ -73,6 +73,9 @@ type Spec struct {
 	// AzureOnly policies exist in APIM but cannot work self-hosted
 	// (authentication-managed-identity, ...): loading one is an error that says so.
 	AzureOnly string // the reason, shown to the user
+	// OncePerDocument policies may appear only once in a policy document
+	// (rate-limit, quota: APIM rule); a second one is a load error.
+	OncePerDocument bool
 	// Unsupported policies could work self-hosted but are not implemented
 	// yet: loading one is an error "policy X is not supported yet: reason",
 	// distinct from AzureOnly so users know which gaps may close.
@@ -141,7 +144,9 @@ type Env struct {
 	// Certificates are client certificates by certificate-id for
 	// authentication-certificate.
 	Certificates map[string]tls.Certificate
-	Logger       *slog.Logger
+	// Tokens serves authentication-managed-identity (nil: not configured).
+	Tokens TokenSource
+	Logger *slog.Logger
 	// Rejected is called with the policy name and reason of each policy
 	// rejection (for the metrics).
 	Rejected func(source, reason string)

@@ -375,7 +375,9 @@ func (p *corsPolicy) Exec(x *Exec) error {
 		acEmptyResponse(x, nil)
 		return ErrReturn
 	}
-	x.AfterResponse(func(x *Exec) { p.decorate(x, origin) })
+	// At write time, so headers added by outbound are in the
+	// expose-headers list.
+	x.BeforeWrite(func(x *Exec) { p.decorate(x, origin) })
 	return nil
 }
 

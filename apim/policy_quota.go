@@ -35,6 +35,8 @@ func init() {
 		Sections: []Section{Inbound},
 		Scopes:   []Scope{ScopeProduct},
 		Compile:  compileQuota,
+		// APIM: once per policy document.
+		OncePerDocument: true,
 	})
 	Register(Spec{
 		Name:     "quota-by-key",
@@ -202,7 +204,10 @@ func quotaTake(x *Exec, source string, counts []qCount, count bool) error {
 	var bw []qCount
 	for _, q := range counts {
 		var addCalls int64
-		if count && quotaFirstUse(x, q.key) {
+		if count {
+			if !quotaFirstUse(x, q.key) {
+				continue // counted (and checked) by an earlier policy of this request
+			}
 			addCalls = 1
 			if q.l.kbytes > 0 {
 				bw = append(bw, q)

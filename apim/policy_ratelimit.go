@@ -40,6 +40,8 @@ func init() {
 		Sections: []Section{Inbound},
 		Scopes:   []Scope{ScopeProduct, ScopeAPI, ScopeOperation},
 		Compile:  compileRateLimit,
+		// APIM: once per policy document.
+		OncePerDocument: true,
 	})
 	Register(Spec{
 		Name:     "rate-limit-by-key",

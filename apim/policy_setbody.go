@@ -1,8 +1,12 @@
 package apim
 
 import (
+	"errors"
+	"strings"
+
 	"github.com/gatehouse/gatehouse/apim/expr"
 	"github.com/gatehouse/gatehouse/apim/rawxml"
+	"github.com/osteele/liquid"
 )
 
 // set-body: the element text (constant or expression) becomes the body of
@@ -11,8 +15,9 @@ import (
 // An expression may return a string, byte[] (sent as is), or anything else
 // (sent as its ToString(), so a JObject is Newtonsoft's indented JSON).
 // Literal content with child elements (an XML payload) is sent as written.
-// template="liquid" is a load error for now: the Liquid engine is not
-// implemented. set-body is accepted in every section (APIM's list omits
+// template="liquid" renders a Liquid template (see liquid.go) parsed at
+// load; only named values that exist are substituted in it, because {{x}}
+// is also Liquid output. set-body is accepted in every section (APIM's list omits
 // on-error, but on-error handlers commonly build an error body).
 
 func init() {
@@ -38,7 +43,7 @@ func compileSetBody(b *Builder, n *rawxml.Node) (Policy, error) {
 		return nil, err
 	}
 	if tmpl.Lit == "liquid" {
-		return nil, b.Errorf(tmpl.Pos, "set-body template=\"liquid\" is not supported yet; build the body with an expression")
+		return compileLiquidBody(b, n)
 	}
 	var v Value
 	if len(n.Children) > 0 {
@@ -81,6 +86,90 @@ func (p *setBody) Exec(x *Exec) error {
 
 func (p *setBody) applyMsg(x *Exec, m *message) error {
 	data, err := p.eval(x)
+	if err != nil {
+		return err
+	}
+	m.body, m.hasBody = data, true
+	return nil
+}
+
+// liquidBodyPolicy is set-body template="liquid".
+type liquidBodyPolicy struct{ tmpl *liquid.Template }
+
+func compileLiquidBody(b *Builder, n *rawxml.Node) (Policy, error) {
+	src, pos := n.Text, n.TextPos
+	if len(n.Children) > 0 {
+		src = n.Inner
+	}
+	if pos.Line == 0 {
+		pos = n.Pos
+	}
+	b.liquid = true
+	s, _, _, err := b.substitute(src, pos)
+	b.liquid = false
+	if err != nil {
+		return nil, err
+	}
+	t, serr := liquidTemplates().ParseTemplateLocation([]byte(s), "", 1)
+	if serr != nil {
+		at := pos
+		if l := serr.LineNumber(); l > 1 {
+			at = rawxml.Pos{Line: pos.Line + l - 1, Col: 1}
+		}
+		msg := serr.Error()
+		if c := serr.Cause(); c != nil {
+			msg = c.Error()
+		}
+		return nil, b.Errorf(at, "liquid template: %s", msg)
+	}
+	return &liquidBodyPolicy{t}, nil
+}
+
+func (p *liquidBodyPolicy) render(x *Exec) ([]byte, error) {
+	var data []byte
+	var ct string
+	if x.onResponse() {
+		r := x.ensureResponse()
+		d, err := x.responseBody()
+		if err != nil {
+			return nil, err
+		}
+		data, ct = d, r.Headers.Get("Content-Type")
+	} else {
+		d, err := x.requestBody()
+		if err != nil {
+			return nil, err
+		}
+		data, ct = d, x.requestHeaders().Get("Content-Type")
+	}
+	out, err := p.tmpl.Render(map[string]any{"body": liquidBody(data, ct), "context": liquidContext(x)})
+	if err != nil {
+		msg := err.Error()
+		if c := err.Cause(); c != nil {
+			msg = c.Error()
+		}
+		return nil, x.exprError(errors.New("liquid template: " + strings.TrimSpace(msg)))
+	}
+	return out, nil
+}
+
+func (p *liquidBodyPolicy) Exec(x *Exec) error {
+	data, err := p.render(x)
+	if err != nil {
+		return err
+	}
+	if x.onResponse() {
+		x.ensureResponse().Body = expr.NewBody(data)
+		x.produced = true
+		return nil
+	}
+	x.reqBodyTaken = true
+	x.Ctx.Request.Body = expr.NewBody(data)
+	return nil
+}
+
+func (p *liquidBodyPolicy) applyMsg(x *Exec, m *message) error {
+	data, err := p.render(x)
 	if err != nil {
 		return err
 	}

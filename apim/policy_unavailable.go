@@ -6,7 +6,6 @@ package apim
 
 func init() {
 	azure := map[string]string{
-		"authentication-managed-identity":    "it obtains tokens from the Azure managed identity endpoint; use send-request to your identity provider and cache-store-value",
 		"validate-azure-ad-token":            "it is bound to Microsoft Entra ID tenants; use validate-jwt with openid-config",
 		"log-to-eventhub":                    "it needs an Azure Event Hubs logger",
 		"emit-metric":                        "it writes to Azure Monitor custom metrics",
@@ -30,22 +29,17 @@ func init() {
 		Register(Spec{Name: name, AzureOnly: why})
 	}
 	todo := map[string]string{
-		"cache-lookup":                "response caching is not implemented; use cache-lookup-value / cache-store-value",
-		"cache-store":                 "response caching is not implemented; use cache-lookup-value / cache-store-value",
-		"cache-remove":                "response caching is not implemented",
-		"validate-content":            "needs the API schema, which Gatehouse does not load",
-		"validate-parameters":         "needs the API schema, which Gatehouse does not load",
-		"validate-headers":            "needs the API schema, which Gatehouse does not load",
-		"validate-status-code":        "needs the API schema, which Gatehouse does not load",
-		"validate-graphql-request":    "GraphQL APIs are not supported",
-		"validate-odata-request":      "OData APIs are not supported",
-		"json-to-xml":                 "format conversion is not implemented",
-		"xml-to-json":                 "format conversion is not implemented",
-		"xsl-transform":               "XSLT is not implemented",
-		"jsonp":                       "JSONP is not implemented",
-		"cross-domain":                "Flash/Silverlight cross-domain policies are not implemented",
-		"proxy":                       "routing backend calls through an HTTP proxy is configured on the gateway, not per policy",
-		"validate-client-certificate": "not implemented yet",
+		"cache-lookup":             "response caching is not implemented; use cache-lookup-value / cache-store-value",
+		"cache-store":              "response caching is not implemented; use cache-lookup-value / cache-store-value",
+		"cache-remove":             "response caching is not implemented",
+		"validate-content":         "needs the API schema, which Gatehouse does not load",
+		"validate-parameters":      "needs the API schema, which Gatehouse does not load",
+		"validate-headers":         "needs the API schema, which Gatehouse does not load",
+		"validate-status-code":     "needs the API schema, which Gatehouse does not load",
+		"validate-graphql-request": "GraphQL APIs are not supported",
+		"validate-odata-request":   "OData APIs are not supported",
+		"xsl-transform":            "XSLT is not implemented",
+		"proxy":                    "routing backend calls through an HTTP proxy is configured on the gateway, not per policy",
 	}
 	for name, why := range todo {
 		Register(Spec{Name: name, Unsupported: why})

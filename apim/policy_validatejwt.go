@@ -603,6 +603,9 @@ func (p *validateJWTPolicy) extract(x *Exec) (string, error) {
 	}
 	scheme, rest, hasScheme := strings.Cut(v, " ")
 	rest = strings.TrimSpace(rest)
+	if !hasScheme && !strings.Contains(v, ".") {
+		return "", nil // a scheme alone ("Bearer"): no token
+	}
 	if p.requireScheme.Set {
 		want, err := acStr(x, p.requireScheme)
 		if err != nil {

@@ -48,6 +48,8 @@ func (p *Pipeline) Serve(w http.ResponseWriter, x *Exec) {
 		err = p.onError(x, err)
 	}
 	x.runAfterResponse()
+	x.ensureResponse()
+	x.runBeforeWrite()
 	wrote = true
 	if err != nil {
 		var pe *PolicyError
@@ -79,6 +81,15 @@ func (p *Pipeline) run(x *Exec) error {
 				x.ensureResponse()
 				return ErrReturn
 			}
+		}
+		if len(p.preflight) > 0 {
+			// No cors policy matched the preflight (all had
+			// terminate-unmatched-request="false"): APIM answers an
+			// empty 200 without running the pipeline; a preflight never
+			// reaches the backend. Without any cors policy the preflight
+			// is an ordinary request.
+			acEmptyResponse(x, nil)
+			return ErrReturn
 		}
 	}
 	x.Section = Inbound

@@ -138,14 +138,15 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 	if cfg == nil {
 		return nil, errors.New("gateway: no gateway configuration")
 	}
-	l := &loader{cfg: cfg, opts: &apim.LoadOptions{NamedValues: namedValues(cfg)}}
+	tokens, miOpts := newTokenSource(cfg.ManagedIdentity, g.transport, g.now)
+	l := &loader{cfg: cfg, opts: &apim.LoadOptions{NamedValues: namedValues(cfg), ManagedIdentity: miOpts}}
 	l.fragments()
 	global := l.document(cfg.Policy, apim.ScopeGlobal, "global")
 	if !cfg.Policy.IsSet() {
 		global = l.defaultGlobal()
 	}
 
-	st := &state{cfg: cfg, keys: map[[32]byte]*subKey{}, loadedAt: g.now().UTC()}
+	st := &state{cfg: cfg, keys: map[[32]byte]*subKey{}, loadedAt: g.now().UTC(), crossDomain: global.CrossDomain()}
 	productDocs := make([]*apim.Document, len(cfg.Products))
 	byName := map[string]*product{}
 	for i := range cfg.Products {
@@ -243,6 +244,7 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 		Discovery:    g.discovery,
 		Transport:    g.transport,
 		Certificates: certs,
+		Tokens:       tokens,
 		Logger:       g.log,
 		Rejected:     g.metrics.rejected,
 		Now:          g.now,

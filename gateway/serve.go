@@ -20,6 +20,16 @@ const (
 // names for the metrics ("" when unmatched).
 func (g *Gateway) serve(st *state, w http.ResponseWriter, r *http.Request) (apiName, opName string) {
 	a, rest := st.findAPI(r.URL.EscapedPath())
+	if a == nil && st.crossDomain != nil && r.URL.Path == "/crossdomain.xml" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		// The global cross-domain policy's document (APIM serves it at
+		// the root of the gateway).
+		w.Header().Set("Content-Type", "text/xml")
+		w.Header().Set("Content-Length", strconv.Itoa(len(st.crossDomain)))
+		if r.Method == http.MethodGet {
+			_, _ = w.Write(st.crossDomain)
+		}
+		return "", ""
+	}
 	if a == nil {
 		// No API: global policies do not run (APIM).
 		writeError(w, http.StatusNotFound, msgNotFound)

@@ -21,6 +21,8 @@ type state struct {
 	trusted  []netip.Prefix
 	stores   *stores
 	loadedAt time.Time
+	// crossDomain is the global cross-domain policy's /crossdomain.xml.
+	crossDomain []byte
 
 	// refs counts requests using this state; retiredBit is added when a
 	// newer state replaced it. The state's own resources are released when

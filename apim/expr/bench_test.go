@@ -21,7 +21,9 @@ func BenchmarkIpAddress(b *testing.B) { benchExpr(b, `@(context.Request.IpAddres
 
 func BenchmarkVariableCast(b *testing.B) { benchExpr(b, `@((string)context.Variables["str"])`) }
 
-func BenchmarkContainsKey(b *testing.B) { benchExpr(b, `@(!context.Variables.ContainsKey("bearerToken"))`) }
+func BenchmarkContainsKey(b *testing.B) {
+	benchExpr(b, `@(!context.Variables.ContainsKey("bearerToken"))`)
+}
 
 func BenchmarkConcat(b *testing.B) { benchExpr(b, `@("Bearer " + (string)context.Variables["str"])`) }
 

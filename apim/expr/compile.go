@@ -567,7 +567,11 @@ func (c *compiler) call(n *callNode) cexpr {
 			if err != nil {
 				return nil, err
 			}
-			return call(e, targs, av)
+			v, err := call(e, targs, av)
+			if err != nil {
+				return nil, err
+			}
+			return v, e.charge(v)
 		}}
 	}
 	x := c.part(fn.x)
@@ -600,10 +604,16 @@ func (c *compiler) call(n *callNode) cexpr {
 		if err != nil {
 			return nil, err
 		}
+		var r any
 		if call != nil {
-			return call(e, v, targs, av)
+			r, err = call(e, v, targs, av)
+		} else {
+			r, err = callMethod(e, v, name, targs, av)
 		}
-		return callMethod(e, v, name, targs, av)
+		if err != nil {
+			return nil, err
+		}
+		return r, e.charge(r)
 	}}
 }
 
@@ -625,6 +635,30 @@ func (l *lambdaFn) invoke(e *env, args ...any) (any, error) {
 		}
 	}
 	return l.body(e)
+}
+
+// charge counts the size of a produced value against the step budget so
+// that loops building large strings or arrays stay bounded in time.
+func (e *env) charge(v any) error {
+	n := 0
+	switch x := v.(type) {
+	case string:
+		n = len(x) >> 8
+	case []any:
+		n = len(x) >> 4
+	case []string:
+		n = len(x) >> 4
+	case []byte:
+		n = len(x) >> 8
+	}
+	if n == 0 {
+		return nil
+	}
+	e.steps += n
+	if e.steps > maxSteps {
+		return errSteps()
+	}
+	return nil
 }
 
 func errSteps() error {
@@ -693,7 +727,8 @@ func (c *compiler) interp(n *interpNode) cexpr {
 				return nil, errTooLarge()
 			}
 		}
-		return b.String(), nil
+		r := b.String()
+		return r, e.charge(r)
 	}}
 }
 
@@ -795,7 +830,11 @@ func (c *compiler) binary(n *binaryNode) cexpr {
 				if err != nil {
 					return nil, err
 				}
-				return concat(a, b)
+				r, err := concat(a, b)
+				if err != nil {
+					return nil, err
+				}
+				return r, e.charge(r)
 			}}
 		}
 	}
@@ -811,7 +850,11 @@ func (c *compiler) binary(n *binaryNode) cexpr {
 		if err != nil {
 			return nil, err
 		}
-		return binaryOp(op, a, b)
+		r, err := binaryOp(op, a, b)
+		if err != nil {
+			return nil, err
+		}
+		return r, e.charge(r)
 	}}
 }
 
@@ -966,6 +1009,9 @@ func (c *compiler) assign(n *assignNode) cexpr {
 				return nil, err
 			}
 			v = narrowTo(v, cur)
+			if err := e.charge(v); err != nil {
+				return nil, err
+			}
 		}
 		return v, lv.set(e, v)
 	}}

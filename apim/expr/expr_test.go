@@ -24,8 +24,8 @@ func testContext() *Context {
 		Body: NewBody([]byte(`{"access_token":"AT","expires_in":3600,"status":"ok"}`))}
 	return &Context{
 		Request: &Request{
-			Method:    "POST",
-			Url:       &URL{Scheme: "https", Host: "api.example.com", Port: 443, Path: "/orders/42", Query: url.Values{"redirect": {"/home"}, "a": {"1", "2"}}},
+			Method: "POST",
+			Url:    &URL{Scheme: "https", Host: "api.example.com", Port: 443, Path: "/orders/42", Query: url.Values{"redirect": {"/home"}, "a": {"1", "2"}}},
 			OriginalUrl: &URL{Scheme: "https", Host: "gw.example.com", Port: 8443, Path: "/v1/orders/42",
 				Query: url.Values{}},
 			Headers: http.Header{"Authorization": {"Bearer " + testJwt}, "Accept": {"text/plain", "application/json"},

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,9 @@ func FuzzCompile(f *testing.F) {
 		if len(src) > 4096 {
 			return
 		}
+		// A hang becomes a crash that the fuzzer records.
+		watchdog := time.AfterFunc(20*time.Second, func() { panic("hang: " + strconvQuote(src)) })
+		defer watchdog.Stop()
 		p, err := Compile(src)
 		if err != nil {
 			if _, ok := err.(*SyntaxError); !ok {
@@ -47,3 +51,5 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+func strconvQuote(s string) string { return strconv.Quote(s) }

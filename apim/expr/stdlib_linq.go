@@ -53,6 +53,10 @@ func linq(name, t string, f func(e *env, items []any, targs []string, args []any
 		if err != nil {
 			return nil, err
 		}
+		e.steps += len(items) >> 4
+		if e.steps > maxSteps {
+			return nil, errSteps()
+		}
 		return f(e, items, targs, args)
 	})
 }
@@ -305,17 +309,27 @@ func init() {
 	})
 	linq("Distinct", "object[]", func(e *env, items []any, _ []string, _ []any) (any, error) {
 		var out []any
+		seen := map[any]bool{}
 	outer:
 		for _, it := range items {
+			if hashable(it) {
+				if seen[it] {
+					continue
+				}
+				seen[it] = true
+				out = append(out, it)
+				continue
+			}
 			for _, o := range out {
+				e.steps++
 				if equals(o, it) {
 					continue outer
 				}
 			}
-			out = append(out, it)
-			if len(out) > 10000 && len(items) > 10000 {
-				return nil, errTooLarge()
+			if e.steps > maxSteps {
+				return nil, errSteps()
 			}
+			out = append(out, it)
 		}
 		return toArray(out), nil
 	})

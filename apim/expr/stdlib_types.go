@@ -48,7 +48,6 @@ func init() {
 		return int32(c), err
 	})
 
-
 	// DateTime
 	dt := typ("DateTime")
 	tp := func(name, t string, f func(time.Time) any) {

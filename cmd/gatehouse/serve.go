@@ -91,7 +91,11 @@ func tlsConfig(t *config.TLS) (*tls.Config, error) {
 	if err != nil {
 		return nil, &config.Error{Pos: t.Pos, Msg: "tls: cannot load the certificate and key: " + err.Error()}
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if t.NegotiateClientCertificate {
+		tc.ClientAuth = tls.RequestClientCert
+	}
+	return tc, nil
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {

@@ -16,6 +16,11 @@ type TLS struct {
 	Pos         Pos    `yaml:"-"`
 	Certificate Secret `yaml:"certificate"`
 	Key         Secret `yaml:"key"`
+	// NegotiateClientCertificate asks clients for a TLS client certificate
+	// (APIM's hostname setting of the same name) so validate-client-certificate
+	// and context.Request.Certificate see it. It is requested, not required:
+	// the policy decides.
+	NegotiateClientCertificate bool `yaml:"negotiateClientCertificate"`
 }
 
 // Gateway is the `gateway:` section: APIM's APIs, products and policies.
