@@ -172,11 +172,14 @@ func (p *forwardRequest) Exec(x *Exec) error {
 		cancel()
 		return &PolicyError{Source: "forward-request", Reason: "BackendConnectionFailure", Message: err.Error(), Status: 500, ClientMessage: "Internal server error"}
 	}
-	client := &http.Client{Transport: rt}
-	if !follow {
-		client.CheckRedirect = noRedirect
+	var resp *http.Response
+	if follow {
+		resp, err = (&http.Client{Transport: rt}).Do(hreq)
+	} else {
+		// The common case goes straight to the transport: http.Client's
+		// redirect and cookie machinery costs measurable throughput.
+		resp, err = rt.RoundTrip(hreq)
 	}
-	resp, err := client.Do(hreq)
 	if err != nil {
 		timer.Stop()
 		cancel()

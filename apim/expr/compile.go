@@ -567,6 +567,9 @@ func (c *compiler) call(n *callNode) cexpr {
 			if err != nil {
 				return nil, err
 			}
+			if err := e.chargeAll(av); err != nil {
+				return nil, err
+			}
 			v, err := call(e, targs, av)
 			if err != nil {
 				return nil, err
@@ -602,6 +605,12 @@ func (c *compiler) call(n *callNode) cexpr {
 		}
 		av, err := evalAll(e, args)
 		if err != nil {
+			return nil, err
+		}
+		if err := e.charge(v); err != nil {
+			return nil, err
+		}
+		if err := e.chargeAll(av); err != nil {
 			return nil, err
 		}
 		var r any
@@ -657,6 +666,15 @@ func (e *env) charge(v any) error {
 	e.steps += n
 	if e.steps > maxSteps {
 		return errSteps()
+	}
+	return nil
+}
+
+func (e *env) chargeAll(vs []any) error {
+	for _, v := range vs {
+		if err := e.charge(v); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -15,6 +15,16 @@ func AsJwt(s string) *Jwt {
 	if len(s) > 7 && strings.EqualFold(s[:7], "bearer ") {
 		s = strings.TrimSpace(s[7:])
 	}
+	if j, ok := jwtCache.get(s); ok {
+		return j
+	}
+	j := parseJwt(s)
+	jwtCache.put(s, j)
+	return j
+}
+
+// parseJwt decodes header and claims of a compact JWS or JWE.
+func parseJwt(s string) *Jwt {
 	parts := strings.Split(s, ".")
 	if len(parts) != 3 && len(parts) != 5 {
 		return nil

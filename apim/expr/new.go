@@ -70,8 +70,14 @@ func (c *compiler) newExpr(n *newNode) cexpr {
 		if err != nil {
 			return nil, err
 		}
+		if err := e.chargeAll(av); err != nil {
+			return nil, err
+		}
 		obj, err := ctor(e, targs, av)
 		if err != nil {
+			return nil, err
+		}
+		if err := e.charge(obj); err != nil {
 			return nil, err
 		}
 		for _, f := range inits {
@@ -115,7 +121,8 @@ func (c *compiler) newArrayExpr(n *newNode) cexpr {
 			if size > maxArrayLen {
 				return nil, errTooLarge()
 			}
-			return newArray(elem, int(size)), nil
+			arr := newArray(elem, int(size))
+			return arr, e.charge(arr)
 		}}
 	}
 	var vals []evalFn

@@ -384,10 +384,10 @@ func (p *parser) parseStatement() stmt {
 		}
 	}
 	x := p.parseExpr()
-	switch x.(type) {
+	switch u := x.(type) {
 	case *assignNode, *callNode, *postfixNode, *newNode:
 	case *unaryNode:
-		if u := x.(*unaryNode); u.op != "++" && u.op != "--" {
+		if u.op != "++" && u.op != "--" {
 			p.fail(x.pos(), "only assignment, call, increment, decrement, and new object expressions can be used as a statement")
 		}
 	default:

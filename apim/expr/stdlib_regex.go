@@ -98,11 +98,9 @@ func regexOpts(args []any) int {
 
 func newMatch(re *regexp.Regexp, s string, from int) *regexMatch {
 	idx := re.FindStringSubmatchIndex(s[from:])
-	if idx != nil {
-		for i := range idx {
-			if idx[i] >= 0 {
-				idx[i] += from
-			}
+	for i := range idx {
+		if idx[i] >= 0 {
+			idx[i] += from
 		}
 	}
 	return &regexMatch{re: re, s: s, idx: idx, from: from}

@@ -217,15 +217,6 @@ func typeName(t *typeRef) string {
 	return n
 }
 
-// elemTypeName is the element type of List<T>/Dictionary<K,V> generics.
-func typeArgNames(t *typeRef) []string {
-	var out []string
-	for _, a := range t.args {
-		out = append(out, typeName(a))
-	}
-	return out
-}
-
 // typeNameOf returns the static-type name of a run-time value.
 func typeNameOf(v any) string {
 	switch v.(type) {
@@ -352,6 +343,3 @@ func dotnetTypeName(v any) string {
 	}
 	return dotnetName(typeNameOf(v))
 }
-
-// isNil reports C# null (Go nil and typed nil pointers of model types).
-func isNil(v any) bool { return v == nil }

@@ -122,6 +122,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	logFormat := fl.String("log-format", "json", "json or text")
 	logLevel := fl.String("log-level", "info", "debug, info, warn or error")
 	grace := fl.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
+	pprofAddr := fl.String("pprof-listen", "", "serve Go's pprof profiles on this address (for example 127.0.0.1:6060); off by default")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -174,6 +175,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 			scheme = "https"
 		}
 		log.Info("listening", "role", rs.name, "url", scheme+"://"+ln.Addr().String())
+	}
+	if *pprofAddr != "" {
+		go servePprof(*pprofAddr, log)
 	}
 	errc := make(chan error, len(servers))
 	for i, s := range servers {
