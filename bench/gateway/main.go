@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -38,6 +39,7 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "duration of each wrk run")
 	conns := flag.Int("c", 64, "wrk connections")
 	threads := flag.Int("t", 2, "wrk threads")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of gatehouse during run (c) to this file")
 	flag.Parse()
 	for _, tool := range []string{"wrk", "nginx"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -66,7 +68,7 @@ func main() {
 		log.Fatal("build: ", err)
 	}
 
-	plain := startGatehouse(bin, dir, "plain", backend, "")
+	plain := startGatehouse(bin, dir, "plain", backend, "", "")
 	defer plain.stop()
 	policy, err := os.ReadFile("examples/seed004/policy.xml")
 	if err != nil {
@@ -78,7 +80,11 @@ func main() {
 		"{backend-api-application-client-id}", "bench-api",
 		`calls="300"`, `calls="1000000000"`, `calls="15"`, `calls="1000000000"`,
 	).Replace(string(policy))
-	full := startGatehouse(bin, dir, "seed004", backend, seed)
+	pprofAddr := ""
+	if *profile != "" {
+		pprofAddr = freeAddr()
+	}
+	full := startGatehouse(bin, dir, "seed004", backend, seed, pprofAddr)
 	defer full.stop()
 	ngx := startNginx(dir, backend)
 	defer ngx.Process.Kill()
@@ -96,7 +102,17 @@ func main() {
 	for _, r := range runs {
 		// A short warm-up fills connection pools, JWKS and token caches.
 		wrk(r.url, r.header, *threads, *conns, 2*time.Second)
+		var prof chan error
+		if r.name[0] == 'c' && pprofAddr != "" {
+			prof = make(chan error, 1)
+			go func() { prof <- fetchProfile(pprofAddr, *dur-time.Second, *profile) }()
+		}
 		out := wrk(r.url, r.header, *threads, *conns, *dur)
+		if prof != nil {
+			if err := <-prof; err != nil {
+				log.Print("profile: ", err)
+			}
+		}
 		res[r.name[0]] = out
 		fmt.Printf("%-28s %12.0f %10s %10s  (non-2xx: %d)\n", r.name, out.rps, out.p50, out.p99, out.errors)
 	}
@@ -165,7 +181,7 @@ func (p *proc) stop() {
 
 // startGatehouse runs `gatehouse serve` with one API in front of backend and
 // the given global policy (none when empty).
-func startGatehouse(bin, dir, name, backend, policy string) *proc {
+func startGatehouse(bin, dir, name, backend, policy, pprofAddr string) *proc {
 	cfg := fmt.Sprintf("gateway:\n  listen: 127.0.0.1:0\n  apis:\n    - {name: hello, path: hello, serviceUrl: 'http://%s/api', subscriptionRequired: false}\n", backend)
 	if policy != "" {
 		os.WriteFile(filepath.Join(dir, name+".xml"), []byte(policy), 0o600)
@@ -176,6 +192,9 @@ func startGatehouse(bin, dir, name, backend, policy string) *proc {
 	// Info level: the "listening" line tells the address; request logs are
 	// at debug, so nothing else is written under load.
 	cmd := exec.Command(bin, "serve", "--config", file, "--log-level", "info")
+	if pprofAddr != "" {
+		cmd.Args = append(cmd.Args, "--pprof-listen", pprofAddr)
+	}
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		log.Fatal(err)
@@ -195,15 +214,38 @@ func startGatehouse(bin, dir, name, backend, policy string) *proc {
 	return nil
 }
 
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// fetchProfile saves a CPU profile of d from a gatehouse pprof listener.
+func fetchProfile(addr string, d time.Duration, file string) error {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
+}
+
 type nginx struct {
 	*exec.Cmd
 	addr string
 }
 
 func startNginx(dir, backend string) nginx {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr()
 	conf := fmt.Sprintf(`worker_processes auto;
 daemon off;
 pid %[1]s/nginx.pid;
