@@ -49,6 +49,11 @@ type Gateway struct {
 	// TrustedProxies are the addresses (CIDR) whose X-Forwarded-For is
 	// believed when computing context.Request.IpAddress; empty = none.
 	TrustedProxies []string `yaml:"trustedProxies"`
+	// EntraAuthority is where validate-azure-ad-token finds Microsoft Entra
+	// ID's OpenID configuration: {entraAuthority}/{tenant-id}/v2.0/.well-known/openid-configuration.
+	// Default https://login.microsoftonline.com (sovereign clouds and tests
+	// set their own).
+	EntraAuthority string `yaml:"entraAuthority"`
 	// ManagedIdentity stands in for Azure managed identity: the
 	// authentication-managed-identity policy gets its tokens from this
 	// OAuth2 client-credentials client instead of the Azure endpoint.

@@ -118,6 +118,9 @@ func (v *validator) gateway(g *Gateway) {
 			v.add(p, "gateway.namedValues: %q is not a valid named value name", name)
 		}
 	}
+	if g.EntraAuthority != "" {
+		v.url(g.Pos, "gateway.entraAuthority", g.EntraAuthority)
+	}
 	if mi := g.ManagedIdentity; mi != nil {
 		for _, id := range append([]ManagedIdentity{*mi}, mi.Identities...) {
 			v.url(id.Pos, "gateway.managedIdentity.tokenEndpoint", id.TokenEndpoint)
