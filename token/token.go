@@ -102,6 +102,10 @@ type Rules struct {
 	Keys                  []Key
 	Audiences             []string // any one must match; empty = no audience check
 	Issuers               []string // any one must match; empty = issuers of the openid configs
+	// IssuerAliases, when set and Issuers is empty, returns further issuers
+	// accepted for an openid configuration that advertises iss
+	// (validate-azure-ad-token: Entra's v1 issuer beside its v2 one).
+	IssuerAliases func(iss string) []string
 	RequiredClaims        []ClaimRule
 	ClockSkew             time.Duration
 	RequireExpirationTime bool
@@ -493,8 +497,19 @@ func (c *Checker) checkIssuer(ctx context.Context, iss string) *Error {
 		return nil
 	}
 	for _, e := range c.entries {
-		if st := e.current(ctx); st != nil && st.keys != nil && st.keys.issuer == iss {
+		st := e.current(ctx)
+		if st == nil || st.keys == nil {
+			continue
+		}
+		if st.keys.issuer == iss {
 			return nil
+		}
+		if c.rules.IssuerAliases != nil && iss != "" {
+			for _, a := range c.rules.IssuerAliases(st.keys.issuer) {
+				if a == iss {
+					return nil
+				}
+			}
 		}
 	}
 	return fail(ReasonTokenIssuerNotAllowed, "JWT issuer %s is not allowed.", echo(iss))

@@ -140,6 +140,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	// Signals are taken over before anything listens: SIGHUP's default
+	// action would otherwise kill a process that a reload script signals
+	// while it is still starting.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
 	r, err := buildRoles(cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -184,9 +191,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		go func() { errc <- s.Serve(listeners[i]) }()
 	}
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	for {
 		select {
 		case err := <-errc:
