@@ -49,11 +49,9 @@ type jwtClaim struct {
 }
 
 type validateJWTPolicy struct {
-	header, query, tokenValue Value
-	status, message           Value
+	jwtBase
 	requireExp, requireSigned Value
-	requireScheme, clockSkew  Value
-	outputVar                 string
+	clockSkew                 Value
 
 	openid    []string
 	keys      []jwtKey
@@ -61,10 +59,21 @@ type validateJWTPolicy struct {
 	issuers   []Value
 	claims    []jwtClaim
 	dynamic   bool // some rule is an expression
+}
 
-	static  atomic.Pointer[jwtChecker] // !dynamic: the Checker of the last Env
+// jwtBase is what validate-jwt and validate-azure-ad-token share: where the
+// token comes from, how failures are reported, the output variable and the
+// Checker cache.
+type jwtBase struct {
+	source                    string // LastError.Source
+	header, query, tokenValue Value
+	requireScheme             Value // enforced for the Authorization header only
+	status, message           Value
+	outputVar                 string
+
+	static  atomic.Pointer[jwtChecker] // rules without expressions: the Checker of the last Env
 	mu      sync.Mutex
-	byRules map[jwtRulesKey]*token.Checker // dynamic rules
+	byRules map[jwtRulesKey]*token.Checker // rules with expressions
 }
 
 type jwtChecker struct {
@@ -93,17 +102,15 @@ func compileValidateJWT(b *Builder, n *rawxml.Node) (Policy, error) {
 	if err := b.Children(n, jwtChildOrder...); err != nil {
 		return nil, err
 	}
-	p := &validateJWTPolicy{}
+	p := &validateJWTPolicy{jwtBase: jwtBase{source: policy}}
+	if err := p.compileBase(b, n, ""); err != nil {
+		return nil, err
+	}
 	var err error
 	for _, a := range []struct {
 		name string
 		v    *Value
 	}{
-		{"header-name", &p.header},
-		{"query-parameter-name", &p.query},
-		{"token-value", &p.tokenValue},
-		{"failed-validation-httpcode", &p.status},
-		{"failed-validation-error-message", &p.message},
 		{"require-expiration-time", &p.requireExp},
 		{"require-scheme", &p.requireScheme},
 		{"require-signed-tokens", &p.requireSigned},
@@ -112,21 +119,6 @@ func compileValidateJWT(b *Builder, n *rawxml.Node) (Policy, error) {
 		if *a.v, err = b.Attr(n, a.name); err != nil {
 			return nil, err
 		}
-	}
-	if p.outputVar, err = acConstStr(b, n, "output-token-variable-name"); err != nil {
-		return nil, err
-	}
-	sources := 0
-	for _, v := range []Value{p.header, p.query, p.tokenValue} {
-		if v.Set {
-			sources++
-		}
-	}
-	if sources != 1 {
-		return nil, b.Errorf(n.Pos, "%s: exactly one of header-name, query-parameter-name and token-value is required", policy)
-	}
-	if err := acCheckStatus(b, p.status, policy, "failed-validation-httpcode"); err != nil {
-		return nil, err
 	}
 	for _, a := range []struct {
 		name string
@@ -186,15 +178,15 @@ func compileValidateJWT(b *Builder, n *rawxml.Node) (Policy, error) {
 		case "decryption-keys":
 			return nil, b.Errorf(c.Pos, "%s: decryption-keys (encrypted JWE tokens) is not supported yet", policy)
 		case "audiences":
-			if p.audiences, err = p.compileList(b, c, "audience"); err != nil {
+			if p.audiences, err = jwtCompileList(b, c, policy, "audience", &p.dynamic); err != nil {
 				return nil, err
 			}
 		case "issuers":
-			if p.issuers, err = p.compileList(b, c, "issuer"); err != nil {
+			if p.issuers, err = jwtCompileList(b, c, policy, "issuer", &p.dynamic); err != nil {
 				return nil, err
 			}
 		case "required-claims":
-			if err := p.compileClaims(b, c); err != nil {
+			if p.claims, err = jwtCompileClaims(b, c, policy, &p.dynamic); err != nil {
 				return nil, err
 			}
 		}
@@ -339,7 +331,9 @@ func jwtDecodeBase64(s string) ([]byte, error) {
 	return nil, err
 }
 
-func (p *validateJWTPolicy) compileList(b *Builder, c *rawxml.Node, child string) ([]Value, error) {
+// jwtCompileList compiles a list element (audiences, issuers ...) of child
+// elements whose text is a value; *dynamic is set when one is an expression.
+func jwtCompileList(b *Builder, c *rawxml.Node, policy, child string, dynamic *bool) ([]Value, error) {
 	if err := b.Attrs(c); err != nil {
 		return nil, err
 	}
@@ -347,7 +341,7 @@ func (p *validateJWTPolicy) compileList(b *Builder, c *rawxml.Node, child string
 		return nil, err
 	}
 	if len(c.Children) == 0 {
-		return nil, b.Errorf(c.Pos, "validate-jwt: at least one %s must be specified in %s", child, c.Name)
+		return nil, b.Errorf(c.Pos, "%s: at least one %s must be specified in %s", policy, child, c.Name)
 	}
 	var out []Value
 	for _, e := range c.Children {
@@ -363,7 +357,7 @@ func (p *validateJWTPolicy) compileList(b *Builder, c *rawxml.Node, child string
 		}
 		v.Set = true
 		if v.IsExpr() {
-			p.dynamic = true
+			*dynamic = true
 		} else {
 			v.Lit = strings.TrimSpace(v.Lit)
 		}
@@ -372,64 +366,110 @@ func (p *validateJWTPolicy) compileList(b *Builder, c *rawxml.Node, child string
 	return out, nil
 }
 
-func (p *validateJWTPolicy) compileClaims(b *Builder, c *rawxml.Node) error {
-	const policy = "validate-jwt"
+// jwtCompileClaims compiles required-claims; *dynamic is set when a value
+// is an expression.
+func jwtCompileClaims(b *Builder, c *rawxml.Node, policy string, dynamic *bool) ([]jwtClaim, error) {
 	if err := b.Attrs(c); err != nil {
-		return err
+		return nil, err
 	}
 	if err := b.Children(c, "claim"); err != nil {
-		return err
+		return nil, err
 	}
+	var claims []jwtClaim
 	for _, cn := range c.Children {
 		if err := b.Attrs(cn, "name", "match", "separator"); err != nil {
-			return err
+			return nil, err
 		}
 		if err := b.Children(cn, "value"); err != nil {
-			return err
+			return nil, err
 		}
 		var cl jwtClaim
 		var err error
 		if cl.name, err = acConstStr(b, cn, "name"); err != nil {
-			return err
+			return nil, err
 		}
 		if cl.name == "" {
-			return b.Errorf(cn.Pos, "%s: claim needs a name", policy)
+			return nil, b.Errorf(cn.Pos, "%s: claim needs a name", policy)
 		}
 		if cl.match, err = acConstStr(b, cn, "match"); err != nil {
-			return err
+			return nil, err
 		}
 		switch cl.match {
 		case "":
 			cl.match = "all"
 		case "all", "any":
 		default:
-			return b.Errorf(cn.Pos, "%s: claim match must be all or any, not %q", policy, cl.match)
+			return nil, b.Errorf(cn.Pos, "%s: claim match must be all or any, not %q", policy, cl.match)
 		}
 		if cl.sep, err = acConstStr(b, cn, "separator"); err != nil {
-			return err
+			return nil, err
 		}
 		for _, vn := range cn.Children {
 			if err := b.Attrs(vn); err != nil {
-				return err
+				return nil, err
 			}
 			if err := b.Children(vn); err != nil {
-				return err
+				return nil, err
 			}
 			v, err := b.Text(vn)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			v.Set = true
 			if v.IsExpr() {
-				p.dynamic = true
+				*dynamic = true
 			} else {
 				v.Lit = strings.TrimSpace(v.Lit)
 			}
 			cl.values = append(cl.values, v)
 		}
-		p.claims = append(p.claims, cl)
+		claims = append(claims, cl)
 	}
-	return nil
+	return claims, nil
+}
+
+// jwtEval evaluates a list of values (trimmed); nil for an empty list.
+func jwtEval(x *Exec, vs []Value) ([]string, error) {
+	if len(vs) == 0 {
+		return nil, nil
+	}
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		s, err := acStr(x, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, strings.TrimSpace(s))
+	}
+	return out, nil
+}
+
+// jwtEvalClaims evaluates required-claims into token rules.
+func jwtEvalClaims(x *Exec, claims []jwtClaim) ([]token.ClaimRule, error) {
+	var out []token.ClaimRule
+	for _, c := range claims {
+		vals, err := jwtEval(x, c.values)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, token.ClaimRule{Name: c.name, Match: c.match, Separator: c.sep, Values: vals})
+	}
+	return out, nil
+}
+
+// jwtKeyLists renders evaluated string lists and claim values into a cache
+// key for rules with expressions.
+func jwtKeyLists(sb *strings.Builder, lists [][]string, claims []token.ClaimRule) {
+	for _, c := range claims {
+		lists = append(lists, c.Values)
+	}
+	for _, list := range lists {
+		sb.WriteString("\x00")
+		for _, s := range list {
+			sb.WriteString(s)
+			sb.WriteString("\x01")
+		}
+	}
 }
 
 // rules evaluates the rule set for x. key identifies it when p.dynamic.
@@ -452,32 +492,14 @@ func (p *validateJWTPolicy) rules(x *Exec, keys bool) (r token.Rules, key string
 		}
 		r.ClockSkew = d
 	}
-	eval := func(vs []Value) ([]string, error) {
-		if len(vs) == 0 {
-			return nil, nil
-		}
-		out := make([]string, 0, len(vs))
-		for _, v := range vs {
-			s, err := acStr(x, v)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, strings.TrimSpace(s))
-		}
-		return out, nil
-	}
-	if r.Audiences, err = eval(p.audiences); err != nil {
+	if r.Audiences, err = jwtEval(x, p.audiences); err != nil {
 		return
 	}
-	if r.Issuers, err = eval(p.issuers); err != nil {
+	if r.Issuers, err = jwtEval(x, p.issuers); err != nil {
 		return
 	}
-	for _, c := range p.claims {
-		vals, e := eval(c.values)
-		if e != nil {
-			return r, "", e
-		}
-		r.RequiredClaims = append(r.RequiredClaims, token.ClaimRule{Name: c.name, Match: c.match, Separator: c.sep, Values: vals})
+	if r.RequiredClaims, err = jwtEvalClaims(x, p.claims); err != nil {
+		return
 	}
 	for _, k := range p.keys {
 		if !keys {
@@ -496,20 +518,7 @@ func (p *validateJWTPolicy) rules(x *Exec, keys bool) (r token.Rules, key string
 	if p.dynamic {
 		var sb strings.Builder
 		fmt.Fprintf(&sb, "%t|%t|%d", r.RequireExpirationTime, r.RequireSignedTokens, r.ClockSkew)
-		for _, list := range [][]string{r.Audiences, r.Issuers} {
-			sb.WriteString("\x00")
-			for _, s := range list {
-				sb.WriteString(s)
-				sb.WriteString("\x01")
-			}
-		}
-		for _, c := range r.RequiredClaims {
-			sb.WriteString("\x00")
-			for _, s := range c.Values {
-				sb.WriteString(s)
-				sb.WriteString("\x01")
-			}
-		}
+		jwtKeyLists(&sb, [][]string{r.Audiences, r.Issuers}, r.RequiredClaims)
 		key = sb.String()
 	}
 	return r, key, nil
@@ -531,12 +540,67 @@ func jwtCertificate(env *Env, id string) ([]byte, error) {
 
 // checker returns the Checker for x, building it on first use.
 func (p *validateJWTPolicy) checker(x *Exec) (*token.Checker, error) {
-	if !p.dynamic {
+	return p.cachedChecker(x, p.dynamic, func() (token.Rules, string, error) { return p.rules(x, true) })
+}
+
+func (p *validateJWTPolicy) Exec(x *Exec) error {
+	tok, err := p.validate(x, p.checker)
+	if err != nil {
+		return err
+	}
+	p.output(x, tok)
+	return nil
+}
+
+// compileBase reads the token source (header-name, query-parameter-name,
+// token-value), failed-validation-httpcode, failed-validation-error-message
+// and output-token-variable-name. Exactly one source is required, unless
+// defaultHeader is set: then at most one, and defaultHeader when none.
+func (p *jwtBase) compileBase(b *Builder, n *rawxml.Node, defaultHeader string) error {
+	var err error
+	for _, a := range []struct {
+		name string
+		v    *Value
+	}{
+		{"header-name", &p.header},
+		{"query-parameter-name", &p.query},
+		{"token-value", &p.tokenValue},
+		{"failed-validation-httpcode", &p.status},
+		{"failed-validation-error-message", &p.message},
+	} {
+		if *a.v, err = b.Attr(n, a.name); err != nil {
+			return err
+		}
+	}
+	if p.outputVar, err = acConstStr(b, n, "output-token-variable-name"); err != nil {
+		return err
+	}
+	sources := 0
+	for _, v := range []Value{p.header, p.query, p.tokenValue} {
+		if v.Set {
+			sources++
+		}
+	}
+	switch {
+	case defaultHeader == "" && sources != 1:
+		return b.Errorf(n.Pos, "%s: exactly one of header-name, query-parameter-name and token-value is required", p.source)
+	case sources > 1:
+		return b.Errorf(n.Pos, "%s: at most one of header-name, query-parameter-name and token-value may be given", p.source)
+	case sources == 0:
+		p.header = Value{Set: true, Lit: defaultHeader, Pos: n.Pos}
+	}
+	return acCheckStatus(b, p.status, p.source, "failed-validation-httpcode")
+}
+
+// cachedChecker returns the Checker for x's Env (and, when dynamic, for the
+// evaluated rules), building it with rules on first use.
+func (p *jwtBase) cachedChecker(x *Exec, dynamic bool, rules func() (token.Rules, string, error)) (*token.Checker, error) {
+	if !dynamic {
 		if c := p.static.Load(); c != nil && c.env == x.Env {
 			return c.c, nil
 		}
 	}
-	r, key, err := p.rules(x, true)
+	r, key, err := rules()
 	if err != nil {
 		return nil, err
 	}
@@ -544,10 +608,10 @@ func (p *validateJWTPolicy) checker(x *Exec) (*token.Checker, error) {
 	if x.Env != nil {
 		disc = x.Env.Discovery
 	}
-	if !p.dynamic {
+	if !dynamic {
 		c, err := token.NewChecker(r, disc)
 		if err != nil {
-			return nil, fmt.Errorf("validate-jwt: %w", err)
+			return nil, fmt.Errorf("%s: %w", p.source, err)
 		}
 		p.static.Store(&jwtChecker{x.Env, c})
 		return c, nil
@@ -561,7 +625,7 @@ func (p *validateJWTPolicy) checker(x *Exec) (*token.Checker, error) {
 	}
 	c, err = token.NewChecker(r, disc)
 	if err != nil {
-		return nil, fmt.Errorf("validate-jwt: %w", err)
+		return nil, fmt.Errorf("%s: %w", p.source, err)
 	}
 	p.mu.Lock()
 	if p.byRules == nil || len(p.byRules) >= jwtMaxCheckers {
@@ -573,7 +637,7 @@ func (p *validateJWTPolicy) checker(x *Exec) (*token.Checker, error) {
 }
 
 // extract returns the bare token ("" = not present).
-func (p *validateJWTPolicy) extract(x *Exec) (string, error) {
+func (p *jwtBase) extract(x *Exec) (string, error) {
 	req := x.Ctx.Request
 	switch {
 	case p.tokenValue.Set:
@@ -624,33 +688,39 @@ func (p *validateJWTPolicy) extract(x *Exec) (string, error) {
 	return v, nil
 }
 
-func (p *validateJWTPolicy) Exec(x *Exec) error {
+// validate extracts the token and validates it with the Checker that
+// checker returns; every token failure is a policy error of p.source.
+func (p *jwtBase) validate(x *Exec, checker func(*Exec) (*token.Checker, error)) (*token.Token, error) {
 	raw, err := p.extract(x)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if raw == "" {
-		return p.fail(x, "TokenNotPresent", "JWT not present.")
+		return nil, p.fail(x, token.ReasonTokenNotPresent, "JWT not present.")
 	}
-	c, err := p.checker(x)
+	c, err := checker(x)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx := x.Context()
-	if _, err := c.Validate(ctx, raw, x.Now()); err != nil {
+	tok, err := c.Validate(x.Context(), raw, x.Now())
+	if err != nil {
 		var te *token.Error
 		if errors.As(err, &te) {
-			return p.fail(x, te.Reason, te.Message)
+			return nil, p.fail(x, te.Reason, te.Message)
 		}
-		return p.fail(x, "JwtInvalid", err.Error())
+		return nil, p.fail(x, token.ReasonJwtInvalid, err.Error())
 	}
-	if p.outputVar != "" {
-		acSetVar(x, p.outputVar, expr.AsJwt(raw))
-	}
-	return nil
+	return tok, nil
 }
 
-func (p *validateJWTPolicy) fail(x *Exec, reason, msg string) error {
+// output stores the validated token in output-token-variable-name.
+func (p *jwtBase) output(x *Exec, tok *token.Token) {
+	if p.outputVar != "" {
+		acSetVar(x, p.outputVar, expr.AsJwt(tok.Raw))
+	}
+}
+
+func (p *jwtBase) fail(x *Exec, reason, msg string) error {
 	status, err := acInt(x, p.status, http.StatusUnauthorized)
 	if err != nil {
 		return err
@@ -664,5 +734,5 @@ func (p *validateJWTPolicy) fail(x *Exec, reason, msg string) error {
 			msg = custom
 		}
 	}
-	return &PolicyError{Source: "validate-jwt", Reason: reason, Message: msg, Status: int(status)}
+	return &PolicyError{Source: p.source, Reason: reason, Message: msg, Status: int(status)}
 }
