@@ -151,4 +151,8 @@ type Env struct {
 	// rejection (for the metrics).
 	Rejected func(source, reason string)
 	Now      func() time.Time
+	// EntraAuthority is where validate-azure-ad-token finds a tenant's
+	// OpenID configuration ({EntraAuthority}/{tenant}/v2.0/.well-known/
+	// openid-configuration); "" = https://login.microsoftonline.com.
+	EntraAuthority string
 }

@@ -6,7 +6,6 @@ package apim
 
 func init() {
 	azure := map[string]string{
-		"validate-azure-ad-token":            "it is bound to Microsoft Entra ID tenants; use validate-jwt with openid-config",
 		"log-to-eventhub":                    "it needs an Azure Event Hubs logger",
 		"emit-metric":                        "it writes to Azure Monitor custom metrics",
 		"azure-openai-token-limit":           "it is tied to Azure OpenAI backends",

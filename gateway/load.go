@@ -239,15 +239,16 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 		st.stores = s
 	}
 	st.env = &apim.Env{
-		Limiter:      st.stores.limiter,
-		Cache:        st.stores.cache,
-		Discovery:    g.discovery,
-		Transport:    g.transport,
-		Certificates: certs,
-		Tokens:       tokens,
-		Logger:       g.log,
-		Rejected:     g.metrics.rejected,
-		Now:          g.now,
+		Limiter:        st.stores.limiter,
+		Cache:          st.stores.cache,
+		Discovery:      g.discovery,
+		Transport:      g.transport,
+		Certificates:   certs,
+		Tokens:         tokens,
+		Logger:         g.log,
+		Rejected:       g.metrics.rejected,
+		Now:            g.now,
+		EntraAuthority: cfg.EntraAuthority,
 	}
 	return st, nil
 }

@@ -102,14 +102,15 @@ type Rules struct {
 	Keys                  []Key
 	Audiences             []string // any one must match; empty = no audience check
 	Issuers               []string // any one must match; empty = issuers of the openid configs
-	// IssuerAliases, when set and Issuers is empty, returns further issuers
-	// accepted for an openid configuration that advertises iss
-	// (validate-azure-ad-token: Entra's v1 issuer beside its v2 one).
-	IssuerAliases func(iss string) []string
 	RequiredClaims        []ClaimRule
 	ClockSkew             time.Duration
 	RequireExpirationTime bool
 	RequireSignedTokens   bool
+
+	// IssuerAliases, when set and Issuers is empty, returns further issuers
+	// accepted for an openid configuration that advertises iss
+	// (validate-azure-ad-token: Entra's v1 issuer beside its v2 one).
+	IssuerAliases func(iss string) []string
 }
 
 // Checker validates tokens against one Rules. Safe for concurrent use.

@@ -837,7 +837,9 @@ func (c *compiler) binary(n *binaryNode) cexpr {
 	case "<", ">", "<=", ">=":
 		t = "bool"
 	case "+":
-		if l.t == "string" || r.t == "string" {
+		if l.t == "XNamespace" {
+			t = "XName" // XNamespace + string
+		} else if l.t == "string" || r.t == "string" {
 			// string concatenation; null operands are "" as in C#.
 			return cexpr{t: "string", fn: func(e *env) (any, error) {
 				a, err := lf(e)

@@ -28,7 +28,7 @@ var knownTypes = map[string]bool{
 	"HMACSHA384": true, "HMACMD5": true, "SHA256": true, "SHA1": true, "SHA512": true, "SHA384": true, "MD5": true,
 	"HashAlgorithm": true, "HMAC": true, "Func": true, "Action": true, "var": true, "Enum": true,
 	"StringComparison": true, "JTokenType": true, "Formatting": true, "IHeaders": true, "IQuery": true,
-	"IVariables": true, "IClaims": true, "Encoding": true, "Tuple": true, "XDocument": false,
+	"IVariables": true, "IClaims": true, "Encoding": true, "Tuple": true,
 }
 
 func knownType(t string) bool {
@@ -100,6 +100,14 @@ func implicitConvert(v any, t string) (any, error) {
 		default:
 			return ToJToken(v)
 		}
+	case "XName":
+		if s, ok := v.(string); ok {
+			return parseXName(s)
+		}
+	case "XNamespace":
+		if s, ok := v.(string); ok {
+			return XNamespace{URI: s}, nil
+		}
 	}
 	return v, nil
 }
@@ -138,6 +146,12 @@ func isType(v any, t string) bool {
 
 // castTo is the explicit conversion (T)v.
 func castTo(v any, t string) (any, error) {
+	if s, ok := xmlValue(v); ok {
+		switch t {
+		case "string", "int", "long", "double", "bool", "DateTime", "Guid":
+			return castXML(s, t)
+		}
+	}
 	switch t {
 	case "object", "var":
 		return v, nil

@@ -358,11 +358,11 @@ func init() {
 				return nil, throwf("ArgumentException", "As<T>() needs a type argument")
 			}
 			preserve, _ := argAt(args, 0).(bool)
-			return bodyAs(v.(*Body), targs[0], preserve)
+			return bodyAs(e, v.(*Body), targs[0], preserve)
 		}).
 		method("AsFormUrlEncodedContent", "Dictionary", func(e *env, v any, _ []string, args []any) (any, error) {
 			preserve, _ := argAt(args, 0).(bool)
-			s, err := bodyAs(v.(*Body), "string", preserve)
+			s, err := bodyAs(e, v.(*Body), "string", preserve)
 			if err != nil {
 				return nil, err
 			}
@@ -482,7 +482,7 @@ func init() {
 }
 
 // bodyAs is IMessageBody.As<T>(preserveContent).
-func bodyAs(b *Body, t string, preserve bool) (any, error) {
+func bodyAs(e *env, b *Body, t string, preserve bool) (any, error) {
 	if b.consumed {
 		return nil, throwf("InvalidOperationException", "The message body was already read without preserveContent: true and cannot be read again.")
 	}
@@ -499,6 +499,11 @@ func bodyAs(b *Body, t string, preserve bool) (any, error) {
 		out, err = ParseJArray(string(b.data))
 	case "JToken":
 		out, err = ParseJSON(string(b.data))
+	case "XDocument":
+		out, err = parseXML(e, string(b.data), false)
+	case "XElement", "XNode":
+		// XNode: the root element (XNode.ReadFrom on the content).
+		out, err = parseXElement(e, string(b.data), false)
 	default:
 		return nil, throwf("NotSupportedException", "Body.As<%s>() is not supported by Gatehouse.", t)
 	}

@@ -6,8 +6,9 @@
 // float64 (double; also float and decimal), Char, byte, time.Time
 // (DateTime), DateTimeOffset, time.Duration (TimeSpan), Guid, EnumValue,
 // []byte, []string, []any (other arrays), *List, *Dict, KeyValuePair, the
-// JSON tokens (*JObject, *JArray, *JValue, *JProperty), the context model
-// types (*Response, *Jwt, ...) and nil.
+// JSON tokens (*JObject, *JArray, *JValue, *JProperty), the System.Xml.Linq
+// nodes (*XDocument, *XElement, *XAttribute, XName, XNamespace ...), the
+// context model types (*Response, *Jwt, ...) and nil.
 //
 // Deliberate differences from C#:
 //   - numeric casts are lenient: (int) of a boxed long or double converts
@@ -20,7 +21,11 @@
 //   - LINQ operators are eager; anonymous objects are JObjects;
 //   - named arguments are matched by position;
 //   - DateTime.Now is UTC; DateTime default formatting is en-US
-//     ("M/d/yyyy h:mm:ss tt").
+//     ("M/d/yyyy h:mm:ss tt");
+//   - LINQ to XML is read-only (no constructors or mutation); XNode and
+//     XDocument ToString() break lines with "\n"; an XML body is parsed as
+//     UTF-8 text (a declared encoding is not applied); As<XNode>() gives the
+//     root XElement.
 package expr
 
 import (

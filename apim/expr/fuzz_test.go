@@ -19,6 +19,9 @@ func FuzzCompile(f *testing.F) {
 	for _, s := range []string{
 		`@($"{1:yyyy}{{}}")`, `@{ for (;;) {} }`, `@(new[] {1}.Select(x => x))`, `@((int?)null)`,
 		`@{ var s = "x"; while (true) { s += s; } }`, `@("a".PadLeft(100000000))`, `@(@"x""y")`,
+		`@(XDocument.Parse("<m:a xmlns:m='u'><b k='1'>t</b><![CDATA[x]]></m:a>").Descendants().Where(r => r.Name.LocalName == "b").First().Value)`,
+		`@{ XNamespace ns = "u"; var e = XElement.Parse("<a xmlns='u'><b/></a>"); return e.Element(ns + "b").ToString() + (string)e + e.ToString(SaveOptions.DisableFormatting); }`,
+		`@((int)context.Request.Body.As<XElement>().Attribute("n"))`,
 	} {
 		f.Add(s)
 	}

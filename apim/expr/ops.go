@@ -43,6 +43,14 @@ func errOperator(op string, a, b any) error {
 
 // concat is string + x (null is "").
 func concat(a, b any) (any, error) {
+	if ns, ok := a.(XNamespace); ok {
+		if local, ok := b.(string); ok {
+			if local == "" {
+				return nil, throwf("ArgumentException", "The empty string '' is not a valid local name.")
+			}
+			return XName{Space: ns.URI, Local: local}, nil
+		}
+	}
 	s := ToString(a) + ToString(b)
 	return checkLen(s)
 }
@@ -350,6 +358,9 @@ func equals(a, b any) bool {
 			return fa == fb
 		}
 		return ia == ib
+	}
+	if eq, ok := xnameEquals(a, b); ok {
+		return eq
 	}
 	switch x := a.(type) {
 	case string:
