@@ -149,6 +149,18 @@ func (b *Builder) Text(n *rawxml.Node) (Value, error) {
 	return b.value(n.Text, pos)
 }
 
+// leafText is Text for an element that takes no attributes (but id) and no
+// child elements.
+func (b *Builder) leafText(n *rawxml.Node) (Value, error) {
+	if err := b.Attrs(n); err != nil {
+		return Value{}, err
+	}
+	if err := b.Children(n); err != nil {
+		return Value{}, err
+	}
+	return b.Text(n)
+}
+
 // Policies compiles nested policy elements (the bodies of when, otherwise,
 // retry ...) in the builder's section and scope. Problems of every element
 // are recorded; the error is non-nil when there was any.

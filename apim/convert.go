@@ -23,6 +23,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/gatehouse/gatehouse/apim/expr"
 )
 
 // jobj is an ordered JSON object.
@@ -334,7 +336,7 @@ func (o jsonToXMLOptions) scalar(v any) string {
 	case string:
 		if o.parseDate {
 			if d, err := time.Parse(time.RFC3339Nano, t); err == nil {
-				return dotnetDate("yyyy-MM-ddTHH:mm:ss.FFFFFFFK", d)
+				return expr.FormatCustomDate(d, "yyyy-MM-ddTHH:mm:ss.FFFFFFFK")
 			}
 		}
 		return t

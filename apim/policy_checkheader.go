@@ -65,13 +65,7 @@ func compileCheckHeader(b *Builder, n *rawxml.Node) (Policy, error) {
 		return nil, err
 	}
 	for _, c := range n.Children {
-		if err := b.Attrs(c); err != nil {
-			return nil, err
-		}
-		if err := b.Children(c); err != nil {
-			return nil, err
-		}
-		v, err := b.Text(c)
+		v, err := b.leafText(c)
 		if err != nil {
 			return nil, err
 		}

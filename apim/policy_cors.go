@@ -184,13 +184,7 @@ func corsList(b *Builder, c *rawxml.Node, child string) (list []string, star boo
 		return nil, false, err
 	}
 	for _, ch := range c.Children {
-		if err := b.Attrs(ch); err != nil {
-			return nil, false, err
-		}
-		if err := b.Children(ch); err != nil {
-			return nil, false, err
-		}
-		v, err := b.Text(ch)
+		v, err := b.leafText(ch)
 		if err != nil {
 			return nil, false, err
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/apim/expr"
 )
 
 func TestSetBodyLiquidJSONBodyAndContext(t *testing.T) {
@@ -92,7 +94,7 @@ func TestDotnetDate(t *testing.T) {
 		"dd MMM yy h:mm tt":        "05 Mar 24 2:07 PM",
 		"dddd 'at' HH\\h":          "Tuesday at 14h",
 	} {
-		if got := dotnetDate(f, tm); got != want {
+		if got := expr.FormatCustomDate(tm, f); got != want {
 			t.Errorf("%q: %q, want %q", f, got, want)
 		}
 	}

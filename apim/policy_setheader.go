@@ -24,11 +24,44 @@ type setHeader struct {
 
 var existsActions = []string{"override", "skip", "append", "delete"}
 
+// actionValues evaluates exists-action and the values (one empty value when
+// there are none).
+func (p *setHeader) actionValues(x *Exec) (string, []string, error) {
+	action, err := x.enum(p.action, "override")
+	if err != nil {
+		return "", nil, err
+	}
+	var vals []string
+	for _, v := range p.values {
+		s, err := x.String(v)
+		if err != nil {
+			return "", nil, err
+		}
+		vals = append(vals, s)
+	}
+	if len(vals) == 0 {
+		vals = []string{""}
+	}
+	return action, vals, nil
+}
+
 // protectedHeaders cannot be changed by set-header (APIM ignores them; a
 // literal name is rejected at load so the mistake is visible).
 var protectedHeaders = map[string]bool{"Connection": true, "Content-Length": true, "Keep-Alive": true, "Transfer-Encoding": true}
 
 func compileSetHeader(b *Builder, n *rawxml.Node) (Policy, error) {
+	return compileSetNamed(b, n, func(name Value) error {
+		if !name.IsExpr() && protectedHeaders[http.CanonicalHeaderKey(strings.TrimSpace(name.Lit))] {
+			return b.Errorf(name.Pos, "%s: header %s cannot be changed", n.Name, name.Lit)
+		}
+		return nil
+	})
+}
+
+// compileSetNamed compiles the name, exists-action and <value> children
+// shared by set-header and set-query-parameter; checkName, when not nil,
+// vets the name before the rest is compiled.
+func compileSetNamed(b *Builder, n *rawxml.Node, checkName func(Value) error) (*setHeader, error) {
 	if err := b.Attrs(n, "name", "exists-action"); err != nil {
 		return nil, err
 	}
@@ -43,8 +76,10 @@ func compileSetHeader(b *Builder, n *rawxml.Node) (Policy, error) {
 	if !p.name.Set || (!p.name.IsExpr() && strings.TrimSpace(p.name.Lit) == "") {
 		return nil, b.Errorf(n.Pos, "%s: attribute \"name\" is required", n.Name)
 	}
-	if !p.name.IsExpr() && protectedHeaders[http.CanonicalHeaderKey(strings.TrimSpace(p.name.Lit))] {
-		return nil, b.Errorf(p.name.Pos, "%s: header %s cannot be changed", n.Name, p.name.Lit)
+	if checkName != nil {
+		if err := checkName(p.name); err != nil {
+			return nil, err
+		}
 	}
 	if p.action, err = b.Attr(n, "exists-action"); err != nil {
 		return nil, err
@@ -62,13 +97,7 @@ func compileSetHeader(b *Builder, n *rawxml.Node) (Policy, error) {
 func valueChildren(b *Builder, n *rawxml.Node) ([]Value, error) {
 	var vs []Value
 	for _, c := range n.Children {
-		if err := b.Attrs(c); err != nil {
-			return nil, err
-		}
-		if err := b.Children(c); err != nil {
-			return nil, err
-		}
-		v, err := b.Text(c)
+		v, err := b.leafText(c)
 		if err != nil {
 			return nil, err
 		}
@@ -120,20 +149,9 @@ func (p *setHeader) apply(x *Exec, h http.Header) error {
 	if name == "" || protectedHeaders[name] {
 		return nil
 	}
-	action, err := x.enum(p.action, "override")
+	action, vals, err := p.actionValues(x)
 	if err != nil {
 		return err
-	}
-	var vals []string
-	for _, v := range p.values {
-		s, err := x.String(v)
-		if err != nil {
-			return err
-		}
-		vals = append(vals, s)
-	}
-	if len(vals) == 0 {
-		vals = []string{""}
 	}
 	switch action {
 	case "delete":

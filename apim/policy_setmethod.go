@@ -17,13 +17,7 @@ func init() {
 type setMethod struct{ method Value }
 
 func compileSetMethod(b *Builder, n *rawxml.Node) (Policy, error) {
-	if err := b.Attrs(n); err != nil {
-		return nil, err
-	}
-	if err := b.Children(n); err != nil {
-		return nil, err
-	}
-	v, err := b.Text(n)
+	v, err := b.leafText(n)
 	if err != nil {
 		return nil, err
 	}
@@ -57,13 +51,7 @@ func (p *setMethod) applyMsg(x *Exec, m *message) error {
 type setURL struct{ url Value }
 
 func compileSetURL(b *Builder, n *rawxml.Node) (Policy, error) {
-	if err := b.Attrs(n); err != nil {
-		return nil, err
-	}
-	if err := b.Children(n); err != nil {
-		return nil, err
-	}
-	v, err := b.Text(n)
+	v, err := b.leafText(n)
 	if err != nil {
 		return nil, err
 	}

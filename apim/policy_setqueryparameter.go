@@ -16,27 +16,8 @@ func init() {
 type setQueryParameter struct{ h *setHeader }
 
 func compileSetQueryParameter(b *Builder, n *rawxml.Node) (Policy, error) {
-	if err := b.Attrs(n, "name", "exists-action"); err != nil {
-		return nil, err
-	}
-	if err := b.Children(n, "value"); err != nil {
-		return nil, err
-	}
-	p := &setHeader{}
-	var err error
-	if p.name, err = b.Attr(n, "name"); err != nil {
-		return nil, err
-	}
-	if !p.name.Set || (!p.name.IsExpr() && strings.TrimSpace(p.name.Lit) == "") {
-		return nil, b.Errorf(n.Pos, "set-query-parameter: attribute \"name\" is required")
-	}
-	if p.action, err = b.Attr(n, "exists-action"); err != nil {
-		return nil, err
-	}
-	if err := checkEnum(b, p.action, "exists-action", existsActions...); err != nil {
-		return nil, err
-	}
-	if p.values, err = valueChildren(b, n); err != nil {
+	p, err := compileSetNamed(b, n, nil)
+	if err != nil {
 		return nil, err
 	}
 	return &setQueryParameter{p}, nil
@@ -49,20 +30,9 @@ func (p *setQueryParameter) Exec(x *Exec) error {
 		return err
 	}
 	name = strings.TrimSpace(name)
-	action, err := x.enum(p.h.action, "override")
+	action, vals, err := p.h.actionValues(x)
 	if err != nil {
 		return err
-	}
-	var vals []string
-	for _, v := range p.h.values {
-		s, err := x.String(v)
-		if err != nil {
-			return err
-		}
-		vals = append(vals, s)
-	}
-	if len(vals) == 0 {
-		vals = []string{""}
 	}
 	switch action {
 	case "delete":

@@ -345,25 +345,29 @@ func jwtCompileList(b *Builder, c *rawxml.Node, policy, child string, dynamic *b
 	}
 	var out []Value
 	for _, e := range c.Children {
-		if err := b.Attrs(e); err != nil {
-			return nil, err
-		}
-		if err := b.Children(e); err != nil {
-			return nil, err
-		}
-		v, err := b.Text(e)
+		v, err := jwtCompileValue(b, e, dynamic)
 		if err != nil {
 			return nil, err
-		}
-		v.Set = true
-		if v.IsExpr() {
-			*dynamic = true
-		} else {
-			v.Lit = strings.TrimSpace(v.Lit)
 		}
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// jwtCompileValue compiles a leaf element whose text is a value (trimmed
+// when literal); *dynamic is set when it is an expression.
+func jwtCompileValue(b *Builder, e *rawxml.Node, dynamic *bool) (Value, error) {
+	v, err := b.leafText(e)
+	if err != nil {
+		return Value{}, err
+	}
+	v.Set = true
+	if v.IsExpr() {
+		*dynamic = true
+	} else {
+		v.Lit = strings.TrimSpace(v.Lit)
+	}
+	return v, nil
 }
 
 // jwtCompileClaims compiles required-claims; *dynamic is set when a value
@@ -405,21 +409,9 @@ func jwtCompileClaims(b *Builder, c *rawxml.Node, policy string, dynamic *bool) 
 			return nil, err
 		}
 		for _, vn := range cn.Children {
-			if err := b.Attrs(vn); err != nil {
-				return nil, err
-			}
-			if err := b.Children(vn); err != nil {
-				return nil, err
-			}
-			v, err := b.Text(vn)
+			v, err := jwtCompileValue(b, vn, dynamic)
 			if err != nil {
 				return nil, err
-			}
-			v.Set = true
-			if v.IsExpr() {
-				*dynamic = true
-			} else {
-				v.Lit = strings.TrimSpace(v.Lit)
 			}
 			cl.values = append(cl.values, v)
 		}

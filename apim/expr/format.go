@@ -362,6 +362,13 @@ func formatDateTimeOffset(d DateTimeOffset, f string) string {
 	return customDate(d.T, pat, false, true)
 }
 
+// FormatCustomDate renders t with a .NET custom date/time pattern (single
+// letters are not expanded as standard formats). K gives "Z" for a UTC time
+// and the offset for any other location.
+func FormatCustomDate(t time.Time, layout string) string {
+	return customDate(t, layout, false, t.Location() != time.UTC)
+}
+
 func pad(n, w int) string {
 	s := strconv.Itoa(n)
 	for len(s) < w {

@@ -14,6 +14,66 @@ type Identity struct {
 	UserFlows      []UserFlow     `yaml:"userFlows"`
 	APIConnectors  []APIConnector `yaml:"apiConnectors"`
 	CustomPolicies []Path         `yaml:"customPolicies"`
+
+	// MasterKey encrypts secrets at rest (signing keys, policy keys): 32
+	// random bytes, base64. `gatehouse dev` makes one in its data dir.
+	MasterKey Secret `yaml:"masterKey"`
+	// Signing chooses the token signature and the key rotation schedule.
+	Signing *Signing `yaml:"signing"`
+	// Email sends verification codes: SMTP in production, an outbox folder
+	// (one .eml file per message) in development.
+	Email *Email `yaml:"email"`
+	// Lockout is B2C's smart lockout (threshold 10, duration 60 s).
+	Lockout *Lockout `yaml:"lockout"`
+	// Session is the SSO session cookie lifetime (B2C: 1440 min).
+	SessionLifetime Duration `yaml:"sessionLifetime"`
+	// Page themes the hosted pages.
+	Page *Page `yaml:"page"`
+}
+
+// Signing configures token signing keys.
+type Signing struct {
+	Pos       Pos    `yaml:"-"`
+	Algorithm string `yaml:"algorithm"` // RS256 (default, as B2C) or ES256
+	// RotateEvery makes a new key that long after the current one started
+	// signing (0 = never); the new key is published a day before it signs.
+	RotateEvery Duration `yaml:"rotateEvery"`
+}
+
+// Email configures the verification-code sender.
+type Email struct {
+	Pos    Pos    `yaml:"-"`
+	From   string `yaml:"from"`
+	Outbox Path   `yaml:"outbox"` // a folder: messages are written there instead of sent
+	SMTP   *SMTP  `yaml:"smtp"`
+}
+
+// SMTP is a mail server (STARTTLS or implicit TLS on 465).
+type SMTP struct {
+	Pos      Pos    `yaml:"-"`
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+}
+
+// Lockout configures smart lockout.
+type Lockout struct {
+	Pos       Pos      `yaml:"-"`
+	Threshold int      `yaml:"threshold"` // failures before a lockout (10)
+	Duration  Duration `yaml:"duration"`  // first lockout period (60s)
+}
+
+// Page themes the hosted pages (the B2C "company branding" and custom
+// page layouts).
+type Page struct {
+	Pos          Pos    `yaml:"-"`
+	Logo         string `yaml:"logo"`         // URL of the logo
+	PrimaryColor string `yaml:"primaryColor"` // CSS colour of buttons and links
+	Background   string `yaml:"background"`   // CSS colour of the page
+	// Template is a custom HTML page: it must contain <div id="api"></div>,
+	// where the form is placed (B2C's custom page content contract).
+	Template Path `yaml:"template"`
 }
 
 // Tenant names the B2C tenant.
@@ -57,6 +117,29 @@ type UserFlow struct {
 	EmailVerification *bool             `yaml:"emailVerification"`
 	Claims            []string          `yaml:"claims"`
 	APIConnectors     map[string]string `yaml:"apiConnectors"`
+	// PasswordComplexity is simple, strong (default) or custom.
+	PasswordComplexity string          `yaml:"passwordComplexity"`
+	CustomPassword     *CustomPassword `yaml:"customPassword"`
+	TokenLifetimes     *TokenLifetimes `yaml:"tokenLifetimes"`
+}
+
+// CustomPassword is B2C's "custom" password complexity.
+type CustomPassword struct {
+	MinLength        int    `yaml:"minLength"`        // >= 4
+	MaxLength        int    `yaml:"maxLength"`        // <= 256
+	CharacterClasses int    `yaml:"characterClasses"` // 2, 3 or 4 of lower/upper/digit/symbol
+	CharacterSet     string `yaml:"characterSet"`     // all (default) or numbers
+}
+
+// TokenLifetimes are B2C's token lifetime settings of a user flow.
+type TokenLifetimes struct {
+	Pos          Pos      `yaml:"-"`
+	AccessToken  Duration `yaml:"accessToken"`  // 60m (5m..24h); also the id token's
+	IDToken      Duration `yaml:"idToken"`      // 60m (5m..24h)
+	RefreshToken Duration `yaml:"refreshToken"` // 14d (1d..90d)
+	// RollingRefresh is the sliding window: the family ends that long
+	// after sign-in (90d, 1d..365d, >= RefreshToken).
+	RollingRefresh Duration `yaml:"rollingRefresh"`
 }
 
 // APIConnector is a REST call made during a user flow.

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -79,6 +80,40 @@ type Path struct {
 
 // IsSet reports whether the key was present.
 func (p Path) IsSet() bool { return p.Abs != "" }
+
+// Duration is a length of time written as Go durations ("90s", "60m",
+// "24h") or with a day suffix ("14d").
+type Duration struct {
+	Pos Pos
+	D   time.Duration
+	set bool
+}
+
+// IsSet reports whether the key was present.
+func (d Duration) IsSet() bool { return d.set }
+
+// Or returns the duration, or def when it was not set.
+func (d Duration) Or(def time.Duration) time.Duration {
+	if d.set {
+		return d.D
+	}
+	return def
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration (examples: 90s, 60m, 24h, 14d)", s)
+	}
+	return d, nil
+}
 
 // Load reads, decodes and validates a config file.
 func Load(file string) (*Config, error) {
@@ -150,9 +185,10 @@ func (d *decoder) yamlError(err error) *Error {
 }
 
 var (
-	posType    = reflect.TypeOf(Pos{})
-	secretType = reflect.TypeOf(Secret{})
-	pathType   = reflect.TypeOf(Path{})
+	posType      = reflect.TypeOf(Pos{})
+	secretType   = reflect.TypeOf(Secret{})
+	durationType = reflect.TypeOf(Duration{})
+	pathType     = reflect.TypeOf(Path{})
 )
 
 func join(path, key string) string {
@@ -174,6 +210,16 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 	case secretType:
 		if s, ok := d.scalar(n, key); ok {
 			v.Set(reflect.ValueOf(d.secret(n, s, key)))
+		}
+		return
+	case durationType:
+		if s, ok := d.scalar(n, key); ok {
+			dur, err := parseDuration(s)
+			if err != nil {
+				d.errorf(n, "%s: %v", key, err)
+				return
+			}
+			v.Set(reflect.ValueOf(Duration{Pos: d.pos(n), D: dur, set: true}))
 		}
 		return
 	case pathType:

@@ -1,0 +1,81 @@
+package identity
+
+import (
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+)
+
+// Registry is the tenant as configured: app registrations, exposed APIs and
+// user flows, checked and indexed at load.
+type Registry struct {
+	TenantName string           // "contoso" (the "contoso.onmicrosoft.com" domain is derived)
+	TenantID   string           // GUID
+	PublicURL  string           // scheme://host[:port][/base], no trailing slash
+	Apps       map[string]*App  // by client id (lower-case GUID)
+	Flows      map[string]*Flow // by lower-cased flow name (B2C names are case-insensitive)
+	// APIs by identifier URI (web apps exposing scopes).
+	APIs map[string]*App
+	// Source is the config the registry was built from.
+	Source *config.Identity
+}
+
+// Domain is the tenant's initial domain, "contoso.onmicrosoft.com".
+func (r *Registry) Domain() string { return r.TenantName + ".onmicrosoft.com" }
+
+// App is an app registration.
+type App struct {
+	Name           string
+	ClientID       string
+	Type           string // spa | web | daemon
+	RedirectURIs   []string
+	PostLogoutURIs []string
+	// IdentifierURI and Scopes: the API this app exposes
+	// ("https://contoso.onmicrosoft.com/backend", ["Hello"]).
+	IdentifierURI string
+	Scopes        []string
+	// Permissions are the granted (admin-consented) scopes of other APIs,
+	// as full strings "https://contoso.onmicrosoft.com/backend/Hello" or
+	// ".../.default".
+	Permissions []string
+	// SecretHashes are keyed hashes of the client secrets (never the
+	// secrets): high-entropy secrets need no slow hash, so the token
+	// endpoint verifies one in microseconds.
+	SecretHashes [][]byte
+}
+
+// Public reports whether the app is a public client (no secret).
+func (a *App) Public() bool { return a.Type == "spa" }
+
+// Flow is a user flow.
+type Flow struct {
+	Name              string // canonical case, as configured ("B2C_1_signupsignin1")
+	Type              string // signUpOrSignIn | passwordReset | profileEdit
+	Attributes        []string
+	EmailVerification bool
+	Claims            []string
+	APIConnectors     map[string]string // step -> connector name
+	Password          PasswordRules
+	AccessTokenTTL    time.Duration
+	IDTokenTTL        time.Duration
+	RefreshTokenTTL   time.Duration
+	RollingRefreshTTL time.Duration
+}
+
+// PasswordRules are the flow's password complexity.
+type PasswordRules struct {
+	MinLength, MaxLength int
+	Classes              int  // how many of lower, upper, digit, symbol are required
+	DigitsOnly           bool // character set "numbers"
+}
+
+// Token lifetimes of B2C (defaults, limits).
+const (
+	DefaultAccessTokenTTL    = 60 * time.Minute
+	DefaultRefreshTokenTTL   = 14 * 24 * time.Hour
+	DefaultRollingRefreshTTL = 90 * 24 * time.Hour
+	// SPARefreshTokenTTL: refresh tokens of SPAs always live 24 h in B2C.
+	SPARefreshTokenTTL = 24 * time.Hour
+	// CodeTTL: authorization codes live about 10 minutes, fixed.
+	CodeTTL = 10 * time.Minute
+)

@@ -1,0 +1,222 @@
+// Package store is where the identity role keeps its state: users, SSO
+// sessions, pending sign-in transactions, authorization codes, refresh-token
+// families, lockout counters, email verification codes and signing keys.
+// Two implementations sit behind these interfaces — SQLite (embedded, the
+// default) and PostgreSQL (several processes) — and one conformance suite
+// (store/storetest) runs against both.
+//
+// Secrets are never stored in the clear: codes, refresh tokens, session ids
+// and verification codes are stored as SHA-256 hashes (they are high-entropy
+// random values, so a fast hash is enough); passwords as argon2id hashes made
+// by the caller; private keys encrypted by the caller.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every implementation returns (wrapped is fine; test with errors.Is).
+var (
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a unique value (user email, key id) already exists.
+	ErrConflict = errors.New("store: already exists")
+	// ErrUnavailable: the database cannot be reached; callers answer 503.
+	ErrUnavailable = errors.New("store: unavailable")
+)
+
+// Store is one database.
+type Store interface {
+	Users() Users
+	Sessions() Sessions
+	Transactions() Transactions
+	Codes() Codes
+	Refresh() RefreshTokens
+	Lockouts() Lockouts
+	Verifications() Verifications
+	SigningKeys() SigningKeys
+	// Ping checks the database (for /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Identity is one way a user signs in (Graph's objectIdentity).
+type Identity struct {
+	SignInType       string `json:"signInType"` // emailAddress, userName, federated
+	Issuer           string `json:"issuer"`     // e.g. contoso.onmicrosoft.com
+	IssuerAssignedID string `json:"issuerAssignedId"`
+}
+
+// User is a local or federated account.
+type User struct {
+	ID           string // objectId, a GUID
+	DisplayName  string
+	GivenName    string
+	Surname      string
+	Email        string // the emailAddress identity, lower-cased; unique
+	Identities   []Identity
+	PasswordHash string // argon2id PHC string; empty for federated-only users
+	// Attributes are the other user-flow attributes (city, country,
+	// jobTitle, postalCode, state, streetAddress, extension_* ...).
+	Attributes map[string]string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	// RefreshTokensValidFrom revokes refresh tokens issued before it
+	// (Graph's signInSessionsValidFromDateTime).
+	RefreshTokensValidFrom time.Time
+}
+
+// Users manages accounts.
+type Users interface {
+	Create(ctx context.Context, u *User) error // ErrConflict when the email exists
+	Get(ctx context.Context, id string) (*User, error)
+	GetByEmail(ctx context.Context, email string) (*User, error) // case-insensitive
+	List(ctx context.Context) ([]*User, error)                   // by creation time
+	Update(ctx context.Context, u *User) error                   // all fields by ID
+	Delete(ctx context.Context, id string) error
+}
+
+// Session is an SSO session (the cookie holds the id; the store its hash).
+type Session struct {
+	IDHash    string
+	UserID    string
+	AuthTime  time.Time
+	ExpiresAt time.Time
+}
+
+// Sessions manages SSO sessions.
+type Sessions interface {
+	Create(ctx context.Context, s *Session) error
+	Get(ctx context.Context, idHash string) (*Session, error) // ErrNotFound when missing or expired
+	Touch(ctx context.Context, idHash string, expiresAt time.Time) error
+	Delete(ctx context.Context, idHash string) error
+	DeleteUser(ctx context.Context, userID string) error
+}
+
+// Transaction is a sign-in in progress: the validated authorization request
+// waiting for the user to finish the hosted pages. Data is opaque JSON owned
+// by the identity package.
+type Transaction struct {
+	ID        string
+	Data      []byte
+	ExpiresAt time.Time
+}
+
+// Transactions keeps pending sign-ins (so any process can continue them).
+type Transactions interface {
+	Put(ctx context.Context, t *Transaction) error // create or replace
+	Get(ctx context.Context, id string) (*Transaction, error)
+	Delete(ctx context.Context, id string) error
+}
+
+// Code is an authorization code. Data is opaque JSON (client, redirect URI,
+// scopes, PKCE challenge, nonce, user, auth time ...) owned by the identity
+// package.
+type Code struct {
+	Hash      string
+	Data      []byte
+	ExpiresAt time.Time
+}
+
+// Codes keeps authorization codes.
+type Codes interface {
+	Put(ctx context.Context, c *Code) error
+	// Consume returns the code and deletes it in one atomic step: of any
+	// number of concurrent calls with one hash (from any process), exactly
+	// one gets the code; the others get ErrNotFound. Expired codes are
+	// ErrNotFound.
+	Consume(ctx context.Context, hash string) (*Code, error)
+}
+
+// RefreshFamily is the chain of refresh tokens that descend from one
+// sign-in. Rotation replaces the current token; presenting an earlier one
+// again (reuse) revokes the whole family.
+type RefreshFamily struct {
+	ID        string
+	UserID    string // empty for client-credentials (never has refresh tokens)
+	ClientID  string
+	Data      []byte    // opaque JSON: policy, scopes, auth time, claims ...
+	CreatedAt time.Time // the sign-in; the sliding window is measured from it
+	ExpiresAt time.Time // absolute end of the family
+	Revoked   bool
+}
+
+// RefreshTokens keeps refresh-token families.
+type RefreshTokens interface {
+	// Create stores a new family with its first token.
+	Create(ctx context.Context, f *RefreshFamily, tokenHash string, tokenExpires time.Time) error
+	// Rotate exchanges the token tokenHash for newHash in one atomic step.
+	// It returns the family when tokenHash is the family's current,
+	// unexpired token. When tokenHash is an earlier token of the family
+	// (reuse), it revokes the family and returns ErrReused. Unknown tokens,
+	// expired ones and revoked families are ErrNotFound.
+	Rotate(ctx context.Context, tokenHash, newHash string, newExpires time.Time) (*RefreshFamily, error)
+	Revoke(ctx context.Context, familyID string) error
+	RevokeUser(ctx context.Context, userID string) error
+}
+
+// ErrReused is returned by Rotate when a rotated-away token is presented.
+var ErrReused = errors.New("store: refresh token reused; family revoked")
+
+// Lockout is the smart-lockout state of one account.
+type Lockout struct {
+	Key         string // the user id (or normalised sign-in name)
+	Failures    int    // failures since the last success or lockout
+	Lockouts    int    // lockout periods so far (the duration grows with it)
+	LockedUntil time.Time
+	// LastFailedHash remembers the last wrong password (a keyed hash) so
+	// repeating the same wrong password counts once, as B2C does.
+	LastFailedHash string
+}
+
+// Lockouts keeps lockout counters. Update runs fn on the current state
+// (zero value when none) and saves what it returns, atomically with respect
+// to concurrent Updates of the same key from any process.
+type Lockouts interface {
+	Get(ctx context.Context, key string) (*Lockout, error) // zero Lockout when none
+	Update(ctx context.Context, key string, fn func(l *Lockout) error) (*Lockout, error)
+	Reset(ctx context.Context, key string) error
+}
+
+// Verification is an email one-time code.
+type Verification struct {
+	ID        string // random id carried by the page
+	Email     string
+	CodeHash  string
+	Attempts  int
+	ExpiresAt time.Time
+}
+
+// Verifications keeps email verification codes.
+type Verifications interface {
+	Put(ctx context.Context, v *Verification) error
+	Get(ctx context.Context, id string) (*Verification, error)
+	// Attempt increments the attempt counter and returns the updated record.
+	Attempt(ctx context.Context, id string) (*Verification, error)
+	Delete(ctx context.Context, id string) error
+}
+
+// SigningKey is a token-signing key. Private is encrypted by the caller.
+type SigningKey struct {
+	ID        string // kid
+	Algorithm string // RS256, ES256
+	Private   []byte // encrypted private key
+	Public    []byte // public JWK JSON
+	// NotBefore: published in JWKS from creation, used for signing from
+	// NotBefore on (so caches pick it up before it signs).
+	NotBefore time.Time
+	// RetiredAt: no longer signs from then; stays in JWKS until
+	// RetiredAt + the longest token lifetime.
+	RetiredAt time.Time
+	// ExpiresAt: removed from JWKS after it (zero = not yet scheduled).
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// SigningKeys keeps signing keys.
+type SigningKeys interface {
+	Put(ctx context.Context, k *SigningKey) error // create or replace by ID
+	List(ctx context.Context) ([]*SigningKey, error)
+	Delete(ctx context.Context, id string) error
+}
