@@ -323,19 +323,7 @@ func mapBack(segs []seg, off int) int {
 
 // posAt returns the position of byte offset off of s, where s starts at start.
 func posAt(s string, start rawxml.Pos, off int) rawxml.Pos {
-	p := start
-	if off > len(s) {
-		off = len(s)
-	}
-	for _, r := range s[:off] {
-		if r == '\n' {
-			p.Line++
-			p.Col = 1
-		} else {
-			p.Col++
-		}
-	}
-	return p
+	return start.Advance(s[:min(off, len(s))])
 }
 
 // offsetOf converts a 1-based line and rune column in s to a byte offset.

@@ -50,20 +50,9 @@ type qLimit struct {
 	period        time.Duration
 }
 
-type qAPI struct {
-	id, name string
-	qLimit
-	ops []qOp
-}
-
-type qOp struct {
-	id, name string
-	qLimit
-}
-
 type quotaPolicy struct {
 	qLimit
-	apis []qAPI
+	apis []rlTarget[qLimit]
 }
 
 func compileQLimit(b *Builder, n *rawxml.Node, policy string) (qLimit, error) {
@@ -99,37 +88,8 @@ func compileQuota(b *Builder, n *rawxml.Node) (Policy, error) {
 	if p.qLimit, err = compileQLimit(b, n, policy); err != nil {
 		return nil, err
 	}
-	for _, c := range n.Children {
-		if err := b.Attrs(c, "name", "id", "calls", "bandwidth", "renewal-period"); err != nil {
-			return nil, err
-		}
-		if err := b.Children(c, "operation"); err != nil {
-			return nil, err
-		}
-		a := qAPI{}
-		if a.id, a.name, err = rlCompileNameID(b, c, policy); err != nil {
-			return nil, err
-		}
-		if a.qLimit, err = compileQLimit(b, c, policy); err != nil {
-			return nil, err
-		}
-		for _, oc := range c.Children {
-			if err := b.Attrs(oc, "name", "id", "calls", "bandwidth", "renewal-period"); err != nil {
-				return nil, err
-			}
-			if err := b.Children(oc); err != nil {
-				return nil, err
-			}
-			o := qOp{}
-			if o.id, o.name, err = rlCompileNameID(b, oc, policy); err != nil {
-				return nil, err
-			}
-			if o.qLimit, err = compileQLimit(b, oc, policy); err != nil {
-				return nil, err
-			}
-			a.ops = append(a.ops, o)
-		}
-		p.apis = append(p.apis, a)
+	if p.apis, err = compileRLTargets(b, n, policy, []string{"calls", "bandwidth", "renewal-period"}, compileQLimit); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -156,24 +116,11 @@ func (p *quotaPolicy) Exec(x *Exec) error {
 		base += c.Product.Id
 	}
 	counts := []qCount{{base, p.qLimit, start}}
-	if len(p.apis) > 0 && c.Api != nil {
-		for i := range p.apis {
-			a := &p.apis[i]
-			if !rlMatchNameID(a.id, a.name, c.Api.Id, c.Api.Name) {
-				continue
-			}
-			akey := base + ":api:" + c.Api.Id
-			counts = append(counts, qCount{akey, a.qLimit, start})
-			if c.Operation != nil {
-				for j := range a.ops {
-					o := &a.ops[j]
-					if rlMatchNameID(o.id, o.name, c.Operation.Id, c.Operation.Name) {
-						counts = append(counts, qCount{akey + ":op:" + c.Operation.Id, o.qLimit, start})
-						break
-					}
-				}
-			}
-			break
+	if a, o := rlMatchTargets(p.apis, c); a != nil {
+		akey := base + ":api:" + c.Api.Id
+		counts = append(counts, qCount{akey, a.limit, start})
+		if o != nil {
+			counts = append(counts, qCount{akey + ":op:" + c.Operation.Id, o.limit, start})
 		}
 	}
 	return quotaTake(x, source, counts, true)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/apim/expr"
 	"github.com/gatehouse/gatehouse/apim/rawxml"
 	"github.com/gatehouse/gatehouse/ratelimit"
 )
@@ -89,20 +90,17 @@ type rlLimit struct {
 	period time.Duration
 }
 
-type rlAPI struct {
+// rlTarget is an <api> child of rate-limit or quota, or an <operation>
+// child of one, with its own limit.
+type rlTarget[L any] struct {
 	id, name string
-	rlLimit
-	ops []rlOp
-}
-
-type rlOp struct {
-	id, name string
-	rlLimit
+	limit    L
+	ops      []rlTarget[L]
 }
 
 type rateLimitPolicy struct {
 	rlLimit
-	apis []rlAPI
+	apis []rlTarget[rlLimit]
 	out  rlOutput
 }
 
@@ -116,6 +114,66 @@ func compileRLLimit(b *Builder, n *rawxml.Node, policy string) (rlLimit, error) 
 		return rlLimit{}, err
 	}
 	return rlLimit{calls, time.Duration(period) * time.Second}, nil
+}
+
+// compileRLTargets compiles the <api> children of n and their <operation>
+// children; limitAttrs are the attributes compileLimit reads.
+func compileRLTargets[L any](b *Builder, n *rawxml.Node, policy string, limitAttrs []string,
+	compileLimit func(*Builder, *rawxml.Node, string) (L, error)) ([]rlTarget[L], error) {
+	attrs := append([]string{"name", "id"}, limitAttrs...)
+	compile := func(n *rawxml.Node, children ...string) (t rlTarget[L], err error) {
+		if err = b.Attrs(n, attrs...); err != nil {
+			return
+		}
+		if err = b.Children(n, children...); err != nil {
+			return
+		}
+		if t.id, t.name, err = rlCompileNameID(b, n, policy); err != nil {
+			return
+		}
+		t.limit, err = compileLimit(b, n, policy)
+		return
+	}
+	var apis []rlTarget[L]
+	for _, c := range n.Children {
+		a, err := compile(c, "operation")
+		if err != nil {
+			return nil, err
+		}
+		for _, oc := range c.Children {
+			o, err := compile(oc)
+			if err != nil {
+				return nil, err
+			}
+			a.ops = append(a.ops, o)
+		}
+		apis = append(apis, a)
+	}
+	return apis, nil
+}
+
+// rlMatchTargets returns the target matching the request's API and, within
+// it, the one matching its operation (nil where none does).
+func rlMatchTargets[L any](apis []rlTarget[L], c *expr.Context) (api, op *rlTarget[L]) {
+	if c.Api == nil {
+		return nil, nil
+	}
+	for i := range apis {
+		a := &apis[i]
+		if !rlMatchNameID(a.id, a.name, c.Api.Id, c.Api.Name) {
+			continue
+		}
+		if c.Operation != nil {
+			for j := range a.ops {
+				o := &a.ops[j]
+				if rlMatchNameID(o.id, o.name, c.Operation.Id, c.Operation.Name) {
+					return a, o
+				}
+			}
+		}
+		return a, nil
+	}
+	return nil, nil
 }
 
 // rlCompileNameID reads the name/id of an <api> or <operation> child.
@@ -148,37 +206,8 @@ func compileRateLimit(b *Builder, n *rawxml.Node) (Policy, error) {
 	if p.out, err = compileRLOutput(b, n); err != nil {
 		return nil, err
 	}
-	for _, c := range n.Children {
-		if err := b.Attrs(c, "name", "id", "calls", "renewal-period"); err != nil {
-			return nil, err
-		}
-		if err := b.Children(c, "operation"); err != nil {
-			return nil, err
-		}
-		a := rlAPI{}
-		if a.id, a.name, err = rlCompileNameID(b, c, policy); err != nil {
-			return nil, err
-		}
-		if a.rlLimit, err = compileRLLimit(b, c, policy); err != nil {
-			return nil, err
-		}
-		for _, oc := range c.Children {
-			if err := b.Attrs(oc, "name", "id", "calls", "renewal-period"); err != nil {
-				return nil, err
-			}
-			if err := b.Children(oc); err != nil {
-				return nil, err
-			}
-			o := rlOp{}
-			if o.id, o.name, err = rlCompileNameID(b, oc, policy); err != nil {
-				return nil, err
-			}
-			if o.rlLimit, err = compileRLLimit(b, oc, policy); err != nil {
-				return nil, err
-			}
-			a.ops = append(a.ops, o)
-		}
-		p.apis = append(p.apis, a)
+	if p.apis, err = compileRLTargets(b, n, policy, []string{"calls", "renewal-period"}, compileRLLimit); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -306,24 +335,11 @@ func (p *rateLimitPolicy) Exec(x *Exec) error {
 	}
 	var buf [3]limit
 	limits := append(buf[:0], limit{base, p.rlLimit})
-	if len(p.apis) > 0 && c.Api != nil {
-		for i := range p.apis {
-			a := &p.apis[i]
-			if !rlMatchNameID(a.id, a.name, c.Api.Id, c.Api.Name) {
-				continue
-			}
-			akey := base + ":api:" + c.Api.Id
-			limits = append(limits, limit{akey, a.rlLimit})
-			if c.Operation != nil {
-				for j := range a.ops {
-					o := &a.ops[j]
-					if rlMatchNameID(o.id, o.name, c.Operation.Id, c.Operation.Name) {
-						limits = append(limits, limit{akey + ":op:" + c.Operation.Id, o.rlLimit})
-						break
-					}
-				}
-			}
-			break
+	if a, o := rlMatchTargets(p.apis, c); a != nil {
+		akey := base + ":api:" + c.Api.Id
+		limits = append(limits, limit{akey, a.limit})
+		if o != nil {
+			limits = append(limits, limit{akey + ":op:" + c.Operation.Id, o.limit})
 		}
 	}
 	ctx := x.Context()

@@ -70,18 +70,23 @@ func (p *setBody) eval(x *Exec) ([]byte, error) {
 
 func (p *setBody) Exec(x *Exec) error {
 	data, err := p.eval(x)
-	if err != nil {
-		return err
+	if err == nil {
+		x.replaceBody(data)
 	}
+	return err
+}
+
+// replaceBody makes data the body of the response (outbound, on-error) or
+// of the request.
+func (x *Exec) replaceBody(data []byte) {
 	if x.onResponse() {
 		x.dropStream()
 		x.ensureResponse().Body = expr.NewBody(data)
 		x.produced = true
-		return nil
+		return
 	}
 	x.reqBodyTaken = true
 	x.Ctx.Request.Body = expr.NewBody(data)
-	return nil
 }
 
 func (p *setBody) applyMsg(x *Exec, m *message) error {
@@ -155,17 +160,10 @@ func (p *liquidBodyPolicy) render(x *Exec) ([]byte, error) {
 
 func (p *liquidBodyPolicy) Exec(x *Exec) error {
 	data, err := p.render(x)
-	if err != nil {
-		return err
+	if err == nil {
+		x.replaceBody(data) // render has read (and so dropped) a response stream
 	}
-	if x.onResponse() {
-		x.ensureResponse().Body = expr.NewBody(data)
-		x.produced = true
-		return nil
-	}
-	x.reqBodyTaken = true
-	x.Ctx.Request.Body = expr.NewBody(data)
-	return nil
+	return err
 }
 
 func (p *liquidBodyPolicy) applyMsg(x *Exec, m *message) error {

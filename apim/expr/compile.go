@@ -130,11 +130,7 @@ func (c *compiler) expr(n node) cexpr {
 		}
 		cf, af, bf := cond.fn, a.fn, b.fn
 		return cexpr{t: t, fn: func(e *env) (any, error) {
-			v, err := cf(e)
-			if err != nil {
-				return nil, err
-			}
-			ok, err := condBool(v)
+			ok, err := evalBool(e, cf)
 			if err != nil {
 				return nil, err
 			}
@@ -370,24 +366,14 @@ func (c *compiler) member(n *memberNode) cexpr {
 		return cexpr{t: p.t, fn: get}
 	}
 	x := c.part(n.x)
-	xf := x.fn
+	xf := receiver(x.fn, n.nullCond)
 	name := n.name
-	nullCond := n.nullCond
-	onNil := func() error {
-		if nullCond {
-			return errNullShort
-		}
-		return errNullRef()
-	}
 	if p, ok := lookupProp(x.t, name); ok && x.t != tObject {
 		get := p.get
 		return cexpr{t: p.t, fn: func(e *env) (any, error) {
 			v, err := xf(e)
 			if err != nil {
 				return nil, err
-			}
-			if v == nil {
-				return nil, onNil()
 			}
 			return get(e, v)
 		}}
@@ -402,9 +388,6 @@ func (c *compiler) member(n *memberNode) cexpr {
 		v, err := xf(e)
 		if err != nil {
 			return nil, err
-		}
-		if v == nil {
-			return nil, onNil()
 		}
 		return getMember(e, v, name)
 	}}
@@ -428,11 +411,34 @@ func callMethod(e *env, v any, name string, targs []string, args []any) (any, er
 	return nil, errNoMember(v, name)
 }
 
+// evalBool evaluates a condition.
+func evalBool(e *env, f evalFn) (bool, error) {
+	v, err := f(e)
+	if err != nil {
+		return false, err
+	}
+	return condBool(v)
+}
+
+// receiver evaluates the target of a member access, indexer or method call:
+// null is a NullReferenceException, or ends a ?. chain when nullCond.
+func receiver(xf func(*env) (any, error), nullCond bool) func(*env) (any, error) {
+	return func(e *env) (any, error) {
+		v, err := xf(e)
+		if err == nil && v == nil {
+			if nullCond {
+				return nil, errNullShort
+			}
+			return nil, errNullRef()
+		}
+		return v, err
+	}
+}
+
 func (c *compiler) index(n *indexNode) cexpr {
 	x := c.part(n.x)
 	args := c.exprs(n.args)
-	xf := x.fn
-	nullCond := n.nullCond
+	xf := receiver(x.fn, n.nullCond)
 	t := tObject
 	var idx func(e *env, v any, args []any) (any, error)
 	if ti, ok := lookupIndex(x.t); ok && x.t != tObject {
@@ -447,12 +453,6 @@ func (c *compiler) index(n *indexNode) cexpr {
 		v, err := xf(e)
 		if err != nil {
 			return nil, err
-		}
-		if v == nil {
-			if nullCond {
-				return nil, errNullShort
-			}
-			return nil, errNullRef()
 		}
 		av, err := evalAll(e, args)
 		if err != nil {
@@ -579,9 +579,8 @@ func (c *compiler) call(n *callNode) cexpr {
 	}
 	x := c.part(fn.x)
 	args := c.args(n.args)
-	xf := x.fn
+	xf := receiver(x.fn, fn.nullCond)
 	name := fn.name
-	nullCond := fn.nullCond
 	var call func(e *env, v any, targs []string, args []any) (any, error)
 	rt := tObject
 	if m, ok := lookupMethod(x.t, name); ok && x.t != tObject {
@@ -596,12 +595,6 @@ func (c *compiler) call(n *callNode) cexpr {
 		v, err := xf(e)
 		if err != nil {
 			return nil, err
-		}
-		if v == nil {
-			if nullCond {
-				return nil, errNullShort
-			}
-			return nil, errNullRef()
 		}
 		av, err := evalAll(e, args)
 		if err != nil {
@@ -788,22 +781,14 @@ func (c *compiler) binary(n *binaryNode) cexpr {
 	case "&&", "||":
 		and := n.op == "&&"
 		return cexpr{t: "bool", fn: func(e *env) (any, error) {
-			v, err := lf(e)
-			if err != nil {
-				return nil, err
-			}
-			b, err := condBool(v)
+			b, err := evalBool(e, lf)
 			if err != nil {
 				return nil, err
 			}
 			if b != and {
 				return b, nil
 			}
-			v, err = rf(e)
-			if err != nil {
-				return nil, err
-			}
-			return condBool(v)
+			return evalBool(e, rf)
 		}}
 	case "??":
 		t := l.t
@@ -909,14 +894,11 @@ func (c *compiler) lvalue(n node) lvalue {
 	case *indexNode:
 		x := c.part(n.x)
 		args := c.exprs(n.args)
-		xf := x.fn
+		xf := receiver(x.fn, false)
 		get := func(e *env) (any, []any, error) {
 			v, err := xf(e)
 			if err != nil {
 				return nil, nil, err
-			}
-			if v == nil {
-				return nil, nil, errNullRef()
 			}
 			av, err := evalAll(e, args)
 			return v, av, err
@@ -948,7 +930,7 @@ func (c *compiler) lvalue(n node) lvalue {
 		if isChecked(x.t) {
 			c.fail(n.p, "property '%s' of %s cannot be assigned to -- it is read only", n.name, c.display(n.x, x.t))
 		}
-		xf := x.fn
+		xf := receiver(x.fn, false)
 		name := n.name
 		return lvalue{t: tObject,
 			get: func(e *env) (any, error) {
@@ -956,18 +938,12 @@ func (c *compiler) lvalue(n node) lvalue {
 				if err != nil {
 					return nil, err
 				}
-				if v == nil {
-					return nil, errNullRef()
-				}
 				return getMember(e, v, name)
 			},
 			set: func(e *env, val any) error {
 				v, err := xf(e)
 				if err != nil {
 					return err
-				}
-				if v == nil {
-					return errNullRef()
 				}
 				return setMember(e, v, name, val)
 			}}
@@ -1118,11 +1094,7 @@ func (c *compiler) stmt(s stmt) stmtFn {
 			els = c.embedded(s.els)
 		}
 		return func(e *env) (flow, error) {
-			v, err := cond(e)
-			if err != nil {
-				return flowNext, err
-			}
-			b, err := condBool(v)
+			b, err := evalBool(e, cond)
 			if err != nil {
 				return flowNext, err
 			}
@@ -1282,11 +1254,7 @@ func (c *compiler) while(s *whileSt) stmtFn {
 		first := true
 		for {
 			if !(do && first) {
-				v, err := cond(e)
-				if err != nil {
-					return flowNext, err
-				}
-				b, err := condBool(v)
+				b, err := evalBool(e, cond)
 				if err != nil {
 					return flowNext, err
 				}
@@ -1325,11 +1293,7 @@ func (c *compiler) forLoop(s *forSt) stmtFn {
 		}
 		for {
 			if cond != nil {
-				v, err := cond(e)
-				if err != nil {
-					return flowNext, err
-				}
-				b, err := condBool(v)
+				b, err := evalBool(e, cond)
 				if err != nil {
 					return flowNext, err
 				}

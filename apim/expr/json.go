@@ -290,46 +290,35 @@ func newline(b *bytes.Buffer, depth int) {
 	}
 }
 
+// writeItems writes the properties of an object or the items of an array
+// between the two bytes of brackets.
+func writeItems[T JToken](b *bytes.Buffer, brackets string, items []T, indent bool, depth int) {
+	if len(items) == 0 {
+		b.WriteString(brackets)
+		return
+	}
+	b.WriteByte(brackets[0])
+	for i, it := range items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if indent {
+			newline(b, depth+1)
+		}
+		writeTok(b, it, indent, depth+1)
+	}
+	if indent {
+		newline(b, depth)
+	}
+	b.WriteByte(brackets[1])
+}
+
 func writeTok(b *bytes.Buffer, t JToken, indent bool, depth int) {
 	switch x := t.(type) {
 	case *JObject:
-		if len(x.props) == 0 {
-			b.WriteString("{}")
-			return
-		}
-		b.WriteByte('{')
-		for i, p := range x.props {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if indent {
-				newline(b, depth+1)
-			}
-			writeTok(b, p, indent, depth+1)
-		}
-		if indent {
-			newline(b, depth)
-		}
-		b.WriteByte('}')
+		writeItems(b, "{}", x.props, indent, depth)
 	case *JArray:
-		if len(x.Items) == 0 {
-			b.WriteString("[]")
-			return
-		}
-		b.WriteByte('[')
-		for i, it := range x.Items {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if indent {
-				newline(b, depth+1)
-			}
-			writeTok(b, it, indent, depth+1)
-		}
-		if indent {
-			newline(b, depth)
-		}
-		b.WriteByte(']')
+		writeItems(b, "[]", x.Items, indent, depth)
 	case *JProperty:
 		writeJSONString(b, x.Name)
 		b.WriteByte(':')

@@ -95,17 +95,9 @@ func cryptoStatics() {
 	alias("MD5", "MD5CryptoServiceProvider")
 	ha := typ("HashAlgorithm")
 	ha.method("ComputeHash", "byte[]", func(e *env, v any, _ []string, args []any) (any, error) {
-		b, err := bytesArg(args, 0)
+		b, err := bytesRangeArg(args, "offset")
 		if err != nil {
 			return nil, err
-		}
-		if len(args) == 3 {
-			off, err1 := intArg(args, 1)
-			n, err2 := intArg(args, 2)
-			if err1 != nil || err2 != nil || off < 0 || n < 0 || off+n > len(b) {
-				return nil, errRange("offset")
-			}
-			b = b[off : off+n]
 		}
 		return v.(*hashAlg).sum(b), nil
 	})

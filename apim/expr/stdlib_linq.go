@@ -344,12 +344,9 @@ func init() {
 		return toArray(append(append([]any{}, items...), more...)), nil
 	})
 	linq("ElementAt", tObject, func(e *env, items []any, _ []string, args []any) (any, error) {
-		i, err := intArg(args, 0)
+		i, err := indexArg(args, len(items))
 		if err != nil {
 			return nil, err
-		}
-		if i < 0 || i >= len(items) {
-			return nil, errRange("index")
 		}
 		return items[i], nil
 	})

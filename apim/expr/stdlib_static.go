@@ -129,6 +129,22 @@ func bytesArg(args []any, i int) ([]byte, error) {
 	return nil, throwf("ArgumentException", "Argument %d: cannot convert from '%s' to 'byte[]'", i+1, dotnetTypeName(argAt(args, i)))
 }
 
+// bytesRangeArg is the byte[] argument 0, cut to the (offset, count)
+// arguments 1 and 2 when given; a bad range is an ArgumentOutOfRange for
+// param.
+func bytesRangeArg(args []any, param string) ([]byte, error) {
+	b, err := bytesArg(args, 0)
+	if err != nil || len(args) != 3 {
+		return b, err
+	}
+	off, err1 := intArg(args, 1)
+	n, err2 := intArg(args, 2)
+	if err1 != nil || err2 != nil || off < 0 || n < 0 || off+n > len(b) {
+		return nil, errRange(param)
+	}
+	return b[off : off+n], nil
+}
+
 // tryParse implements X.TryParse(s, out v).
 func tryParse(parse func(s string) (any, error)) func(*env, []string, []any) (any, error) {
 	return func(e *env, _ []string, args []any) (any, error) {
@@ -613,17 +629,9 @@ func init() {
 		return v.(*encoding).encode(s), nil
 	})
 	enc.method("GetString", "string", func(e *env, v any, _ []string, args []any) (any, error) {
-		b, err := bytesArg(args, 0)
+		b, err := bytesRangeArg(args, "index")
 		if err != nil {
 			return nil, err
-		}
-		if len(args) == 3 {
-			off, err1 := intArg(args, 1)
-			n, err2 := intArg(args, 2)
-			if err1 != nil || err2 != nil || off < 0 || n < 0 || off+n > len(b) {
-				return nil, errRange("index")
-			}
-			b = b[off : off+n]
 		}
 		return v.(*encoding).decode(b), nil
 	})

@@ -10,6 +10,16 @@ import (
 	"unicode/utf8"
 )
 
+// indexArg is argument 0 as an index into n items; out of [0, n) it is an
+// ArgumentOutOfRangeException.
+func indexArg(args []any, n int) (int, error) {
+	i, err := intArg(args, 0)
+	if err == nil && (i < 0 || i >= n) {
+		err = errRange("index")
+	}
+	return i, err
+}
+
 func intArg(args []any, i int) (int, error) {
 	if i >= len(args) {
 		return 0, errArgs("?", len(args))

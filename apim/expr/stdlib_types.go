@@ -265,24 +265,18 @@ func init() {
 	l := typ("List", "IEnumerable")
 	l.prop("Count", "int", get(func(l *List) any { return int32(len(l.Items)) }))
 	l.index = func(e *env, v any, args []any) (any, error) {
-		i, err := intArg(args, 0)
+		x := v.(*List)
+		i, err := indexArg(args, len(x.Items))
 		if err != nil {
 			return nil, err
-		}
-		x := v.(*List)
-		if i < 0 || i >= len(x.Items) {
-			return nil, errRange("index")
 		}
 		return x.Items[i], nil
 	}
 	l.setIndex = func(e *env, v any, args []any, val any) error {
-		i, err := intArg(args, 0)
+		x := v.(*List)
+		i, err := indexArg(args, len(x.Items))
 		if err != nil {
 			return err
-		}
-		x := v.(*List)
-		if i < 0 || i >= len(x.Items) {
-			return errRange("index")
 		}
 		x.Items[i] = val
 		return nil
@@ -310,12 +304,9 @@ func init() {
 	})
 	l.method("Insert", "object", func(e *env, v any, _ []string, args []any) (any, error) {
 		x := v.(*List)
-		i, err := intArg(args, 0)
+		i, err := indexArg(args, len(x.Items)+1)
 		if err != nil {
 			return nil, err
-		}
-		if i < 0 || i > len(x.Items) {
-			return nil, errRange("index")
 		}
 		x.Items = append(x.Items[:i], append([]any{argAt(args, 1)}, x.Items[i:]...)...)
 		return nil, nil
@@ -332,12 +323,9 @@ func init() {
 	})
 	l.method("RemoveAt", "object", func(e *env, v any, _ []string, args []any) (any, error) {
 		x := v.(*List)
-		i, err := intArg(args, 0)
+		i, err := indexArg(args, len(x.Items))
 		if err != nil {
 			return nil, err
-		}
-		if i < 0 || i >= len(x.Items) {
-			return nil, errRange("index")
 		}
 		x.Items = append(x.Items[:i], x.Items[i+1:]...)
 		return nil, nil
@@ -811,12 +799,9 @@ func jsonMembers() {
 	})
 	a.method("RemoveAt", "object", func(e *env, v any, _ []string, args []any) (any, error) {
 		x := v.(*JArray)
-		i, err := intArg(args, 0)
+		i, err := indexArg(args, len(x.Items))
 		if err != nil {
 			return nil, err
-		}
-		if i < 0 || i >= len(x.Items) {
-			return nil, errRange("index")
 		}
 		x.Items = append(x.Items[:i], x.Items[i+1:]...)
 		return nil, nil
@@ -833,12 +818,9 @@ func jsonMembers() {
 	})
 	a.method("Insert", "object", func(e *env, v any, _ []string, args []any) (any, error) {
 		x := v.(*JArray)
-		i, err := intArg(args, 0)
+		i, err := indexArg(args, len(x.Items)+1)
 		if err != nil {
 			return nil, err
-		}
-		if i < 0 || i > len(x.Items) {
-			return nil, errRange("index")
 		}
 		t, err := ToJToken(argAt(args, 1))
 		if err != nil {

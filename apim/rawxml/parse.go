@@ -24,6 +24,17 @@ type cursor struct{ off, line, col int }
 
 func (c cursor) pos() Pos { return Pos{c.line, c.col} }
 
+// step moves c past rune r of n bytes.
+func (c *cursor) step(r rune, n int) {
+	c.off += n
+	if r == '\n' {
+		c.line++
+		c.col = 1
+	} else {
+		c.col++
+	}
+}
+
 // parser is a hand-written recursive reader over the normalised source. All
 // movement goes through runeAt so line and column stay exact.
 type parser struct {
@@ -64,13 +75,7 @@ func prepare(src []byte) (string, error) {
 		if !isXMLChar(r) {
 			return "", &Error{c.pos(), fmt.Sprintf("character %U is not allowed in XML", r)}
 		}
-		c.off += n
-		if r == '\n' {
-			c.line++
-			c.col = 1
-		} else {
-			c.col++
-		}
+		c.step(r, n)
 	}
 	return text, nil
 }
@@ -90,13 +95,7 @@ func (p *parser) runeAt(c cursor) (rune, cursor) {
 		return eof, c
 	}
 	r, n := utf8.DecodeRuneInString(p.src[c.off:])
-	c.off += n
-	if r == '\n' {
-		c.line++
-		c.col = 1
-	} else {
-		c.col++
-	}
+	c.step(r, n)
 	return r, c
 }
 

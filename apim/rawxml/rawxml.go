@@ -33,6 +33,19 @@ type Pos struct{ Line, Col int }
 
 func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 
+// Advance returns the position just after s when s starts at p.
+func (p Pos) Advance(s string) Pos {
+	for _, r := range s {
+		if r == '\n' {
+			p.Line++
+			p.Col = 1
+		} else {
+			p.Col++
+		}
+	}
+	return p
+}
+
 // Attr is one attribute. Value is decoded: entity references are resolved and,
 // for an expression value (@(...) or @{...}), the raw C# text is kept exactly.
 //
@@ -132,16 +145,7 @@ func posAt(text string, spans []span, off int, empty Pos) Pos {
 	if s.exact {
 		return s.pos
 	}
-	p := s.pos
-	for _, r := range text[s.off:off] {
-		if r == '\n' {
-			p.Line++
-			p.Col = 1
-		} else {
-			p.Col++
-		}
-	}
-	return p
+	return s.pos.Advance(text[s.off:off])
 }
 
 // textBuilder accumulates decoded character data together with its spans.
