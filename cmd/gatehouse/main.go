@@ -16,6 +16,9 @@ Usage:
   gatehouse serve --config FILE        run the roles present in the config
   gatehouse validate --config FILE     check a config and every file it references
   gatehouse policy check FILE|DIR...   check APIM policy XML files
+  gatehouse users create --email E --password P [--display-name N]
+  gatehouse users list [--json] | users delete --email E
+                                       local accounts (--config FILE or --data DIR)
   gatehouse version
 
 Run 'gatehouse COMMAND --help' for a command's flags.
@@ -48,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return cmdPolicyCheck(args[2:], stdout, stderr)
+	case "users":
+		return cmdUsers(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "gatehouse", version)
 		return 0

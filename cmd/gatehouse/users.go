@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/storeopen"
+)
+
+// defaultDataDir is where `gatehouse dev` and the state commands keep their
+// data when given neither --config nor --data.
+const defaultDataDir = ".gatehouse"
+
+// devTenant is the tenant of `gatehouse dev`.
+const devTenant = "contoso"
+
+// stateTarget is the store (and tenant) a state command works on: the
+// identity section of --config, or the store `gatehouse dev --data DIR` uses.
+type stateTarget struct {
+	storeURL string
+	tenant   string
+}
+
+func stateFlags(fl *flag.FlagSet) (cfgFile, dataDir *string) {
+	cfgFile = fl.String("config", "", "use the store of this config's identity section")
+	dataDir = fl.String("data", "", "use the store of `gatehouse dev --data DIR` (default ./"+defaultDataDir+")")
+	return
+}
+
+func resolveState(cfgFile, dataDir string) (stateTarget, error) {
+	if cfgFile != "" && dataDir != "" {
+		return stateTarget{}, errors.New("give --config or --data, not both")
+	}
+	if cfgFile != "" {
+		cfg, err := config.Load(cfgFile)
+		if err != nil {
+			return stateTarget{}, err
+		}
+		if cfg.Identity == nil {
+			return stateTarget{}, fmt.Errorf("%s has no identity section", cfgFile)
+		}
+		return stateTarget{storeURL: storageURL(cfg.Identity.Storage, filepath.Dir(cfg.File)), tenant: cfg.Identity.Tenant.Name}, nil
+	}
+	if dataDir == "" {
+		dataDir = defaultDataDir
+	}
+	return stateTarget{storeURL: devStoreURL(dataDir), tenant: devTenant}, nil
+}
+
+// devStoreURL is the SQLite database of a dev data directory.
+func devStoreURL(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	return "sqlite://" + filepath.Join(abs, "gatehouse.db")
+}
+
+// storageURL resolves a relative sqlite:// path against the config's folder,
+// as every other path in a config is; the default is ./data/gatehouse.db.
+func storageURL(u, dir string) string {
+	if u == "" {
+		return "sqlite://" + filepath.Join(dir, "data", "gatehouse.db")
+	}
+	if p, ok := strings.CutPrefix(u, "sqlite://"); ok && !filepath.IsAbs(p) && p != ":memory:" {
+		return "sqlite://" + filepath.Join(dir, p)
+	}
+	return u
+}
+
+func openState(ctx context.Context, t stateTarget) (store.Store, error) {
+	if p, ok := strings.CutPrefix(t.storeURL, "sqlite://"); ok {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	return storeopen.Open(ctx, t.storeURL)
+}
+
+// graphUser is Microsoft Graph's user shape (the subset B2C uses).
+type graphUser struct {
+	ID              string           `json:"id"`
+	DisplayName     string           `json:"displayName"`
+	GivenName       string           `json:"givenName,omitempty"`
+	Surname         string           `json:"surname,omitempty"`
+	Identities      []store.Identity `json:"identities"`
+	CreatedDateTime time.Time        `json:"createdDateTime"`
+}
+
+func toGraph(u *store.User) graphUser {
+	return graphUser{ID: u.ID, DisplayName: u.DisplayName, GivenName: u.GivenName, Surname: u.Surname, Identities: u.Identities, CreatedDateTime: u.CreatedAt.UTC()}
+}
+
+func newGUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// cmdUsers manages local accounts, as Graph's /users does for B2C.
+func cmdUsers(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: gatehouse users create|list|delete [flags]")
+		return 2
+	}
+	sub, args := args[0], args[1:]
+	fl := flag.NewFlagSet("users "+sub, flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	cfgFile, dataDir := stateFlags(fl)
+	var email, pw, name *string
+	var asJSON *bool
+	switch sub {
+	case "create":
+		email = fl.String("email", "", "the sign-in email address (required)")
+		pw = fl.String("password", "", "the password (required; B2C's Strong rules)")
+		name = fl.String("display-name", "", "display name (default: the part of the email before @)")
+	case "list":
+		asJSON = fl.Bool("json", false, "print Graph-like JSON")
+	case "delete":
+		email = fl.String("email", "", "the sign-in email address (required)")
+	default:
+		fmt.Fprintf(stderr, "gatehouse users: unknown subcommand %q (create, list, delete)\n", sub)
+		return 2
+	}
+	if err := fl.Parse(args); err != nil {
+		return 2
+	}
+	target, err := resolveState(*cfgFile, *dataDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse users:", err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := openState(ctx, target)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse users:", err)
+		return 1
+	}
+	defer st.Close()
+
+	switch sub {
+	case "create":
+		return usersCreate(ctx, st, target, strings.TrimSpace(*email), *pw, strings.TrimSpace(*name), stdout, stderr)
+	case "list":
+		users, err := st.Users().List(ctx)
+		if err != nil {
+			fmt.Fprintln(stderr, "gatehouse users:", err)
+			return 1
+		}
+		if *asJSON {
+			out := struct {
+				Value []graphUser `json:"value"`
+			}{Value: []graphUser{}}
+			for _, u := range users {
+				out.Value = append(out.Value, toGraph(u))
+			}
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(out)
+			return 0
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tEMAIL\tDISPLAY NAME\tCREATED")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.ID, u.Email, u.DisplayName, u.CreatedAt.UTC().Format(time.RFC3339))
+		}
+		tw.Flush()
+		return 0
+	default: // delete
+		if *email == "" {
+			fmt.Fprintln(stderr, "gatehouse users delete: --email is required")
+			return 2
+		}
+		u, err := st.Users().GetByEmail(ctx, *email)
+		if errors.Is(err, store.ErrNotFound) {
+			fmt.Fprintf(stderr, "gatehouse users delete: no user with email %s\n", *email)
+			return 1
+		}
+		if err == nil {
+			err = st.Users().Delete(ctx, u.ID)
+		}
+		if err == nil {
+			// A deleted account must not keep signing in through an
+			// open session or a refresh token.
+			if e := st.Sessions().DeleteUser(ctx, u.ID); e != nil {
+				err = e
+			} else {
+				err = st.Refresh().RevokeUser(ctx, u.ID)
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "gatehouse users delete:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "deleted %s (%s)\n", u.Email, u.ID)
+		return 0
+	}
+}
+
+func usersCreate(ctx context.Context, st store.Store, t stateTarget, email, pw, name string, stdout, stderr io.Writer) int {
+	if email == "" || pw == "" {
+		fmt.Fprintln(stderr, "gatehouse users create: --email and --password are required")
+		return 2
+	}
+	if at := strings.IndexByte(email, '@'); at < 1 || at == len(email)-1 || strings.ContainsAny(email, " \t<>") {
+		fmt.Fprintf(stderr, "gatehouse users create: %q is not an email address\n", email)
+		return 1
+	}
+	if err := password.Check(password.Strong, pw); err != nil {
+		fmt.Fprintln(stderr, "gatehouse users create:", err)
+		return 1
+	}
+	hash, err := password.DefaultHasher().Hash(ctx, pw)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse users create:", err)
+		return 1
+	}
+	if name == "" {
+		name = email[:strings.IndexByte(email, '@')]
+	}
+	now := time.Now().UTC()
+	u := &store.User{
+		ID:           newGUID(),
+		DisplayName:  name,
+		Email:        strings.ToLower(email),
+		PasswordHash: hash,
+		Identities: []store.Identity{{
+			SignInType: "emailAddress", Issuer: t.tenant + ".onmicrosoft.com", IssuerAssignedID: strings.ToLower(email),
+		}},
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	if err := st.Users().Create(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			fmt.Fprintf(stderr, "gatehouse users create: a user with email %s already exists\n", email)
+			return 1
+		}
+		fmt.Fprintln(stderr, "gatehouse users create:", err)
+		return 1
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(toGraph(u))
+	return 0
+}

@@ -1,0 +1,540 @@
+package userflow
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/mail"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/identity"
+	imail "github.com/gatehouse/gatehouse/identity/mail"
+	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// B2C's texts.
+const (
+	msgInvalidCredentials = "Invalid username or password."
+	msgEmailRequired      = "Please enter your Email Address"
+	msgPasswordRequired   = "Please enter your password"
+	msgInvalidEmail       = "Please enter a valid email address."
+	msgRequired           = "This information is required."
+	msgTooLong            = "This value is too long."
+	msgMismatch           = "The password entry fields do not match. Please enter the same password in both fields and try again."
+	msgUserExists         = "A user with the specified ID already exists. Please choose a different one."
+	msgNoAccount          = "An account could not be found for the provided user ID."
+	msgCodeSent           = "Verification code has been sent to your inbox. Please copy it to the input box below."
+	msgVerified           = "E-mail address verified. You can now continue."
+	msgCodeWrong          = "The verification code you have entered does not match our records. Please try again, or request a new code."
+	msgCodeExpired        = "That code is expired. Please request a new code."
+	msgTooManyAttempts    = "You've made too many incorrect attempts. Please try again later."
+	msgThrottled          = "There have been too many requests to verify this email address. Please wait a while, then try again."
+	msgVerifyFirst        = "Please verify your email address before continuing."
+	msgSendFailed         = "We could not send the verification code. Please try again later."
+	msgCodeRequired       = "Please enter the verification code."
+)
+
+type call struct {
+	f    *Flows
+	w    http.ResponseWriter
+	r    *http.Request
+	tx   *identity.Transaction
+	flow *identity.Flow
+	st   *state
+	page string
+}
+
+func (c *call) view() *view { return c.f.newView(c.w, c.r, c.tx, c.flow, c.st, c.page) }
+
+func (c *call) save() bool {
+	if err := c.f.saveState(c.r.Context(), c.tx, c.st); err != nil {
+		c.f.fail(c.w, err)
+		return false
+	}
+	return true
+}
+
+func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func validEmail(s string) bool {
+	if s == "" || len(s) > 256 || strings.ContainsAny(s, " \t\r\n<>\"") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".")
+}
+
+func lockKey(email string) string { return "signin:" + email }
+
+// signIn checks the email and password. Unknown accounts and wrong
+// passwords get the same message, the same work (a dummy argon2 run) and
+// the same lockout counting, so neither reveals whether an account exists.
+func (c *call) signIn() {
+	ctx := c.r.Context()
+	form := c.r.PostForm
+	email := normEmail(form.Get("signInName"))
+	pw := form.Get("password")
+	v := c.view()
+	v.setValue("signInName", form.Get("signInName"))
+	if email == "" {
+		v.fieldError("signInName", msgEmailRequired)
+	}
+	if pw == "" {
+		v.fieldError("password", msgPasswordRequired)
+	}
+	if v.hasErrors() {
+		c.f.render(c.w, v)
+		return
+	}
+	key := lockKey(email)
+	if _, locked, err := c.f.lock.Locked(ctx, key); err != nil {
+		c.f.fail(c.w, err)
+		return
+	} else if locked {
+		v.Error = password.LockedMessage
+		c.f.render(c.w, v)
+		return
+	}
+	u, err := c.f.st.Users().GetByEmail(ctx, email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		c.f.fail(c.w, err)
+		return
+	}
+	ok, rehash := false, false
+	if u != nil && u.PasswordHash != "" {
+		ok, rehash, err = c.f.hasher.Verify(ctx, u.PasswordHash, pw)
+		if err != nil && !errors.Is(err, password.ErrMalformed) {
+			c.f.fail(c.w, err)
+			return
+		}
+	} else {
+		c.f.hasher.Dummy(ctx, pw)
+	}
+	if !ok {
+		locked, err := c.f.lock.Fail(ctx, key, pw)
+		if err != nil {
+			c.f.fail(c.w, err)
+			return
+		}
+		v.Error = msgInvalidCredentials
+		if locked {
+			v.Error = password.LockedMessage
+		}
+		c.f.render(c.w, v)
+		return
+	}
+	if err := c.f.lock.Succeed(ctx, key); err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	if rehash {
+		if h, err := c.f.hasher.Hash(ctx, pw); err == nil {
+			u.PasswordHash, u.UpdatedAt = h, c.f.now()
+			if err := c.f.st.Users().Update(ctx, u); err != nil {
+				c.f.log.WarnContext(ctx, "userflow: storing upgraded password hash", "err", err)
+			}
+		}
+	}
+	c.finish(u, false)
+}
+
+// finish signs the user in (SSO session) and completes the flow, except on
+// the sign-in step of profile edit, which goes on to the profile page.
+func (c *call) finish(u *store.User, newUser bool) {
+	now := c.f.now()
+	authTime := now
+	if c.page == pageProfile && !c.st.AuthTime.IsZero() {
+		authTime = c.st.AuthTime // profile edit after SSO: no new credential entry
+	} else if err := c.f.startSession(c.w, c.r, u, now); err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	if c.flow.Type == "profileEdit" && c.page == pageSignIn {
+		c.st.UserID, c.st.AuthTime = u.ID, now
+		if !c.save() {
+			return
+		}
+		c.page = pageProfile
+		c.f.render(c.w, c.view())
+		return
+	}
+	res := identity.Result{User: u, AuthTime: authTime, NewUser: newUser}
+	if out, ok := c.connector(StepPreTokenIssuance, userClaims(u)); !ok {
+		return
+	} else if len(out.Claims) > 0 {
+		res.Claims = out.Claims
+	}
+	c.f.comp.Complete(c.w, c.r, c.tx, res)
+}
+
+// connector runs the flow's API connector of a step (if any). false: a
+// page was written (block page).
+func (c *call) connector(step string, claims map[string]any) (Outcome, bool) {
+	if c.f.conn == nil || c.flow.APIConnectors[step] == "" {
+		return Outcome{Action: Continue}, true
+	}
+	out, err := c.f.conn.Call(c.r.Context(), step, c.flow, claims)
+	if err != nil {
+		c.f.log.ErrorContext(c.r.Context(), "userflow: API connector", "step", step, "err", err)
+		c.f.errorPage(c.w, http.StatusBadGateway, "There was a problem with your request. Please try again later.")
+		return out, false
+	}
+	if out.Action == ShowBlockPage {
+		msg := out.Message
+		if msg == "" {
+			msg = "There was a problem with your request."
+		}
+		c.f.errorPage(c.w, http.StatusForbidden, msg)
+		return out, false
+	}
+	return out, true
+}
+
+func userClaims(u *store.User) map[string]any {
+	m := map[string]any{"objectId": u.ID, "email": u.Email}
+	if u.DisplayName != "" {
+		m["displayName"] = u.DisplayName
+	}
+	if u.GivenName != "" {
+		m["givenName"] = u.GivenName
+	}
+	if u.Surname != "" {
+		m["surname"] = u.Surname
+	}
+	for k, v := range u.Attributes {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if len(u.Identities) > 0 {
+		m["identities"] = u.Identities
+	}
+	return m
+}
+
+func (c *call) codeHash(id, code string) string {
+	m := hmac.New(sha256.New, c.f.key)
+	m.Write([]byte("otp\x00" + id + "\x00" + code))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func randomID() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// sendCode makes a 6-digit code (at most 10 per transaction), stores its
+// keyed hash for 10 minutes and mails it.
+func (c *call) sendCode(resend bool) {
+	ctx := c.r.Context()
+	email := c.st.Email
+	if !resend || email == "" {
+		email = normEmail(c.r.PostForm.Get("email"))
+	}
+	v := c.view()
+	if !validEmail(email) {
+		v.setValue("email", c.r.PostForm.Get("email"))
+		v.fieldError("email", msgInvalidEmail)
+		c.f.render(c.w, v)
+		return
+	}
+	if c.st.CodesSent >= maxCodes {
+		v.Error = msgThrottled
+		c.f.render(c.w, v)
+		return
+	}
+	if c.f.mail == nil {
+		c.f.fail(c.w, errors.New("userflow: no mail sender configured"))
+		return
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	code := fmt.Sprintf("%06d", n.Int64())
+	if c.st.VerificationID != "" {
+		_ = c.f.st.Verifications().Delete(ctx, c.st.VerificationID)
+	}
+	id := randomID()
+	if err := c.f.st.Verifications().Put(ctx, &store.Verification{ID: id, Email: email, CodeHash: c.codeHash(id, code),
+		ExpiresAt: c.f.now().Add(codeTTL)}); err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	c.st.Email, c.st.VerificationID, c.st.EmailVerified = email, id, false
+	c.st.CodesSent++
+	if !c.save() {
+		return
+	}
+	tenant := c.f.reg.TenantName
+	err = c.f.mail.Send(ctx, imail.Message{To: email,
+		Subject: tenant + " account email verification code",
+		Text: "Verify your email address\n\nThanks for verifying your " + email + " account!\n\nYour code is: " + code +
+			"\n\nThe code expires in 10 minutes.\n\nSincerely,\n" + tenant + "\n"})
+	v = c.view()
+	if err != nil {
+		c.f.log.ErrorContext(ctx, "userflow: sending verification code", "err", err)
+		v.Error = msgSendFailed
+	} else {
+		c.f.log.InfoContext(ctx, "userflow: verification code sent", "tx", c.tx.ID)
+		v.Info = msgCodeSent
+	}
+	c.f.render(c.w, v)
+}
+
+func (c *call) verifyCode() {
+	ctx := c.r.Context()
+	code := strings.TrimSpace(c.r.PostForm.Get("email_ver_input"))
+	v := c.view()
+	if c.st.VerificationID == "" {
+		v.Error = msgCodeExpired
+		c.f.render(c.w, v)
+		return
+	}
+	if code == "" {
+		v.fieldError("email_ver_input", msgCodeRequired)
+		c.f.render(c.w, v)
+		return
+	}
+	vs := c.f.st.Verifications()
+	rec, err := vs.Attempt(ctx, c.st.VerificationID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !rec.ExpiresAt.After(c.f.now())) {
+		v.fieldError("email_ver_input", msgCodeExpired)
+		c.f.render(c.w, v)
+		return
+	}
+	if err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	if rec.Attempts > maxCodeAttempts {
+		_ = vs.Delete(ctx, rec.ID)
+		v.fieldError("email_ver_input", msgTooManyAttempts)
+		c.f.render(c.w, v)
+		return
+	}
+	if rec.Email != c.st.Email || !hmac.Equal([]byte(rec.CodeHash), []byte(c.codeHash(rec.ID, code))) {
+		v.fieldError("email_ver_input", msgCodeWrong)
+		c.f.render(c.w, v)
+		return
+	}
+	_ = vs.Delete(ctx, rec.ID)
+	c.st.VerificationID, c.st.EmailVerified = "", true
+	if !c.save() {
+		return
+	}
+	v = c.view()
+	v.Info = msgVerified
+	c.f.render(c.w, v)
+}
+
+// newPassword reads and checks newPassword/reenterPassword.
+func (c *call) newPassword(v *view) string {
+	pw := c.r.PostForm.Get("newPassword")
+	again := c.r.PostForm.Get("reenterPassword")
+	switch {
+	case pw == "":
+		v.fieldError("newPassword", msgRequired)
+	case pw != again:
+		v.fieldError("reenterPassword", msgMismatch)
+	default:
+		if err := password.Check(c.flow.Password, pw); err != nil {
+			v.fieldError("newPassword", err.Error())
+		}
+	}
+	return pw
+}
+
+// attributes reads the flow's attributes from the form (all required, as
+// in B2C user flows).
+func (c *call) attributes(v *view) map[string]string {
+	out := map[string]string{}
+	for _, a := range c.flow.Attributes {
+		if a == "email" || !validAttrName(a) {
+			continue
+		}
+		val := strings.TrimSpace(c.r.PostForm.Get(a))
+		v.setValue(a, val)
+		switch {
+		case val == "":
+			v.fieldError(a, msgRequired)
+		case len([]rune(val)) > maxAttrLen:
+			v.fieldError(a, msgTooLong)
+		}
+		out[a] = val
+	}
+	return out
+}
+
+func setAttr(u *store.User, name, val string) {
+	switch name {
+	case "displayName":
+		u.DisplayName = val
+	case "givenName":
+		u.GivenName = val
+	case "surname":
+		u.Surname = val
+	case "email", "objectId", "identities":
+	default:
+		if u.Attributes == nil {
+			u.Attributes = map[string]string{}
+		}
+		u.Attributes[name] = val
+	}
+}
+
+func (c *call) signUp() {
+	ctx := c.r.Context()
+	v := c.view()
+	var email string
+	if c.flow.EmailVerification {
+		if !c.st.EmailVerified {
+			v.Error = msgVerifyFirst
+			c.f.render(c.w, v)
+			return
+		}
+		email = c.st.Email
+	} else {
+		email = normEmail(c.r.PostForm.Get("email"))
+		v.setValue("email", c.r.PostForm.Get("email"))
+		if !validEmail(email) {
+			v.fieldError("email", msgInvalidEmail)
+		}
+	}
+	pw := c.newPassword(v)
+	attrs := c.attributes(v)
+	if v.hasErrors() {
+		c.f.render(c.w, v)
+		return
+	}
+	now := c.f.now()
+	u := &store.User{ID: newGUID(), Email: email, CreatedAt: now, UpdatedAt: now,
+		Identities: []store.Identity{{SignInType: "emailAddress", Issuer: c.f.reg.Domain(), IssuerAssignedID: email}}}
+	for k, val := range attrs {
+		setAttr(u, k, val)
+	}
+	claims := userClaims(u)
+	delete(claims, "objectId")
+	claims["step"] = StepPostAttributeCollection
+	out, ok := c.connector(StepPostAttributeCollection, claims)
+	if !ok {
+		return
+	}
+	if out.Action == ValidationError {
+		v.Error = out.Message
+		c.f.render(c.w, v)
+		return
+	}
+	for k, val := range out.Claims {
+		if s, ok := val.(string); ok && k != "email" && validAttrName(k) {
+			setAttr(u, k, s)
+		}
+	}
+	if _, err := c.f.st.Users().GetByEmail(ctx, email); err == nil {
+		v.Error = msgUserExists
+		c.f.render(c.w, v)
+		return
+	} else if !errors.Is(err, store.ErrNotFound) {
+		c.f.fail(c.w, err)
+		return
+	}
+	h, err := c.f.hasher.Hash(ctx, pw)
+	if err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	u.PasswordHash = h
+	if err := c.f.st.Users().Create(ctx, u); errors.Is(err, store.ErrConflict) {
+		v.Error = msgUserExists
+		c.f.render(c.w, v)
+		return
+	} else if err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	c.finish(u, true)
+}
+
+func (c *call) reset() {
+	ctx := c.r.Context()
+	v := c.view()
+	if !c.st.EmailVerified {
+		v.Error = msgVerifyFirst
+		c.f.render(c.w, v)
+		return
+	}
+	pw := c.newPassword(v)
+	if v.hasErrors() {
+		c.f.render(c.w, v)
+		return
+	}
+	u, err := c.f.st.Users().GetByEmail(ctx, c.st.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		v.Error = msgNoAccount
+		c.f.render(c.w, v)
+		return
+	} else if err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	h, err := c.f.hasher.Hash(ctx, pw)
+	if err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	u.PasswordHash, u.UpdatedAt = h, c.f.now()
+	if err := c.f.st.Users().Update(ctx, u); err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	// A reset unlocks the account and ends the other SSO sessions.
+	if err := c.f.st.Lockouts().Reset(ctx, lockKey(u.Email)); err != nil {
+		c.f.log.WarnContext(ctx, "userflow: resetting lockout", "err", err)
+	}
+	if err := c.f.st.Sessions().DeleteUser(ctx, u.ID); err != nil {
+		c.f.log.WarnContext(ctx, "userflow: ending sessions", "err", err)
+	}
+	c.finish(u, false)
+}
+
+func (c *call) profile() {
+	ctx := c.r.Context()
+	u, err := c.f.st.Users().Get(ctx, c.st.UserID)
+	if err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	v := c.view()
+	attrs := c.attributes(v)
+	if v.hasErrors() {
+		c.f.render(c.w, v)
+		return
+	}
+	for k, val := range attrs {
+		setAttr(u, k, val)
+	}
+	u.UpdatedAt = c.f.now()
+	if err := c.f.st.Users().Update(ctx, u); err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	c.finish(u, false)
+}
+
+func newGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,565 @@
+// Package userflow is Gatehouse's hosted pages: B2C's sign-up or sign-in,
+// password reset and profile edit user flows for local (email) accounts.
+// It implements identity.Interaction and calls identity.Completer.
+//
+// Paths (below /{tenant}/{policy}/api/, routed here by the provider):
+//
+//	GET  .../api/CombinedSigninAndSignup/unified?tx={id}&page={signin|signup|reset|profile}
+//	     shows a page of the transaction (the links createAccount and
+//	     forgotPassword point here, so everything works without JavaScript)
+//	POST .../api/SelfAsserted
+//	     every form: tx, csrf_token, page, action (the id of the pressed
+//	     button: next, continue, cancel, email_ver_but_send,
+//	     email_ver_but_verify, email_ver_but_resend, email_ver_but_edit) and
+//	     the inputs
+//
+// Begin renders the first page at the authorize URL itself.
+//
+// Cookies: the SSO session "x-ms-cpim-sso_{tenant}.onmicrosoft.com" (B2C
+// names it "x-ms-cpim-sso:{tenant}.onmicrosoft.com_0", but ':' is not
+// allowed in a cookie name), a session cookie (no Expires; the stored
+// session expires, rolling) holding 32 random bytes whose SHA-256 is the
+// store key; HttpOnly, Secure and SameSite=None on https (silent renew in
+// iframes), SameSite=Lax on http. "x-ms-cpim-csrf": a random per-browser
+// value; each form carries HMAC(cookie, tx id), checked in constant time
+// on every POST (so a login CSRF with the attacker's own transaction fails).
+package userflow
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/identity/mail"
+	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// Connector steps (B2C's "step" values).
+const (
+	StepPostAttributeCollection = "PostAttributeCollection"
+	StepPreTokenIssuance        = "PreTokenIssuance"
+)
+
+// Action is what an API connector answered.
+type Action int
+
+// Connector actions.
+const (
+	Continue Action = iota
+	ShowBlockPage
+	ValidationError
+)
+
+// Outcome is an API connector's answer: the action, the user message of a
+// block page or validation error, and claim overrides.
+type Outcome struct {
+	Action  Action
+	Message string
+	Claims  map[string]any
+}
+
+// Connectors calls the API connectors configured on a flow's steps
+// (implemented elsewhere). Call is made only for steps listed in
+// flow.APIConnectors.
+type Connectors interface {
+	Call(ctx context.Context, step string, flow *identity.Flow, claims map[string]any) (Outcome, error)
+}
+
+// Options configure New.
+type Options struct {
+	Registry  *identity.Registry
+	Store     store.Store
+	Completer identity.Completer
+	// Mail sends verification codes (required when a flow verifies email
+	// or for password reset).
+	Mail mail.Sender
+	// Page themes the pages (default: Registry.Source.Page).
+	Page *config.Page
+	// Lockout (default: Registry.Source.Lockout; threshold 10, 60 s).
+	Lockout *config.Lockout
+	// SessionLifetime of the SSO session, rolling (default
+	// Registry.Source.SessionLifetime, else 24 h).
+	SessionLifetime time.Duration
+	// SecureCookies: nil means "PublicURL is https".
+	SecureCookies *bool
+	// Key keys the stored hashes of verification codes and wrong
+	// passwords; all processes must share it. Default: derived from
+	// Registry.Source.MasterKey, else random (one process only).
+	Key        []byte
+	Hasher     *password.Hasher // default password.DefaultHasher()
+	Connectors Connectors       // nil: none
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// Flows is the hosted pages.
+type Flows struct {
+	reg       *identity.Registry
+	st        store.Store
+	comp      identity.Completer
+	mail      mail.Sender
+	hasher    *password.Hasher
+	lock      *password.Lockout
+	conn      Connectors
+	now       func() time.Time
+	log       *slog.Logger
+	key       []byte
+	secure    bool
+	lifetime  time.Duration
+	basePath  string // PublicURL path, "" or "/base"
+	theme     theme
+	custom    *customTemplate
+	ssoCookie string
+}
+
+var _ identity.Interaction = (*Flows)(nil)
+
+// OTP settings (B2C's one-time password defaults).
+const (
+	codeTTL         = 10 * time.Minute
+	maxCodes        = 10
+	maxCodeAttempts = 5
+	csrfCookie      = "x-ms-cpim-csrf"
+	maxAttrLen      = 256
+)
+
+// New checks the options and loads the page template.
+func New(o Options) (*Flows, error) {
+	if o.Registry == nil || o.Store == nil || o.Completer == nil {
+		return nil, errors.New("userflow: Registry, Store and Completer are required")
+	}
+	src := o.Registry.Source
+	if src == nil {
+		src = &config.Identity{}
+	}
+	f := &Flows{reg: o.Registry, st: o.Store, comp: o.Completer, mail: o.Mail, hasher: o.Hasher,
+		conn: o.Connectors, now: o.Now, log: o.Logger, key: o.Key}
+	if f.hasher == nil {
+		f.hasher = password.DefaultHasher()
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	if f.log == nil {
+		f.log = slog.Default()
+	}
+	if len(f.key) == 0 {
+		if src.MasterKey.IsSet() && len(src.MasterKey.Bytes) > 0 {
+			m := hmac.New(sha256.New, src.MasterKey.Bytes)
+			m.Write([]byte("gatehouse userflow hashes v1"))
+			f.key = m.Sum(nil)
+		} else {
+			f.key = make([]byte, 32)
+			if _, err := rand.Read(f.key); err != nil {
+				return nil, err
+			}
+		}
+	}
+	pub, err := url.Parse(o.Registry.PublicURL)
+	if err != nil {
+		return nil, fmt.Errorf("userflow: public URL: %w", err)
+	}
+	f.basePath = strings.TrimSuffix(pub.Path, "/")
+	f.secure = pub.Scheme == "https"
+	if o.SecureCookies != nil {
+		f.secure = *o.SecureCookies
+	}
+	f.lifetime = o.SessionLifetime
+	if f.lifetime <= 0 {
+		f.lifetime = src.SessionLifetime.Or(24 * time.Hour)
+	}
+	lk := o.Lockout
+	if lk == nil {
+		lk = src.Lockout
+	}
+	f.lock = &password.Lockout{Store: o.Store.Lockouts(), Key: f.key, Now: f.now}
+	if lk != nil {
+		f.lock.Threshold = lk.Threshold
+		f.lock.Duration = lk.Duration.Or(time.Minute)
+	}
+	page := o.Page
+	if page == nil {
+		page = src.Page
+	}
+	f.theme = newTheme(page)
+	if page != nil && page.Template.IsSet() {
+		b, err := os.ReadFile(page.Template.Abs)
+		if err != nil {
+			return nil, fmt.Errorf("userflow: page template: %w", err)
+		}
+		if f.custom, err = parseCustom(string(b)); err != nil {
+			return nil, err
+		}
+	}
+	f.ssoCookie = "x-ms-cpim-sso_" + o.Registry.Domain()
+	return f, nil
+}
+
+// state is the pages' progress, kept in Transaction.State.
+type state struct {
+	Email          string    `json:"email,omitempty"` // address being verified or verified
+	VerificationID string    `json:"vid,omitempty"`
+	EmailVerified  bool      `json:"verified,omitempty"`
+	CodesSent      int       `json:"codes,omitempty"`
+	UserID         string    `json:"uid,omitempty"` // profile edit: the signed-in user
+	AuthTime       time.Time `json:"auth_time,omitzero"`
+}
+
+func loadState(tx *identity.Transaction) *state {
+	st := &state{}
+	if len(tx.State) > 0 {
+		_ = json.Unmarshal(tx.State, st)
+	}
+	return st
+}
+
+func (f *Flows) saveState(ctx context.Context, tx *identity.Transaction, st *state) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tx.State = b
+	return f.comp.SaveTransaction(ctx, tx)
+}
+
+func (f *Flows) flowOf(tx *identity.Transaction) *identity.Flow {
+	return f.reg.Flows[strings.ToLower(tx.Flow)]
+}
+
+func (f *Flows) apiBase(flow *identity.Flow) string {
+	return f.basePath + "/" + f.reg.Domain() + "/" + flow.Name + "/api"
+}
+
+func (f *Flows) cookiePath() string { return f.basePath + "/" }
+
+// Pages.
+const (
+	pageSignIn  = "signin"
+	pageSignUp  = "signup"
+	pageReset   = "reset"
+	pageProfile = "profile"
+)
+
+// allowed reports whether page belongs to the flow, and maps it to the
+// page actually shown (profile edit shows sign-in until signed in).
+func allowed(flow *identity.Flow, st *state, page string) (string, bool) {
+	switch flow.Type {
+	case "passwordReset":
+		return pageReset, page == "" || page == pageReset
+	case "profileEdit":
+		if page != "" && page != pageProfile && page != pageSignIn {
+			return "", false
+		}
+		if st.UserID == "" {
+			return pageSignIn, true
+		}
+		return pageProfile, true
+	default: // signUpOrSignIn
+		switch page {
+		case "":
+			return pageSignIn, true
+		case pageSignIn, pageSignUp, pageReset:
+			return page, true
+		}
+		return "", false
+	}
+}
+
+// Begin shows the first page of the flow.
+func (f *Flows) Begin(w http.ResponseWriter, r *http.Request, tx *identity.Transaction) {
+	flow := f.flowOf(tx)
+	if flow == nil {
+		f.errorPage(w, http.StatusBadRequest, "The requested user flow is not configured.")
+		return
+	}
+	st := loadState(tx)
+	if flow.Type == "profileEdit" && st.UserID == "" {
+		if res, ok := f.Session(r); ok {
+			st.UserID, st.AuthTime = res.User.ID, res.AuthTime
+			if err := f.saveState(r.Context(), tx, st); err != nil {
+				f.fail(w, err)
+				return
+			}
+		}
+	}
+	page, _ := allowed(flow, st, "")
+	v := f.newView(w, r, tx, flow, st, page)
+	if page == pageSignIn && tx.Request.LoginHint != "" {
+		v.setValue("signInName", tx.Request.LoginHint)
+	}
+	f.render(w, v)
+}
+
+// ServeHTTP serves the pages' GETs and POSTs (paths in the package doc).
+func (f *Flows) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	i := strings.LastIndex(r.URL.Path, "/api/")
+	if i < 0 {
+		http.NotFound(w, r)
+		return
+	}
+	sub := r.URL.Path[i+len("/api/"):]
+	switch {
+	case sub == "CombinedSigninAndSignup/unified" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		f.show(w, r)
+	case sub == "SelfAsserted" && r.Method == http.MethodPost:
+		f.post(w, r)
+	case sub == "CombinedSigninAndSignup/unified" || sub == "SelfAsserted":
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// load finds the transaction of a request and checks it belongs to the
+// flow of the URL.
+func (f *Flows) load(w http.ResponseWriter, r *http.Request, id string) (*identity.Transaction, *identity.Flow, bool) {
+	if id == "" || len(id) > 256 {
+		f.errorPage(w, http.StatusBadRequest, "The request is missing its transaction. Please start again from the application.")
+		return nil, nil, false
+	}
+	tx, err := f.comp.Transaction(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		f.errorPage(w, http.StatusBadRequest, "Your session has expired. Please start again from the application.")
+		return nil, nil, false
+	}
+	if err != nil {
+		f.fail(w, err)
+		return nil, nil, false
+	}
+	flow := f.flowOf(tx)
+	if cf := identity.FlowFromContext(r.Context()); cf != nil && (flow == nil || !strings.EqualFold(cf.Name, flow.Name)) {
+		f.errorPage(w, http.StatusBadRequest, "The request does not belong to this user flow.")
+		return nil, nil, false
+	}
+	if flow == nil {
+		f.errorPage(w, http.StatusBadRequest, "The requested user flow is not configured.")
+		return nil, nil, false
+	}
+	return tx, flow, true
+}
+
+func (f *Flows) show(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	tx, flow, ok := f.load(w, r, q.Get("tx"))
+	if !ok {
+		return
+	}
+	st := loadState(tx)
+	page, ok := allowed(flow, st, q.Get("page"))
+	if !ok {
+		f.errorPage(w, http.StatusNotFound, "This page does not exist in this user flow.")
+		return
+	}
+	f.render(w, f.newView(w, r, tx, flow, st, page))
+}
+
+func (f *Flows) post(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		f.errorPage(w, http.StatusBadRequest, "The request is not valid.")
+		return
+	}
+	tx, flow, ok := f.load(w, r, r.PostForm.Get("tx"))
+	if !ok {
+		return
+	}
+	if !f.checkCSRF(r, tx) {
+		f.errorPage(w, http.StatusForbidden, "The request could not be verified. Please go back, reload the page and try again.")
+		return
+	}
+	st := loadState(tx)
+	page, ok := allowed(flow, st, r.PostForm.Get("page"))
+	if !ok {
+		f.errorPage(w, http.StatusBadRequest, "This page does not exist in this user flow.")
+		return
+	}
+	action := r.PostForm.Get("action")
+	if action == "cancel" {
+		f.comp.Fail(w, r, tx, "access_denied", "AADB2C90091: The user has cancelled entering self-asserted information.")
+		return
+	}
+	c := &call{f: f, w: w, r: r, tx: tx, flow: flow, st: st, page: page}
+	switch page {
+	case pageSignIn:
+		c.signIn()
+	case pageSignUp, pageReset:
+		switch action {
+		case "email_ver_but_send", "email_ver_but_resend":
+			c.sendCode(action == "email_ver_but_resend")
+		case "email_ver_but_verify":
+			c.verifyCode()
+		case "email_ver_but_edit":
+			st.Email, st.VerificationID, st.EmailVerified = "", "", false
+			if err := f.saveState(r.Context(), tx, st); err != nil {
+				f.fail(w, err)
+				return
+			}
+			f.render(w, f.newView(w, r, tx, flow, st, page))
+		default:
+			if page == pageSignUp {
+				c.signUp()
+			} else {
+				c.reset()
+			}
+		}
+	case pageProfile:
+		c.profile()
+	}
+}
+
+// ---- CSRF ----
+
+func (f *Flows) csrfToken(w http.ResponseWriter, r *http.Request, tx *identity.Transaction) string {
+	var seed string
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 43 {
+		seed = c.Value
+	} else {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		seed = base64.RawURLEncoding.EncodeToString(b)
+		http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: seed, Path: f.cookiePath(), HttpOnly: true,
+			Secure: f.secure, SameSite: http.SameSiteStrictMode})
+	}
+	return tokenFor(seed, tx.ID)
+}
+
+func tokenFor(seed, txID string) string {
+	m := hmac.New(sha256.New, []byte(seed))
+	m.Write([]byte("csrf\x00"))
+	m.Write([]byte(txID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (f *Flows) checkCSRF(r *http.Request, tx *identity.Transaction) bool {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || len(c.Value) != 43 {
+		return false
+	}
+	want := tokenFor(c.Value, tx.ID)
+	return hmac.Equal([]byte(want), []byte(r.PostForm.Get("csrf_token")))
+}
+
+// ---- SSO session ----
+
+func hashID(id string) string {
+	s := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(s[:])
+}
+
+// Session returns the user of a valid SSO session cookie and extends the
+// session (rolling lifetime).
+func (f *Flows) Session(r *http.Request) (*identity.Result, bool) {
+	c, err := r.Cookie(f.ssoCookie)
+	if err != nil || len(c.Value) != 43 {
+		return nil, false
+	}
+	ctx := r.Context()
+	h := hashID(c.Value)
+	s, err := f.st.Sessions().Get(ctx, h)
+	if err != nil {
+		return nil, false
+	}
+	now := f.now()
+	if !s.ExpiresAt.After(now) {
+		return nil, false
+	}
+	u, err := f.st.Users().Get(ctx, s.UserID)
+	if err != nil {
+		return nil, false
+	}
+	if !u.RefreshTokensValidFrom.IsZero() && s.AuthTime.Before(u.RefreshTokensValidFrom) {
+		return nil, false // sessions revoked (signInSessionsValidFromDateTime)
+	}
+	if err := f.st.Sessions().Touch(ctx, h, now.Add(f.lifetime)); err != nil {
+		f.log.WarnContext(ctx, "userflow: extending session", "err", err)
+	}
+	return &identity.Result{User: u, AuthTime: s.AuthTime}, true
+}
+
+// SignOut deletes the stored session and the cookie.
+func (f *Flows) SignOut(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(f.ssoCookie); err == nil && c.Value != "" {
+		if err := f.st.Sessions().Delete(r.Context(), hashID(c.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			f.log.WarnContext(r.Context(), "userflow: deleting session", "err", err)
+		}
+	}
+	http.SetCookie(w, f.sessionCookie("", -1))
+}
+
+func (f *Flows) sessionCookie(value string, maxAge int) *http.Cookie {
+	c := &http.Cookie{Name: f.ssoCookie, Value: value, Path: f.cookiePath(), HttpOnly: true, Secure: f.secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: maxAge}
+	if f.secure {
+		c.SameSite = http.SameSiteNoneMode
+	}
+	return c
+}
+
+// startSession replaces the browser's session with a new one for u.
+func (f *Flows) startSession(w http.ResponseWriter, r *http.Request, u *store.User, authTime time.Time) error {
+	ctx := r.Context()
+	if c, err := r.Cookie(f.ssoCookie); err == nil && c.Value != "" {
+		_ = f.st.Sessions().Delete(ctx, hashID(c.Value))
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	id := base64.RawURLEncoding.EncodeToString(b)
+	if err := f.st.Sessions().Create(ctx, &store.Session{IDHash: hashID(id), UserID: u.ID, AuthTime: authTime,
+		ExpiresAt: authTime.Add(f.lifetime)}); err != nil {
+		return err
+	}
+	http.SetCookie(w, f.sessionCookie(id, 0))
+	return nil
+}
+
+// ---- errors ----
+
+func (f *Flows) fail(w http.ResponseWriter, err error) {
+	if errors.Is(err, store.ErrUnavailable) {
+		f.log.Error("userflow: store unavailable", "err", err)
+		f.errorPage(w, http.StatusServiceUnavailable, "The service is temporarily unavailable. Please try again in a moment.")
+		return
+	}
+	f.log.Error("userflow: internal error", "err", err)
+	f.errorPage(w, http.StatusInternalServerError, "Something went wrong. Please try again.")
+}
+
+var errorTmpl = template.Must(template.New("e").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Error</title></head>
+<body><main><h1>Sorry, something went wrong</h1><div class="error pageLevel" id="pageError" role="alert"><p>{{.}}</p></div></main></body></html>
+`))
+
+func (f *Flows) errorPage(w http.ResponseWriter, status int, msg string) {
+	securityHeaders(w.Header(), "default-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_ = errorTmpl.Execute(w, msg)
+}
+
+func securityHeaders(h http.Header, csp string) {
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
