@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -23,8 +24,9 @@ import (
 
 // roles are the handlers built from one config, before anything listens.
 type roles struct {
-	gateway *gateway.Gateway
-	servers []*roleServer
+	gateway  *gateway.Gateway
+	identity *identityRole
+	servers  []*roleServer
 }
 
 type roleServer struct {
@@ -38,14 +40,27 @@ func (r *roles) close() {
 	if r.gateway != nil {
 		r.gateway.Close()
 	}
+	if r.identity != nil {
+		r.identity.close()
+	}
 }
 
 // buildRoles loads every role of cfg; any error stops start-up.
 func buildRoles(cfg *config.Config, log *slog.Logger) (*roles, error) {
 	r := &roles{}
 	var errs []error
-	if cfg.Identity != nil {
-		errs = append(errs, &config.Error{Pos: cfg.Identity.Pos, Msg: "the identity role is not available in this build yet"})
+	if id := cfg.Identity; id != nil {
+		role, err := buildIdentity(id, filepath.Dir(cfg.File), log.With("role", "identity"))
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			r.identity = role
+			tc, err := tlsConfig(id.TLS)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			r.servers = append(r.servers, &roleServer{"identity", id.Listen, tc, role.handler})
+		}
 	}
 	if cfg.Guard != nil {
 		errs = append(errs, &config.Error{Pos: cfg.Guard.Pos, Msg: "the guard role is not available in this build yet"})

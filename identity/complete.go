@@ -1,0 +1,111 @@
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// Transaction loads a pending sign-in (store.ErrNotFound when unknown or
+// expired).
+func (p *Provider) Transaction(ctx context.Context, id string) (*Transaction, error) {
+	t, err := p.st.Transactions().Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !t.ExpiresAt.IsZero() && !p.now().Before(t.ExpiresAt) {
+		return nil, store.ErrNotFound
+	}
+	var tx Transaction
+	if err := json.Unmarshal(t.Data, &tx); err != nil {
+		return nil, err
+	}
+	return &tx, nil
+}
+
+// SaveTransaction stores the transaction (and the pages' progress) until
+// CreatedAt + the transaction lifetime (1 h).
+func (p *Provider) SaveTransaction(ctx context.Context, tx *Transaction) error {
+	data, err := json.Marshal(tx)
+	if err != nil {
+		return err
+	}
+	return p.st.Transactions().Put(ctx, &store.Transaction{ID: tx.ID, Data: data, ExpiresAt: tx.CreatedAt.Add(p.opts.TransactionTTL)})
+}
+
+// Complete finishes the sign-in of tx: it issues the code and sends the
+// browser back to the app. The transaction is deleted (single use).
+func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, tx *Transaction, res Result) {
+	flow := p.reg.Flows[strings.ToLower(tx.Flow)]
+	if flow == nil {
+		p.page(w, http.StatusBadRequest, "Bad request", "AADB2C90046", "We are having trouble loading your current state. You might want to try starting your session over from the beginning.")
+		return
+	}
+	if err := p.st.Transactions().Delete(r.Context(), tx.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.log.Warn("identity: delete transaction", "err", err)
+	}
+	p.complete(w, r, flow, &tx.Request, res)
+}
+
+// Fail ends tx with an OAuth error sent to the app, e.g. access_denied
+// "AADB2C90091: The user has cancelled entering self-asserted information.".
+func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, tx *Transaction, code, description string) {
+	if err := p.st.Transactions().Delete(r.Context(), tx.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.log.Warn("identity: delete transaction", "err", err)
+	}
+	if !p.verifiedRedirect(&tx.Request) {
+		p.page(w, http.StatusBadRequest, "Sign-in failed", "", description)
+		return
+	}
+	if strings.HasPrefix(description, "AADB2C") && !strings.Contains(description, "Correlation ID") {
+		description += "\r\nCorrelation ID: " + newGUID() + "\r\nTimestamp: " + p.now().UTC().Format("2006-01-02 15:04:05Z")
+	}
+	p.respondError(w, &tx.Request, code, description)
+}
+
+// verifiedRedirect re-checks a stored request's redirect URI (defence in
+// depth: the registry may have changed since it was stored).
+func (p *Provider) verifiedRedirect(req *AuthRequest) bool {
+	c := p.reg.Apps[req.ClientID]
+	return c != nil && contains(c.RedirectURIs, req.RedirectURI)
+}
+
+// complete issues the authorization code for res and redirects.
+func (p *Provider) complete(w http.ResponseWriter, r *http.Request, flow *Flow, req *AuthRequest, res Result) {
+	if !p.verifiedRedirect(req) {
+		p.page(w, http.StatusBadRequest, "Bad request", "AADB2C90006", "The redirect URI is not registered for the client.")
+		return
+	}
+	if res.User == nil || res.User.ID == "" {
+		p.respondError(w, req, "server_error", b2cDesc(p.now(), "AADB2C90085", "The service has encountered an internal error. Please reauthenticate and try again."))
+		return
+	}
+	now := p.now()
+	auth := res.AuthTime
+	if auth.IsZero() {
+		auth = now
+	}
+	g := &grant{
+		ClientID: req.ClientID, RedirectURI: req.RedirectURI, Flow: flow.Name, Scopes: req.Scopes,
+		Nonce: req.Nonce, CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod,
+		UserID: res.User.ID, AuthTime: auth.Unix(), NewUser: res.NewUser, IDP: res.IdentityProvider,
+		Claims: userClaims(flow, res.User, &res),
+	}
+	data, err := json.Marshal(g)
+	if err != nil {
+		p.respondError(w, req, "server_error", b2cDesc(now, "AADB2C90085", "The service has encountered an internal error."))
+		return
+	}
+	code := randomToken(32)
+	if err := p.st.Codes().Put(r.Context(), &store.Code{Hash: hashToken(code), Data: data, ExpiresAt: now.Add(CodeTTL)}); err != nil {
+		p.log.Error("identity: store code", "err", err)
+		p.respondError(w, req, "temporarily_unavailable", b2cDesc(now, "AADB2C90035", "The service is temporarily unavailable. Please retry after a few minutes."))
+		return
+	}
+	p.respond(w, req, url.Values{"code": {code}})
+}

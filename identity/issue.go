@@ -1,0 +1,148 @@
+package identity
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+type issuedRefresh struct {
+	token   string
+	expires time.Time
+}
+
+// refreshTTL: SPA refresh tokens live 24 h (B2C, fixed); others per flow.
+func (p *Provider) refreshTTL(flow *Flow, client *App) time.Duration {
+	if client.Public() {
+		return SPARefreshTokenTTL
+	}
+	return flow.RefreshTokenTTL
+}
+
+// familyTTL is the absolute end of a refresh family (the sliding window).
+func (p *Provider) familyTTL(flow *Flow, client *App) time.Duration {
+	if client.Public() {
+		return SPARefreshTokenTTL
+	}
+	return flow.RollingRefreshTTL
+}
+
+// issue signs the id and access tokens of a user grant, starts a refresh
+// family when offline_access was granted (code redemption) or hands out
+// the rotated refresh token, and writes B2C's token response.
+func (p *Provider) issue(w http.ResponseWriter, r *http.Request, flow *Flow, client *App, g *grant, rotated *issuedRefresh) {
+	now := p.now()
+	sc := p.reg.parseGranted(client, g.Scopes)
+	resp := map[string]any{"token_type": "Bearer", "not_before": now.Unix()}
+	base := func(aud string, ttl time.Duration) map[string]any {
+		c := make(map[string]any, len(g.Claims)+12)
+		for k, v := range g.Claims {
+			c[k] = v
+		}
+		c["iss"] = p.issuer
+		c["sub"] = g.UserID
+		c["aud"] = aud
+		c["exp"] = now.Add(ttl).Unix()
+		c["nbf"] = now.Unix()
+		c["iat"] = now.Unix()
+		c["auth_time"] = g.AuthTime
+		c["tfp"] = flow.Name
+		c["ver"] = "1.0"
+		if g.NewUser && contains(flow.Claims, "newUser") {
+			c["newUser"] = true
+		}
+		return c
+	}
+	var access string
+	if sc.resource != nil {
+		c := base(sc.resource.ClientID, flow.AccessTokenTTL)
+		c["azp"] = client.ClientID
+		if len(sc.names) > 0 {
+			c["scp"] = strings.Join(sc.names, " ")
+		}
+		tok, err := p.sign(c)
+		if err != nil {
+			p.signFailed(w, err)
+			return
+		}
+		access = tok
+		resp["access_token"] = tok
+		resp["expires_in"] = int64(flow.AccessTokenTTL / time.Second)
+		resp["expires_on"] = now.Add(flow.AccessTokenTTL).Unix()
+		resp["resource"] = sc.resource.ClientID
+	}
+	if sc.openid {
+		c := base(client.ClientID, flow.IDTokenTTL)
+		if g.Nonce != "" {
+			c["nonce"] = g.Nonce
+		}
+		if access != "" {
+			h := sha256.Sum256([]byte(access))
+			c["at_hash"] = base64.RawURLEncoding.EncodeToString(h[:16])
+		}
+		tok, err := p.sign(c)
+		if err != nil {
+			p.signFailed(w, err)
+			return
+		}
+		resp["id_token"] = tok
+		resp["id_token_expires_in"] = int64(flow.IDTokenTTL / time.Second)
+		idp := g.IDP
+		if idp == "" {
+			idp = "LocalAccount"
+		}
+		pi, _ := json.Marshal(map[string]any{"ver": "1.0", "tid": p.reg.TenantID, "sub": nil, "name": g.Claims["name"], "preferred_username": nil, "idp": idp})
+		resp["profile_info"] = base64.RawURLEncoding.EncodeToString(pi)
+	}
+	if sc.offline {
+		rt := rotated
+		if rt == nil {
+			rt = &issuedRefresh{token: randomToken(32), expires: now.Add(p.refreshTTL(flow, client))}
+			data, _ := json.Marshal(g)
+			fam := &store.RefreshFamily{
+				ID: randomToken(16), UserID: g.UserID, ClientID: client.ClientID, Data: data,
+				CreatedAt: now, ExpiresAt: now.Add(p.familyTTL(flow, client)),
+			}
+			if err := p.st.Refresh().Create(r.Context(), fam, hashToken(rt.token), rt.expires); err != nil {
+				p.unavailable(w, err)
+				return
+			}
+		}
+		resp["refresh_token"] = rt.token
+		resp["refresh_token_expires_in"] = int64(rt.expires.Sub(now) / time.Second)
+	}
+	resp["scope"] = strings.Join(g.Scopes, " ")
+	writeTokenJSON(w, resp)
+}
+
+func (p *Provider) sign(claims map[string]any) (string, error) {
+	b, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	return p.keys.Sign(b)
+}
+
+func (p *Provider) signFailed(w http.ResponseWriter, err error) {
+	p.log.Error("identity: sign token", "err", err)
+	p.oerr(http.StatusInternalServerError, "server_error", "AADB2C90085", "The service has encountered an internal error. Please reauthenticate and try again.").write(w)
+}
+
+func writeTokenJSON(w http.ResponseWriter, v any) {
+	b, _ := json.Marshal(v)
+	writeTokenBytes(w, b)
+}
+
+func writeTokenBytes(w http.ResponseWriter, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json; charset=utf-8"}
+	h["Cache-Control"] = []string{"no-store"}
+	h["Pragma"] = []string{"no-cache"}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}

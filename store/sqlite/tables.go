@@ -1,0 +1,522 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+// ---- users ----
+
+type users struct{ s *Store }
+
+const userCols = `id, email, display_name, given_name, surname, identities, password_hash,
+	attributes, created_at, updated_at, refresh_tokens_valid_from`
+
+func userArgs(u *store.User) ([]any, error) {
+	ids, err := json.Marshal(nonNilIdentities(u.Identities))
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := json.Marshal(nonNilAttrs(u.Attributes))
+	if err != nil {
+		return nil, err
+	}
+	return []any{u.ID, u.Email, u.DisplayName, u.GivenName, u.Surname, string(ids), u.PasswordHash,
+		string(attrs), micros(u.CreatedAt), micros(u.UpdatedAt), nullMicros(u.RefreshTokensValidFrom)}, nil
+}
+
+func nonNilIdentities(v []store.Identity) []store.Identity {
+	if v == nil {
+		return []store.Identity{}
+	}
+	return v
+}
+
+func nonNilAttrs(v map[string]string) map[string]string {
+	if v == nil {
+		return map[string]string{}
+	}
+	return v
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanUser(r scanner) (*store.User, error) {
+	var (
+		u                store.User
+		ids, attrs       string
+		created, updated int64
+		validFrom        sql.NullInt64
+	)
+	if err := r.Scan(&u.ID, &u.Email, &u.DisplayName, &u.GivenName, &u.Surname, &ids, &u.PasswordHash,
+		&attrs, &created, &updated, &validFrom); err != nil {
+		return nil, mapErr(err)
+	}
+	if err := json.Unmarshal([]byte(ids), &u.Identities); err != nil {
+		return nil, fmt.Errorf("sqlite: user %s identities: %w", u.ID, err)
+	}
+	if err := json.Unmarshal([]byte(attrs), &u.Attributes); err != nil {
+		return nil, fmt.Errorf("sqlite: user %s attributes: %w", u.ID, err)
+	}
+	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	u.RefreshTokensValidFrom = fromNullMicros(validFrom)
+	return &u, nil
+}
+
+// normaliseUser lower-cases the email (the contract says it is stored
+// lower-cased; doing it here makes the unique index and GetByEmail agree
+// whatever the caller passed) and fills missing timestamps.
+func (x users) normaliseUser(u *store.User, create bool) {
+	u.Email = strings.ToLower(u.Email)
+	now := x.s.now()
+	if create && u.CreatedAt.IsZero() {
+		u.CreatedAt = now
+	}
+	if u.UpdatedAt.IsZero() {
+		u.UpdatedAt = now
+	}
+}
+
+// Create inserts u; ErrConflict when the id or the email (any case) exists.
+func (x users) Create(ctx context.Context, u *store.User) error {
+	x.normaliseUser(u, true)
+	args, err := userArgs(u)
+	if err != nil {
+		return err
+	}
+	_, err = x.s.w.ExecContext(ctx, "INSERT INTO users ("+userCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?)", args...)
+	return mapErr(err)
+}
+
+func (x users) Get(ctx context.Context, id string) (*store.User, error) {
+	return scanUser(x.s.r.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE id = ?", id))
+}
+
+// GetByEmail matches lower(email), the unique index, with the argument
+// lower-cased in Go (SQLite's lower() folds ASCII only).
+func (x users) GetByEmail(ctx context.Context, email string) (*store.User, error) {
+	if email == "" {
+		return nil, store.ErrNotFound
+	}
+	return scanUser(x.s.r.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE lower(email) = ? AND email <> ''",
+		strings.ToLower(email)))
+}
+
+func (x users) List(ctx context.Context) ([]*store.User, error) {
+	rows, err := x.s.r.QueryContext(ctx, "SELECT "+userCols+" FROM users ORDER BY created_at, id")
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// Update replaces every field of the user u.ID; ErrNotFound when there is
+// none, ErrConflict when the new email belongs to another user.
+func (x users) Update(ctx context.Context, u *store.User) error {
+	x.normaliseUser(u, false)
+	args, err := userArgs(u)
+	if err != nil {
+		return err
+	}
+	res, err := x.s.w.ExecContext(ctx, `UPDATE users SET email = ?2, display_name = ?3, given_name = ?4,
+		surname = ?5, identities = ?6, password_hash = ?7, attributes = ?8, created_at = ?9,
+		updated_at = ?10, refresh_tokens_valid_from = ?11 WHERE id = ?1`, args...)
+	return affected(res, err)
+}
+
+// Delete removes the user, its sessions (foreign key cascade) and its
+// refresh-token families, in one transaction; ErrNotFound when missing.
+func (x users) Delete(ctx context.Context, id string) error {
+	return x.s.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM refresh_families WHERE user_id = ?", id); err != nil {
+			return mapErr(err)
+		}
+		return affected(tx.ExecContext(ctx, "DELETE FROM users WHERE id = ?", id))
+	})
+}
+
+// affected maps "no row changed" to ErrNotFound.
+func affected(res sql.Result, err error) error {
+	if err != nil {
+		return mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return mapErr(err)
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// ---- sessions ----
+
+type sessions struct{ s *Store }
+
+// Create stores a session; ErrConflict when the hash exists, ErrNotFound
+// when the user does not.
+func (x sessions) Create(ctx context.Context, se *store.Session) error {
+	_, err := x.s.w.ExecContext(ctx, "INSERT INTO sessions (id_hash, user_id, auth_time, expires_at) VALUES (?,?,?,?)",
+		se.IDHash, se.UserID, micros(se.AuthTime), micros(se.ExpiresAt))
+	return mapErr(err)
+}
+
+// Get returns the session unless it is missing or expired (expired rows are
+// left for Sweep).
+func (x sessions) Get(ctx context.Context, idHash string) (*store.Session, error) {
+	var (
+		se            = store.Session{IDHash: idHash}
+		auth, expires int64
+	)
+	err := x.s.r.QueryRowContext(ctx, "SELECT user_id, auth_time, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?",
+		idHash, micros(x.s.now())).Scan(&se.UserID, &auth, &expires)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	se.AuthTime, se.ExpiresAt = fromMicros(auth), fromMicros(expires)
+	return &se, nil
+}
+
+// Touch moves the expiry of a live session; ErrNotFound when missing or
+// already expired (an expired session cannot be revived).
+func (x sessions) Touch(ctx context.Context, idHash string, expiresAt time.Time) error {
+	return affected(x.s.w.ExecContext(ctx, "UPDATE sessions SET expires_at = ? WHERE id_hash = ? AND expires_at > ?",
+		micros(expiresAt), idHash, micros(x.s.now())))
+}
+
+// Delete is idempotent: signing out twice is not an error.
+func (x sessions) Delete(ctx context.Context, idHash string) error {
+	_, err := x.s.w.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = ?", idHash)
+	return mapErr(err)
+}
+
+// DeleteUser removes every session of the user (idempotent).
+func (x sessions) DeleteUser(ctx context.Context, userID string) error {
+	_, err := x.s.w.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", userID)
+	return mapErr(err)
+}
+
+// ---- transactions ----
+
+type transactions struct{ s *Store }
+
+// Put creates or replaces.
+func (x transactions) Put(ctx context.Context, t *store.Transaction) error {
+	_, err := x.s.w.ExecContext(ctx, `INSERT INTO transactions (id, data, expires_at) VALUES (?,?,?)
+		ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
+		t.ID, blob(t.Data), micros(t.ExpiresAt))
+	return mapErr(err)
+}
+
+// Get: ErrNotFound when missing or expired.
+func (x transactions) Get(ctx context.Context, id string) (*store.Transaction, error) {
+	t := store.Transaction{ID: id}
+	var expires int64
+	err := x.s.r.QueryRowContext(ctx, "SELECT data, expires_at FROM transactions WHERE id = ? AND expires_at > ?",
+		id, micros(x.s.now())).Scan(&t.Data, &expires)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	t.ExpiresAt = fromMicros(expires)
+	return &t, nil
+}
+
+// Delete is idempotent.
+func (x transactions) Delete(ctx context.Context, id string) error {
+	_, err := x.s.w.ExecContext(ctx, "DELETE FROM transactions WHERE id = ?", id)
+	return mapErr(err)
+}
+
+// ---- codes ----
+
+type codes struct{ s *Store }
+
+// Put stores a code; ErrConflict when the hash exists.
+func (x codes) Put(ctx context.Context, c *store.Code) error {
+	_, err := x.s.w.ExecContext(ctx, "INSERT INTO codes (hash, data, expires_at) VALUES (?,?,?)",
+		c.Hash, blob(c.Data), micros(c.ExpiresAt))
+	return mapErr(err)
+}
+
+// Consume is single-use: one DELETE ... RETURNING statement, run on the
+// single writer connection inside BEGIN IMMEDIATE, so of any number of
+// concurrent calls (from this process or, through the file lock, others)
+// exactly one deletes the row and sees it; the rest find nothing. An
+// expired code is deleted too, and reported as ErrNotFound.
+func (x codes) Consume(ctx context.Context, hash string) (*store.Code, error) {
+	c := store.Code{Hash: hash}
+	var expires int64
+	err := x.s.writeTx(ctx, func(tx *sql.Tx) error {
+		return mapErr(tx.QueryRowContext(ctx, "DELETE FROM codes WHERE hash = ? RETURNING data, expires_at", hash).
+			Scan(&c.Data, &expires))
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.ExpiresAt = fromMicros(expires)
+	if !c.ExpiresAt.After(x.s.now()) {
+		return nil, store.ErrNotFound
+	}
+	return &c, nil
+}
+
+// ---- refresh tokens ----
+
+type refresh struct{ s *Store }
+
+// Create stores the family and its first token (seq 0, current).
+func (x refresh) Create(ctx context.Context, f *store.RefreshFamily, tokenHash string, tokenExpires time.Time) error {
+	if f.CreatedAt.IsZero() {
+		f.CreatedAt = x.s.now()
+	}
+	return x.s.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO refresh_families
+			(id, user_id, client_id, data, created_at, expires_at, revoked, current_seq) VALUES (?,?,?,?,?,?,?,0)`,
+			f.ID, f.UserID, f.ClientID, blob(f.Data), micros(f.CreatedAt), micros(f.ExpiresAt), f.Revoked); err != nil {
+			return mapErr(err)
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO refresh_tokens (hash, family_id, seq, expires_at) VALUES (?,?,0,?)",
+			tokenHash, f.ID, micros(tokenExpires))
+		return mapErr(err)
+	})
+}
+
+// Rotate runs in one immediate transaction on the single writer
+// connection, so rotations are serialised: of two concurrent rotations of
+// the current token the first moves current_seq on, and the second then
+// finds its token is no longer current — reuse — revokes the family and
+// returns ErrReused (RFC 9700 §4.14.2). Checks, in order: unknown token,
+// revoked family or family past its end → ErrNotFound; not the current
+// token → revoke, ErrReused; current token expired → ErrNotFound.
+func (x refresh) Rotate(ctx context.Context, tokenHash, newHash string, newExpires time.Time) (*store.RefreshFamily, error) {
+	var f store.RefreshFamily
+	now := micros(x.s.now())
+	tx, err := x.s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var (
+		seq, tokExp, created, famExp, cur int64
+	)
+	err = tx.QueryRowContext(ctx, `SELECT t.seq, t.expires_at, f.id, f.user_id, f.client_id, f.data,
+		f.created_at, f.expires_at, f.revoked, f.current_seq
+		FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = ?`, tokenHash).
+		Scan(&seq, &tokExp, &f.ID, &f.UserID, &f.ClientID, &f.Data, &created, &famExp, &f.Revoked, &cur)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if f.Revoked || famExp <= now {
+		return nil, store.ErrNotFound
+	}
+	if seq != cur {
+		if _, err := tx.ExecContext(ctx, "UPDATE refresh_families SET revoked = 1 WHERE id = ?", f.ID); err != nil {
+			return nil, mapErr(err)
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, mapErr(err)
+		}
+		return nil, store.ErrReused
+	}
+	if tokExp <= now {
+		return nil, store.ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO refresh_tokens (hash, family_id, seq, expires_at) VALUES (?,?,?,?)",
+		newHash, f.ID, cur+1, micros(newExpires)); err != nil {
+		return nil, mapErr(err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE refresh_families SET current_seq = ? WHERE id = ?", cur+1, f.ID); err != nil {
+		return nil, mapErr(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, mapErr(err)
+	}
+	f.CreatedAt, f.ExpiresAt = fromMicros(created), fromMicros(famExp)
+	return &f, nil
+}
+
+// Revoke marks the family revoked; ErrNotFound when unknown.
+func (x refresh) Revoke(ctx context.Context, familyID string) error {
+	return affected(x.s.w.ExecContext(ctx, "UPDATE refresh_families SET revoked = 1 WHERE id = ?", familyID))
+}
+
+// RevokeUser revokes every family of the user (idempotent).
+func (x refresh) RevokeUser(ctx context.Context, userID string) error {
+	if userID == "" {
+		// Client-only families have no user; never revoke them all at once.
+		return nil
+	}
+	_, err := x.s.w.ExecContext(ctx, "UPDATE refresh_families SET revoked = 1 WHERE user_id = ?", userID)
+	return mapErr(err)
+}
+
+// ---- lockouts ----
+
+type lockouts struct{ s *Store }
+
+func scanLockout(r scanner, key string) (*store.Lockout, error) {
+	l := store.Lockout{Key: key}
+	var until sql.NullInt64
+	err := r.Scan(&l.Failures, &l.Lockouts, &until, &l.LastFailedHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &store.Lockout{Key: key}, nil
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	l.LockedUntil = fromNullMicros(until)
+	return &l, nil
+}
+
+const lockoutSelect = "SELECT failures, lockouts, locked_until, last_failed_hash FROM lockouts WHERE key = ?"
+
+// Get returns the zero Lockout (with Key) when there is none.
+func (x lockouts) Get(ctx context.Context, key string) (*store.Lockout, error) {
+	return scanLockout(x.s.r.QueryRowContext(ctx, lockoutSelect, key), key)
+}
+
+// Update reads, applies fn and writes in one immediate transaction on the
+// single writer connection: concurrent Updates of a key (from any
+// goroutine, or another process through the file lock) never interleave.
+// fn must not use the store (the writer connection is held) and should be
+// quick. When fn fails nothing is saved and its error is returned.
+func (x lockouts) Update(ctx context.Context, key string, fn func(l *store.Lockout) error) (*store.Lockout, error) {
+	var out *store.Lockout
+	err := x.s.writeTx(ctx, func(tx *sql.Tx) error {
+		l, err := scanLockout(tx.QueryRowContext(ctx, lockoutSelect, key), key)
+		if err != nil {
+			return err
+		}
+		if err := fn(l); err != nil {
+			return err
+		}
+		l.Key = key
+		if _, err := tx.ExecContext(ctx, `INSERT INTO lockouts (key, failures, lockouts, locked_until, last_failed_hash)
+			VALUES (?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,
+			lockouts = excluded.lockouts, locked_until = excluded.locked_until,
+			last_failed_hash = excluded.last_failed_hash`,
+			key, l.Failures, l.Lockouts, nullMicros(l.LockedUntil), l.LastFailedHash); err != nil {
+			return mapErr(err)
+		}
+		out = l
+		return nil
+	})
+	return out, err
+}
+
+// Reset forgets the key (idempotent).
+func (x lockouts) Reset(ctx context.Context, key string) error {
+	_, err := x.s.w.ExecContext(ctx, "DELETE FROM lockouts WHERE key = ?", key)
+	return mapErr(err)
+}
+
+// ---- verifications ----
+
+type verifications struct{ s *Store }
+
+// Put creates or replaces (a resend replaces the code).
+func (x verifications) Put(ctx context.Context, v *store.Verification) error {
+	_, err := x.s.w.ExecContext(ctx, `INSERT INTO verifications (id, email, code_hash, attempts, expires_at)
+		VALUES (?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET email = excluded.email, code_hash = excluded.code_hash,
+		attempts = excluded.attempts, expires_at = excluded.expires_at`,
+		v.ID, v.Email, v.CodeHash, v.Attempts, micros(v.ExpiresAt))
+	return mapErr(err)
+}
+
+func scanVerification(r scanner) (*store.Verification, error) {
+	var (
+		v       store.Verification
+		expires int64
+	)
+	if err := r.Scan(&v.ID, &v.Email, &v.CodeHash, &v.Attempts, &expires); err != nil {
+		return nil, mapErr(err)
+	}
+	v.ExpiresAt = fromMicros(expires)
+	return &v, nil
+}
+
+// Get: ErrNotFound when missing or expired.
+func (x verifications) Get(ctx context.Context, id string) (*store.Verification, error) {
+	return scanVerification(x.s.r.QueryRowContext(ctx,
+		"SELECT id, email, code_hash, attempts, expires_at FROM verifications WHERE id = ? AND expires_at > ?",
+		id, micros(x.s.now())))
+}
+
+// Attempt is one UPDATE ... RETURNING, so concurrent attempts each count.
+func (x verifications) Attempt(ctx context.Context, id string) (*store.Verification, error) {
+	return scanVerification(x.s.w.QueryRowContext(ctx,
+		`UPDATE verifications SET attempts = attempts + 1 WHERE id = ? AND expires_at > ?
+		RETURNING id, email, code_hash, attempts, expires_at`, id, micros(x.s.now())))
+}
+
+// Delete is idempotent.
+func (x verifications) Delete(ctx context.Context, id string) error {
+	_, err := x.s.w.ExecContext(ctx, "DELETE FROM verifications WHERE id = ?", id)
+	return mapErr(err)
+}
+
+// ---- signing keys ----
+
+type signingKeys struct{ s *Store }
+
+// Put creates or replaces by ID.
+func (x signingKeys) Put(ctx context.Context, k *store.SigningKey) error {
+	if k.CreatedAt.IsZero() {
+		k.CreatedAt = x.s.now()
+	}
+	_, err := x.s.w.ExecContext(ctx, `INSERT INTO signing_keys
+		(id, algorithm, private, public, not_before, retired_at, expires_at, created_at) VALUES (?,?,?,?,?,?,?,?)
+		ON CONFLICT (id) DO UPDATE SET algorithm = excluded.algorithm, private = excluded.private,
+		public = excluded.public, not_before = excluded.not_before, retired_at = excluded.retired_at,
+		expires_at = excluded.expires_at, created_at = excluded.created_at`,
+		k.ID, k.Algorithm, blob(k.Private), blob(k.Public), micros(k.NotBefore), nullMicros(k.RetiredAt),
+		nullMicros(k.ExpiresAt), micros(k.CreatedAt))
+	return mapErr(err)
+}
+
+// List returns every key, oldest first.
+func (x signingKeys) List(ctx context.Context) ([]*store.SigningKey, error) {
+	rows, err := x.s.r.QueryContext(ctx, `SELECT id, algorithm, private, public, not_before, retired_at,
+		expires_at, created_at FROM signing_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.SigningKey
+	for rows.Next() {
+		var (
+			k                store.SigningKey
+			nb, created      int64
+			retired, expires sql.NullInt64
+		)
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.Private, &k.Public, &nb, &retired, &expires, &created); err != nil {
+			return nil, mapErr(err)
+		}
+		k.NotBefore, k.CreatedAt = fromMicros(nb), fromMicros(created)
+		k.RetiredAt, k.ExpiresAt = fromNullMicros(retired), fromNullMicros(expires)
+		out = append(out, &k)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// Delete removes a key; ErrNotFound when unknown.
+func (x signingKeys) Delete(ctx context.Context, id string) error {
+	return affected(x.s.w.ExecContext(ctx, "DELETE FROM signing_keys WHERE id = ?", id))
+}
