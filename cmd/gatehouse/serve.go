@@ -12,106 +12,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/gatehouse/gatehouse/gateway"
 	"github.com/gatehouse/gatehouse/internal/config"
-	"github.com/gatehouse/gatehouse/internal/site"
+	"github.com/gatehouse/gatehouse/internal/roles"
 )
-
-// roles are the handlers built from one config, before anything listens.
-type roles struct {
-	gateway  *gateway.Gateway
-	identity *identityRole
-	servers  []*roleServer
-}
-
-type roleServer struct {
-	name    string
-	listen  string
-	tls     *tls.Config
-	handler http.Handler
-}
-
-func (r *roles) close() {
-	if r.gateway != nil {
-		r.gateway.Close()
-	}
-	if r.identity != nil {
-		r.identity.close()
-	}
-}
-
-// buildRoles loads every role of cfg; any error stops start-up.
-func buildRoles(cfg *config.Config, log *slog.Logger) (*roles, error) {
-	r := &roles{}
-	var errs []error
-	if id := cfg.Identity; id != nil {
-		role, err := buildIdentity(id, filepath.Dir(cfg.File), log.With("role", "identity"))
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			r.identity = role
-			tc, err := tlsConfig(id.TLS)
-			if err != nil {
-				errs = append(errs, err)
-			}
-			r.servers = append(r.servers, &roleServer{"identity", id.Listen, tc, role.handler})
-		}
-	}
-	if cfg.Guard != nil {
-		errs = append(errs, &config.Error{Pos: cfg.Guard.Pos, Msg: "the guard role is not available in this build yet"})
-	}
-	if g := cfg.Gateway; g != nil {
-		gw, err := gateway.New(g, gateway.Options{Logger: log.With("role", "gateway")})
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			r.gateway = gw
-			tc, err := tlsConfig(g.TLS)
-			if err != nil {
-				errs = append(errs, err)
-			}
-			r.servers = append(r.servers, &roleServer{"gateway", g.Listen, tc, gw})
-		}
-	}
-	if s := cfg.Site; s != nil {
-		h, err := site.Handler(s.Root.Abs)
-		if err != nil {
-			errs = append(errs, &config.Error{Pos: s.Root.Pos, Msg: "site.root: " + err.Error()})
-		} else {
-			tc, err := tlsConfig(s.TLS)
-			if err != nil {
-				errs = append(errs, err)
-			}
-			r.servers = append(r.servers, &roleServer{"site", s.Listen, tc, h})
-		}
-	}
-	if len(errs) > 0 {
-		r.close()
-		return nil, errors.Join(errs...)
-	}
-	return r, nil
-}
-
-// tlsConfig loads a role's certificate; nil config means plain HTTP.
-func tlsConfig(t *config.TLS) (*tls.Config, error) {
-	if t == nil {
-		return nil, nil
-	}
-	cert, err := tls.X509KeyPair([]byte(t.Certificate.Value), []byte(t.Key.Value))
-	if err != nil {
-		return nil, &config.Error{Pos: t.Pos, Msg: "tls: cannot load the certificate and key: " + err.Error()}
-	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if t.NegotiateClientCertificate {
-		tc.ClientAuth = tls.RequestClientCert
-	}
-	return tc, nil
-}
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
@@ -162,41 +69,41 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
-	r, err := buildRoles(cfg, log)
+	r, err := roles.Build(cfg, roles.Options{Logger: log})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	defer r.close()
+	defer r.Close()
 
 	// Listen on every address before serving any, so a port in use stops
 	// start-up cleanly instead of leaving half the roles running.
 	var servers []*http.Server
 	var listeners []net.Listener
-	for _, rs := range r.servers {
-		ln, err := net.Listen("tcp", rs.listen)
+	for _, rs := range r.Servers {
+		ln, err := net.Listen("tcp", rs.Listen)
 		if err != nil {
 			for _, l := range listeners {
 				l.Close()
 			}
-			fmt.Fprintf(stderr, "gatehouse: %s: %v\n", rs.name, err)
+			fmt.Fprintf(stderr, "gatehouse: %s: %v\n", rs.Name, err)
 			return 1
 		}
-		if rs.tls != nil {
-			ln = tls.NewListener(ln, rs.tls)
+		if rs.TLS != nil {
+			ln = tls.NewListener(ln, rs.TLS)
 		}
 		listeners = append(listeners, ln)
 		servers = append(servers, &http.Server{
-			Handler:           rs.handler,
+			Handler:           rs.Handler,
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		})
 		scheme := "http"
-		if rs.tls != nil {
+		if rs.TLS != nil {
 			scheme = "https"
 		}
-		log.Info("listening", "role", rs.name, "url", scheme+"://"+ln.Addr().String())
+		log.Info("listening", "role", rs.Name, "url", scheme+"://"+ln.Addr().String())
 	}
 	if *pprofAddr != "" {
 		go servePprof(*pprofAddr, log)
@@ -229,20 +136,20 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 
 // reload re-reads the config and swaps the gateway's state. Listeners and
 // other roles keep running as they are: changing them needs a restart.
-func reload(file string, old *config.Config, r *roles, log *slog.Logger) {
+func reload(file string, old *config.Config, r *roles.Set, log *slog.Logger) {
 	cfg, err := config.Load(file)
 	if err != nil {
 		log.Error("reload failed; keeping the running config", "err", oneLine(err))
 		return
 	}
-	if r.gateway == nil || cfg.Gateway == nil {
+	if r.Gateway == nil || cfg.Gateway == nil {
 		log.Warn("reload: only the gateway section can be reloaded; restart to change roles")
 		return
 	}
 	if cfg.Gateway.Listen != old.Gateway.Listen {
 		log.Warn("reload: gateway.listen changed; the new address takes effect after a restart")
 	}
-	if err := r.gateway.Reload(cfg.Gateway); err != nil {
+	if err := r.Gateway.Reload(cfg.Gateway); err != nil {
 		log.Error("reload failed; keeping the running config", "err", oneLine(err))
 		return
 	}

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -16,8 +15,8 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/roles"
 	"github.com/gatehouse/gatehouse/store"
-	"github.com/gatehouse/gatehouse/store/storeopen"
 )
 
 // defaultDataDir is where `gatehouse dev` and the state commands keep their
@@ -52,7 +51,7 @@ func resolveState(cfgFile, dataDir string) (stateTarget, error) {
 		if cfg.Identity == nil {
 			return stateTarget{}, fmt.Errorf("%s has no identity section", cfgFile)
 		}
-		return stateTarget{storeURL: storageURL(cfg.Identity.Storage, filepath.Dir(cfg.File)), tenant: cfg.Identity.Tenant.Name}, nil
+		return stateTarget{storeURL: roles.StorageURL(cfg.Identity.Storage, filepath.Dir(cfg.File)), tenant: cfg.Identity.Tenant.Name}, nil
 	}
 	if dataDir == "" {
 		dataDir = defaultDataDir
@@ -67,27 +66,6 @@ func devStoreURL(dir string) string {
 		abs = dir
 	}
 	return "sqlite://" + filepath.Join(abs, "gatehouse.db")
-}
-
-// storageURL resolves a relative sqlite:// path against the config's folder,
-// as every other path in a config is; the default is ./data/gatehouse.db.
-func storageURL(u, dir string) string {
-	if u == "" {
-		return "sqlite://" + filepath.Join(dir, "data", "gatehouse.db")
-	}
-	if p, ok := strings.CutPrefix(u, "sqlite://"); ok && !filepath.IsAbs(p) && p != ":memory:" {
-		return "sqlite://" + filepath.Join(dir, p)
-	}
-	return u
-}
-
-func openState(ctx context.Context, t stateTarget) (store.Store, error) {
-	if p, ok := strings.CutPrefix(t.storeURL, "sqlite://"); ok {
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			return nil, err
-		}
-	}
-	return storeopen.Open(ctx, t.storeURL)
 }
 
 // graphUser is Microsoft Graph's user shape (the subset B2C uses).
@@ -147,7 +125,7 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := openState(ctx, target)
+	st, err := roles.OpenStore(ctx, target.storeURL)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse users:", err)
 		return 1

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/roles"
 )
 
 // cmdValidate loads a config and everything it references exactly as serve
@@ -27,12 +28,12 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, err)
 		return 1
 	}
-	roles, err := buildRoles(cfg, slog.New(slog.DiscardHandler))
+	set, err := roles.Build(cfg, roles.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Fprintln(stdout, err)
 		return 1
 	}
-	roles.close()
+	set.Close()
 	fmt.Fprintf(stdout, "OK %s\n", *file)
 	return 0
 }

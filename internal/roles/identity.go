@@ -1,10 +1,13 @@
-package main
+package roles
 
 import (
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity"
@@ -12,31 +15,34 @@ import (
 	"github.com/gatehouse/gatehouse/identity/userflow"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/storeopen"
 )
 
-// identityRole is the OpenID provider with its hosted pages and store.
-type identityRole struct {
-	handler http.Handler
-	store   store.Store
-	stop    context.CancelFunc
+// Identity is the OpenID provider with its hosted pages and store.
+type Identity struct {
+	Handler  http.Handler
+	Provider *identity.Provider
+	Store    store.Store
+	stop     context.CancelFunc
 }
 
-func (r *identityRole) close() {
+// Close stops the store sweeper and closes the store.
+func (r *Identity) Close() {
 	r.stop()
-	r.store.Close()
+	r.Store.Close()
 }
 
-// buildIdentity wires the identity section: registry (validated config),
+// BuildIdentity wires the identity section: registry (validated config),
 // store, provider, hosted pages, mail. configDir resolves a relative
 // sqlite:// storage path.
-func buildIdentity(cfg *config.Identity, configDir string, log *slog.Logger) (*identityRole, error) {
+func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger) (*Identity, error) {
 	reg, err := identity.NewRegistry(cfg)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := openState(ctx, stateTarget{storeURL: storageURL(cfg.Storage, configDir)})
+	st, err := OpenStore(ctx, StorageURL(cfg.Storage, configDir))
 	if err != nil {
 		return nil, &config.Error{Pos: cfg.Pos, Msg: "identity.storage: " + err.Error()}
 	}
@@ -65,7 +71,30 @@ func buildIdentity(cfg *config.Identity, configDir string, log *slog.Logger) (*i
 	p.SetInteraction(flows)
 	sweepCtx, stop := context.WithCancel(context.Background())
 	go sweep(sweepCtx, st, log)
-	return &identityRole{handler: p, store: st, stop: stop}, nil
+	return &Identity{Handler: p, Provider: p, Store: st, stop: stop}, nil
+}
+
+// StorageURL resolves a relative sqlite:// path against the config's folder,
+// as every other path in a config is; the default is ./data/gatehouse.db
+// beside the config.
+func StorageURL(u, dir string) string {
+	if u == "" {
+		return "sqlite://" + filepath.Join(dir, "data", "gatehouse.db")
+	}
+	if p, ok := strings.CutPrefix(u, "sqlite://"); ok && !filepath.IsAbs(p) && p != ":memory:" {
+		return "sqlite://" + filepath.Join(dir, p)
+	}
+	return u
+}
+
+// OpenStore opens a store, creating the folder of a SQLite file.
+func OpenStore(ctx context.Context, url string) (store.Store, error) {
+	if p, ok := strings.CutPrefix(url, "sqlite://"); ok && p != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	return storeopen.Open(ctx, url)
 }
 
 // needsMail reports whether some flow cannot work without sending codes.
