@@ -33,6 +33,10 @@ type Options struct {
 	// Transport calls the backends; nil means a tuned *http.Transport
 	// (keep-alive pool, HTTP/1.1, timeouts). Tests pass their own.
 	Transport http.RoundTripper
+	// DiscoveryClient fetches OpenID configurations and key sets for
+	// validate-jwt; nil means a client with sane timeouts and the system
+	// roots (SSL_CERT_FILE adds a private CA).
+	DiscoveryClient *http.Client
 	// Region is context.Deployment.Region; empty means "local".
 	Region string
 	// MaxBodyBytes caps the buffered request body; 0 means
@@ -93,7 +97,7 @@ func New(cfg *config.Gateway, opts Options) (*Gateway, error) {
 		return nil, err
 	}
 	g.metrics = m
-	g.discovery = token.NewDiscovery(nil, g.log)
+	g.discovery = token.NewDiscovery(opts.DiscoveryClient, g.log)
 	st, err := g.build(cfg, nil)
 	if err != nil {
 		g.closeTransport()

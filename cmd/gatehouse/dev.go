@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/gatehouse/gatehouse/internal/devstack"
@@ -30,8 +31,19 @@ func cmdDev(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	err := devstack.Run(ctx, devstack.Options{DataDir: *data, Host: *host, AutoPorts: *ports == "auto", Logger: log},
 		func(i devstack.Info) {
-			fmt.Fprintf(stdout, "Gatehouse dev is running:\n  gateway   %s\n  hello API %s\n  function  %s\n  CA        %s (trust it to avoid browser warnings)\n  dev.json  %s/dev.json\n",
-				i.GatewayURL, i.HelloURL, i.HelloFunctionURL, i.CACertificate, *data)
+			fmt.Fprintf(stdout, `Gatehouse dev is running (seed 004 on the demo tenant %q):
+  authority   %s
+  discovery   %s
+  SPA app     client id %s, redirect URI %s
+  API scope   %s
+  daemon      client id %s (secret in dev.json)
+  gateway     %s   hello API %s
+  function    %s
+  CA          %s (trust it to avoid browser warnings)
+  dev.json    %s
+  emails      %s
+`, i.Tenant, i.Authority, i.OpenIDConfiguration, i.SPA.ClientID, i.SPA.RedirectURI, i.API.Scope, i.Daemon.ClientID,
+				i.GatewayURL, i.HelloURL, i.HelloFunctionURL, i.CACertificate, filepath.Join(*data, "dev.json"), i.Outbox)
 		})
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse dev:", err)

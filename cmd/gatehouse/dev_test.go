@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -13,6 +14,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/gatehouse/gatehouse/internal/devstack"
+	"github.com/gatehouse/gatehouse/internal/testutil"
 )
 
 // TestDev runs `gatehouse dev --ports auto` as a user would, reads dev.json
@@ -46,9 +54,7 @@ func TestDev(t *testing.T) {
 	if !strings.Contains(string(banner[:n]), "Gatehouse dev is running") {
 		t.Fatalf("banner = %q", banner[:n])
 	}
-	var info struct {
-		GatewayURL, HelloURL, HelloFunctionURL, CACertificate string
-	}
+	var info devstack.Info
 	b, err := os.ReadFile(filepath.Join(data, "dev.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -66,14 +72,62 @@ func TestDev(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	resp, err := client.Get(info.HelloURL)
+	for _, want := range []string{info.Tenant, info.TenantID, info.Authority, info.OpenIDConfiguration, info.Issuer,
+		info.SPA.ClientID, info.SPA.RedirectURI, info.SPA.URL, info.API.ClientID, info.API.Scope,
+		info.Daemon.ClientID, info.Daemon.ClientSecret, info.GatewayURL, info.HelloFunctionURL} {
+		if want == "" {
+			t.Fatalf("dev.json lacks a field: %s", b)
+		}
+	}
+	hello := func(token string) (int, string) {
+		req, _ := http.NewRequest("GET", info.HelloURL, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(body)
+	}
+	// Seed 004's policy guards the API: no token, no entry.
+	if code, body := hello(""); code != 401 {
+		t.Fatalf("hello without a token: %d %s", code, body)
+	}
+	ctx := oidc.ClientContext(context.Background(), client)
+
+	// The daemon's client-credentials token is for the API's audience.
+	cc := clientcredentials.Config{ClientID: info.Daemon.ClientID, ClientSecret: info.Daemon.ClientSecret,
+		TokenURL: info.TokenEndpoint, Scopes: []string{strings.TrimSuffix(info.API.Scope, "Hello") + ".default"}}
+	tok, err := cc.Token(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.HasPrefix(string(body), "Hello World, time and date are ") {
-		t.Fatalf("hello: %d %q", resp.StatusCode, body)
+	if code, body := hello(tok.AccessToken); code != 200 || !strings.HasPrefix(body, "Hello World, time and date are ") {
+		t.Fatalf("hello with the daemon's token: %d %q", code, body)
+	}
+
+	// The SPA's flow (public client, PKCE) through the hosted pages.
+	provider, err := oidc.NewProvider(oidc.InsecureIssuerURLContext(ctx, info.Issuer), info.Authority+"/v2.0/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spa := &oauth2.Config{ClientID: info.SPA.ClientID, RedirectURL: info.SPA.RedirectURI, Endpoint: provider.Endpoint(),
+		Scopes: []string{oidc.ScopeOpenID, oidc.ScopeOfflineAccess, info.API.Scope}}
+	br := testutil.NewBrowser(t, info.SPA.RedirectURI, &tls.Config{RootCAs: pool})
+	verifier := oauth2.GenerateVerifier()
+	page := br.Get(spa.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+	page = br.Follow(page, "createAccount")
+	page = br.Submit(page, "continue", map[string]string{"email": "dev.user@example.com", "newPassword": "Dev-Passw0rd!", "reenterPassword": "Dev-Passw0rd!", "displayName": "Dev User"})
+	q := br.Callback(page)
+	userTok, err := spa.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := hello(userTok.AccessToken); code != 200 {
+		t.Fatalf("hello with the user's token: %d %q", code, body)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {

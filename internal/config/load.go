@@ -65,6 +65,10 @@ type Secret struct {
 // IsSet reports whether the key was present.
 func (s Secret) IsSet() bool { return s.set }
 
+// NewSecret is a secret given in code (`gatehouse dev` builds its config
+// without a file).
+func NewSecret(v string) Secret { return Secret{Value: v, Bytes: []byte(v), set: true} }
+
 func (s Secret) String() string { return "[secret]" }
 
 // LogValue keeps secrets out of structured logs.

@@ -1,6 +1,7 @@
-// Package devstack is `gatehouse dev`: the demo stack on embedded defaults,
-// served over HTTPS with the local development CA, its URLs written to
-// dev.json so scripts and browser tests can find them.
+// Package devstack is `gatehouse dev`: seed 004 on embedded defaults — the
+// identity role with the demo tenant, the gateway running seed 004's policy
+// verbatim (placeholders filled), and the demo hello function — every role
+// over HTTPS with the local development CA, its URLs written to dev.json.
 package devstack
 
 import (
@@ -16,36 +17,66 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/gatehouse/gatehouse/gateway"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/devca"
+	"github.com/gatehouse/gatehouse/internal/roles"
 )
 
-//go:embed policy.xml
-var globalPolicy []byte
+//go:embed seed004-policy.xml
+var seedPolicy string
+
+// Demo tenant names fixed by the config contract.
+const (
+	TenantName = "contoso"
+	UserFlow   = "B2C_1_signupsignin1"
+	apiURI     = "https://contoso.onmicrosoft.com/backend"
+)
 
 // Options are the flags of `gatehouse dev`.
 type Options struct {
 	DataDir string // default ./.gatehouse
 	Host    string // default 127.0.0.1
-	// AutoPorts picks free ports instead of the defaults (gateway 8081,
-	// function host 7071, site 3000).
+	// AutoPorts picks free ports instead of the defaults (identity 8080,
+	// gateway 8081, function host 7071, site 3000).
 	AutoPorts bool
 	Logger    *slog.Logger
 }
 
-// Info is what dev.json holds.
+// Info is what dev.json holds (config-contract.md lists the fields).
 type Info struct {
+	Tenant              string `json:"tenant"`
+	TenantID            string `json:"tenantId"`
+	UserFlow            string `json:"userFlow"`
+	Authority           string `json:"authority"`
+	OpenIDConfiguration string `json:"openidConfiguration"`
+	Issuer              string `json:"issuer"`
+	SPA                 struct {
+		ClientID    string `json:"clientId"`
+		RedirectURI string `json:"redirectUri"`
+		URL         string `json:"url"`
+	} `json:"spa"`
+	API struct {
+		ClientID string `json:"clientId"`
+		Scope    string `json:"scope"`
+	} `json:"api"`
+	Daemon struct {
+		ClientID     string `json:"clientId"`
+		ClientSecret string `json:"clientSecret"`
+	} `json:"daemon"`
+	IdentityURL      string `json:"identityUrl"`
+	TokenEndpoint    string `json:"tokenEndpoint"`
 	GatewayURL       string `json:"gatewayUrl"`
 	HelloURL         string `json:"helloUrl"`
 	HelloFunctionURL string `json:"helloFunctionUrl"`
 	CACertificate    string `json:"caCertificate"`
+	Outbox           string `json:"outbox"`
 }
 
 // Run serves the stack until ctx ends. ready, when not nil, receives the
-// Info once every listener is up.
+// Info once every listener is up and dev.json is written.
 func Run(ctx context.Context, o Options, ready func(Info)) error {
 	if o.DataDir == "" {
 		o.DataDir = ".gatehouse"
@@ -61,75 +92,102 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	if err != nil {
 		return err
 	}
-	cert, _, files, err := devca.Ensure(filepath.Join(dir, "tls"), time.Now())
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	cert, pool, files, err := devca.Ensure(filepath.Join(dir, "tls"), time.Now())
 	if err != nil {
 		return fmt.Errorf("development CA: %w", err)
 	}
+	ten, err := loadTenant(dir)
+	if err != nil {
+		return err
+	}
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 
-	port := func(def int) string {
-		if o.AutoPorts {
-			return net.JoinHostPort(o.Host, "0")
+	// Listen first: the issuer, redirect URIs and policy need the ports.
+	var lns []net.Listener
+	defer func() {
+		for _, l := range lns {
+			l.Close()
 		}
-		return net.JoinHostPort(o.Host, strconv.Itoa(def))
+	}()
+	listen := func(def int) (net.Listener, string, error) {
+		port := strconv.Itoa(def)
+		if o.AutoPorts {
+			port = "0"
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(o.Host, port))
+		if err != nil {
+			return nil, "", err
+		}
+		lns = append(lns, ln)
+		return ln, "https://" + ln.Addr().String(), nil
 	}
-	fnLn, err := tls.Listen("tcp", port(7071), tlsCfg)
+	idLn, idURL, err := listen(8080)
 	if err != nil {
-		return fmt.Errorf("function host: %w", err)
+		return fmt.Errorf("identity: %w", err)
 	}
-	defer fnLn.Close()
-	gwLn, err := tls.Listen("tcp", port(8081), tlsCfg)
+	gwLn, gwURL, err := listen(8081)
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	defer gwLn.Close()
-	fnURL := "https://" + fnLn.Addr().String()
-	gwURL := "https://" + gwLn.Addr().String()
+	fnLn, fnURL, err := listen(7071)
+	if err != nil {
+		return fmt.Errorf("function host: %w", err)
+	}
 	siteOrigin := "https://" + net.JoinHostPort(o.Host, "3000")
 
-	policyFile := filepath.Join(dir, "policies", "global.xml")
-	if err := os.MkdirAll(filepath.Dir(policyFile), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(policyFile, globalPolicy, 0o644); err != nil {
-		return err
-	}
-	notRequired := false
-	gcfg := &config.Gateway{
-		Listen:      gwLn.Addr().String(),
-		NamedValues: map[string]config.Secret{"site-origin": {Value: siteOrigin}},
-		Policy:      config.Path{Raw: policyFile, Abs: policyFile},
-		Apis: []config.API{{
-			Name: "hello", Path: "hello", ServiceURL: fnURL + "/api", SubscriptionRequired: &notRequired,
-		}},
-	}
-	// The gateway calls the function host over HTTPS with the dev CA.
-	gw, err := gateway.New(gcfg, gateway.Options{Logger: log.With("role", "gateway"), Transport: devTransport(files.CACert)})
+	info := Info{Tenant: TenantName, TenantID: ten.TenantID, UserFlow: UserFlow}
+	info.Authority = idURL + "/" + TenantName + ".onmicrosoft.com/" + UserFlow
+	info.OpenIDConfiguration = info.Authority + "/v2.0/.well-known/openid-configuration"
+	info.Issuer = idURL + "/" + ten.TenantID + "/v2.0/"
+	info.SPA.ClientID, info.SPA.RedirectURI, info.SPA.URL = ten.SPAClientID, siteOrigin+"/", siteOrigin+"/"
+	info.API.ClientID, info.API.Scope = ten.APIClientID, apiURI+"/Hello"
+	info.Daemon.ClientID, info.Daemon.ClientSecret = ten.DaemonID, ten.DaemonSecret
+	info.IdentityURL = idURL + "/"
+	info.TokenEndpoint = info.Authority + "/oauth2/v2.0/token"
+	info.GatewayURL = gwURL + "/"
+	info.HelloURL = gwURL + "/hello/hello"
+	info.HelloFunctionURL = fnURL + "/api/hello"
+	info.CACertificate = files.CACert
+	info.Outbox = filepath.Join(dir, "outbox")
+
+	cfg, err := stackConfig(dir, ten, info, idLn.Addr().String(), idURL, gwLn.Addr().String(), fnURL, siteOrigin)
 	if err != nil {
 		return err
 	}
-	defer gw.Close()
-
-	servers := []*http.Server{
-		{Handler: helloFunction(), ReadHeaderTimeout: 10 * time.Second},
-		{Handler: gw, ReadHeaderTimeout: 10 * time.Second},
-	}
-	errc := make(chan error, 2)
-	go func() { errc <- servers[0].Serve(fnLn) }()
-	go func() { errc <- servers[1].Serve(gwLn) }()
-
-	info := Info{
-		GatewayURL:       gwURL + "/",
-		HelloURL:         gwURL + "/hello/hello",
-		HelloFunctionURL: fnURL + "/api/hello",
-		CACertificate:    files.CACert,
-	}
-	b, _ := json.MarshalIndent(info, "", "  ")
-	if err := os.WriteFile(filepath.Join(dir, "dev.json"), append(b, '\n'), 0o644); err != nil {
+	trust := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	set, err := roles.Build(cfg, roles.Options{
+		Logger:           log,
+		GatewayTransport: &http.Transport{TLSClientConfig: trust, MaxIdleConnsPerHost: 256, ForceAttemptHTTP2: false},
+		DiscoveryClient:  &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: trust}},
+	})
+	if err != nil {
 		return err
 	}
-	log.Info("gatehouse dev is running", "gateway", info.GatewayURL, "hello", info.HelloURL,
-		"function", info.HelloFunctionURL, "devJson", filepath.Join(dir, "dev.json"), "trust", files.CACert)
+	defer set.Close()
+
+	handlers := map[string]http.Handler{"function": helloFunction()}
+	for _, s := range set.Servers {
+		handlers[s.Name] = s.Handler
+	}
+	listeners := map[string]net.Listener{"identity": idLn, "gateway": gwLn, "function": fnLn}
+	var servers []*http.Server
+	errc := make(chan error, len(listeners))
+	for name, ln := range listeners {
+		s := &http.Server{Handler: handlers[name], ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		servers = append(servers, s)
+		go func() { errc <- s.Serve(tls.NewListener(ln, tlsCfg)) }()
+	}
+
+	b, _ := json.MarshalIndent(info, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "dev.json"), append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	log.Info("gatehouse dev is running", "authority", info.Authority, "gateway", info.GatewayURL,
+		"hello", info.HelloURL, "devJson", filepath.Join(dir, "dev.json"), "trust", files.CACert)
 	if ready != nil {
 		ready(info)
 	}
@@ -147,6 +205,58 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	}
 	return nil
 }
+
+// stackConfig is the demo tenant and seed 004's gateway as a config, the
+// same structure `gatehouse serve` reads from YAML.
+func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, fnURL, siteOrigin string) (*config.Config, error) {
+	policyFile := filepath.Join(dir, "policies", "global.xml")
+	if err := os.MkdirAll(filepath.Dir(policyFile), 0o700); err != nil {
+		return nil, err
+	}
+	// Seed 004's policy verbatim: only the three placeholders change.
+	policy := strings.NewReplacer(
+		"{PrimaryStorageEndpoint}", siteOrigin+"/",
+		"{b2cpolicy-well-known-openid}", info.OpenIDConfiguration,
+		"{backend-api-application-client-id}", ten.APIClientID,
+	).Replace(seedPolicy)
+	if err := os.WriteFile(policyFile, []byte(policy), 0o644); err != nil {
+		return nil, err
+	}
+	secret := config.NewSecret
+	off, no := false, false
+	return &config.Config{
+		File: filepath.Join(dir, "dev.yaml"),
+		Identity: &config.Identity{
+			Listen:    idAddr,
+			PublicURL: idURL,
+			Tenant:    config.Tenant{Name: TenantName, ID: ten.TenantID},
+			Storage:   "sqlite://" + filepath.Join(dir, "gatehouse.db"),
+			MasterKey: secret(ten.MasterKey),
+			Email:     &config.Email{From: "no-reply@contoso.example", Outbox: config.Path{Raw: info.Outbox, Abs: info.Outbox}},
+			Apps: []config.App{
+				{Name: "Frontend Application", ClientID: ten.SPAClientID, Type: "spa",
+					RedirectURIs: []string{info.SPA.RedirectURI}, Permissions: []string{info.API.Scope}},
+				{Name: "Backend Application", ClientID: ten.APIClientID, Type: "web", IdentifierURI: apiURI,
+					Scopes: []string{"Hello"}, ClientSecrets: []config.Secret{secret(secretFor(ten))}},
+				{Name: "Daemon", ClientID: ten.DaemonID, Type: "daemon",
+					ClientSecrets: []config.Secret{secret(ten.DaemonSecret)}, Permissions: []string{apiURI + "/.default"}},
+			},
+			UserFlows: []config.UserFlow{{
+				Name: UserFlow, Type: "signUpOrSignIn", Attributes: []string{"displayName"},
+				EmailVerification: &off, Claims: []string{"displayName", "emails", "objectId", "newUser"},
+			}},
+		},
+		Gateway: &config.Gateway{
+			Listen: gwAddr,
+			Policy: config.Path{Raw: policyFile, Abs: policyFile},
+			Apis:   []config.API{{Name: "hello", Path: "hello", ServiceURL: fnURL + "/api", SubscriptionRequired: &no}},
+		},
+	}, nil
+}
+
+// secretFor is the Backend Application's own client secret: derived, as
+// nothing in the demo uses it, so there is nothing to write down.
+func secretFor(t *tenant) string { return "backend-" + t.DaemonSecret }
 
 // helloFunction is the demo function of seed 004.
 func helloFunction() http.Handler {

@@ -22,6 +22,9 @@ type Options struct {
 	// GatewayTransport replaces the gateway's backend transport (dev trusts
 	// its development CA this way).
 	GatewayTransport http.RoundTripper
+	// DiscoveryClient fetches OpenID metadata for validate-jwt (dev: trusts
+	// the development CA).
+	DiscoveryClient *http.Client
 }
 
 // Set is every role of one config, built and ready to listen.
@@ -78,7 +81,7 @@ func Build(cfg *config.Config, o Options) (*Set, error) {
 		errs = append(errs, &config.Error{Pos: cfg.Guard.Pos, Msg: "the guard role is not available in this build yet"})
 	}
 	if g := cfg.Gateway; g != nil {
-		gw, err := gateway.New(g, gateway.Options{Logger: log.With("role", "gateway"), Transport: o.GatewayTransport})
+		gw, err := gateway.New(g, gateway.Options{Logger: log.With("role", "gateway"), Transport: o.GatewayTransport, DiscoveryClient: o.DiscoveryClient})
 		if err != nil {
 			errs = append(errs, err)
 		} else {

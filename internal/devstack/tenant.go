@@ -1,0 +1,61 @@
+package devstack
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// tenant is the demo tenant's generated identifiers and secrets, made on the
+// first run and kept in DIR/tenant.json (mode 0600) so that URLs, client ids
+// and the SPA's configuration stay the same across runs.
+type tenant struct {
+	TenantID     string `json:"tenantId"`
+	SPAClientID  string `json:"spaClientId"`
+	APIClientID  string `json:"apiClientId"`
+	DaemonID     string `json:"daemonClientId"`
+	DaemonSecret string `json:"daemonClientSecret"`
+	MasterKey    string `json:"masterKey"` // encrypts signing keys at rest
+	FunctionKey  string `json:"functionKey"`
+}
+
+func loadTenant(dir string) (*tenant, error) {
+	file := filepath.Join(dir, "tenant.json")
+	b, err := os.ReadFile(file)
+	if err == nil {
+		t := &tenant{}
+		if err := json.Unmarshal(b, t); err != nil {
+			return nil, fmt.Errorf("%s: %w (delete the data directory to start afresh)", file, err)
+		}
+		return t, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	t := &tenant{
+		TenantID: guid(), SPAClientID: guid(), APIClientID: guid(), DaemonID: guid(),
+		DaemonSecret: secret(32), MasterKey: base64.StdEncoding.EncodeToString(random(32)), FunctionKey: secret(32),
+	}
+	b, _ = json.MarshalIndent(t, "", "  ")
+	return t, os.WriteFile(file, append(b, '\n'), 0o600)
+}
+
+func random(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+func secret(n int) string { return base64.RawURLEncoding.EncodeToString(random(n)) }
+
+func guid() string {
+	b := random(16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
