@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/devca"
 	"github.com/gatehouse/gatehouse/internal/roles"
+	"github.com/gatehouse/gatehouse/web"
 )
 
 //go:embed seed004-policy.xml
@@ -57,6 +58,9 @@ type Info struct {
 		ClientID    string `json:"clientId"`
 		RedirectURI string `json:"redirectUri"`
 		URL         string `json:"url"`
+		// MSAL5URL is the same page loading @azure/msal-browser 5 (the
+		// seed's is 2.11.1); it is a registered redirect URI too.
+		MSAL5URL string `json:"msal5Url"`
 	} `json:"spa"`
 	API struct {
 		ClientID string `json:"clientId"`
@@ -136,13 +140,17 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	if err != nil {
 		return fmt.Errorf("function host: %w", err)
 	}
-	siteOrigin := "https://" + net.JoinHostPort(o.Host, "3000")
+	siteLn, siteOrigin, err := listen(3000)
+	if err != nil {
+		return fmt.Errorf("site: %w", err)
+	}
 
 	info := Info{Tenant: TenantName, TenantID: ten.TenantID, UserFlow: UserFlow}
 	info.Authority = idURL + "/" + TenantName + ".onmicrosoft.com/" + UserFlow
 	info.OpenIDConfiguration = info.Authority + "/v2.0/.well-known/openid-configuration"
 	info.Issuer = idURL + "/" + ten.TenantID + "/v2.0/"
 	info.SPA.ClientID, info.SPA.RedirectURI, info.SPA.URL = ten.SPAClientID, siteOrigin+"/", siteOrigin+"/"
+	info.SPA.MSAL5URL = siteOrigin + "/msal5/"
 	info.API.ClientID, info.API.Scope = ten.APIClientID, apiURI+"/Hello"
 	info.Daemon.ClientID, info.Daemon.ClientSecret = ten.DaemonID, ten.DaemonSecret
 	info.IdentityURL = idURL + "/"
@@ -153,7 +161,7 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	info.CACertificate = files.CACert
 	info.Outbox = filepath.Join(dir, "outbox")
 
-	cfg, err := stackConfig(dir, ten, info, idLn.Addr().String(), idURL, gwLn.Addr().String(), fnURL, siteOrigin)
+	cfg, err := stackConfig(dir, ten, info, idLn.Addr().String(), idURL, gwLn.Addr().String(), siteLn.Addr().String(), fnURL, siteOrigin)
 	if err != nil {
 		return err
 	}
@@ -172,7 +180,7 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	for _, s := range set.Servers {
 		handlers[s.Name] = s.Handler
 	}
-	listeners := map[string]net.Listener{"identity": idLn, "gateway": gwLn, "function": fnLn}
+	listeners := map[string]net.Listener{"identity": idLn, "gateway": gwLn, "function": fnLn, "site": siteLn}
 	var servers []*http.Server
 	errc := make(chan error, len(listeners))
 	for name, ln := range listeners {
@@ -208,7 +216,7 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 
 // stackConfig is the demo tenant and seed 004's gateway as a config, the
 // same structure `gatehouse serve` reads from YAML.
-func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, fnURL, siteOrigin string) (*config.Config, error) {
+func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, siteAddr, fnURL, siteOrigin string) (*config.Config, error) {
 	policyFile := filepath.Join(dir, "policies", "global.xml")
 	if err := os.MkdirAll(filepath.Dir(policyFile), 0o700); err != nil {
 		return nil, err
@@ -220,6 +228,20 @@ func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, fnUR
 		"{backend-api-application-client-id}", ten.APIClientID,
 	).Replace(seedPolicy)
 	if err := os.WriteFile(policyFile, []byte(policy), 0o644); err != nil {
+		return nil, err
+	}
+	// The seed's SPA, its config object filled in (MSAL's B2C authority form
+	// /tfp/{tenant}/{policy}, as the seed writes it).
+	siteDir := filepath.Join(dir, "site")
+	idHost := strings.TrimPrefix(idURL, "https://")
+	if err := web.WriteSPA(siteDir, web.SPAConfig{
+		ClientID:       ten.SPAClientID,
+		Authority:      idURL + "/tfp/" + TenantName + ".onmicrosoft.com/" + UserFlow,
+		RedirectURI:    info.SPA.RedirectURI,
+		KnownAuthority: idHost,
+		Scope:          info.API.Scope,
+		APIBaseURL:     strings.TrimSuffix(info.GatewayURL, "/") + "/hello",
+	}, info.SPA.MSAL5URL); err != nil {
 		return nil, err
 	}
 	secret := config.NewSecret
@@ -235,7 +257,7 @@ func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, fnUR
 			Email:     &config.Email{From: "no-reply@contoso.example", Outbox: config.Path{Raw: info.Outbox, Abs: info.Outbox}},
 			Apps: []config.App{
 				{Name: "Frontend Application", ClientID: ten.SPAClientID, Type: "spa",
-					RedirectURIs: []string{info.SPA.RedirectURI}, Permissions: []string{info.API.Scope}},
+					RedirectURIs: []string{info.SPA.RedirectURI, info.SPA.MSAL5URL}, Permissions: []string{info.API.Scope}},
 				{Name: "Backend Application", ClientID: ten.APIClientID, Type: "web", IdentifierURI: apiURI,
 					Scopes: []string{"Hello"}, ClientSecrets: []config.Secret{secret(secretFor(ten))}},
 				{Name: "Daemon", ClientID: ten.DaemonID, Type: "daemon",
