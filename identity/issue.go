@@ -99,6 +99,12 @@ func (p *Provider) issue(w http.ResponseWriter, r *http.Request, flow *Flow, cli
 		pi, _ := json.Marshal(map[string]any{"ver": "1.0", "tid": p.reg.TenantID, "sub": nil, "name": g.Claims["name"], "preferred_username": nil, "idp": idp})
 		resp["profile_info"] = base64.RawURLEncoding.EncodeToString(pi)
 	}
+	// MSAL asks for client_info=1 and builds its account id from it; B2C's
+	// uid is "{objectId}-{policy}" (lower case) and utid the tenant id.
+	if r.PostFormValue("client_info") == "1" && g.UserID != "" {
+		ci, _ := json.Marshal(map[string]string{"uid": g.UserID + "-" + strings.ToLower(flow.Name), "utid": p.reg.TenantID})
+		resp["client_info"] = base64.RawURLEncoding.EncodeToString(ci)
+	}
 	if sc.offline {
 		rt := rotated
 		if rt == nil {

@@ -24,6 +24,9 @@ var (
 	ErrConflict = errors.New("store: already exists")
 	// ErrUnavailable: the database cannot be reached; callers answer 503.
 	ErrUnavailable = errors.New("store: unavailable")
+	// ErrKeyType: a policy key of another type than the keys already in
+	// its container (B2C's AADB2C90089).
+	ErrKeyType = errors.New("store: the key container holds keys of another type")
 )
 
 // Store is one database.
@@ -36,6 +39,7 @@ type Store interface {
 	Lockouts() Lockouts
 	Verifications() Verifications
 	SigningKeys() SigningKeys
+	PolicyKeys() PolicyKeys
 	// Ping checks the database (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error
@@ -219,4 +223,45 @@ type SigningKeys interface {
 	Put(ctx context.Context, k *SigningKey) error // create or replace by ID
 	List(ctx context.Context) ([]*SigningKey, error)
 	Delete(ctx context.Context, id string) error
+}
+
+// PolicyKey is one key of a policy key container (B2C's keyset, named
+// B2C_1A_...). Material is encrypted by the caller; Public holds what is
+// not secret (the PEM certificate chain of an uploaded certificate, the
+// PEM public key of a generated pair; nil for secrets).
+type PolicyKey struct {
+	Container string // the container name, exact (the caller normalises it)
+	KID       string // unique within the container
+	Type      string // JWK kty: oct, RSA, EC; one type per container
+	Use       string // sig | enc
+	Material  []byte // encrypted secret material
+	Public    []byte
+	// Origin says who added the key: "config", "cli", ... (informational;
+	// start-up config loading compares against its own versions).
+	Origin    string
+	NotBefore time.Time // zero = no activation date
+	ExpiresAt time.Time // zero = no expiry
+	CreatedAt time.Time
+}
+
+// PolicyKeys keeps policy keys. Keys are never updated: a container is
+// rotated by adding a key, as in B2C.
+type PolicyKeys interface {
+	// Add stores a key: ErrConflict when its container already has the
+	// kid, ErrKeyType when the container holds keys of another Type
+	// (checked atomically with the insert).
+	Add(ctx context.Context, k *PolicyKey) error
+	// List returns the keys of one container, oldest first (by CreatedAt,
+	// then kid); empty when the container does not exist.
+	List(ctx context.Context, container string) ([]*PolicyKey, error)
+	// Containers returns the names of the containers that hold keys,
+	// sorted.
+	Containers(ctx context.Context) ([]string, error)
+	// Rename moves every key of container from to container to, first
+	// deleting whatever to held, in one transaction (B2C's .bak copy on
+	// delete); ErrNotFound when from holds no key.
+	Rename(ctx context.Context, from, to string) error
+	// Delete removes a container and its keys; ErrNotFound when it holds
+	// no key.
+	Delete(ctx context.Context, container string) error
 }

@@ -29,6 +29,9 @@ type SPAConfig struct {
 	APIBaseURL     string // the gateway API base; the page calls {APIBaseURL}/hello
 	MSALVersion    string
 	Base           string // path of the site root relative to the page ("" or "../")
+	// NeedsInitialize: MSAL.js 3+ must be initialize()d before use; the
+	// seed's 2.x page stays exactly as written.
+	NeedsInitialize bool
 }
 
 // WriteSPA writes the site into dir: the seed's page at index.html with
@@ -70,6 +73,6 @@ func WriteSPA(dir string, c SPAConfig, msal5RedirectURI string) error {
 	if err := write(filepath.Join(dir, "index.html"), c); err != nil {
 		return err
 	}
-	c.MSALVersion, c.Base, c.RedirectURI = MSALVersions[1], "../", msal5RedirectURI
+	c.MSALVersion, c.Base, c.RedirectURI, c.NeedsInitialize = MSALVersions[1], "../", msal5RedirectURI, true
 	return write(filepath.Join(dir, "msal5", "index.html"), c)
 }

@@ -19,6 +19,7 @@ Usage:
   gatehouse users create --email E --password P [--display-name N]
   gatehouse users list [--json] | users delete --email E
                                        local accounts (--config FILE or --data DIR)
+  gatehouse keys add|list|delete       policy keys, B2C_1A_ containers (--config FILE or --data DIR)
   gatehouse version
 
 Run 'gatehouse COMMAND --help' for a command's flags.
@@ -53,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdPolicyCheck(args[2:], stdout, stderr)
 	case "users":
 		return cmdUsers(args[1:], stdout, stderr)
+	case "keys":
+		return cmdKeys(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "gatehouse", version)
 		return 0

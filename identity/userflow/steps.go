@@ -150,6 +150,16 @@ func (c *call) signIn() {
 func (c *call) finish(u *store.User, newUser bool) {
 	now := c.f.now()
 	authTime := now
+	// The token step's connector runs before the SSO session is made: a
+	// failing API leaves no session behind.
+	var claims map[string]any
+	if c.flow.Type != "profileEdit" || c.page != pageSignIn {
+		out, ok := c.connector(StepPreTokenIssuance, userClaims(u))
+		if !ok {
+			return
+		}
+		claims = out.Claims
+	}
 	if c.page == pageProfile && !c.st.AuthTime.IsZero() {
 		authTime = c.st.AuthTime // profile edit after SSO: no new credential entry
 	} else if err := c.f.startSession(c.w, c.r, u, now); err != nil {
@@ -166,19 +176,28 @@ func (c *call) finish(u *store.User, newUser bool) {
 		return
 	}
 	res := identity.Result{User: u, AuthTime: authTime, NewUser: newUser}
-	if out, ok := c.connector(StepPreTokenIssuance, userClaims(u)); !ok {
-		return
-	} else if len(out.Claims) > 0 {
-		res.Claims = out.Claims
+	if len(claims) > 0 {
+		res.Claims = claims
 	}
 	c.f.comp.Complete(c.w, c.r, c.tx, res)
 }
 
 // connector runs the flow's API connector of a step (if any). false: a
-// page was written (block page).
+// page was written (block page, or the API failed).
 func (c *call) connector(step string, claims map[string]any) (Outcome, bool) {
-	if c.f.conn == nil || c.flow.APIConnectors[step] == "" {
+	if c.f.conn == nil || ConnectorName(c.flow, step) == "" {
 		return Outcome{Action: Continue}, true
+	}
+	claims["client_id"] = c.tx.Request.ClientID
+	if loc := c.tx.Request.UILocales; loc != "" {
+		claims["ui_locales"] = loc
+	} else if al := c.r.Header.Get("Accept-Language"); al != "" {
+		// The browser's first language, as B2C sends the device locale.
+		al, _, _ = strings.Cut(al, ",")
+		al, _, _ = strings.Cut(al, ";")
+		if al = strings.TrimSpace(al); al != "" && al != "*" && len(al) <= 35 {
+			claims["ui_locales"] = al
+		}
 	}
 	out, err := c.f.conn.Call(c.r.Context(), step, c.flow, claims)
 	if err != nil {

@@ -52,9 +52,27 @@ import (
 
 // Connector steps (B2C's "step" values).
 const (
+	StepPostFederationSignup    = "PostFederationSignup"
 	StepPostAttributeCollection = "PostAttributeCollection"
 	StepPreTokenIssuance        = "PreTokenIssuance"
 )
+
+// ConnectorName is the API connector of a flow's step ("" for none). The
+// config names steps postAttributeCollection etc.; the match ignores case.
+func ConnectorName(flow *identity.Flow, step string) string {
+	if flow == nil {
+		return ""
+	}
+	if n, ok := flow.APIConnectors[step]; ok {
+		return n
+	}
+	for k, n := range flow.APIConnectors {
+		if strings.EqualFold(k, step) {
+			return n
+		}
+	}
+	return ""
+}
 
 // Action is what an API connector answered.
 type Action int
@@ -75,8 +93,11 @@ type Outcome struct {
 }
 
 // Connectors calls the API connectors configured on a flow's steps
-// (implemented elsewhere). Call is made only for steps listed in
-// flow.APIConnectors.
+// (implemented by package connector). Call is made only for steps listed in
+// flow.APIConnectors (see ConnectorName). claims hold the user's attributes
+// plus "client_id" and "ui_locales" of the request. An error means the API
+// failed (timeout, bad answer): the pages show a generic message and store
+// nothing. ValidationError is honoured at PostAttributeCollection only.
 type Connectors interface {
 	Call(ctx context.Context, step string, flow *identity.Flow, claims map[string]any) (Outcome, error)
 }

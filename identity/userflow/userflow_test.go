@@ -91,6 +91,7 @@ type env struct {
 type envOpts struct {
 	page   *config.Page
 	hasher *password.Hasher
+	conn   Connectors
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -112,6 +113,8 @@ func newEnv(t testing.TB, o envOpts) *env {
 		{Name: "B2C_1_custom", Type: "signUpOrSignIn", Password: identity.PasswordRules{MinLength: 4, MaxLength: 6, DigitsOnly: true}},
 		{Name: "B2C_1_reset", Type: "passwordReset"},
 		{Name: "B2C_1_edit", Type: "profileEdit", Attributes: []string{"displayName", "city"}},
+		{Name: "B2C_1_api", Type: "signUpOrSignIn", Attributes: []string{"displayName", "postalCode"},
+			APIConnectors: map[string]string{"postAttributeCollection": "validate", "preTokenIssuance": "enrich"}},
 	} {
 		e.reg.Flows[strings.ToLower(fl.Name)] = fl
 	}
@@ -121,7 +124,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	}
 	ob := mail.Outbox(e.outbox)
 	e.flows, err = New(Options{Registry: e.reg, Store: st, Completer: e.comp, Mail: ob, Page: o.page,
-		Hasher: h, Now: e.clock.Now, Key: []byte("test key"),
+		Hasher: h, Now: e.clock.Now, Key: []byte("test key"), Connectors: o.conn,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -184,6 +184,9 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	var servers []*http.Server
 	errc := make(chan error, len(listeners))
 	for name, ln := range listeners {
+		if handlers[name] == nil {
+			return fmt.Errorf("devstack: no handler for the %s listener", name)
+		}
 		s := &http.Server{Handler: handlers[name], ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		servers = append(servers, s)
@@ -273,6 +276,7 @@ func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, site
 			Policy: config.Path{Raw: policyFile, Abs: policyFile},
 			Apis:   []config.API{{Name: "hello", Path: "hello", ServiceURL: fnURL + "/api", SubscriptionRequired: &no}},
 		},
+		Site: &config.Site{Listen: siteAddr, Root: config.Path{Raw: siteDir, Abs: siteDir}},
 	}, nil
 }
 

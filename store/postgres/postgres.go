@@ -116,6 +116,7 @@ func (s *Store) Refresh() store.RefreshTokens       { return refresh{s} }
 func (s *Store) Lockouts() store.Lockouts           { return lockouts{s} }
 func (s *Store) Verifications() store.Verifications { return verifications{s} }
 func (s *Store) SigningKeys() store.SigningKeys     { return signingKeys{s} }
+func (s *Store) PolicyKeys() store.PolicyKeys       { return policyKeys{s} }
 
 // inTx runs fn in a READ COMMITTED transaction and commits when fn returns
 // nil; fn maps its own errors.

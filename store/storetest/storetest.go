@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Verifications", s.verifications)
 	t.Run("VerificationsConcurrentAttempt", s.verificationsConcurrent)
 	t.Run("SigningKeys", s.signingKeys)
+	t.Run("PolicyKeys", s.policyKeys)
+	t.Run("PolicyKeysConcurrentTypes", s.policyKeysConcurrentTypes)
 	t.Run("Sweep", s.sweep)
 }
 
@@ -889,6 +891,125 @@ func (s *suite) signingKeys(t *testing.T) {
 		t.Fatalf("after Delete List = %v", mine)
 	}
 	wantErr(t, "Delete again", ks.Delete(ctx, k1.ID), store.ErrNotFound)
+}
+
+// ---- policy keys ----
+
+func (s *suite) policyKeys(t *testing.T) {
+	ctx := t.Context()
+	pk := s.st.PolicyKeys()
+	c := rnd("B2C_1A_c")
+	base := now().Add(-time.Hour)
+	k1 := &store.PolicyKey{Container: c, KID: rnd("kid-"), Type: "oct", Use: "enc", Material: []byte("ct1"),
+		Origin: "config", CreatedAt: base}
+	k2 := &store.PolicyKey{Container: c, KID: rnd("kid-"), Type: "oct", Use: "sig", Material: []byte("ct2"),
+		Public: []byte("pub"), Origin: "cli", NotBefore: base.Add(time.Hour), ExpiresAt: base.Add(48 * time.Hour),
+		CreatedAt: base.Add(time.Second)}
+	noErr(t, "Add k2", pk.Add(ctx, k2))
+	noErr(t, "Add k1", pk.Add(ctx, k1))
+	check := func(got, want *store.PolicyKey) {
+		t.Helper()
+		if got.Container != want.Container || got.KID != want.KID || got.Type != want.Type || got.Use != want.Use ||
+			string(got.Material) != string(want.Material) || string(got.Public) != string(want.Public) ||
+			got.Origin != want.Origin || !eqTime(got.NotBefore, want.NotBefore) || got.NotBefore.IsZero() != want.NotBefore.IsZero() ||
+			!eqTime(got.ExpiresAt, want.ExpiresAt) || got.ExpiresAt.IsZero() != want.ExpiresAt.IsZero() ||
+			!eqTime(got.CreatedAt, want.CreatedAt) {
+			t.Fatalf("key = %+v, want %+v", got, want)
+		}
+	}
+	list, err := pk.List(ctx, c)
+	noErr(t, "List", err)
+	if len(list) != 2 {
+		t.Fatalf("List has %d keys, want 2", len(list))
+	}
+	check(list[0], k1) // oldest first
+	check(list[1], k2)
+	if list[0].Public != nil {
+		t.Fatalf("nil Public came back as %q", list[0].Public)
+	}
+
+	// CreatedAt is filled in.
+	k3 := &store.PolicyKey{Container: c, KID: rnd("kid-"), Type: "oct", Use: "sig", Material: []byte("ct3")}
+	noErr(t, "Add k3", pk.Add(ctx, k3))
+	if k3.CreatedAt.IsZero() {
+		t.Fatal("Add left CreatedAt zero")
+	}
+
+	wantErr(t, "Add same kid", pk.Add(ctx, &store.PolicyKey{Container: c, KID: k1.KID, Type: "oct", Use: "sig",
+		Material: []byte("x")}), store.ErrConflict)
+	wantErr(t, "Add other type", pk.Add(ctx, &store.PolicyKey{Container: c, KID: rnd("kid-"), Type: "RSA", Use: "sig",
+		Material: []byte("x")}), store.ErrKeyType)
+	// The same kid in another container is fine.
+	other := rnd("B2C_1A_o")
+	noErr(t, "Add other container", pk.Add(ctx, &store.PolicyKey{Container: other, KID: k1.KID, Type: "RSA",
+		Use: "sig", Material: []byte("x")}))
+
+	names, err := pk.Containers(ctx)
+	noErr(t, "Containers", err)
+	if !slices.Contains(names, c) || !slices.Contains(names, other) || !slices.IsSorted(names) {
+		t.Fatalf("Containers = %v", names)
+	}
+	empty, err := pk.List(ctx, rnd("B2C_1A_none"))
+	noErr(t, "List missing", err)
+	if len(empty) != 0 {
+		t.Fatalf("List of a missing container = %v", empty)
+	}
+
+	// Rename (the .bak copy): replaces the target, keeps the keys.
+	bak := c + ".bak"
+	noErr(t, "Add old bak", pk.Add(ctx, &store.PolicyKey{Container: bak, KID: rnd("kid-"), Type: "EC", Use: "sig",
+		Material: []byte("old")}))
+	noErr(t, "Rename", pk.Rename(ctx, c, bak))
+	moved, err := pk.List(ctx, bak)
+	noErr(t, "List bak", err)
+	if len(moved) != 3 || moved[0].KID != k1.KID || moved[0].Container != bak || string(moved[0].Material) != "ct1" {
+		t.Fatalf("after Rename the backup holds %+v", moved)
+	}
+	gone, err := pk.List(ctx, c)
+	noErr(t, "List renamed", err)
+	if len(gone) != 0 {
+		t.Fatalf("renamed container still has %d keys", len(gone))
+	}
+	wantErr(t, "Rename missing", pk.Rename(ctx, c, bak), store.ErrNotFound)
+
+	noErr(t, "Delete", pk.Delete(ctx, bak))
+	wantErr(t, "Delete again", pk.Delete(ctx, bak), store.ErrNotFound)
+	names, err = pk.Containers(ctx)
+	noErr(t, "Containers after Delete", err)
+	if slices.Contains(names, bak) || slices.Contains(names, c) {
+		t.Fatalf("Containers after Delete = %v", names)
+	}
+}
+
+// policyKeysConcurrentTypes: processes adding keys of different types to
+// one empty container at once end with one type only.
+func (s *suite) policyKeysConcurrentTypes(t *testing.T) {
+	ctx := t.Context()
+	c := rnd("B2C_1A_race")
+	types := []string{"oct", "RSA", "EC"}
+	errs := parallel(Goroutines, func(i int) error {
+		return s.storeFor(i).PolicyKeys().Add(ctx, &store.PolicyKey{Container: c, KID: fmt.Sprint("k", i),
+			Type: types[i%len(types)], Use: "sig", Material: []byte("x")})
+	})
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, store.ErrKeyType):
+			t.Fatalf("Add %d: %v", i, err)
+		}
+	}
+	list, err := s.st.PolicyKeys().List(ctx, c)
+	noErr(t, "List", err)
+	if len(list) != ok || ok == 0 {
+		t.Fatalf("%d adds succeeded, List has %d", ok, len(list))
+	}
+	for _, k := range list {
+		if k.Type != list[0].Type {
+			t.Fatalf("container holds %s and %s keys", list[0].Type, k.Type)
+		}
+	}
 }
 
 // ---- sweep ----
