@@ -154,6 +154,26 @@ type APIConnector struct {
 	BearerToken                   string        `yaml:"bearerToken"`
 	APIKeyHeader                  *APIKeyHeader `yaml:"apiKeyHeader"`
 	AllowInsecureAuthInProduction bool          `yaml:"allowInsecureAuthInProduction"`
+	// ClientCredentials acquires the bearer token with OAuth2 client
+	// credentials (Gatehouse's own token endpoint or any other) instead of
+	// a static bearerToken key.
+	ClientCredentials *ConnectorClientCredentials `yaml:"clientCredentials"`
+	// Timeout of one attempt (B2C: 5 s for user-flow connectors) and the
+	// number of attempts (B2C retries once).
+	Timeout     Duration `yaml:"timeout"`
+	MaxAttempts int      `yaml:"maxAttempts"`
+}
+
+// ConnectorClientCredentials is an OAuth2 client used to get a connector's
+// bearer token.
+type ConnectorClientCredentials struct {
+	Pos           Pos      `yaml:"-"`
+	TokenEndpoint string   `yaml:"tokenEndpoint"`
+	ClientID      string   `yaml:"clientId"`
+	ClientSecret  string   `yaml:"clientSecret"` // a policy key container (B2C_1A_...)
+	Scopes        []string `yaml:"scopes"`
+	// SecretInBody sends client_secret in the form instead of HTTP Basic.
+	SecretInBody bool `yaml:"secretInBody"`
 }
 
 // APIKeyHeader names the header and the policy key holding its value.

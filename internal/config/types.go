@@ -146,6 +146,9 @@ type GuardAuth struct {
 	Audiences           []string `yaml:"audiences"`
 	Issuers             []string `yaml:"issuers"`
 	Unauthenticated     string   `yaml:"unauthenticated"` // return401 | redirectToLogin
+	// LoginURL is where redirectToLogin sends browsers (the app's sign-in
+	// route, or an authorize URL with its client id).
+	LoginURL string `yaml:"loginUrl"`
 }
 
 // AccessRestriction is one App Service-style IP rule.
