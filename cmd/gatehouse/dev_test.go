@@ -129,6 +129,46 @@ func TestDev(t *testing.T) {
 	if code, body := hello(userTok.AccessToken); code != 200 {
 		t.Fatalf("hello with the user's token: %d %q", code, body)
 	}
+	// A token for another audience (the SPA's own id token) is refused.
+	if idt, _ := userTok.Extra("id_token").(string); idt == "" {
+		t.Fatal("no id token")
+	} else if code, body := hello(idt); code != 401 {
+		t.Fatalf("hello with a token for another audience: %d %s", code, body)
+	}
+
+	// The guard in front of the function: key, token and address checks.
+	guard := func(url, key, token string) int {
+		req, _ := http.NewRequest("GET", url, nil)
+		if key != "" {
+			req.Header.Set("x-functions-key", key)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := guard(info.HelloFunctionURL, "", tok.AccessToken); code != 401 {
+		t.Errorf("guard without the function key: %d, want 401", code)
+	}
+	if code := guard(info.HelloFunctionURL, "wrong-"+info.FunctionKey, tok.AccessToken); code != 401 {
+		t.Errorf("guard with a wrong function key: %d, want 401", code)
+	}
+	if code := guard(info.HelloFunctionURL, info.FunctionKey, ""); code != 401 {
+		t.Errorf("guard without a token: %d, want 401", code)
+	}
+	if code := guard(info.HelloFunctionURL, info.FunctionKey, tok.AccessToken); code != 200 {
+		t.Errorf("guard with key and token from an allowed address: %d, want 200", code)
+	}
+	if info.GuardIPv6URL == "" {
+		t.Log("no IPv6 loopback here: the outside-address check is skipped")
+	} else if code := guard(info.GuardIPv6URL, info.FunctionKey, tok.AccessToken); code != 403 {
+		t.Errorf("guard from an address outside the allow rules: %d, want 403", code)
+	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("dev did not exit cleanly: %v", err)

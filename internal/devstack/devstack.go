@@ -29,6 +29,9 @@ import (
 //go:embed seed004-policy.xml
 var seedPolicy string
 
+//go:embed hello-api-policy.xml
+var helloAPIPolicy string
+
 // Demo tenant names fixed by the config contract.
 const (
 	TenantName = "contoso"
@@ -41,7 +44,7 @@ type Options struct {
 	DataDir string // default ./.gatehouse
 	Host    string // default 127.0.0.1
 	// AutoPorts picks free ports instead of the defaults (identity 8080,
-	// gateway 8081, function host 7071, site 3000).
+	// gateway 8081, guard 7071, site 3000).
 	AutoPorts bool
 	Logger    *slog.Logger
 }
@@ -74,9 +77,14 @@ type Info struct {
 	TokenEndpoint    string `json:"tokenEndpoint"`
 	GatewayURL       string `json:"gatewayUrl"`
 	HelloURL         string `json:"helloUrl"`
+	GuardURL         string `json:"guardUrl"`
 	HelloFunctionURL string `json:"helloFunctionUrl"`
-	CACertificate    string `json:"caCertificate"`
-	Outbox           string `json:"outbox"`
+	FunctionKey      string `json:"functionKey"`
+	// GuardIPv6URL reaches the guard over ::1, an address outside its
+	// allow rule (only the gateway's 127.0.0.1 is allowed): 403 there.
+	GuardIPv6URL  string `json:"guardIpv6Url,omitempty"`
+	CACertificate string `json:"caCertificate"`
+	Outbox        string `json:"outbox"`
 }
 
 // Run serves the stack until ctx ends. ready, when not nil, receives the
@@ -136,10 +144,27 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	fnLn, fnURL, err := listen(7071)
+	guardLn, guardURL, err := listen(7071)
 	if err != nil {
-		return fmt.Errorf("function host: %w", err)
+		return fmt.Errorf("guard: %w", err)
 	}
+	// The guard also answers on ::1 (same port) when that is free: a caller
+	// there is outside the guard's allow rule, which shows the implicit deny.
+	var guard6Ln net.Listener
+	if o.Host == "127.0.0.1" {
+		if ln, err := net.Listen("tcp", net.JoinHostPort("::1", portOf(guardLn))); err == nil {
+			guard6Ln = ln
+			lns = append(lns, ln)
+		}
+	}
+	// The function itself listens on loopback only, plain HTTP: the guard
+	// is its front door, as App Service's front end is the function's.
+	fnLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("function: %w", err)
+	}
+	lns = append(lns, fnLn)
+	fnURL := "http://" + fnLn.Addr().String()
 	siteLn, siteOrigin, err := listen(3000)
 	if err != nil {
 		return fmt.Errorf("site: %w", err)
@@ -157,11 +182,16 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	info.TokenEndpoint = info.Authority + "/oauth2/v2.0/token"
 	info.GatewayURL = gwURL + "/"
 	info.HelloURL = gwURL + "/hello/hello"
-	info.HelloFunctionURL = fnURL + "/api/hello"
+	info.GuardURL = guardURL + "/"
+	info.HelloFunctionURL = guardURL + "/api/hello"
+	info.FunctionKey = ten.FunctionKey
+	if guard6Ln != nil {
+		info.GuardIPv6URL = "https://" + guard6Ln.Addr().String() + "/api/hello"
+	}
 	info.CACertificate = files.CACert
 	info.Outbox = filepath.Join(dir, "outbox")
 
-	cfg, err := stackConfig(dir, ten, info, idLn.Addr().String(), idURL, gwLn.Addr().String(), siteLn.Addr().String(), fnURL, siteOrigin)
+	cfg, err := stackConfig(dir, ten, info, idLn.Addr().String(), idURL, gwLn.Addr().String(), siteLn.Addr().String(), guardLn.Addr().String(), guardURL, fnURL, siteOrigin)
 	if err != nil {
 		return err
 	}
@@ -180,7 +210,11 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	for _, s := range set.Servers {
 		handlers[s.Name] = s.Handler
 	}
-	listeners := map[string]net.Listener{"identity": idLn, "gateway": gwLn, "function": fnLn, "site": siteLn}
+	listeners := map[string]net.Listener{"identity": idLn, "gateway": gwLn, "function": fnLn, "site": siteLn, "guard": guardLn}
+	if guard6Ln != nil {
+		listeners["guard6"] = guard6Ln
+		handlers["guard6"] = handlers["guard"]
+	}
 	var servers []*http.Server
 	errc := make(chan error, len(listeners))
 	for name, ln := range listeners {
@@ -190,6 +224,10 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 		s := &http.Server{Handler: handlers[name], ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		servers = append(servers, s)
+		if name == "function" {
+			go func() { errc <- s.Serve(ln) }()
+			continue
+		}
 		go func() { errc <- s.Serve(tls.NewListener(ln, tlsCfg)) }()
 	}
 
@@ -219,7 +257,7 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 
 // stackConfig is the demo tenant and seed 004's gateway as a config, the
 // same structure `gatehouse serve` reads from YAML.
-func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, siteAddr, fnURL, siteOrigin string) (*config.Config, error) {
+func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, siteAddr, guardAddr, guardURL, fnURL, siteOrigin string) (*config.Config, error) {
 	policyFile := filepath.Join(dir, "policies", "global.xml")
 	if err := os.MkdirAll(filepath.Dir(policyFile), 0o700); err != nil {
 		return nil, err
@@ -231,6 +269,10 @@ func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, site
 		"{backend-api-application-client-id}", ten.APIClientID,
 	).Replace(seedPolicy)
 	if err := os.WriteFile(policyFile, []byte(policy), 0o644); err != nil {
+		return nil, err
+	}
+	apiPolicyFile := filepath.Join(dir, "policies", "hello-api.xml")
+	if err := os.WriteFile(apiPolicyFile, []byte(helloAPIPolicy), 0o644); err != nil {
 		return nil, err
 	}
 	// The seed's SPA, its config object filled in (MSAL's B2C authority form
@@ -273,8 +315,22 @@ func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, site
 		},
 		Gateway: &config.Gateway{
 			Listen: gwAddr,
-			Policy: config.Path{Raw: policyFile, Abs: policyFile},
-			Apis:   []config.API{{Name: "hello", Path: "hello", ServiceURL: fnURL + "/api", SubscriptionRequired: &no}},
+			// A secret named value (as a Key Vault reference would be):
+			// never logged.
+			NamedValues: map[string]config.Secret{"hello-function-key": secretNamedValue(ten.FunctionKey)},
+			Policy:      config.Path{Raw: policyFile, Abs: policyFile},
+			Apis: []config.API{{Name: "hello", Path: "hello", ServiceURL: guardURL + "/api", SubscriptionRequired: &no,
+				Policy: config.Path{Raw: apiPolicyFile, Abs: apiPolicyFile}}},
+		},
+		Guard: &config.Guard{
+			Listen:   guardAddr,
+			Upstream: fnURL,
+			Auth: &config.GuardAuth{OpenIDConfiguration: info.OpenIDConfiguration, Audiences: []string{ten.APIClientID},
+				Unauthenticated: "return401"},
+			FunctionKeys: map[string]config.Secret{"hello": secret(ten.FunctionKey)},
+			AccessRestrictions: []config.AccessRestriction{
+				{Name: "gateway", Action: "allow", IPAddress: "127.0.0.1/32", Priority: 100},
+			},
 		},
 		Site: &config.Site{Listen: siteAddr, Root: config.Path{Raw: siteDir, Abs: siteDir}},
 	}, nil
@@ -283,6 +339,18 @@ func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, site
 // secretFor is the Backend Application's own client secret: derived, as
 // nothing in the demo uses it, so there is nothing to write down.
 func secretFor(t *tenant) string { return "backend-" + t.DaemonSecret }
+
+// secretNamedValue marks a named value secret, as env:/file: values are.
+func secretNamedValue(v string) config.Secret {
+	s := config.NewSecret(v)
+	s.External = true
+	return s
+}
+
+func portOf(ln net.Listener) string {
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	return p
+}
 
 // helloFunction is the demo function of seed 004.
 func helloFunction() http.Handler {

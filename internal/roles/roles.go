@@ -173,11 +173,14 @@ func BuildGuard(gc *config.Guard, discoveryClient *http.Client, log *slog.Logger
 			ga.Unauthenticated = guard.Return401
 		case "redirecttologin":
 			ga.Unauthenticated = guard.RedirectToLogin
-			// The config has no login URL of its own: browsers go to the
-			// authority's authorize endpoint (B2C's and Entra's layout:
-			// {authority}/v2.0/.well-known/openid-configuration →
-			// {authority}/oauth2/v2.0/authorize).
-			ga.LoginURL = authorizeURL(a.OpenIDConfiguration)
+			// Without auth.loginUrl browsers go to the authority's authorize
+			// endpoint (B2C's and Entra's layout: {authority}/v2.0/.well-known/
+			// openid-configuration → {authority}/oauth2/v2.0/authorize); an
+			// app's own sign-in route is the better choice.
+			ga.LoginURL = a.LoginURL
+			if ga.LoginURL == "" {
+				ga.LoginURL = authorizeURL(a.OpenIDConfiguration)
+			}
 		default:
 			bad(a.Pos, "guard.auth.unauthenticated must be return401 or redirectToLogin, got %q", a.Unauthenticated)
 		}
