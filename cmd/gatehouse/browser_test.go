@@ -140,7 +140,7 @@ func TestBrowserSeed004(t *testing.T) {
 				if shots == "" {
 					return
 				}
-				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 				if err == nil {
 					os.WriteFile(filepath.Join(shots, fmt.Sprintf("seed004-%s-%s.png", name, step)), png, 0o644)
 				}
