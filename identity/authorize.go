@@ -169,16 +169,18 @@ func (p *Provider) startSignIn(w http.ResponseWriter, r *http.Request, flow *Flo
 			}
 		}
 	}
-	if res != nil {
+	if res != nil && !flow.Custom {
 		res.NewUser = false
 		p.complete(w, r, flow, req, *res)
 		return
 	}
-	if none {
+	if none && res == nil {
 		p.respondError(w, req, "login_required", b2cDesc(p.now(), "AADB2C90077", "User does not have an existing session and request prompt parameter has a value of 'None'."))
 		return
 	}
-	tx := &Transaction{ID: randomToken(32), Flow: flow.Name, Request: *req, CreatedAt: p.now()}
+	// A custom policy's journey (its REST steps) runs on SSO too: the
+	// pages run it for a transaction marked SSO.
+	tx := &Transaction{ID: randomToken(32), Flow: flow.Name, Request: *req, CreatedAt: p.now(), SSO: res != nil}
 	if err := p.SaveTransaction(r.Context(), tx); err != nil {
 		p.log.Error("identity: store transaction", "err", err)
 		p.page(w, http.StatusServiceUnavailable, "Unavailable", "AADB2C90035", "The service is temporarily unavailable. Please retry after a few minutes.")

@@ -37,6 +37,10 @@ type Transaction struct {
 	// State is the hosted pages' own progress (which step, the
 	// verification id, collected attributes ...), opaque to the protocol.
 	State []byte `json:"state,omitempty"`
+	// SSO: the browser has a valid SSO session for a custom-policy flow;
+	// the hosted pages run the policy's journey for it and complete
+	// without asking for credentials.
+	SSO bool `json:"sso,omitempty"`
 }
 
 // Result is what the hosted pages hand back when the user is done.

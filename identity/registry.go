@@ -60,6 +60,11 @@ type Flow struct {
 	IDTokenTTL        time.Duration
 	RefreshTokenTTL   time.Duration
 	RollingRefreshTTL time.Duration
+	// Custom marks a custom policy (B2C_1A_..., see AddCustomPolicies):
+	// the hosted pages run its validation profiles and journey through
+	// userflow.Options.CustomPolicies; Name is the relying party's
+	// PolicyId and Claims its output claim types.
+	Custom bool
 }
 
 // PasswordRules are the flow's password complexity.

@@ -45,6 +45,12 @@ import (
 	"github.com/gatehouse/gatehouse/keys"
 )
 
+// Limits of identity.apiConnectors[].timeout and maxAttempts.
+const (
+	MaxTimeout       = 60 * time.Second
+	MaxAttemptsLimit = 5
+)
+
 // Deployment modes (identity.deploymentMode).
 const (
 	Development = "Development"
@@ -65,16 +71,21 @@ type Options struct {
 	ExtensionsAppID string
 	TenantID        string
 	// ClientCredentials gives a bearer connector (by name) an OAuth2 client
-	// credentials token instead of a static bearerToken.
+	// credentials token instead of a static bearerToken. The config's
+	// apiConnectors[].clientCredentials does the same; a connector may not
+	// have both.
 	ClientCredentials map[string]ClientCredentials
 	Logger            *slog.Logger
 	// Audit receives one entry per connector call.
 	Audit func(Entry)
 	// Transport is the base HTTP transport (each connector clones it into
 	// its own keep-alive pool); tests set their CA here.
-	Transport        *http.Transport
-	Timeout          time.Duration // per attempt; default 5 s (B2C user flows)
-	MaxAttempts      int           // default 2 (one retry)
+	Transport *http.Transport
+	// Timeout per attempt (default 5 s, B2C user flows) and MaxAttempts
+	// (default 2: one retry) apply to connectors whose config has no
+	// timeout / maxAttempts.
+	Timeout          time.Duration
+	MaxAttempts      int
 	MaxResponseBytes int64         // default 64 KiB
 	RetryBackoff     time.Duration // default 100 ms
 	Now              func() time.Time
@@ -152,8 +163,27 @@ func New(cfgs []config.APIConnector, o Options) (*Connectors, error) {
 		}
 		auth, problem := authOf(c, o.ClientCredentials)
 		if problem != "" {
-			add(c.Pos, "%s: %s", key, problem)
+			pos := c.Pos
+			if c.ClientCredentials != nil && c.ClientCredentials.Pos != (config.Pos{}) && strings.HasPrefix(problem, "clientCredentials") {
+				pos = c.ClientCredentials.Pos
+			}
+			add(pos, "%s: %s", key, problem)
 			continue
+		}
+		timeout, attempts := o.Timeout, o.MaxAttempts
+		if c.Timeout.IsSet() {
+			if c.Timeout.D <= 0 || c.Timeout.D > MaxTimeout {
+				add(c.Timeout.Pos, "%s: timeout must be more than 0 and at most %s", key, MaxTimeout)
+				continue
+			}
+			timeout = c.Timeout.D
+		}
+		if c.MaxAttempts != 0 {
+			if c.MaxAttempts < 1 || c.MaxAttempts > MaxAttemptsLimit {
+				add(c.Pos, "%s: maxAttempts must be between 1 and %d", key, MaxAttemptsLimit)
+				continue
+			}
+			attempts = c.MaxAttempts
 		}
 		if auth.Type == AuthCertificate && u.Scheme != "https" {
 			add(c.Pos, "%s: certificate authentication needs an https endpointUrl", key)
@@ -162,6 +192,9 @@ func New(cfgs []config.APIConnector, o Options) (*Connectors, error) {
 		var insecure []string
 		if u.Scheme == "http" {
 			insecure = append(insecure, "the endpoint is http://")
+		}
+		if cc := auth.ClientCredentials; cc != nil && strings.HasPrefix(strings.ToLower(cc.TokenURL), "http:") {
+			insecure = append(insecure, "clientCredentials.tokenEndpoint is http://")
 		}
 		if auth.Type == AuthNone {
 			insecure = append(insecure, "authenticationType is none")
@@ -177,7 +210,7 @@ func New(cfgs []config.APIConnector, o Options) (*Connectors, error) {
 				"reason", strings.Join(insecure, " and "))
 		}
 		cl, err := NewClient(c.Name, c.EndpointURL, auth, ClientOptions{Keys: o.Keys, Transport: o.Transport,
-			Timeout: o.Timeout, MaxAttempts: o.MaxAttempts, MaxResponseBytes: o.MaxResponseBytes,
+			Timeout: timeout, MaxAttempts: attempts, MaxResponseBytes: o.MaxResponseBytes,
 			RetryBackoff: o.RetryBackoff, Now: o.Now})
 		if err != nil {
 			add(c.Pos, "%s: %v", key, err)
@@ -230,6 +263,16 @@ func authOf(c config.APIConnector, ccs map[string]ClientCredentials) (Auth, stri
 	case "bearer":
 		a.Type = AuthBearer
 		cc, hasCC := ccs[c.Name]
+		if c.ClientCredentials != nil {
+			if hasCC {
+				return a, "clientCredentials are given both in the config and by the program"
+			}
+			var problem string
+			if cc, problem = clientCredentialsOf(c.ClientCredentials); problem != "" {
+				return a, problem
+			}
+			hasCC = true
+		}
 		switch {
 		case c.BearerToken != "" && hasCC:
 			return a, "bearer authentication takes bearerToken or client credentials, not both"
@@ -252,10 +295,28 @@ func authOf(c config.APIConnector, ccs map[string]ClientCredentials) (Auth, stri
 	default:
 		return a, fmt.Sprintf("authenticationType %q must be basic, certificate, bearer, apiKeyHeader or none", c.AuthenticationType)
 	}
-	if _, ok := ccs[c.Name]; ok && a.Type != AuthBearer {
-		return a, "client credentials are given but authenticationType is not bearer"
+	if _, ok := ccs[c.Name]; (ok || c.ClientCredentials != nil) && a.Type != AuthBearer {
+		return a, "clientCredentials are given but authenticationType is not bearer"
 	}
 	return a, ""
+}
+
+// clientCredentialsOf maps identity.apiConnectors[].clientCredentials.
+func clientCredentialsOf(c *config.ConnectorClientCredentials) (ClientCredentials, string) {
+	cc := ClientCredentials{TokenURL: strings.TrimSpace(c.TokenEndpoint), ClientID: strings.TrimSpace(c.ClientID),
+		ClientSecret: strings.TrimSpace(c.ClientSecret), Scopes: c.Scopes, SecretInBody: c.SecretInBody}
+	u, err := url.Parse(cc.TokenURL)
+	switch {
+	case cc.TokenURL == "":
+		return cc, "clientCredentials.tokenEndpoint is required"
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return cc, fmt.Sprintf("clientCredentials.tokenEndpoint %q is not an absolute https URL", redactString(cc.TokenURL))
+	case cc.ClientID == "":
+		return cc, "clientCredentials.clientId is required"
+	case cc.ClientSecret == "":
+		return cc, "clientCredentials.clientSecret is required (a policy key name, e.g. B2C_1A_RestApiClientSecret)"
+	}
+	return cc, ""
 }
 
 func redactString(s string) string {

@@ -3,17 +3,23 @@ package roles
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/identity/connector"
+	"github.com/gatehouse/gatehouse/identity/keyring"
 	"github.com/gatehouse/gatehouse/identity/mail"
+	"github.com/gatehouse/gatehouse/identity/trustframework"
 	"github.com/gatehouse/gatehouse/identity/userflow"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/keys"
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/storeopen"
 )
@@ -23,7 +29,14 @@ type Identity struct {
 	Handler  http.Handler
 	Provider *identity.Provider
 	Store    store.Store
-	stop     context.CancelFunc
+	// Keys resolves policy keys for the API connectors. It caches each
+	// container for keys.DefaultTTL, so a key added with `gatehouse keys
+	// add` while the server runs is used within that time; Invalidate("")
+	// makes it take effect at once (e.g. on SIGHUP).
+	Keys *keys.CachedResolver
+	// Connectors are the API connectors of the user flows.
+	Connectors *connector.Connectors
+	stop       context.CancelFunc
 }
 
 // Close stops the store sweeper and closes the store.
@@ -33,10 +46,35 @@ func (r *Identity) Close() {
 }
 
 // BuildIdentity wires the identity section: registry (validated config),
-// store, provider, hosted pages, mail. configDir resolves a relative
-// sqlite:// storage path.
+// store, provider, policy keys, API connectors, hosted pages, mail.
+// configDir resolves a relative sqlite:// storage path.
+//
+// Policy keys: identity.policyKeys are added to the store (encrypted under
+// identity.masterKey) before anything listens; a bad entry stops start-up
+// with its position. API connectors read their secrets and certificates
+// from the store through a cache (keys.DefaultTTL), so a rollover with
+// `gatehouse keys add` needs no restart.
+//
+// TLS of API connectors: the endpoint's certificate is verified against
+// the system roots. An API behind a private CA is trusted by adding the CA
+// to the system store or, for this process only, with SSL_CERT_FILE=ca.pem
+// (or SSL_CERT_DIR) in the environment of `gatehouse serve` — note that
+// SSL_CERT_FILE replaces the system bundle, so it must hold every root the
+// process needs (the connectors' and any token endpoint's).
 func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger) (*Identity, error) {
 	reg, err := identity.NewRegistry(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Custom policies (B2C_1A_...) become flows beside the user flows.
+	pols, err := trustframework.Load(cfg.CustomPolicies)
+	if err != nil {
+		return nil, err
+	}
+	if err := identity.AddCustomPolicies(reg, pols); err != nil {
+		return nil, err
+	}
+	mode, err := deploymentMode(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -46,32 +84,116 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger) (*I
 	if err != nil {
 		return nil, &config.Error{Pos: cfg.Pos, Msg: "identity.storage: " + err.Error()}
 	}
-	p, err := identity.NewProvider(reg, st, identity.Options{Logger: log})
-	if err != nil {
+	fail := func(err error) (*Identity, error) {
 		st.Close()
 		return nil, err
+	}
+	p, err := identity.NewProvider(reg, st, identity.Options{Logger: log})
+	if err != nil {
+		return fail(err)
+	}
+	master, err := keyring.MasterKey(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	km, err := keys.NewManager(st.PolicyKeys(), master, keys.Options{})
+	if err != nil {
+		return fail(err)
+	}
+	if err := keys.LoadConfig(ctx, km, cfg.PolicyKeys); err != nil {
+		var ce *config.Error
+		var ces config.Errors
+		if !errors.As(err, &ces) && !errors.As(err, &ce) {
+			err = &config.Error{Pos: cfg.Pos, Msg: "identity.policyKeys: " + err.Error()}
+		}
+		return fail(err)
+	}
+	resolver := km.Resolver(keys.DefaultTTL)
+	if err := pols.Start(trustframework.Options{Keys: resolver}); err != nil {
+		return fail(err)
+	}
+	conns, err := connector.New(cfg.APIConnectors, connector.Options{
+		Keys:           resolver,
+		DeploymentMode: mode,
+		TenantID:       cfg.Tenant.ID,
+		// One "api connector call" line per call (connector, step,
+		// status, durationMs, attempts, outcome): the audit log.
+		Logger: log,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if err := checkFlowConnectors(cfg); err != nil {
+		return fail(err)
 	}
 	var sender mail.Sender
 	if cfg.Email != nil {
 		if sender, err = mail.FromConfig(cfg.Email, log); err != nil {
-			st.Close()
-			return nil, &config.Error{Pos: cfg.Email.Pos, Msg: "identity.email: " + err.Error()}
+			return fail(&config.Error{Pos: cfg.Email.Pos, Msg: "identity.email: " + err.Error()})
 		}
 	} else if needsMail(reg) {
-		st.Close()
-		return nil, &config.Error{Pos: cfg.Pos, Msg: "identity.email is required: a user flow verifies email addresses or resets passwords (use outbox: DIR in development, smtp: in production)"}
+		return fail(&config.Error{Pos: cfg.Pos, Msg: "identity.email is required: a user flow verifies email addresses or resets passwords (use outbox: DIR in development, smtp: in production)"})
 	} else {
 		log.Warn("identity.email is not configured: self-service password reset cannot send codes")
 	}
-	flows, err := userflow.New(userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, Logger: log})
+	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, Logger: log, CustomPolicies: pols}
+	if len(cfg.APIConnectors) > 0 {
+		uo.Connectors = conns
+	}
+	flows, err := userflow.New(uo)
 	if err != nil {
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
 	p.SetInteraction(flows)
 	sweepCtx, stop := context.WithCancel(context.Background())
 	go sweep(sweepCtx, st, log)
-	return &Identity{Handler: p, Provider: p, Store: st, stop: stop}, nil
+	return &Identity{Handler: p, Provider: p, Store: st, Keys: resolver, Connectors: conns, stop: stop}, nil
+}
+
+// deploymentMode is identity.deploymentMode: Development or Production
+// (the default, as in B2C).
+func deploymentMode(cfg *config.Identity) (string, error) {
+	switch {
+	case cfg.DeploymentMode == "", strings.EqualFold(cfg.DeploymentMode, connector.Production):
+		return connector.Production, nil
+	case strings.EqualFold(cfg.DeploymentMode, connector.Development):
+		return connector.Development, nil
+	}
+	return "", &config.Error{Pos: cfg.Pos, Msg: fmt.Sprintf("identity.deploymentMode %q must be Development or Production", cfg.DeploymentMode)}
+}
+
+// connectorSteps are the keys of userFlows[].apiConnectors.
+var connectorSteps = map[string]bool{"postFederationSignup": true, "postAttributeCollection": true, "preTokenIssuance": true}
+
+// checkFlowConnectors: every userFlows[].apiConnectors entry names a step
+// and a configured connector (the registry checks this too; kept here so
+// the wiring never hands the pages a dangling name).
+func checkFlowConnectors(cfg *config.Identity) error {
+	names := map[string]bool{}
+	for _, c := range cfg.APIConnectors {
+		names[c.Name] = true
+	}
+	var errs config.Errors
+	for _, f := range cfg.UserFlows {
+		steps := make([]string, 0, len(f.APIConnectors))
+		for step := range f.APIConnectors {
+			steps = append(steps, step)
+		}
+		sort.Strings(steps)
+		for _, step := range steps {
+			name := f.APIConnectors[step]
+			if !connectorSteps[step] {
+				errs = append(errs, &config.Error{Pos: f.Pos, Msg: fmt.Sprintf("identity.userFlows[%s].apiConnectors: step %q must be postFederationSignup, postAttributeCollection or preTokenIssuance", f.Name, step)})
+			}
+			if !names[name] {
+				errs = append(errs, &config.Error{Pos: f.Pos, Msg: fmt.Sprintf("identity.userFlows[%s].apiConnectors: %q is not in identity.apiConnectors", f.Name, name)})
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // StorageURL resolves a relative sqlite:// path against the config's folder,

@@ -1,0 +1,38 @@
+package identity
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+)
+
+type customSource []CustomFlow
+
+func (s customSource) CustomFlows() []CustomFlow { return s }
+
+func TestAddCustomPolicies(t *testing.T) {
+	reg := &Registry{Flows: map[string]*Flow{"b2c_1_susi": {Name: "B2C_1_susi", Type: "signUpOrSignIn"}}}
+	pos := config.Pos{File: "SignUpOrSignin.xml", Line: 3, Col: 1}
+	err := AddCustomPolicies(reg, customSource{{PolicyID: "B2C_1A_signup_signin", Type: "signUpOrSignIn",
+		Claims: []string{"displayName", "loyaltyNumber"}, Pos: pos}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := reg.Flows["b2c_1a_signup_signin"]
+	if f == nil || !f.Custom || f.Name != "B2C_1A_signup_signin" || f.AccessTokenTTL != DefaultAccessTokenTTL ||
+		f.RefreshTokenTTL != DefaultRefreshTokenTTL || len(f.Claims) != 2 || f.Password.MinLength != 8 {
+		t.Fatalf("flow = %+v", f)
+	}
+	if err := AddCustomPolicies(reg, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A clash with a user flow (or another policy) is a positioned error.
+	reg.Flows["b2c_1a_clash"] = &Flow{Name: "B2C_1A_clash", Type: "signUpOrSignIn"}
+	err = AddCustomPolicies(reg, customSource{{PolicyID: "B2C_1A_CLASH", Type: "signUpOrSignIn", Pos: pos},
+		{PolicyID: "B2C_1A_none", Pos: pos}})
+	if err == nil || !strings.Contains(err.Error(), "SignUpOrSignin.xml:3:1: custom policy B2C_1A_CLASH: a user flow") ||
+		!strings.Contains(err.Error(), "B2C_1A_none: its user journey runs none") {
+		t.Fatalf("err = %v", err)
+	}
+}
