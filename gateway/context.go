@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"crypto/rand"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -11,16 +9,9 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/apim/expr"
+	"github.com/gatehouse/gatehouse/internal/clientip"
+	"github.com/gatehouse/gatehouse/internal/ids"
 )
-
-// newGUID returns a random (version 4) GUID string.
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
 
 // exprURL converts u (path decoded, as url.URL.Path) to context's IUrl.
 func exprURL(scheme, hostport, path string, query url.Values) *expr.URL {
@@ -76,46 +67,12 @@ func lastValue(h string) string {
 // a trusted proxy, the right-most address of X-Forwarded-For that is not a
 // trusted proxy. It also reports whether the peer is trusted.
 func (st *state) clientIP(r *http.Request) (string, bool) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
+	host := clientip.Host(r.RemoteAddr)
 	peer, err := netip.ParseAddr(host)
 	if err != nil || !st.isTrusted(peer) {
 		return host, false
 	}
-	ip := peer
-	xff := r.Header.Values("X-Forwarded-For")
-	for i := len(xff) - 1; i >= 0; i-- {
-		parts := strings.Split(xff[i], ",")
-		for j := len(parts) - 1; j >= 0; j-- {
-			s := strings.TrimSpace(parts[j])
-			if s == "" {
-				continue
-			}
-			a, err := parseForwardedAddr(s)
-			if err != nil {
-				return ip.String(), true // garbage: stop at the last good hop
-			}
-			ip = a
-			if !st.isTrusted(a) {
-				return a.String(), true
-			}
-		}
-	}
-	return ip.String(), true
-}
-
-// parseForwardedAddr accepts "1.2.3.4", "1.2.3.4:5", "::1" and "[::1]:5".
-func parseForwardedAddr(s string) (netip.Addr, error) {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap(), nil
-	}
-	ap, err := netip.ParseAddrPort(s)
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	return ap.Addr().Unmap(), nil
+	return clientip.Forwarded(r.Header, peer, st.isTrusted, netip.Addr.Unmap).String(), true
 }
 
 func (st *state) isTrusted(a netip.Addr) bool {
@@ -181,7 +138,7 @@ func (g *Gateway) newContext(st *state, r *http.Request, ri *routeInfo, body []b
 			ServiceId:   "gatehouse",
 			ServiceName: "gatehouse",
 		},
-		RequestId: newGUID(),
+		RequestId: ids.NewGUID(),
 		Timestamp: now.UTC(),
 		Now:       g.now,
 	}

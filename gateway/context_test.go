@@ -184,14 +184,3 @@ func TestPreflight(t *testing.T) {
 	// The real request still needs its key.
 	get(t, srv.URL+"/api/things", "Origin", "https://app.example").wantError(t, 401, msgKeyMissing)
 }
-
-func TestGUID(t *testing.T) {
-	seen := map[string]bool{}
-	for range 100 {
-		g := newGUID()
-		if len(g) != 36 || seen[g] {
-			t.Fatalf("GUID %q", g)
-		}
-		seen[g] = true
-	}
-}

@@ -1,10 +1,11 @@
 package guard
 
 import (
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/clientip"
 )
 
 // normPrefix returns p masked, with an IPv4-mapped IPv6 range turned into
@@ -61,16 +62,9 @@ func (g *Guard) isTrusted(a netip.Addr) bool {
 // clientIP returns the client address, the TCP peer and whether the peer is
 // a trusted proxy. The client is the TCP peer or, when the peer is a
 // trusted proxy, the right-most address of X-Forwarded-For that is not a
-// trusted proxy.
-//
-// Copied from gateway/context.go ((*state).clientIP, parseForwardedAddr),
-// which is not part of this package's public API; keep the two in step.
+// trusted proxy (the gateway's rule, internal/clientip).
 func (g *Guard) clientIP(r *http.Request) (client, peer netip.Addr, trusted bool) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err = netip.ParseAddr(host)
+	peer, err := netip.ParseAddr(clientip.Host(r.RemoteAddr))
 	if err != nil {
 		return netip.Addr{}, netip.Addr{}, false
 	}
@@ -78,39 +72,7 @@ func (g *Guard) clientIP(r *http.Request) (client, peer netip.Addr, trusted bool
 	if !g.isTrusted(peer) {
 		return peer, peer, false
 	}
-	ip := peer
-	xff := r.Header.Values("X-Forwarded-For")
-	for i := len(xff) - 1; i >= 0; i-- {
-		parts := strings.Split(xff[i], ",")
-		for j := len(parts) - 1; j >= 0; j-- {
-			s := strings.TrimSpace(parts[j])
-			if s == "" {
-				continue
-			}
-			a, err := parseForwardedAddr(s)
-			if err != nil {
-				return ip, peer, true // garbage: stop at the last good hop
-			}
-			ip = a
-			if !g.isTrusted(a) {
-				return a, peer, true
-			}
-		}
-	}
-	return ip, peer, true
-}
-
-// parseForwardedAddr accepts "1.2.3.4", "1.2.3.4:5", "::1" and "[::1]:5"
-// (copied from gateway/context.go).
-func parseForwardedAddr(s string) (netip.Addr, error) {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return normAddr(a), nil
-	}
-	ap, err := netip.ParseAddrPort(s)
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	return normAddr(ap.Addr()), nil
+	return clientip.Forwarded(r.Header, peer, g.isTrusted, normAddr), peer, true
 }
 
 // original returns the host and scheme the client called: the request's,

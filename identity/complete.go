@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -63,7 +64,7 @@ func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, tx *Transaction,
 		return
 	}
 	if strings.HasPrefix(description, "AADB2C") && !strings.Contains(description, "Correlation ID") {
-		description += "\r\nCorrelation ID: " + newGUID() + "\r\nTimestamp: " + p.now().UTC().Format("2006-01-02 15:04:05Z")
+		description += "\r\nCorrelation ID: " + ids.NewGUID() + "\r\nTimestamp: " + p.now().UTC().Format("2006-01-02 15:04:05Z")
 	}
 	p.respondError(w, &tx.Request, code, description)
 }

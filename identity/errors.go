@@ -5,12 +5,14 @@ import (
 	"html/template"
 	"net/http"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/ids"
 )
 
 // b2cDesc formats an error_description as B2C does:
 // "AADB2Cxxxxx: message\r\nCorrelation ID: ...\r\nTimestamp: ...".
 func b2cDesc(now time.Time, code, msg string) string {
-	return code + ": " + msg + "\r\nCorrelation ID: " + newGUID() + "\r\nTimestamp: " + now.UTC().Format("2006-01-02 15:04:05Z")
+	return code + ": " + msg + "\r\nCorrelation ID: " + ids.NewGUID() + "\r\nTimestamp: " + now.UTC().Format("2006-01-02 15:04:05Z")
 }
 
 // oauthError is an OAuth 2.0 error response.
@@ -55,6 +57,6 @@ func (p *Provider) page(w http.ResponseWriter, status int, title, code, msg stri
 	w.WriteHeader(status)
 	_ = errorPageTmpl.Execute(w, map[string]string{
 		"Title": title, "Message": msg, "Code": code,
-		"Correlation": newGUID(), "Time": p.now().UTC().Format("2006-01-02 15:04:05Z"),
+		"Correlation": ids.NewGUID(), "Time": p.now().UTC().Format("2006-01-02 15:04:05Z"),
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,8 +25,16 @@ import (
 
 const chromiumPath = "/usr/bin/chromium"
 
-// startDev runs `gatehouse dev --ports auto` and returns dev.json.
-func startDev(t *testing.T) (devstack.Info, string) {
+// devRun is a running `gatehouse dev`, killed when the test ends.
+type devRun struct {
+	info   devstack.Info // dev.json
+	data   string        // the data directory
+	banner string        // the start of what it printed
+	cmd    *exec.Cmd
+}
+
+// startDev runs `gatehouse dev --ports auto` and waits for its banner.
+func startDev(t *testing.T) devRun {
 	t.Helper()
 	data := t.TempDir()
 	cmd := exec.Command(os.Args[0], "dev", "--ports", "auto", "--data", data)
@@ -46,8 +55,10 @@ func startDev(t *testing.T) (devstack.Info, string) {
 			t.Logf("gatehouse dev logs:\n%s", logs.String())
 		}
 	})
-	buf := make([]byte, 4096)
-	if _, err := out.Read(buf); err != nil {
+	// The banner is printed once every listener is up and dev.json written.
+	banner := make([]byte, 4096)
+	n, err := io.ReadAtLeast(out, banner, 10)
+	if err != nil {
 		t.Fatalf("dev did not start: %v\n%s", err, logs.String())
 	}
 	var info devstack.Info
@@ -58,7 +69,7 @@ func startDev(t *testing.T) (devstack.Info, string) {
 	if err := json.Unmarshal(b, &info); err != nil {
 		t.Fatal(err)
 	}
-	return info, data
+	return devRun{info: info, data: data, banner: string(banner[:n]), cmd: cmd}
 }
 
 // spkiHash pins the dev server certificate for Chromium (instead of
@@ -88,7 +99,8 @@ func TestBrowserSeed004(t *testing.T) {
 		}
 		t.Skipf("%s missing: apt-get install -y chromium", chromiumPath)
 	}
-	info, data := startDev(t)
+	dev := startDev(t)
+	info, data := dev.info, dev.data
 	shots := os.Getenv("GATEHOUSE_SCREENSHOTS") // set to docs/ to refresh the README's pictures
 
 	for i, page := range []string{info.SPA.URL, info.SPA.MSAL5URL} {

@@ -277,12 +277,8 @@ func TestConnectorEndToEnd(t *testing.T) {
 	srv := startServe(t, file, env, "identity")
 	ctx := context.Background()
 
-	issuer := publicURL + "/" + tenantID + "/v2.0/"
 	authority := func(flow string) string { return publicURL + "/contoso.onmicrosoft.com/" + flow }
-	provider, err := oidc.NewProvider(oidc.InsecureIssuerURLContext(ctx, issuer), authority("B2C_1_basic")+"/v2.0/")
-	if err != nil {
-		t.Fatal(err)
-	}
+	provider := tenantProvider(t, ctx, publicURL, "B2C_1_basic")
 	api.verifier.Store(provider.Verifier(&oidc.Config{ClientID: apiClientID}))
 	verifier := provider.Verifier(&oidc.Config{ClientID: webClientID})
 	const callback = "http://127.0.0.1:1/callback"
@@ -305,17 +301,7 @@ func TestConnectorEndToEnd(t *testing.T) {
 		t.Helper()
 		b, page, conf, pkce := submit(flow, email, name)
 		q := b.Callback(page)
-		tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(pkce))
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := tok.Extra("id_token").(string)
-		idt, err := verifier.Verify(ctx, raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var claims map[string]any
-		idt.Claims(&claims)
+		_, _, claims := redeem(t, ctx, conf, verifier, q.Get("code"), pkce)
 		return claims
 	}
 	// refused expects the page to show msg and the flow to stay put.

@@ -267,12 +267,7 @@ func TestCustomPolicyEndToEnd(t *testing.T) {
 	startServe(t, file, env, "identity")
 
 	ctx := context.Background()
-	authority := publicURL + "/contoso.onmicrosoft.com/B2C_1A_signup_signin/v2.0/"
-	issuer := publicURL + "/" + tenantID + "/v2.0/"
-	provider, err := oidc.NewProvider(oidc.InsecureIssuerURLContext(ctx, issuer), authority)
-	if err != nil {
-		t.Fatal(err)
-	}
+	provider := tenantProvider(t, ctx, publicURL, "B2C_1A_signup_signin")
 	conf := &oauth2.Config{ClientID: webClientID, ClientSecret: webSecret, RedirectURL: callback,
 		// The app's own client id as a scope gets an access token too, which
 		// golang.org/x/oauth2 requires in every token response.
@@ -299,17 +294,7 @@ func TestCustomPolicyEndToEnd(t *testing.T) {
 	if q.Get("state") != state || q.Get("code") == "" {
 		t.Fatalf("callback = %v", q)
 	}
-	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(pkce))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := tok.Extra("id_token").(string)
-	idt, err := verifier.Verify(ctx, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims map[string]any
-	idt.Claims(&claims)
+	_, _, claims := redeem(t, ctx, conf, verifier, q.Get("code"), pkce)
 	if claims["loyaltyNumber"] != float64(7321) || claims["tfp"] != "B2C_1A_signup_signin" || claims["name"] != "Custom User" ||
 		claims["email"] != "custom.user@example.com" {
 		t.Errorf("id token claims = %v", claims)

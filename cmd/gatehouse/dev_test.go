@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -19,51 +17,19 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/gatehouse/gatehouse/internal/devstack"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 )
 
 // TestDev runs `gatehouse dev --ports auto` as a user would, reads dev.json
 // and calls the hello API over HTTPS trusting only the development CA.
 func TestDev(t *testing.T) {
-	data := t.TempDir()
-	cmd := exec.Command(os.Args[0], "dev", "--ports", "auto", "--data", data)
-	cmd.Env = append(os.Environ(), "GATEHOUSE_TEST_MAIN=1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs lockedBuffer
-	cmd.Stderr = writerFunc(func(p []byte) (int, error) { logs.WriteString(string(p)); return len(p), nil })
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	}()
-	// The banner is printed once every listener is up and dev.json written.
-	banner := make([]byte, 4096)
-	n, err := io.ReadAtLeast(stdout, banner, 10)
-	if err != nil {
-		t.Fatalf("no banner: %v", err)
-	}
-	if !strings.Contains(string(banner[:n]), "Gatehouse dev is running") {
-		t.Fatalf("banner = %q", banner[:n])
-	}
-	var info devstack.Info
-	b, err := os.ReadFile(filepath.Join(data, "dev.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &info); err != nil {
-		t.Fatal(err)
+	dev := startDev(t)
+	info, data, cmd := dev.info, dev.data, dev.cmd
+	if !strings.Contains(dev.banner, "Gatehouse dev is running") {
+		t.Fatalf("banner = %q", dev.banner)
 	}
 	if !strings.HasPrefix(info.HelloURL, "https://127.0.0.1:") || info.CACertificate != filepath.Join(data, "tls", "ca.pem") {
-		t.Fatalf("dev.json = %s", b)
+		t.Fatalf("dev.json = %+v", info)
 	}
 	caPEM, err := os.ReadFile(info.CACertificate)
 	if err != nil {
@@ -76,7 +42,7 @@ func TestDev(t *testing.T) {
 		info.SPA.ClientID, info.SPA.RedirectURI, info.SPA.URL, info.API.ClientID, info.API.Scope,
 		info.Daemon.ClientID, info.Daemon.ClientSecret, info.GatewayURL, info.HelloFunctionURL} {
 		if want == "" {
-			t.Fatalf("dev.json lacks a field: %s", b)
+			t.Fatalf("dev.json lacks a field: %+v", info)
 		}
 	}
 	hello := func(token string) (int, string) {

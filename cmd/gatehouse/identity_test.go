@@ -61,6 +61,36 @@ func identityConfig(t *testing.T, callback string) (file, publicURL string, env 
 	return file, publicURL, env
 }
 
+// tenantProvider discovers flow's (a user flow's or custom policy's) OpenID
+// provider on publicURL; the issuer is the tenant's, not the flow's URL.
+func tenantProvider(t *testing.T, ctx context.Context, publicURL, flow string) *oidc.Provider {
+	t.Helper()
+	issuer := publicURL + "/" + tenantID + "/v2.0/"
+	provider, err := oidc.NewProvider(oidc.InsecureIssuerURLContext(ctx, issuer), publicURL+"/contoso.onmicrosoft.com/"+flow+"/v2.0/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return provider
+}
+
+// redeem exchanges an authorization code with its PKCE verifier and
+// verifies the id token, returning it and its claims too.
+func redeem(t *testing.T, ctx context.Context, conf *oauth2.Config, verifier *oidc.IDTokenVerifier, code, pkce string) (*oauth2.Token, *oidc.IDToken, map[string]any) {
+	t.Helper()
+	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(pkce))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := verifier.Verify(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	idt.Claims(&claims)
+	return tok, idt, claims
+}
+
 // TestIdentityRelyingParty: an app built with coreos/go-oidc and
 // golang.org/x/oauth2 signs a new user up through the hosted pages with
 // auth code + PKCE, signs in again, refreshes (and a replayed refresh token
@@ -68,14 +98,14 @@ func identityConfig(t *testing.T, callback string) (file, publicURL string, env 
 func TestIdentityRelyingParty(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback" // never reached: the browser stops at it
 	file, publicURL, env := identityConfig(t, callback)
-	startServe(t, file, env, "identity")
-	ctx := context.Background()
-	authority := publicURL + "/contoso.onmicrosoft.com/B2C_1_signupsignin1/v2.0/"
-	issuer := publicURL + "/" + tenantID + "/v2.0/"
-	provider, err := oidc.NewProvider(oidc.InsecureIssuerURLContext(ctx, issuer), authority)
-	if err != nil {
-		t.Fatal(err)
+	srv := startServe(t, file, env, "identity")
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if resp, body := call(t, "GET", srv.url("identity")+p, nil); resp.StatusCode != 200 {
+			t.Errorf("identity %s: %d %s", p, resp.StatusCode, body)
+		}
 	}
+	ctx := context.Background()
+	provider := tenantProvider(t, ctx, publicURL, "B2C_1_signupsignin1")
 	conf := &oauth2.Config{
 		ClientID: webClientID, ClientSecret: webSecret, RedirectURL: callback, Endpoint: provider.Endpoint(),
 		Scopes: []string{oidc.ScopeOpenID, oidc.ScopeOfflineAccess, apiScope},
@@ -103,20 +133,10 @@ func TestIdentityRelyingParty(t *testing.T) {
 		if q.Get("state") != state || q.Get("code") == "" {
 			t.Fatalf("callback = %v", q)
 		}
-		tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(pkce))
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := tok.Extra("id_token").(string)
-		idt, err := verifier.Verify(ctx, raw)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok, idt, claims := redeem(t, ctx, conf, verifier, q.Get("code"), pkce)
 		if idt.Nonce != nonce {
 			t.Errorf("nonce %q, want %q", idt.Nonce, nonce)
 		}
-		var claims map[string]any
-		idt.Claims(&claims)
 		return tok, claims
 	}
 

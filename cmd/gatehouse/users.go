@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/roles"
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -80,14 +80,6 @@ type graphUser struct {
 
 func toGraph(u *store.User) graphUser {
 	return graphUser{ID: u.ID, DisplayName: u.DisplayName, GivenName: u.GivenName, Surname: u.Surname, Identities: u.Identities, CreatedDateTime: u.CreatedAt.UTC()}
-}
-
-func newGUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // cmdUsers manages local accounts, as Graph's /users does for B2C.
@@ -214,7 +206,7 @@ func usersCreate(ctx context.Context, st store.Store, t stateTarget, email, pw, 
 	}
 	now := time.Now().UTC()
 	u := &store.User{
-		ID:           newGUID(),
+		ID:           ids.NewGUID(),
 		DisplayName:  name,
 		Email:        strings.ToLower(email),
 		PasswordHash: hash,

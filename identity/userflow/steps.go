@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity"
 	imail "github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -550,7 +551,7 @@ func (c *call) signUp() {
 		return
 	}
 	now := c.f.now()
-	u := &store.User{ID: newGUID(), Email: email, CreatedAt: now, UpdatedAt: now,
+	u := &store.User{ID: ids.NewGUID(), Email: email, CreatedAt: now, UpdatedAt: now,
 		Identities: []store.Identity{{SignInType: "emailAddress", Issuer: c.f.reg.Domain(), IssuerAssignedID: email}}}
 	for k, val := range attrs {
 		setAttr(u, k, val)
@@ -664,13 +665,4 @@ func (c *call) profile() {
 		return
 	}
 	c.finish(u, false)
-}
-
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

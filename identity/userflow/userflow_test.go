@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/sqlite"
 )
@@ -193,7 +194,7 @@ var (
 	hrefRE   = regexp.MustCompile(`<a id="([^"]+)" href="([^"]+)"`)
 )
 
-func ids(body string) map[string]bool {
+func elementIDs(body string) map[string]bool {
 	m := map[string]bool{}
 	for _, s := range idRE.FindAllStringSubmatch(body, -1) {
 		m[s[1]] = true
@@ -203,7 +204,7 @@ func ids(body string) map[string]bool {
 
 func (e *env) wantIDs(body string, want ...string) {
 	e.t.Helper()
-	got := ids(body)
+	got := elementIDs(body)
 	for _, id := range want {
 		if !got[id] {
 			e.t.Fatalf("missing element id %q in:\n%s", id, body)
@@ -278,7 +279,7 @@ func (e *env) users() int {
 
 func (e *env) addUser(email, pw string) *store.User {
 	h, _ := e.flows.hasher.Hash(context.Background(), pw)
-	u := &store.User{ID: newGUID(), Email: email, PasswordHash: h, DisplayName: "Old Name",
+	u := &store.User{ID: ids.NewGUID(), Email: email, PasswordHash: h, DisplayName: "Old Name",
 		Identities: []store.Identity{{SignInType: "emailAddress", Issuer: "contoso.onmicrosoft.com", IssuerAssignedID: email}},
 		CreatedAt:  e.clock.Now(), UpdatedAt: e.clock.Now()}
 	if err := e.st.Users().Create(context.Background(), u); err != nil {
@@ -509,7 +510,7 @@ func TestProfileEdit(t *testing.T) {
 	// Without a session: sign in first.
 	p := e.begin("B2C_1_edit")
 	e.wantIDs(p.body, "signInName", "password", "next")
-	if ids(p.body)["createAccount"] {
+	if elementIDs(p.body)["createAccount"] {
 		t.Fatal("sign-up link in profile edit")
 	}
 	p = e.submit(p, "next", map[string]string{"signInName": "erin@example.com", "password": goodPW})

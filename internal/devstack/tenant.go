@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/gatehouse/gatehouse/internal/ids"
 )
 
 // tenant is the demo tenant's generated identifiers and secrets, made on the
@@ -38,7 +40,7 @@ func loadTenant(dir string) (*tenant, error) {
 		return nil, err
 	}
 	t := &tenant{
-		TenantID: guid(), SPAClientID: guid(), APIClientID: guid(), DaemonID: guid(),
+		TenantID: ids.NewGUID(), SPAClientID: ids.NewGUID(), APIClientID: ids.NewGUID(), DaemonID: ids.NewGUID(),
 		DaemonSecret: secret(32), MasterKey: base64.StdEncoding.EncodeToString(random(32)), FunctionKey: secret(32),
 	}
 	b, _ = json.MarshalIndent(t, "", "  ")
@@ -52,10 +54,3 @@ func random(n int) []byte {
 }
 
 func secret(n int) string { return base64.RawURLEncoding.EncodeToString(random(n)) }
-
-func guid() string {
-	b := random(16)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}

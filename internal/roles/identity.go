@@ -147,7 +147,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger) (*I
 	p.SetInteraction(flows)
 	sweepCtx, stop := context.WithCancel(context.Background())
 	go sweep(sweepCtx, st, log)
-	return &Identity{Handler: p, Provider: p, Store: st, Keys: resolver, Connectors: conns, stop: stop}, nil
+	return &Identity{Handler: identityHandler(p, st), Provider: p, Store: st, Keys: resolver, Connectors: conns, stop: stop}, nil
 }
 
 // deploymentMode is identity.deploymentMode: Development or Production

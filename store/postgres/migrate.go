@@ -5,11 +5,10 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/gatehouse/gatehouse/store/internal/sqlcommon"
 )
 
 // Migrations are numbered files NNNN_name.sql, applied in order. They only
@@ -24,38 +23,9 @@ var migrationFS embed.FS
 // locks are per database, so processes on other databases do not wait.
 const migrateLockKey int64 = 0x6761746568736531 // "gatehse1"
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, n := range names {
-		base := strings.TrimPrefix(n, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("postgres: migration %s: name must be NNNN_name.sql", base)
-		}
-		b, err := fs.ReadFile(fsys, n)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("postgres: migrations must be numbered 1, 2, 3 ... without gaps; found %s", m.name)
-		}
-	}
-	return ms, nil
+// loadMigrations reads the embedded migrations, sorted by version.
+func loadMigrations(fsys fs.FS) ([]sqlcommon.Migration, error) {
+	return sqlcommon.LoadMigrations(fsys, "postgres")
 }
 
 // migrate applies the pending migrations in one transaction holding a
@@ -89,11 +59,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		for _, m := range ms[current:] {
 			// No arguments: the simple protocol, which runs the file's
 			// several statements.
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("postgres: migration %s: %w", m.name, mapErr(err))
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.Name, mapErr(err))
 			}
-			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
-				return fmt.Errorf("postgres: recording migration %s: %w", m.name, mapErr(err))
+			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
+				return fmt.Errorf("postgres: recording migration %s: %w", m.Name, mapErr(err))
 			}
 		}
 		return nil

@@ -89,10 +89,10 @@ func TestMigrationsNotDestructive(t *testing.T) {
 	}
 	bad := regexp.MustCompile(`(?i)\b(DROP|DELETE\s+FROM|TRUNCATE|RENAME)\b`)
 	for _, m := range ms {
-		for _, line := range strings.Split(m.sql, "\n") {
+		for _, line := range strings.Split(m.SQL, "\n") {
 			code, _, _ := strings.Cut(line, "--")
 			if bad.MatchString(code) {
-				t.Errorf("%s: destructive statement: %s", m.name, strings.TrimSpace(line))
+				t.Errorf("%s: destructive statement: %s", m.Name, strings.TrimSpace(line))
 			}
 		}
 	}

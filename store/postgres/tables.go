@@ -2,13 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/internal/sqlcommon"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -21,19 +20,7 @@ const userCols = `id, email, display_name, given_name, surname, identities, pass
 	attributes, created_at, updated_at, refresh_tokens_valid_from`
 
 func userArgs(u *store.User) ([]any, error) {
-	ids := u.Identities
-	if ids == nil {
-		ids = []store.Identity{}
-	}
-	idsJSON, err := json.Marshal(ids)
-	if err != nil {
-		return nil, err
-	}
-	attrs := u.Attributes
-	if attrs == nil {
-		attrs = map[string]string{}
-	}
-	attrsJSON, err := json.Marshal(attrs)
+	idsJSON, attrsJSON, err := sqlcommon.EncodeUserJSON(u)
 	if err != nil {
 		return nil, err
 	}
@@ -51,36 +38,19 @@ func scanUser(r pgx.Row) (*store.User, error) {
 		&attrs, &u.CreatedAt, &u.UpdatedAt, &validFrom); err != nil {
 		return nil, mapErr(err)
 	}
-	if err := json.Unmarshal(ids, &u.Identities); err != nil {
-		return nil, fmt.Errorf("postgres: user %s identities: %w", u.ID, err)
-	}
-	if err := json.Unmarshal(attrs, &u.Attributes); err != nil {
-		return nil, fmt.Errorf("postgres: user %s attributes: %w", u.ID, err)
+	if err := sqlcommon.DecodeUserJSON(&u, ids, attrs, "postgres"); err != nil {
+		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	u.RefreshTokensValidFrom = fromNull(validFrom)
 	return &u, nil
 }
 
-// normaliseUser lower-cases the email (the contract says it is stored
-// lower-cased; doing it in Go makes both backends fold case alike) and
-// fills missing timestamps.
-func (x users) normaliseUser(u *store.User, create bool) {
-	u.Email = strings.ToLower(u.Email)
-	now := x.s.now()
-	if create && u.CreatedAt.IsZero() {
-		u.CreatedAt = now
-	}
-	if u.UpdatedAt.IsZero() {
-		u.UpdatedAt = now
-	}
-}
-
 // Create inserts u; ErrConflict when the id or the email (any case)
 // exists — the unique index on lower(email) decides, so concurrent
 // sign-ups from several processes cannot both win.
 func (x users) Create(ctx context.Context, u *store.User) error {
-	x.normaliseUser(u, true)
+	sqlcommon.NormaliseUser(u, x.s.now(), true)
 	args, err := userArgs(u)
 	if err != nil {
 		return err
@@ -123,7 +93,7 @@ func (x users) List(ctx context.Context) ([]*store.User, error) {
 // Update replaces every field of the user u.ID; ErrNotFound when there is
 // none, ErrConflict when the new email belongs to another user.
 func (x users) Update(ctx context.Context, u *store.User) error {
-	x.normaliseUser(u, false)
+	sqlcommon.NormaliseUser(u, x.s.now(), false)
 	args, err := userArgs(u)
 	if err != nil {
 		return err

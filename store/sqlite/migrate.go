@@ -6,9 +6,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
+
+	"github.com/gatehouse/gatehouse/store/internal/sqlcommon"
 )
 
 // Migrations are numbered files NNNN_name.sql, applied in order. They only
@@ -19,39 +18,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // loadMigrations reads the embedded migrations, sorted by version.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, n := range names {
-		base := strings.TrimPrefix(n, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlite: migration %s: name must be NNNN_name.sql", base)
-		}
-		b, err := fs.ReadFile(fsys, n)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("sqlite: migrations must be numbered 1, 2, 3 ... without gaps; found %s", m.name)
-		}
-	}
-	return ms, nil
+func loadMigrations(fsys fs.FS) ([]sqlcommon.Migration, error) {
+	return sqlcommon.LoadMigrations(fsys, "sqlite")
 }
 
 // migrate applies the pending migrations in one immediate transaction (so a
@@ -78,12 +47,12 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("sqlite: database schema version %d is newer than this binary supports (%d): upgrade gatehouse, or restore a backup made for this version", current, len(ms))
 		}
 		for _, m := range ms[current:] {
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("sqlite: migration %s: %w", m.name, mapErr(err))
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("sqlite: migration %s: %w", m.Name, mapErr(err))
 			}
 			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-				m.version, m.name, s.now().UnixMicro()); err != nil {
-				return fmt.Errorf("sqlite: recording migration %s: %w", m.name, mapErr(err))
+				m.Version, m.Name, s.now().UnixMicro()); err != nil {
+				return fmt.Errorf("sqlite: recording migration %s: %w", m.Name, mapErr(err))
 			}
 		}
 		return nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/internal/sqlcommon"
 	"github.com/gatehouse/gatehouse/store/storetest"
 )
 
@@ -74,7 +75,7 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 }
 
-func mustMigrations(t *testing.T) []migration {
+func mustMigrations(t *testing.T) []sqlcommon.Migration {
 	ms, err := loadMigrations(migrationFS)
 	if err != nil {
 		t.Fatal(err)
@@ -101,10 +102,10 @@ func TestNewerSchemaRefused(t *testing.T) {
 func TestMigrationsNotDestructive(t *testing.T) {
 	bad := regexp.MustCompile(`(?i)\b(DROP|DELETE\s+FROM|TRUNCATE|RENAME)\b`)
 	for _, m := range mustMigrations(t) {
-		for _, line := range strings.Split(m.sql, "\n") {
+		for _, line := range strings.Split(m.SQL, "\n") {
 			code, _, _ := strings.Cut(line, "--")
 			if bad.MatchString(code) {
-				t.Errorf("%s: destructive statement: %s", m.name, strings.TrimSpace(line))
+				t.Errorf("%s: destructive statement: %s", m.Name, strings.TrimSpace(line))
 			}
 		}
 	}

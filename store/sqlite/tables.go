@@ -3,13 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/internal/sqlcommon"
 )
 
 // ---- users ----
@@ -20,30 +19,12 @@ const userCols = `id, email, display_name, given_name, surname, identities, pass
 	attributes, created_at, updated_at, refresh_tokens_valid_from`
 
 func userArgs(u *store.User) ([]any, error) {
-	ids, err := json.Marshal(nonNilIdentities(u.Identities))
-	if err != nil {
-		return nil, err
-	}
-	attrs, err := json.Marshal(nonNilAttrs(u.Attributes))
+	ids, attrs, err := sqlcommon.EncodeUserJSON(u)
 	if err != nil {
 		return nil, err
 	}
 	return []any{u.ID, u.Email, u.DisplayName, u.GivenName, u.Surname, string(ids), u.PasswordHash,
 		string(attrs), micros(u.CreatedAt), micros(u.UpdatedAt), nullMicros(u.RefreshTokensValidFrom)}, nil
-}
-
-func nonNilIdentities(v []store.Identity) []store.Identity {
-	if v == nil {
-		return []store.Identity{}
-	}
-	return v
-}
-
-func nonNilAttrs(v map[string]string) map[string]string {
-	if v == nil {
-		return map[string]string{}
-	}
-	return v
 }
 
 type scanner interface{ Scan(...any) error }
@@ -59,34 +40,17 @@ func scanUser(r scanner) (*store.User, error) {
 		&attrs, &created, &updated, &validFrom); err != nil {
 		return nil, mapErr(err)
 	}
-	if err := json.Unmarshal([]byte(ids), &u.Identities); err != nil {
-		return nil, fmt.Errorf("sqlite: user %s identities: %w", u.ID, err)
-	}
-	if err := json.Unmarshal([]byte(attrs), &u.Attributes); err != nil {
-		return nil, fmt.Errorf("sqlite: user %s attributes: %w", u.ID, err)
+	if err := sqlcommon.DecodeUserJSON(&u, []byte(ids), []byte(attrs), "sqlite"); err != nil {
+		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
 	u.RefreshTokensValidFrom = fromNullMicros(validFrom)
 	return &u, nil
 }
 
-// normaliseUser lower-cases the email (the contract says it is stored
-// lower-cased; doing it here makes the unique index and GetByEmail agree
-// whatever the caller passed) and fills missing timestamps.
-func (x users) normaliseUser(u *store.User, create bool) {
-	u.Email = strings.ToLower(u.Email)
-	now := x.s.now()
-	if create && u.CreatedAt.IsZero() {
-		u.CreatedAt = now
-	}
-	if u.UpdatedAt.IsZero() {
-		u.UpdatedAt = now
-	}
-}
-
 // Create inserts u; ErrConflict when the id or the email (any case) exists.
 func (x users) Create(ctx context.Context, u *store.User) error {
-	x.normaliseUser(u, true)
+	sqlcommon.NormaliseUser(u, x.s.now(), true)
 	args, err := userArgs(u)
 	if err != nil {
 		return err
@@ -129,7 +93,7 @@ func (x users) List(ctx context.Context) ([]*store.User, error) {
 // Update replaces every field of the user u.ID; ErrNotFound when there is
 // none, ErrConflict when the new email belongs to another user.
 func (x users) Update(ctx context.Context, u *store.User) error {
-	x.normaliseUser(u, false)
+	sqlcommon.NormaliseUser(u, x.s.now(), false)
 	args, err := userArgs(u)
 	if err != nil {
 		return err
