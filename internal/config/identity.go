@@ -7,8 +7,8 @@ type Identity struct {
 	TLS            *TLS           `yaml:"tls"`
 	PublicURL      string         `yaml:"publicUrl"`
 	Tenant         Tenant         `yaml:"tenant"`
-	Storage        string         `yaml:"storage"`
-	DeploymentMode string         `yaml:"deploymentMode"` // Development | Production
+	Storage        string         `yaml:"storage,resolve"` // may be env:NAME or file:PATH (it can hold a password)
+	DeploymentMode string         `yaml:"deploymentMode"`  // Development | Production
 	PolicyKeys     []PolicyKey    `yaml:"policyKeys"`
 	Apps           []App          `yaml:"apps"`
 	UserFlows      []UserFlow     `yaml:"userFlows"`

@@ -341,6 +341,14 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 			continue
 		}
 		seen[k.Value] = true
+		if strings.Contains(t.Field(idx).Tag.Get("yaml"), ",resolve") && v.Field(idx).Kind() == reflect.String {
+			// A connection URL may carry a password: it may be given as
+			// env:NAME or file:PATH like a secret.
+			if sv, ok := d.scalar(val, join(key, k.Value)); ok {
+				v.Field(idx).SetString(d.secret(val, sv, join(key, k.Value)).Value)
+			}
+			continue
+		}
 		d.decode(val, v.Field(idx), join(key, k.Value))
 	}
 }

@@ -67,6 +67,19 @@ func TestParseGateway(t *testing.T) {
 	}
 }
 
+func TestConnectionURLsFromEnv(t *testing.T) {
+	src := "identity:\n  listen: 127.0.0.1:1\n  storage: env:DB_URL\ngateway:\n  listen: 127.0.0.1:2\n  redis: env:REDIS_URL\n"
+	cfg, err := Parse("/x/c.yaml", []byte(src), env(map[string]string{
+		"DB_URL": "postgres://gh:pw@db/gatehouse", "REDIS_URL": "redis://:pw@cache:6379/0",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Identity.Storage != "postgres://gh:pw@db/gatehouse" || cfg.Gateway.Redis != "redis://:pw@cache:6379/0" {
+		t.Errorf("storage %q, redis %q", cfg.Identity.Storage, cfg.Gateway.Redis)
+	}
+}
+
 func TestSecretsDoNotPrint(t *testing.T) {
 	s := Secret{Value: "hunter2", set: true}
 	for _, out := range []string{s.String(), s.LogValue().String()} {
@@ -118,7 +131,9 @@ func TestErrorsNameFileLineCol(t *testing.T) {
 		{"product references unknown api", "gateway:\n  listen: 127.0.0.1:1\n  products:\n    - name: p\n      apis: [nope]\n",
 			[]string{`c.yaml:4:7: product "p" lists API "nope", which is not defined`}},
 		{"bad redis url", "gateway:\n  listen: 127.0.0.1:1\n  redis: 127.0.0.1:6379\n",
-			[]string{`gateway.redis "127.0.0.1:6379" is not a redis:// or rediss:// URL`}},
+			[]string{`gateway.redis is not a redis:// or rediss:// URL`}},
+		{"redis url from env", "gateway:\n  listen: 127.0.0.1:1\n  redis: env:NO_SUCH_REDIS_URL\n",
+			[]string{"c.yaml:3:10: gateway.redis: environment variable NO_SUCH_REDIS_URL is not set"}},
 		{"short key", "gateway:\n  listen: 127.0.0.1:1\n  products:\n    - name: p\n      subscriptions: [{name: s, primaryKey: short}]\n",
 			[]string{"c.yaml:5:45: subscription \"s\": keys must be at least 16 characters"}},
 		{"bad service url", "gateway:\n  listen: 127.0.0.1:1\n  apis:\n    - {name: a, path: a, serviceUrl: 'localhost:7071'}\n",

@@ -30,7 +30,7 @@ type Gateway struct {
 	TLS    *TLS   `yaml:"tls"`
 	// Redis holds rate-limit, quota and cache state shared by several
 	// gateway processes; without it the counters live in memory.
-	Redis string `yaml:"redis"`
+	Redis string `yaml:"redis,resolve"` // may be env:NAME or file:PATH (it can hold a password)
 	// RedisFailureMode is what rate limits do while Redis is unreachable:
 	// "open" (allow, the default) or "closed" (refuse with 503).
 	RedisFailureMode string `yaml:"redisFailureMode"`

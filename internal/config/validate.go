@@ -105,7 +105,8 @@ func (v *validator) gateway(g *Gateway) {
 	}
 	if g.Redis != "" {
 		if u, err := url.Parse(g.Redis); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			v.add(g.Pos, "gateway.redis %q is not a redis:// or rediss:// URL", g.Redis)
+			// The URL itself is not repeated: it may hold a password.
+			v.add(g.Pos, "gateway.redis is not a redis:// or rediss:// URL")
 		}
 	}
 	v.prefixes(g.Pos, "gateway.trustedProxies", g.TrustedProxies)
