@@ -15,7 +15,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity/keyring"
 	"github.com/gatehouse/gatehouse/internal/config"
-	"github.com/gatehouse/gatehouse/internal/roles"
 	"github.com/gatehouse/gatehouse/keys"
 )
 
@@ -104,24 +103,17 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	target, err := resolveState(*cfgFile, *dataDir)
-	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse keys:", err)
-		return 1
-	}
 	master, err := keysMasterKey(*cfgFile, *dataDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse keys:", err)
 		return 1
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := roles.OpenStore(ctx, target.storeURL)
+	ctx, st, _, done, err := openStateStore(*cfgFile, *dataDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse keys:", err)
 		return 1
 	}
-	defer st.Close()
+	defer done()
 	m, err := keys.NewManager(st.PolicyKeys(), master, keys.Options{})
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse keys:", err)

@@ -68,6 +68,22 @@ func devStoreURL(dir string) string {
 	return "sqlite://" + filepath.Join(abs, "gatehouse.db")
 }
 
+// openStateStore resolves and opens the store a state command works on;
+// done closes it and ends the command's time budget.
+func openStateStore(cfgFile, dataDir string) (context.Context, store.Store, stateTarget, func(), error) {
+	target, err := resolveState(cfgFile, dataDir)
+	if err != nil {
+		return nil, nil, target, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	st, err := roles.OpenStore(ctx, target.storeURL)
+	if err != nil {
+		cancel()
+		return nil, nil, target, nil, err
+	}
+	return ctx, st, target, func() { st.Close(); cancel() }, nil
+}
+
 // graphUser is Microsoft Graph's user shape (the subset B2C uses).
 type graphUser struct {
 	ID              string           `json:"id"`
@@ -110,19 +126,12 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
-	target, err := resolveState(*cfgFile, *dataDir)
+	ctx, st, target, done, err := openStateStore(*cfgFile, *dataDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse users:", err)
 		return 1
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := roles.OpenStore(ctx, target.storeURL)
-	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse users:", err)
-		return 1
-	}
-	defer st.Close()
+	defer done()
 
 	switch sub {
 	case "create":
