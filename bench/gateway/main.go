@@ -12,27 +12,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/gatehouse/gatehouse/bench/internal/benchkit"
 )
 
 func main() {
@@ -54,50 +44,36 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 
-	backend := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.Write([]byte("Hello World, time and date are Wed, 25 Nov 2026 00:00:00 UTC"))
-	}))
-	iss := newIssuer()
-	token := iss.token()
+	backend := benchkit.HelloBackend()
+	iss := benchkit.NewIssuer()
+	token := iss.Token()
 
-	bin := filepath.Join(dir, "gatehouse")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/gatehouse")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		log.Fatal("build: ", err)
-	}
+	bin := benchkit.BuildGatehouse(dir)
 
 	plain := startGatehouse(bin, dir, "plain", backend, "", "")
-	defer plain.stop()
-	policy, err := os.ReadFile("examples/seed004/policy.xml")
+	defer plain.Stop()
+	seed, err := benchkit.Seed004Policy(iss)
 	if err != nil {
 		log.Fatal(err)
 	}
-	seed := strings.NewReplacer(
-		"{PrimaryStorageEndpoint}", "https://spa.example",
-		"{b2cpolicy-well-known-openid}", iss.url+"/.well-known/openid-configuration",
-		"{backend-api-application-client-id}", "bench-api",
-		`calls="300"`, `calls="1000000000"`, `calls="15"`, `calls="1000000000"`,
-	).Replace(string(policy))
 	pprofAddr := ""
 	if *profile != "" {
-		pprofAddr = freeAddr()
+		pprofAddr = benchkit.FreeAddr()
 	}
 	full := startGatehouse(bin, dir, "seed004", backend, seed, pprofAddr)
-	defer full.stop()
+	defer full.Stop()
 	ngx := startNginx(dir, backend)
 	defer ngx.Process.Kill()
 
 	auth := "Authorization: Bearer " + token
 	runs := []struct{ name, url, header string }{
 		{"a backend direct", "http://" + backend + "/api/hello", ""},
-		{"b gateway, no policy", plain.url + "/hello/hello", ""},
-		{"c gateway, seed 004 policy", full.url + "/hello/hello", auth},
+		{"b gateway, no policy", plain.URLs["gateway"] + "/hello/hello", ""},
+		{"c gateway, seed 004 policy", full.URLs["gateway"] + "/hello/hello", auth},
 		{"d nginx proxy", "http://" + ngx.addr + "/api/hello", ""},
 	}
-	res := map[byte]result{}
-	fmt.Printf("wrk -t%d -c%d -d%s, GOMAXPROCS of each process = all %d cores\n\n", *threads, *conns, *dur, numCPU())
+	res := map[byte]benchkit.WrkResult{}
+	fmt.Printf("wrk -t%d -c%d -d%s, GOMAXPROCS of each process = all %d cores\n\n", *threads, *conns, *dur, benchkit.NumCPU())
 	fmt.Printf("%-28s %12s %10s %10s\n", "target", "requests/s", "p50", "p99")
 	for _, r := range runs {
 		// A short warm-up fills connection pools, JWKS and token caches.
@@ -105,7 +81,7 @@ func main() {
 		var prof chan error
 		if r.name[0] == 'c' && pprofAddr != "" {
 			prof = make(chan error, 1)
-			go func() { prof <- fetchProfile(pprofAddr, *dur-time.Second, *profile) }()
+			go func() { prof <- benchkit.FetchProfile(pprofAddr, *dur-time.Second, *profile) }()
 		}
 		out := wrk(r.url, r.header, *threads, *conns, *dur)
 		if prof != nil {
@@ -114,74 +90,14 @@ func main() {
 			}
 		}
 		res[r.name[0]] = out
-		fmt.Printf("%-28s %12.0f %10s %10s  (non-2xx: %d)\n", r.name, out.rps, out.p50, out.p99, out.errors)
+		fmt.Printf("%-28s %12.0f %10s %10s  (non-2xx: %d)\n", r.name, out.RPS, out.P50, out.P99, out.Non2xx)
 	}
-	fmt.Printf("\nc/b = %.2f (target >= 0.85)\nc/d = %.2f (target >= 0.45)\n", res['c'].rps/res['b'].rps, res['c'].rps/res['d'].rps)
-}
-
-func numCPU() int { n, _ := strconv.Atoi(strings.TrimSpace(run("nproc"))); return n }
-
-func run(name string, args ...string) string {
-	out, _ := exec.Command(name, args...).Output()
-	return string(out)
-}
-
-// serve runs h on a free loopback port and returns host:port.
-func serve(h http.Handler) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	go http.Serve(ln, h)
-	return ln.Addr().String()
-}
-
-type issuer struct {
-	url    string
-	key    *rsa.PrivateKey
-	signer jose.Signer
-}
-
-func newIssuer() *issuer {
-	key, _ := rsa.GenerateKey(rand.Reader, 2048)
-	is := &issuer{key: key}
-	is.signer, _ = jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: "k1"}}, nil)
-	mux := http.NewServeMux()
-	is.url = "http://" + serve(mux)
-	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]string{"issuer": is.url + "/", "jwks_uri": is.url + "/keys"})
-	})
-	mux.HandleFunc("/keys", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
-	})
-	return is
-}
-
-func (is *issuer) token() string {
-	now := time.Now()
-	tok, err := jwt.Signed(is.signer).Claims(map[string]any{
-		"iss": is.url + "/", "sub": "bench-user", "aud": "bench-api",
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(2 * time.Hour).Unix(),
-	}).Serialize()
-	if err != nil {
-		log.Fatal(err)
-	}
-	return tok
-}
-
-type proc struct {
-	cmd *exec.Cmd
-	url string
-}
-
-func (p *proc) stop() {
-	p.cmd.Process.Signal(os.Interrupt)
-	p.cmd.Wait()
+	fmt.Printf("\nc/b = %.2f (target >= 0.85)\nc/d = %.2f (target >= 0.45)\n", res['c'].RPS/res['b'].RPS, res['c'].RPS/res['d'].RPS)
 }
 
 // startGatehouse runs `gatehouse serve` with one API in front of backend and
 // the given global policy (none when empty).
-func startGatehouse(bin, dir, name, backend, policy, pprofAddr string) *proc {
+func startGatehouse(bin, dir, name, backend, policy, pprofAddr string) *benchkit.Gatehouse {
 	cfg := fmt.Sprintf("gateway:\n  listen: 127.0.0.1:0\n  apis:\n    - {name: hello, path: hello, serviceUrl: 'http://%s/api', subscriptionRequired: false}\n", backend)
 	if policy != "" {
 		os.WriteFile(filepath.Join(dir, name+".xml"), []byte(policy), 0o600)
@@ -195,48 +111,11 @@ func startGatehouse(bin, dir, name, backend, policy, pprofAddr string) *proc {
 	if pprofAddr != "" {
 		cmd.Args = append(cmd.Args, "--pprof-listen", pprofAddr)
 	}
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		log.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		var rec struct{ Msg, URL string }
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
-			go func() {
-				for sc.Scan() {
-				}
-			}()
-			return &proc{cmd, rec.URL}
-		}
-	}
-	log.Fatalf("gatehouse %s did not start", name)
-	return nil
-}
-
-func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	g, err := benchkit.StartGatehouse(cmd, "", "gateway")
 	if err != nil {
-		log.Fatal(err)
+		log.Fatalf("gatehouse %s did not start", name)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// fetchProfile saves a CPU profile of d from a gatehouse pprof listener.
-func fetchProfile(addr string, d time.Duration, file string) error {
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(f, resp.Body)
-	return err
+	return g
 }
 
 type nginx struct {
@@ -245,7 +124,7 @@ type nginx struct {
 }
 
 func startNginx(dir, backend string) nginx {
-	addr := freeAddr()
+	addr := benchkit.FreeAddr()
 	conf := fmt.Sprintf(`worker_processes auto;
 daemon off;
 pid %[1]s/nginx.pid;
@@ -286,41 +165,12 @@ http {
 	return nginx{cmd, addr}
 }
 
-type result struct {
-	rps      float64
-	p50, p99 string
-	errors   int
-}
-
-var (
-	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
-	p50Re    = regexp.MustCompile(`\s50%\s+(\S+)`)
-	p99Re    = regexp.MustCompile(`\s99%\s+(\S+)`)
-	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
-)
-
-func wrk(url, header string, threads, conns int, d time.Duration) result {
-	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", d.String(), "--latency"}
-	if header != "" {
-		args = append(args, "-H", header)
-	}
-	out, err := exec.Command("wrk", append(args, url)...).CombinedOutput()
+// wrk runs wrk and reports what it printed: the gateway table shows wrk's
+// own latency text and counts only non-2xx responses.
+func wrk(url, header string, threads, conns int, d time.Duration) benchkit.WrkResult {
+	r, err := benchkit.Wrk{URL: url, Header: header, Threads: threads, Conns: conns, Duration: d}.Run()
 	if err != nil {
-		log.Fatalf("wrk %s: %v\n%s", url, err, out)
-	}
-	s := string(out)
-	var r result
-	if m := rpsRe.FindStringSubmatch(s); m != nil {
-		r.rps, _ = strconv.ParseFloat(m[1], 64)
-	}
-	if m := p50Re.FindStringSubmatch(s); m != nil {
-		r.p50 = m[1]
-	}
-	if m := p99Re.FindStringSubmatch(s); m != nil {
-		r.p99 = m[1]
-	}
-	if m := non2xxRe.FindStringSubmatch(s); m != nil {
-		r.errors, _ = strconv.Atoi(m[1])
+		log.Fatalf("wrk %s: %v", url, err)
 	}
 	return r
 }

@@ -18,7 +18,6 @@
 package main
 
 import (
-	"bufio"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -28,7 +27,6 @@ import (
 	"html"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -41,6 +39,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gatehouse/gatehouse/bench/internal/benchkit"
 )
 
 const (
@@ -72,31 +72,26 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "gatehouse")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/gatehouse")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		log.Fatal("build: ", err)
-	}
+	bin := benchkit.BuildGatehouse(dir)
 	_, wrkErr := exec.LookPath("wrk")
 	gen := "wrk -t2"
 	if wrkErr != nil {
 		gen = "a Go loop"
 	}
 	fmt.Printf("%d cores shared by gatehouse and the load generator; client credentials by %s -c%d, %d browsers, -d %s\n\n",
-		numCPU(), gen, *conns, *browsers, *dur)
+		benchkit.NumCPU(), gen, *conns, *browsers, *dur)
 
 	var rows []row
 	for _, alg := range strings.Split(*algs, ",") {
 		alg = strings.TrimSpace(alg)
 		pprofAddr, pprofFile := "", ""
 		if *profile != "" {
-			pprofAddr, pprofFile = freeAddr(), *profile+"-"+alg+".pprof"
+			pprofAddr, pprofFile = benchkit.FreeAddr(), *profile+"-"+alg+".pprof"
 		}
 		gh := startGatehouse(bin, filepath.Join(dir, alg), alg, pprofAddr)
 		r := row{alg: alg}
 		func() {
-			defer gh.stop()
+			defer gh.Stop()
 			r.cc = benchClientCredentials(gh, *conns, *dur, wrkErr == nil, pprofAddr, pprofFile)
 			r.seq, r.conc = benchAuthCode(gh, *seq, *browsers, *dur)
 			r.signIn = benchSignIn(gh, *browsers, *dur)
@@ -154,24 +149,9 @@ func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"
 }
 
-func numCPU() int {
-	out, _ := exec.Command("nproc").Output()
-	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
-	return n
-}
-
-func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // gatehouse is a running `gatehouse serve` with the identity role.
 type gatehouse struct {
-	cmd              *exec.Cmd
+	*benchkit.Gatehouse
 	authorize, token string
 }
 
@@ -185,18 +165,13 @@ func (g *gatehouse) authorizeURL(challenge, state string) string {
 	return g.authorize + "?" + q.Encode()
 }
 
-func (g *gatehouse) stop() {
-	g.cmd.Process.Signal(os.Interrupt)
-	g.cmd.Wait()
-}
-
 // startGatehouse runs the identity role with a web app, an API exposing
 // Hello and a daemon (as cmd/gatehouse's identityConfig), signing with alg.
 func startGatehouse(bin, dir, alg, pprofAddr string) *gatehouse {
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
 		log.Fatal(err)
 	}
-	addr := freeAddr()
+	addr := benchkit.FreeAddr()
 	publicURL := "http://" + addr
 	cfg := fmt.Sprintf(`identity:
   listen: %s
@@ -234,33 +209,10 @@ func startGatehouse(bin, dir, alg, pprofAddr string) *gatehouse {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GH_MASTER_KEY="+base64.StdEncoding.EncodeToString(key),
 		"WEB_SECRET="+webSecret, "DAEMON_SECRET="+daemonSec)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		log.Fatal(err)
+	gh, err := benchkit.StartGatehouse(cmd, "gatehouse "+alg+": ", "identity")
+	if err != nil {
+		log.Fatalf("gatehouse (%s) did not start:\n%v", alg, err)
 	}
-	sc := bufio.NewScanner(stderr)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	started := false
-	var logs []string
-	for sc.Scan() {
-		logs = append(logs, sc.Text())
-		var rec struct{ Msg, Role string }
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" && rec.Role == "identity" {
-			started = true
-			break
-		}
-	}
-	if !started {
-		cmd.Wait()
-		log.Fatalf("gatehouse (%s) did not start:\n%s", alg, strings.Join(logs, "\n"))
-	}
-	go func() {
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), `"level":"ERROR"`) {
-				log.Printf("gatehouse %s: %s", alg, sc.Text())
-			}
-		}
-	}()
 
 	authority := publicURL + "/contoso.onmicrosoft.com/" + policy + "/v2.0/"
 	resp, err := http.Get(authority + ".well-known/openid-configuration")
@@ -276,7 +228,7 @@ func startGatehouse(bin, dir, alg, pprofAddr string) *gatehouse {
 	if err != nil || disco.TokenEndpoint == "" {
 		log.Fatalf("discovery: %v %+v", err, disco)
 	}
-	return &gatehouse{cmd: cmd, authorize: disco.AuthorizationEndpoint, token: disco.TokenEndpoint}
+	return &gatehouse{Gatehouse: gh, authorize: disco.AuthorizationEndpoint, token: disco.TokenEndpoint}
 }
 
 // ---- client credentials
@@ -328,7 +280,7 @@ func benchClientCredentials(g *gatehouse, conns int, d time.Duration, useWrk boo
 	var prof chan error
 	if pprofAddr != "" {
 		prof = make(chan error, 1)
-		go func() { prof <- fetchProfile(pprofAddr, d-time.Second, pprofFile) }()
+		go func() { prof <- benchkit.FetchProfile(pprofAddr, d-time.Second, pprofFile) }()
 	}
 	r := run(d)
 	if prof != nil {
@@ -341,66 +293,19 @@ func benchClientCredentials(g *gatehouse, conns int, d time.Duration, useWrk boo
 	return r
 }
 
-// fetchProfile saves a CPU profile of d from a gatehouse pprof listener.
-func fetchProfile(addr string, d time.Duration, file string) error {
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(f, resp.Body)
-	return err
-}
-
-var (
-	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
-	p50Re    = regexp.MustCompile(`\s50%\s+([\d.]+)(us|ms|s)\b`)
-	p99Re    = regexp.MustCompile(`\s99%\s+([\d.]+)(us|ms|s)\b`)
-	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
-	sockRe   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
-)
-
-func wrkDuration(m []string) time.Duration {
-	if m == nil {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(m[1], 64)
-	unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[m[2]]
-	return time.Duration(v * float64(unit))
-}
-
+// wrk POSTs the client-credentials form with 2 threads; errors count
+// non-2xx responses and socket errors.
 func wrk(target string, conns int, d time.Duration) result {
 	script := filepath.Join(os.TempDir(), fmt.Sprintf("gatehouse-bench-cc-%d.lua", os.Getpid()))
-	lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n", ccBody())
-	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
+	if err := benchkit.WritePostScript(script, ccBody()); err != nil {
 		log.Fatal(err)
 	}
 	defer os.Remove(script)
-	out, err := exec.Command("wrk", "-t2", "-c", strconv.Itoa(conns), "-d", d.String(), "--latency", "-s", script, target).CombinedOutput()
+	w, err := benchkit.Wrk{URL: target, Script: script, Threads: 2, Conns: conns, Duration: d}.Run()
 	if err != nil {
-		log.Fatalf("wrk: %v\n%s", err, out)
+		log.Fatalf("wrk: %v", err)
 	}
-	s := string(out)
-	var r result
-	if m := rpsRe.FindStringSubmatch(s); m != nil {
-		r.rps, _ = strconv.ParseFloat(m[1], 64)
-	}
-	r.p50, r.p99 = wrkDuration(p50Re.FindStringSubmatch(s)), wrkDuration(p99Re.FindStringSubmatch(s))
-	if m := non2xxRe.FindStringSubmatch(s); m != nil {
-		r.errors, _ = strconv.Atoi(m[1])
-	}
-	if m := sockRe.FindStringSubmatch(s); m != nil {
-		for _, n := range m[1:] {
-			v, _ := strconv.Atoi(n)
-			r.errors += v
-		}
-	}
-	return r
+	return result{rps: w.RPS, p50: benchkit.Latency(w.P50), p99: benchkit.Latency(w.P99), errors: w.Non2xx + w.SocketErrors}
 }
 
 // ---- browsers

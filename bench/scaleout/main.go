@@ -21,30 +21,22 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/gatehouse/gatehouse/bench/internal/benchkit"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -85,12 +77,7 @@ func main() {
 		log.Fatal(v...)
 	}
 
-	bin := filepath.Join(dir, "gatehouse")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/gatehouse")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		log.Fatal("build: ", err)
-	}
+	bin := benchkit.BuildGatehouse(dir)
 	pg, drop, err := scratchDatabase()
 	if err != nil {
 		log.Fatal(err)
@@ -102,58 +89,48 @@ func main() {
 	}
 	cleanups = append(cleanups, stopRedis)
 
-	backend := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.Write([]byte("Hello World, time and date are Wed, 25 Nov 2026 00:00:00 UTC"))
-	}))
-	iss := newIssuer()
-	policy, err := os.ReadFile("examples/seed004/policy.xml")
+	backend := benchkit.HelloBackend()
+	iss := benchkit.NewIssuer()
+	seed, err := benchkit.Seed004Policy(iss)
 	if err != nil {
 		fail(err)
 	}
-	seed := strings.NewReplacer(
-		"{PrimaryStorageEndpoint}", "https://spa.example",
-		"{b2cpolicy-well-known-openid}", iss.url+"/.well-known/openid-configuration",
-		"{backend-api-application-client-id}", "bench-api",
-		`calls="300"`, `calls="1000000000"`, `calls="15"`, `calls="1000000000"`,
-	).Replace(string(policy))
 	if err := os.WriteFile(filepath.Join(dir, "seed004.xml"), []byte(seed), 0o600); err != nil {
 		fail(err)
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
 	env := []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "DAEMON_SECRET=" + daemonSec}
-	public := "http://" + freeAddr() // the load balancer's address: one issuer for every process
+	public := "http://" + benchkit.FreeAddr() // the load balancer's address: one issuer for every process
 
 	memCfg := writeConfig(dir, "memory.yaml", public, pg, "", backend)
 	redisCfg := writeConfig(dir, "redis.yaml", public, pg, redisAddr, backend)
 	mem := startGatehouse(bin, memCfg, env)
-	cleanups = append(cleanups, mem.stop)
-	var procs []*proc
+	cleanups = append(cleanups, mem.Stop)
+	var procs []*benchkit.Gatehouse
 	for i := 0; i < 3; i++ {
 		p := startGatehouse(bin, redisCfg, env)
-		cleanups = append(cleanups, p.stop)
+		cleanups = append(cleanups, p.Stop)
 		procs = append(procs, p)
 	}
 
-	auth := "Authorization: Bearer " + iss.token()
+	auth := "Authorization: Bearer " + iss.Token()
 	ccLua := filepath.Join(dir, "cc.lua")
 	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {daemonID}, "client_secret": {daemonSec}, "scope": {ccScope}}.Encode()
-	lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n", body)
-	if err := os.WriteFile(ccLua, []byte(lua), 0o600); err != nil {
+	if err := benchkit.WritePostScript(ccLua, body); err != nil {
 		fail(err)
 	}
-	gw := func(ps ...*proc) []target {
+	gw := func(ps ...*benchkit.Gatehouse) []target {
 		var ts []target
 		for _, p := range ps {
-			ts = append(ts, target{url: p.urls["gateway"] + "/hello/hello", header: auth})
+			ts = append(ts, target{url: p.URLs["gateway"] + "/hello/hello", header: auth})
 		}
 		return ts
 	}
-	cc := func(ps ...*proc) []target {
+	cc := func(ps ...*benchkit.Gatehouse) []target {
 		var ts []target
 		for _, p := range ps {
-			ts = append(ts, target{url: p.urls["identity"] + "/contoso.onmicrosoft.com/" + flow + "/oauth2/v2.0/token", script: ccLua})
+			ts = append(ts, target{url: p.URLs["identity"] + "/contoso.onmicrosoft.com/" + flow + "/oauth2/v2.0/token", script: ccLua})
 		}
 		return ts
 	}
@@ -167,7 +144,7 @@ func main() {
 		{"client credentials, 1 proc, PG", cc(procs[0])},
 		{"client credentials, 3 procs, PG", cc(procs...)},
 	}
-	fmt.Printf("wrk, %d connections in total, %s per run; %d cores shared by wrk, Redis, PostgreSQL and every gatehouse process\n\n", *conns, *dur, numCPU())
+	fmt.Printf("wrk, %d connections in total, %s per run; %d cores shared by wrk, Redis, PostgreSQL and every gatehouse process\n\n", *conns, *dur, benchkit.NumCPU())
 	fmt.Printf("%-34s %12s %10s %10s %8s\n", "target", "requests/s", "p50", "p99", "errors")
 	res := map[string]result{}
 	for _, r := range runs {
@@ -246,7 +223,7 @@ func scratchDatabase() (string, func(), error) {
 
 // startRedis runs a throwaway redis-server (no persistence).
 func startRedis() (string, func(), error) {
-	addr := freeAddr()
+	addr := benchkit.FreeAddr()
 	_, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning")
 	if err := cmd.Start(); err != nil {
@@ -263,49 +240,16 @@ func startRedis() (string, func(), error) {
 	return "", nil, fmt.Errorf("redis-server on %s did not start", addr)
 }
 
-type proc struct {
-	cmd  *exec.Cmd
-	urls map[string]string
-}
-
-func (p *proc) stop() {
-	p.cmd.Process.Signal(os.Interrupt)
-	p.cmd.Wait()
-}
-
 // startGatehouse runs `gatehouse serve` and waits for both listeners.
-func startGatehouse(bin, file string, env []string) *proc {
+func startGatehouse(bin, file string, env []string) *benchkit.Gatehouse {
 	cmd := exec.Command(bin, "serve", "--config", file, "--log-level", "info")
 	cmd.Dir = filepath.Dir(file)
 	cmd.Env = append(os.Environ(), env...)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		log.Fatal(err)
+	g, err := benchkit.StartGatehouse(cmd, "gatehouse: ", "gateway", "identity")
+	if err != nil {
+		log.Fatalf("gatehouse did not start:\n%v", err)
 	}
-	p := &proc{cmd: cmd, urls: map[string]string{}}
-	sc := bufio.NewScanner(stderr)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var logs []string
-	for sc.Scan() {
-		logs = append(logs, sc.Text())
-		var rec struct{ Msg, Role, URL string }
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
-			p.urls[rec.Role] = rec.URL
-			if len(p.urls) == 2 {
-				go func() {
-					for sc.Scan() {
-						if strings.Contains(sc.Text(), `"level":"ERROR"`) {
-							log.Printf("gatehouse: %s", sc.Text())
-						}
-					}
-				}()
-				return p
-			}
-		}
-	}
-	cmd.Wait()
-	log.Fatalf("gatehouse did not start:\n%s", strings.Join(logs, "\n"))
-	return nil
+	return g
 }
 
 type target struct {
@@ -340,107 +284,16 @@ func runAll(ts []target, conns int, d time.Duration) result {
 	return sum
 }
 
-var (
-	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
-	p50Re    = regexp.MustCompile(`\s50%\s+([\d.]+)(us|ms|s)`)
-	p99Re    = regexp.MustCompile(`\s99%\s+([\d.]+)(us|ms|s)`)
-	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
-	sockRe   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
-)
-
+// wrk runs one wrk; errors count non-2xx responses and socket errors.
 func wrk(t target, conns, threads int, d time.Duration) result {
-	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", d.String(), "--latency"}
-	if t.header != "" {
-		args = append(args, "-H", t.header)
-	}
-	if t.script != "" {
-		args = append(args, "-s", t.script)
-	}
-	out, err := exec.Command("wrk", append(args, t.url)...).CombinedOutput()
+	w, err := benchkit.Wrk{URL: t.url, Header: t.header, Script: t.script, Threads: threads, Conns: conns, Duration: d}.Run()
 	if err != nil {
-		log.Fatalf("wrk %s: %v\n%s", t.url, err, out)
+		log.Fatalf("wrk %s: %v", t.url, err)
 	}
-	s := string(out)
-	var r result
-	if m := rpsRe.FindStringSubmatch(s); m != nil {
-		r.rps, _ = strconv.ParseFloat(m[1], 64)
+	return result{
+		rps:    w.RPS,
+		p50:    benchkit.Latency(w.P50).Round(10 * time.Microsecond),
+		p99:    benchkit.Latency(w.P99).Round(10 * time.Microsecond),
+		errors: w.Non2xx + w.SocketErrors,
 	}
-	r.p50, r.p99 = wrkDuration(p50Re.FindStringSubmatch(s)), wrkDuration(p99Re.FindStringSubmatch(s))
-	if m := non2xxRe.FindStringSubmatch(s); m != nil {
-		r.errors, _ = strconv.Atoi(m[1])
-	}
-	if m := sockRe.FindStringSubmatch(s); m != nil {
-		for _, n := range m[1:] {
-			v, _ := strconv.Atoi(n)
-			r.errors += v
-		}
-	}
-	return r
-}
-
-func wrkDuration(m []string) time.Duration {
-	if m == nil {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(m[1], 64)
-	unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[m[2]]
-	return time.Duration(v * float64(unit)).Round(10 * time.Microsecond)
-}
-
-func numCPU() int {
-	out, _ := exec.Command("nproc").Output()
-	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
-	return n
-}
-
-// serve runs h on a free loopback port and returns host:port.
-func serve(h http.Handler) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	go http.Serve(ln, h)
-	return ln.Addr().String()
-}
-
-func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// issuer is a local OpenID provider for seed 004's validate-jwt.
-type issuer struct {
-	url    string
-	signer jose.Signer
-}
-
-func newIssuer() *issuer {
-	key, _ := rsa.GenerateKey(rand.Reader, 2048)
-	is := &issuer{}
-	is.signer, _ = jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: "k1"}}, nil)
-	mux := http.NewServeMux()
-	is.url = "http://" + serve(mux)
-	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]string{"issuer": is.url + "/", "jwks_uri": is.url + "/keys"})
-	})
-	mux.HandleFunc("/keys", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
-	})
-	return is
-}
-
-func (is *issuer) token() string {
-	now := time.Now()
-	tok, err := jwt.Signed(is.signer).Claims(map[string]any{
-		"iss": is.url + "/", "sub": "bench-user", "aud": "bench-api",
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(2 * time.Hour).Unix(),
-	}).Serialize()
-	if err != nil {
-		log.Fatal(err)
-	}
-	return tok
 }
