@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/keyring"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/keys"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 const keysUsage = `usage:
@@ -23,6 +24,7 @@ const keysUsage = `usage:
                      [--use sig|enc] [--not-before T] [--expires T]
   gatehouse keys list [--json]
   gatehouse keys delete --name N
+  gatehouse keys rotate-signing       start a token-signing key rotation now (published at once, signs 24 h later)
 with --config FILE or --data DIR (default ./` + defaultDataDir + `). T is RFC 3339, a date or Unix seconds.`
 
 // cmdKeys manages policy keys (B2C's Identity Experience Framework > Policy
@@ -55,11 +57,12 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 		asJSON = fl.Bool("json", false, "print JSON")
 	case "delete":
 		name = fl.String("name", "", "the key container (required); a copy NAME.bak is kept, as in B2C")
+	case "rotate-signing":
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, keysUsage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "gatehouse keys: unknown subcommand %q (add, list, delete)\n", sub)
+		fmt.Fprintf(stderr, "gatehouse keys: unknown subcommand %q (add, list, delete, rotate-signing)\n", sub)
 		return 2
 	}
 	if err := fl.Parse(args); err != nil {
@@ -114,6 +117,9 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer done()
+	if sub == "rotate-signing" {
+		return keysRotateSigning(ctx, st, master, *cfgFile, stdout, stderr)
+	}
 	m, err := keys.NewManager(st.PolicyKeys(), master, keys.Options{})
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse keys:", err)
@@ -288,4 +294,35 @@ func tableTime(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// keysRotateSigning starts a token-signing key rotation through the shared
+// store: every identity process picks the successor up within a minute and
+// switches to it when it starts signing.
+func keysRotateSigning(ctx context.Context, st store.Store, master []byte, cfgFile string, stdout, stderr io.Writer) int {
+	alg := "RS256"
+	if cfgFile != "" {
+		cfg, err := config.Load(cfgFile)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		if s := cfg.Identity.Signing; s != nil && s.Algorithm != "" {
+			alg = s.Algorithm
+		}
+	}
+	// The predecessor stays published for B2C's longest token lifetime
+	// (24 h), which covers every flow's lifetimes.
+	kr, err := keyring.New(ctx, st.SigningKeys(), master, keyring.Options{Algorithm: alg, MaxTokenLifetime: 24 * time.Hour})
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse keys rotate-signing:", err)
+		return 1
+	}
+	next, err := kr.RotateNow(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse keys rotate-signing:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "new signing key %s (%s) is published now and signs from %s\n", next.ID, next.Algorithm, next.NotBefore.UTC().Format(time.RFC3339))
+	return 0
 }

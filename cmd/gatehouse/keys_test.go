@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -12,9 +13,13 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2/clientcredentials"
 
 	"software.sslmate.com/src/go-pkcs12"
 )
@@ -193,5 +198,59 @@ func TestKeysWithConfig(t *testing.T) {
 	_, errOut, code = gatehouse(t, []string{"GH_KEYS_MASTER=c2hvcnQ="}, "keys", "list", "--config", cfg)
 	if code != 1 || !strings.Contains(errOut, "masterKey") {
 		t.Errorf("short master key: %d %q", code, errOut)
+	}
+}
+
+// TestKeysRotateSigning: an operator starts a rotation through the store;
+// the identity role publishes the successor and keeps signing with the
+// current key until the successor's publish-ahead period has passed.
+func TestKeysRotateSigning(t *testing.T) {
+	file, publicURL, env := identityConfig(t, "http://127.0.0.1:1/callback")
+	jwksKids := func() []string {
+		resp, body := call(t, "GET", publicURL+"/contoso.onmicrosoft.com/B2C_1_signupsignin1/discovery/v2.0/keys", nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("jwks: %d %s", resp.StatusCode, body)
+		}
+		var set struct{ Keys []struct{ Kid string } }
+		json.Unmarshal([]byte(body), &set)
+		var kids []string
+		for _, k := range set.Keys {
+			kids = append(kids, k.Kid)
+		}
+		return kids
+	}
+	srv := startServe(t, file, env, "identity")
+	first := jwksKids()
+	if len(first) != 1 {
+		t.Fatalf("first start publishes %v", first)
+	}
+	srv.cmd.Process.Signal(syscall.SIGTERM)
+	srv.cmd.Wait()
+
+	out, errOut, code := gatehouse(t, env, "keys", "rotate-signing", "--config", file)
+	if code != 0 || !strings.Contains(out, "is published now and signs from") {
+		t.Fatalf("rotate-signing: %d %s %s", code, out, errOut)
+	}
+	again, _, _ := gatehouse(t, env, "keys", "rotate-signing", "--config", file)
+	if strings.Fields(again)[3] != strings.Fields(out)[3] {
+		t.Errorf("a second rotate-signing made another key: %q vs %q", again, out)
+	}
+
+	startServe(t, file, env, "identity")
+	kids := jwksKids()
+	next := strings.Fields(out)[3]
+	if len(kids) != 2 || !slices.Contains(kids, first[0]) || !slices.Contains(kids, next) {
+		t.Fatalf("after rotation JWKS = %v, want %s and %s", kids, first[0], next)
+	}
+	cc := clientcredentials.Config{ClientID: daemonID, ClientSecret: daemonSec,
+		TokenURL: publicURL + "/contoso.onmicrosoft.com/B2C_1_signupsignin1/oauth2/v2.0/token",
+		Scopes:   []string{"https://contoso.onmicrosoft.com/backend/.default"}}
+	tok, err := cc.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok.AccessToken, ".")[0])
+	if !strings.Contains(string(hdr), `"kid":"`+first[0]+`"`) {
+		t.Errorf("the successor signs before its time: header %s", hdr)
 	}
 }

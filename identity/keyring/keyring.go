@@ -516,3 +516,40 @@ func (k *Keyring) PublicKey(ctx context.Context, kid string) (crypto.PublicKey, 
 	}
 	return nil, "", false
 }
+
+// RotateNow starts a rotation now, whatever the schedule: a successor is
+// created and published at once and signs from PublishAhead later, when the
+// current key retires (it stays in the JWKS until its last token expired).
+// Every process sharing the store picks the successor up at its next
+// refresh. When a successor is already pending, RotateNow returns it and
+// creates nothing, so running it twice does not skip a key.
+func (k *Keyring) RotateNow(ctx context.Context) (*store.SigningKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	now := k.opts.Now()
+	rows, err := k.st.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: list signing keys: %w", err)
+	}
+	cur := k.pickSigner(rows, now)
+	if cur == nil {
+		return nil, errors.New("keyring: no key signs now; start the identity role once to create the first")
+	}
+	for _, r := range rows {
+		if r.Algorithm == k.opts.Algorithm && r.NotBefore.After(cur.NotBefore) && r.RetiredAt.IsZero() {
+			return r, nil
+		}
+	}
+	nb := now.Add(k.opts.PublishAhead)
+	r, err := k.create(ctx, now, nb)
+	if err != nil {
+		return nil, err
+	}
+	cur.RetiredAt = nb
+	cur.ExpiresAt = nb.Add(k.opts.MaxTokenLifetime)
+	if err := k.st.Put(ctx, cur); err != nil {
+		return nil, fmt.Errorf("keyring: schedule retirement: %w", err)
+	}
+	k.opts.Logger.Info("keyring: signing key rotation started", "kid", r.ID, "signs_from", nb, "retires", cur.ID)
+	return r, nil
+}

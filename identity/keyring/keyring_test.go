@@ -186,3 +186,41 @@ func TestMasterKeyRequired(t *testing.T) {
 }
 
 func b64(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+func TestRotateNow(t *testing.T) {
+	st := openStore(t)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	kr, err := New(context.Background(), st.SigningKeys(), master, Options{Now: clock, MaxTokenLifetime: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := kr.SigningKeyID()
+	next, err := kr.RotateNow(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.ID == first || !next.NotBefore.Equal(now.Add(DefaultPublishAhead)) {
+		t.Fatalf("successor %s signs from %v", next.ID, next.NotBefore)
+	}
+	again, err := kr.RotateNow(context.Background())
+	if err != nil || again.ID != next.ID {
+		t.Fatalf("a second RotateNow made another key: %v %v", again, err)
+	}
+	if err := kr.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if kr.SigningKeyID() != first {
+		t.Error("the successor signs before its publish-ahead period")
+	}
+	if kids := jwksKids(t, kr); !has(kids, first) || !has(kids, next.ID) {
+		t.Errorf("JWKS = %v, want both keys", kids)
+	}
+	now = now.Add(DefaultPublishAhead)
+	if err := kr.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if kr.SigningKeyID() != next.ID {
+		t.Error("the successor does not sign after its publish-ahead period")
+	}
+}
