@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/internal/sqlcommon"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -92,16 +93,8 @@ func (s *Store) Close() error { s.pool.Close(); return nil }
 // do. Lockout rows are kept: their counters have no expiry of their own.
 func (s *Store) Sweep(ctx context.Context) error {
 	now := s.now()
-	for _, q := range []string{
-		"DELETE FROM sessions WHERE expires_at <= $1",
-		"DELETE FROM transactions WHERE expires_at <= $1",
-		"DELETE FROM codes WHERE expires_at <= $1",
-		"DELETE FROM verifications WHERE expires_at <= $1",
-		// Tokens go with their family (ON DELETE CASCADE). Rotated-away
-		// tokens of a live family must stay for reuse detection.
-		"DELETE FROM refresh_families WHERE expires_at <= $1",
-	} {
-		if _, err := s.pool.Exec(ctx, q, now); err != nil {
+	for _, table := range sqlcommon.SweepTables {
+		if _, err := s.pool.Exec(ctx, "DELETE FROM "+table+" WHERE expires_at <= $1", now); err != nil {
 			return mapErr(err)
 		}
 	}

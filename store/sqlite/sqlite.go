@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/internal/sqlcommon"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -159,16 +160,8 @@ func (s *Store) Close() error {
 func (s *Store) Sweep(ctx context.Context) error {
 	now := s.now().UnixMicro()
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{
-			"DELETE FROM sessions WHERE expires_at <= ?",
-			"DELETE FROM transactions WHERE expires_at <= ?",
-			"DELETE FROM codes WHERE expires_at <= ?",
-			"DELETE FROM verifications WHERE expires_at <= ?",
-			// Tokens go with their family (ON DELETE CASCADE). Rotated-away
-			// tokens of a live family must stay for reuse detection.
-			"DELETE FROM refresh_families WHERE expires_at <= ?",
-		} {
-			if _, err := tx.ExecContext(ctx, q, now); err != nil {
+		for _, table := range sqlcommon.SweepTables {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE expires_at <= ?", now); err != nil {
 				return mapErr(err)
 			}
 		}
