@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"errors"
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/proxytransport"
+	"github.com/gatehouse/gatehouse/token"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -9,9 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/gatehouse/gatehouse/internal/config"
-	"github.com/gatehouse/gatehouse/token"
 )
 
 // DefaultMaxBodyBytes is the request body size the gateway buffers when
@@ -89,7 +89,7 @@ func New(cfg *config.Gateway, opts Options) (*Gateway, error) {
 		g.maxBody = DefaultMaxBodyBytes
 	}
 	if g.transport == nil {
-		g.transport = newTransport()
+		g.transport = proxytransport.New()
 		g.ownsTrans = true
 	}
 	m, err := newMetrics(opts.Registry)

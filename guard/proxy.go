@@ -1,14 +1,13 @@
 package guard
 
 import (
-	"crypto/tls"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"time"
+
+	"github.com/gatehouse/gatehouse/internal/proxytransport"
 )
 
 // NewReverseProxy returns the sidecar: g's Middleware in front of a reverse
@@ -25,7 +24,7 @@ func NewReverseProxy(upstream *url.URL, g *Guard) http.Handler {
 	target := *upstream
 	rt := g.transport
 	if rt == nil {
-		rt = newTransport()
+		rt = proxytransport.New()
 	}
 	p := &httputil.ReverseProxy{
 		Transport: rt,
@@ -79,23 +78,4 @@ func setForwarded(pr *httputil.ProxyRequest) {
 		out.Header.Set("X-Forwarded-Host", info.origHost)
 	}
 	out.Header.Set("X-Forwarded-Proto", info.origProto)
-}
-
-// newTransport is the upstream transport: a large keep-alive pool,
-// HTTP/1.1 only, bounded dial and TLS handshake times (as the gateway's,
-// gateway/transport.go). Response times are not bounded: the upstream may
-// stream.
-func newTransport() *http.Transport {
-	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            d.DialContext,
-		MaxIdleConns:           1024,
-		MaxIdleConnsPerHost:    256,
-		IdleConnTimeout:        90 * time.Second,
-		TLSHandshakeTimeout:    10 * time.Second,
-		ExpectContinueTimeout:  time.Second,
-		MaxResponseHeaderBytes: 1 << 20,
-		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{},
-	}
 }

@@ -1,4 +1,10 @@
-package gateway
+// Package proxytransport is the HTTP transport Gatehouse proxies with (the
+// gateway to its backends, the guard to its upstream): a large keep-alive
+// pool, HTTP/1.1 only (backends rarely gain from HTTP/2, which multiplexes
+// everything on one connection), bounded dial and TLS handshake times.
+// Response times are not bounded here: the gateway's forward-request timeout
+// bounds them, and a guarded upstream may stream.
+package proxytransport
 
 import (
 	"crypto/tls"
@@ -7,11 +13,8 @@ import (
 	"time"
 )
 
-// newTransport is the backend transport: a large keep-alive pool, HTTP/1.1
-// only (backends rarely gain from HTTP/2 and it multiplexes everything on
-// one connection), bounded dial and TLS handshake times. Response times are
-// bounded by forward-request's timeout, not here.
-func newTransport() *http.Transport {
+// New returns a fresh transport (each owner closes its idle connections).
+func New() *http.Transport {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
@@ -22,7 +25,6 @@ func newTransport() *http.Transport {
 		TLSHandshakeTimeout:    10 * time.Second,
 		ExpectContinueTimeout:  time.Second,
 		MaxResponseHeaderBytes: 1 << 20,
-		ForceAttemptHTTP2:      false,
 		// A non-nil empty map disables HTTP/2 even on TLS backends.
 		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
 	}
