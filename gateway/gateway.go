@@ -2,9 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"github.com/gatehouse/gatehouse/internal/config"
-	"github.com/gatehouse/gatehouse/internal/proxytransport"
-	"github.com/gatehouse/gatehouse/token"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -12,6 +9,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/proxytransport"
+	"github.com/gatehouse/gatehouse/token"
 )
 
 // DefaultMaxBodyBytes is the request body size the gateway buffers when
