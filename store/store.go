@@ -40,6 +40,7 @@ type Store interface {
 	Verifications() Verifications
 	SigningKeys() SigningKeys
 	PolicyKeys() PolicyKeys
+	Throttles() Throttles
 	// Ping checks the database (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error
@@ -180,6 +181,22 @@ type Lockout struct {
 type Lockouts interface {
 	Get(ctx context.Context, key string) (*Lockout, error) // zero Lockout when none
 	Update(ctx context.Context, key string, fn func(l *Lockout) error) (*Lockout, error)
+	Reset(ctx context.Context, key string) error
+}
+
+// Throttles count events per key in fixed windows: sign-in attempts per
+// client address, verification codes sent per email address, client-secret
+// guesses per client... Every identity-role limit that must hold across
+// processes counts here, so the same numbers apply whether one process or
+// ten serve the tenant.
+type Throttles interface {
+	// Hit adds n (>= 0) to key's count and returns the count after adding
+	// and when the window ends, in one atomic statement: of concurrent Hits
+	// from any process none is lost, and each sees a distinct total. The
+	// window starts with the first hit after the previous one ended
+	// (now >= end) and lasts window. Hit with n = 0 reads the count.
+	Hit(ctx context.Context, key string, n int, now time.Time, window time.Duration) (count int, ends time.Time, err error)
+	// Reset forgets key (idempotent).
 	Reset(ctx context.Context, key string) error
 }
 

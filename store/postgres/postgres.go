@@ -110,6 +110,7 @@ func (s *Store) Lockouts() store.Lockouts           { return lockouts{s} }
 func (s *Store) Verifications() store.Verifications { return verifications{s} }
 func (s *Store) SigningKeys() store.SigningKeys     { return signingKeys{s} }
 func (s *Store) PolicyKeys() store.PolicyKeys       { return policyKeys{s} }
+func (s *Store) Throttles() store.Throttles         { return throttles{s} }
 
 // inTx runs fn in a READ COMMITTED transaction and commits when fn returns
 // nil; fn maps its own errors.

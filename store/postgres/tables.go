@@ -474,3 +474,40 @@ func (x signingKeys) List(ctx context.Context) ([]*store.SigningKey, error) {
 func (x signingKeys) Delete(ctx context.Context, id string) error {
 	return affected(x.s.pool.Exec(ctx, "DELETE FROM signing_keys WHERE id = $1", id))
 }
+
+// ---- throttles ----
+
+type throttles struct{ s *Store }
+
+// Hit is one upsert: PostgreSQL locks the row for the ON CONFLICT update, so
+// concurrent Hits from any process serialise on it and none is lost. The
+// CASEs read the row's old values, so a window that has ended restarts
+// with n.
+func (x throttles) Hit(ctx context.Context, key string, n int, now time.Time, window time.Duration) (int, time.Time, error) {
+	var count int
+	var end time.Time
+	var err error
+	if n <= 0 {
+		err = x.s.pool.QueryRow(ctx, "SELECT count, expires_at FROM throttles WHERE key = $1 AND expires_at > $2", key, now).Scan(&count, &end)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, time.Time{}, nil
+		}
+	} else {
+		err = x.s.pool.QueryRow(ctx, `INSERT INTO throttles (key, count, expires_at) VALUES ($1, $2, $3)
+			ON CONFLICT (key) DO UPDATE SET
+				count = CASE WHEN throttles.expires_at <= $4 THEN excluded.count ELSE throttles.count + excluded.count END,
+				expires_at = CASE WHEN throttles.expires_at <= $4 THEN excluded.expires_at ELSE throttles.expires_at END
+			RETURNING count, expires_at`,
+			key, n, now.Add(window), now).Scan(&count, &end)
+	}
+	if err != nil {
+		return 0, time.Time{}, mapErr(err)
+	}
+	return count, end.UTC(), nil
+}
+
+// Reset forgets the key (idempotent).
+func (x throttles) Reset(ctx context.Context, key string) error {
+	_, err := x.s.pool.Exec(ctx, "DELETE FROM throttles WHERE key = $1", key)
+	return mapErr(err)
+}

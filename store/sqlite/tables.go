@@ -484,3 +484,42 @@ func (x signingKeys) List(ctx context.Context) ([]*store.SigningKey, error) {
 func (x signingKeys) Delete(ctx context.Context, id string) error {
 	return affected(x.s.w.ExecContext(ctx, "DELETE FROM signing_keys WHERE id = ?", id))
 }
+
+// ---- throttles ----
+
+type throttles struct{ s *Store }
+
+// Hit is one upsert on the writer connection: the row's old values are what
+// the CASEs read, so a window that has ended restarts with n.
+func (x throttles) Hit(ctx context.Context, key string, n int, now time.Time, window time.Duration) (int, time.Time, error) {
+	if n <= 0 {
+		var count int
+		var end int64
+		err := x.s.r.QueryRowContext(ctx, "SELECT count, expires_at FROM throttles WHERE key = ? AND expires_at > ?", key, micros(now)).Scan(&count, &end)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, time.Time{}, nil
+		}
+		if err != nil {
+			return 0, time.Time{}, mapErr(err)
+		}
+		return count, fromMicros(end), nil
+	}
+	var count int
+	var end int64
+	err := x.s.w.QueryRowContext(ctx, `INSERT INTO throttles (key, count, expires_at) VALUES (?1, ?2, ?3)
+		ON CONFLICT (key) DO UPDATE SET
+			count = CASE WHEN throttles.expires_at <= ?4 THEN excluded.count ELSE throttles.count + excluded.count END,
+			expires_at = CASE WHEN throttles.expires_at <= ?4 THEN excluded.expires_at ELSE throttles.expires_at END
+		RETURNING count, expires_at`,
+		key, n, micros(now.Add(window)), micros(now)).Scan(&count, &end)
+	if err != nil {
+		return 0, time.Time{}, mapErr(err)
+	}
+	return count, fromMicros(end), nil
+}
+
+// Reset forgets the key (idempotent).
+func (x throttles) Reset(ctx context.Context, key string) error {
+	_, err := x.s.w.ExecContext(ctx, "DELETE FROM throttles WHERE key = ?", key)
+	return mapErr(err)
+}

@@ -51,6 +51,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("RefreshConcurrentMany", s.refreshConcurrentMany)
 	t.Run("Lockouts", s.lockouts)
 	t.Run("LockoutsConcurrent", s.lockoutsConcurrent)
+	t.Run("Throttles", s.throttles)
+	t.Run("ThrottlesConcurrent", s.throttlesConcurrent)
 	t.Run("Verifications", s.verifications)
 	t.Run("VerificationsConcurrentAttempt", s.verificationsConcurrent)
 	t.Run("SigningKeys", s.signingKeys)
@@ -765,6 +767,87 @@ func (s *suite) lockoutsConcurrent(t *testing.T) {
 	noErr(t, "Get", err)
 	if l.Failures != Goroutines*each || l.Lockouts != Goroutines*each/10 {
 		t.Fatalf("after %d concurrent increments: Failures %d, Lockouts %d", Goroutines*each, l.Failures, l.Lockouts)
+	}
+}
+
+// ---- throttles ----
+
+func (s *suite) throttles(t *testing.T) {
+	ctx := t.Context()
+	th := s.st.Throttles()
+	key := rnd("th-")
+	t0 := now()
+	c, end, err := th.Hit(ctx, key, 0, t0, time.Minute)
+	noErr(t, "read missing", err)
+	if c != 0 || !end.IsZero() {
+		t.Fatalf("missing key: count %d ends %v, want 0 and zero time", c, end)
+	}
+	for i := 1; i <= 3; i++ {
+		c, end, err = th.Hit(ctx, key, 1, t0.Add(time.Duration(i)*time.Second), time.Minute)
+		noErr(t, "Hit", err)
+		if c != i || !eqTime(end, t0.Add(time.Second+time.Minute)) {
+			t.Fatalf("hit %d: count %d ends %v; want %d ending %v (the first hit's window)", i, c, end, i, t0.Add(time.Second+time.Minute))
+		}
+	}
+	c, _, err = th.Hit(ctx, key, 5, t0.Add(30*time.Second), time.Minute)
+	noErr(t, "Hit 5", err)
+	if c != 8 {
+		t.Fatalf("Hit n=5 after 3: %d, want 8", c)
+	}
+	c, _, err = th.Hit(ctx, key, 0, t0.Add(30*time.Second), time.Minute)
+	noErr(t, "read", err)
+	if c != 8 {
+		t.Fatalf("read: %d, want 8", c)
+	}
+	// At the window's end a new one starts with this hit's n.
+	after := t0.Add(time.Second + time.Minute)
+	if c, _, _ = th.Hit(ctx, key, 0, after, time.Minute); c != 0 {
+		t.Fatalf("read after the window ended: %d, want 0", c)
+	}
+	c, end, err = th.Hit(ctx, key, 2, after, time.Minute)
+	noErr(t, "Hit in a new window", err)
+	if c != 2 || !eqTime(end, after.Add(time.Minute)) {
+		t.Fatalf("new window: count %d ends %v; want 2 ending %v", c, end, after.Add(time.Minute))
+	}
+	noErr(t, "Reset", th.Reset(ctx, key))
+	if c, _, _ = th.Hit(ctx, key, 0, after, time.Minute); c != 0 {
+		t.Fatalf("after Reset: %d, want 0", c)
+	}
+	noErr(t, "Reset missing", th.Reset(ctx, key))
+}
+
+// throttlesConcurrent: every concurrent Hit (from all the stores, so from
+// several connections or processes) is counted once and sees its own total.
+func (s *suite) throttlesConcurrent(t *testing.T) {
+	ctx := t.Context()
+	key := rnd("thc-")
+	const each = 5
+	t0 := now()
+	var mu sync.Mutex
+	seen := map[int]bool{}
+	errs := parallel(Goroutines, func(i int) error {
+		for range each {
+			c, _, err := s.storeFor(i).Throttles().Hit(ctx, key, 1, t0, time.Hour)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			dup := seen[c]
+			seen[c] = true
+			mu.Unlock()
+			if dup {
+				return fmt.Errorf("two hits saw the same total %d", c)
+			}
+		}
+		return nil
+	})
+	for _, err := range errs {
+		noErr(t, "concurrent Hit", err)
+	}
+	c, _, err := s.st.Throttles().Hit(ctx, key, 0, t0, time.Hour)
+	noErr(t, "read", err)
+	if c != Goroutines*each {
+		t.Fatalf("after %d concurrent hits the count is %d", Goroutines*each, c)
 	}
 }
 

@@ -104,4 +104,4 @@ func DecodeUserJSON(u *store.User, identities, attributes []byte, backend string
 // Sweep deletes them. Refresh tokens go with their family (ON DELETE
 // CASCADE): rotated-away tokens of a live family must stay for reuse
 // detection. Lockout rows are kept: their counters have no expiry.
-var SweepTables = []string{"sessions", "transactions", "codes", "verifications", "refresh_families"}
+var SweepTables = []string{"sessions", "transactions", "codes", "verifications", "refresh_families", "throttles"}
