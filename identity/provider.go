@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gatehouse/gatehouse/internal/secevent"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -28,6 +29,10 @@ type Options struct {
 	KeyPublishAhead time.Duration
 	// TransactionTTL is how long a pending sign-in lives (1 h).
 	TransactionTTL time.Duration
+	// Events records security events (failed client authentication,
+	// throttled callers, rejected requests); nil logs them to Logger's
+	// default without counting.
+	Events *secevent.Recorder
 }
 
 // Provider is the OpenID provider with B2C's URL layout. It is an

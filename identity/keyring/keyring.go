@@ -553,3 +553,13 @@ func (k *Keyring) RotateNow(ctx context.Context) (*store.SigningKey, error) {
 	k.opts.Logger.Info("keyring: signing key rotation started", "kid", r.ID, "signs_from", nb, "retires", cur.ID)
 	return r, nil
 }
+
+// Derive returns a 32-byte key for one purpose (label) from the master key
+// (HKDF-SHA256), so no two uses of the master key share a key.
+func Derive(masterKey []byte, label string) []byte {
+	dk, err := hkdf.Key(sha256.New, masterKey, nil, "gatehouse "+label, 32)
+	if err != nil {
+		panic(err) // only for lengths HKDF-SHA256 cannot produce; 32 is fine
+	}
+	return dk
+}

@@ -35,6 +35,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gatehouse/gatehouse/internal/secevent"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -164,8 +165,11 @@ type Options struct {
 	// CustomPolicies runs the flows of custom policies (Flow.Custom);
 	// required when the registry has one.
 	CustomPolicies CustomPolicies
-	Now            func() time.Time
-	Logger         *slog.Logger
+	// Events records security events (failed sign-ins, lockouts, code
+	// floods); nil logs them without counting.
+	Events *secevent.Recorder
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Flows is the hosted pages.

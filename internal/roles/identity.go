@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gatehouse/gatehouse/internal/secevent"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net/http"
 	"os"
@@ -36,7 +38,10 @@ type Identity struct {
 	Keys *keys.CachedResolver
 	// Connectors are the API connectors of the user flows.
 	Connectors *connector.Connectors
-	stop       context.CancelFunc
+	// Events records the role's security events (counted in the registry
+	// BuildIdentity was given).
+	Events *secevent.Recorder
+	stop   context.CancelFunc
 }
 
 // Close stops the store sweeper and closes the store.
@@ -61,7 +66,9 @@ func (r *Identity) Close() {
 // (or SSL_CERT_DIR) in the environment of `gatehouse serve` — note that
 // SSL_CERT_FILE replaces the system bundle, so it must hold every root the
 // process needs (the connectors' and any token endpoint's).
-func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger) (*Identity, error) {
+//
+// metrics receives the role's metrics (nil: not exported).
+func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, metrics prometheus.Registerer) (*Identity, error) {
 	reg, err := identity.NewRegistry(cfg)
 	if err != nil {
 		return nil, err
@@ -88,11 +95,17 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger) (*I
 		st.Close()
 		return nil, err
 	}
-	p, err := identity.NewProvider(reg, st, identity.Options{Logger: log})
+	master, err := keyring.MasterKey(cfg)
 	if err != nil {
 		return fail(err)
 	}
-	master, err := keyring.MasterKey(cfg)
+	// Identifiers in security events are hashed under a key derived from
+	// the master key, so every process of a tenant hashes alike.
+	events, err := secevent.New(log, metrics, keyring.Derive(master, "secevent"))
+	if err != nil {
+		return fail(err)
+	}
+	p, err := identity.NewProvider(reg, st, identity.Options{Logger: log, Events: events})
 	if err != nil {
 		return fail(err)
 	}
@@ -136,7 +149,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger) (*I
 	} else {
 		log.Warn("identity.email is not configured: self-service password reset cannot send codes")
 	}
-	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, Logger: log, CustomPolicies: pols}
+	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, Logger: log, CustomPolicies: pols, Events: events}
 	if len(cfg.APIConnectors) > 0 {
 		uo.Connectors = conns
 	}
@@ -147,7 +160,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger) (*I
 	p.SetInteraction(flows)
 	sweepCtx, stop := context.WithCancel(context.Background())
 	go sweep(sweepCtx, st, log)
-	return &Identity{Handler: identityHandler(p, st), Provider: p, Store: st, Keys: resolver, Connectors: conns, stop: stop}, nil
+	return &Identity{Handler: identityHandler(p, st), Provider: p, Store: st, Keys: resolver, Connectors: conns, Events: events, stop: stop}, nil
 }
 
 // deploymentMode is identity.deploymentMode: Development or Production

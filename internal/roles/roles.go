@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -31,6 +32,8 @@ type Options struct {
 	// DiscoveryClient fetches OpenID metadata for validate-jwt (dev: trusts
 	// the development CA).
 	DiscoveryClient *http.Client
+	// Registry receives every role's metrics; nil: Build makes one.
+	Registry *prometheus.Registry
 }
 
 // Set is every role of one config, built and ready to listen.
@@ -38,6 +41,8 @@ type Set struct {
 	Gateway  *gateway.Gateway
 	Identity *Identity
 	Servers  []*Server
+	// Registry holds the metrics of every role.
+	Registry *prometheus.Registry
 }
 
 // Server is one role's listener settings and handler.
@@ -65,7 +70,10 @@ func Build(cfg *config.Config, o Options) (*Set, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Set{}
+	s := &Set{Registry: o.Registry}
+	if s.Registry == nil {
+		s.Registry = prometheus.NewRegistry()
+	}
 	var errs []error
 	add := func(name, listen string, t *config.TLS, h http.Handler) {
 		tc, err := TLSConfig(t)
@@ -75,7 +83,7 @@ func Build(cfg *config.Config, o Options) (*Set, error) {
 		s.Servers = append(s.Servers, &Server{name, listen, tc, h})
 	}
 	if id := cfg.Identity; id != nil {
-		role, err := BuildIdentity(id, filepath.Dir(cfg.File), log.With("role", "identity"))
+		role, err := BuildIdentity(id, filepath.Dir(cfg.File), log.With("role", "identity"), s.Registry)
 		if err != nil {
 			errs = append(errs, err)
 		} else {
@@ -92,7 +100,7 @@ func Build(cfg *config.Config, o Options) (*Set, error) {
 		}
 	}
 	if g := cfg.Gateway; g != nil {
-		gw, err := gateway.New(g, gateway.Options{Logger: log.With("role", "gateway"), Transport: o.GatewayTransport, DiscoveryClient: o.DiscoveryClient})
+		gw, err := gateway.New(g, gateway.Options{Logger: log.With("role", "gateway"), Transport: o.GatewayTransport, DiscoveryClient: o.DiscoveryClient, Registry: s.Registry})
 		if err != nil {
 			errs = append(errs, err)
 		} else {
