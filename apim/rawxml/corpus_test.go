@@ -1,54 +1,28 @@
 package rawxml
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
 )
 
-// findShared resolves a directory under /work/shared relative to this file
-// (apim/rawxml → ../../../shared), so tests work from any working directory.
-func findShared(rel string) (string, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", errors.New("cannot locate the test file")
-	}
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", rel)
-	_, err := os.Stat(dir)
-	return dir, err
-}
-
-// sharedDir is findShared for tests: outside CI a missing directory skips
-// the test; in CI (CI=true) it fails.
-func sharedDir(t testing.TB, rel string) string {
-	t.Helper()
-	dir, err := findShared(rel)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared test data missing in CI: %v", err)
-		}
-		t.Skipf("shared test data not available: %v", err)
-	}
-	return dir
-}
-
 // corpusFiles lists every .xml file under the snippets corpus, by path
 // relative to the corpus root (slash-separated), with its content.
 func corpusFiles(t testing.TB) map[string][]byte {
 	t.Helper()
-	files, err := readCorpus(sharedDir(t, corpusDir))
+	files, err := readCorpus(corpusDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return files
 }
 
-var corpusDir = filepath.Join("testdata", "apim-snippets")
+// corpusDir is the public APIM policy-snippets corpus (MIT; see
+// testdata/README.md at the repository root).
+var corpusDir = filepath.Join("..", "..", "testdata", "apim-snippets")
 
 func readCorpus(root string) (map[string][]byte, error) {
 	files := map[string][]byte{}
@@ -154,8 +128,8 @@ func TestCorpus(t *testing.T) {
 }
 
 func TestSeed004InboundPolicy(t *testing.T) {
-	dir := sharedDir(t, "reference")
-	src, err := os.ReadFile(filepath.Join(dir, "seed-004-inbound-policy.xml"))
+	// The seed's policy verbatim, as `gatehouse dev` embeds it.
+	src, err := os.ReadFile(filepath.Join("..", "..", "internal", "devstack", "seed004-policy.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}

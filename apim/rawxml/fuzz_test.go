@@ -11,16 +11,13 @@ import (
 // document written back in the escaped "xml" format reads back to the same
 // values.
 func FuzzParse(f *testing.F) {
-	// Corpus seeds when the shared data is there; the fuzz target itself
-	// does not need it.
-	if dir, err := findShared(corpusDir); err == nil {
-		files, err := readCorpus(dir)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, src := range files {
-			f.Add(src)
-		}
+	// The snippet corpus seeds the fuzzer.
+	files, err := readCorpus(corpusDir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, src := range files {
+		f.Add(src)
 	}
 	for _, expr := range expressions {
 		f.Add([]byte(`<a v="` + expr + `">` + expr + `</a>`))
