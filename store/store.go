@@ -173,6 +173,12 @@ type Lockout struct {
 	// LastFailedHash remembers the last wrong password (a keyed hash) so
 	// repeating the same wrong password counts once, as B2C does.
 	LastFailedHash string
+	// Pending counts attempts reserved and not yet finished (their
+	// passwords are being verified); PendingUntil is the lease of the
+	// reservations: once it has passed, Pending is stale (a process died
+	// holding one) and counts as zero.
+	Pending      int
+	PendingUntil time.Time
 }
 
 // Lockouts keeps lockout counters. Update runs fn on the current state
@@ -196,6 +202,12 @@ type Throttles interface {
 	// window starts with the first hit after the previous one ended
 	// (now >= end) and lasts window. Hit with n = 0 reads the count.
 	Hit(ctx context.Context, key string, n int, now time.Time, window time.Duration) (count int, ends time.Time, err error)
+	// Refund takes n (>= 0) back from key's count in its current window
+	// (never below zero), atomically as Hit: a caller that reserved with
+	// Hit before doing the work returns the reservation when the work
+	// turned out not to count (a successful sign-in). Nothing happens when
+	// the window has ended or the key has none.
+	Refund(ctx context.Context, key string, n int, now time.Time) error
 	// Reset forgets key (idempotent).
 	Reset(ctx context.Context, key string) error
 }

@@ -328,8 +328,8 @@ type lockouts struct{ s *Store }
 
 func scanLockout(r pgx.Row, key string) (*store.Lockout, error) {
 	l := store.Lockout{Key: key}
-	var until *time.Time
-	err := r.Scan(&l.Failures, &l.Lockouts, &until, &l.LastFailedHash)
+	var until, pendingUntil *time.Time
+	err := r.Scan(&l.Failures, &l.Lockouts, &until, &l.LastFailedHash, &l.Pending, &pendingUntil)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return &store.Lockout{Key: key}, nil
 	}
@@ -337,10 +337,11 @@ func scanLockout(r pgx.Row, key string) (*store.Lockout, error) {
 		return nil, mapErr(err)
 	}
 	l.LockedUntil = fromNull(until)
+	l.PendingUntil = fromNull(pendingUntil)
 	return &l, nil
 }
 
-const lockoutSelect = "SELECT failures, lockouts, locked_until, last_failed_hash FROM lockouts WHERE key = $1"
+const lockoutSelect = "SELECT failures, lockouts, locked_until, last_failed_hash, pending, pending_until FROM lockouts WHERE key = $1"
 
 // Get returns the zero Lockout (with Key) when there is none.
 func (x lockouts) Get(ctx context.Context, key string) (*store.Lockout, error) {
@@ -369,8 +370,8 @@ func (x lockouts) Update(ctx context.Context, key string, fn func(l *store.Locko
 		}
 		l.Key = key
 		if _, err := tx.Exec(ctx, `UPDATE lockouts SET failures = $2, lockouts = $3, locked_until = $4,
-			last_failed_hash = $5 WHERE key = $1`,
-			key, l.Failures, l.Lockouts, nullTime(l.LockedUntil), l.LastFailedHash); err != nil {
+			last_failed_hash = $5, pending = $6, pending_until = $7 WHERE key = $1`,
+			key, l.Failures, l.Lockouts, nullTime(l.LockedUntil), l.LastFailedHash, l.Pending, nullTime(l.PendingUntil)); err != nil {
 			return mapErr(err)
 		}
 		out = l
@@ -504,6 +505,16 @@ func (x throttles) Hit(ctx context.Context, key string, n int, now time.Time, wi
 		return 0, time.Time{}, mapErr(err)
 	}
 	return count, end.UTC(), nil
+}
+
+// Refund is one UPDATE (the row lock serialises it with concurrent Hits),
+// limited to the current window.
+func (x throttles) Refund(ctx context.Context, key string, n int, now time.Time) error {
+	if n <= 0 {
+		return nil
+	}
+	_, err := x.s.pool.Exec(ctx, "UPDATE throttles SET count = GREATEST(count - $1, 0) WHERE key = $2 AND expires_at > $3", n, key, now)
+	return mapErr(err)
 }
 
 // Reset forgets the key (idempotent).

@@ -337,8 +337,8 @@ type lockouts struct{ s *Store }
 
 func scanLockout(r scanner, key string) (*store.Lockout, error) {
 	l := store.Lockout{Key: key}
-	var until sql.NullInt64
-	err := r.Scan(&l.Failures, &l.Lockouts, &until, &l.LastFailedHash)
+	var until, pendingUntil sql.NullInt64
+	err := r.Scan(&l.Failures, &l.Lockouts, &until, &l.LastFailedHash, &l.Pending, &pendingUntil)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &store.Lockout{Key: key}, nil
 	}
@@ -346,10 +346,11 @@ func scanLockout(r scanner, key string) (*store.Lockout, error) {
 		return nil, mapErr(err)
 	}
 	l.LockedUntil = fromNullMicros(until)
+	l.PendingUntil = fromNullMicros(pendingUntil)
 	return &l, nil
 }
 
-const lockoutSelect = "SELECT failures, lockouts, locked_until, last_failed_hash FROM lockouts WHERE key = ?"
+const lockoutSelect = "SELECT failures, lockouts, locked_until, last_failed_hash, pending, pending_until FROM lockouts WHERE key = ?"
 
 // Get returns the zero Lockout (with Key) when there is none.
 func (x lockouts) Get(ctx context.Context, key string) (*store.Lockout, error) {
@@ -372,11 +373,12 @@ func (x lockouts) Update(ctx context.Context, key string, fn func(l *store.Locko
 			return err
 		}
 		l.Key = key
-		if _, err := tx.ExecContext(ctx, `INSERT INTO lockouts (key, failures, lockouts, locked_until, last_failed_hash)
-			VALUES (?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO lockouts (key, failures, lockouts, locked_until, last_failed_hash, pending, pending_until)
+			VALUES (?,?,?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,
 			lockouts = excluded.lockouts, locked_until = excluded.locked_until,
-			last_failed_hash = excluded.last_failed_hash`,
-			key, l.Failures, l.Lockouts, nullMicros(l.LockedUntil), l.LastFailedHash); err != nil {
+			last_failed_hash = excluded.last_failed_hash, pending = excluded.pending,
+			pending_until = excluded.pending_until`,
+			key, l.Failures, l.Lockouts, nullMicros(l.LockedUntil), l.LastFailedHash, l.Pending, nullMicros(l.PendingUntil)); err != nil {
 			return mapErr(err)
 		}
 		out = l
@@ -516,6 +518,16 @@ func (x throttles) Hit(ctx context.Context, key string, n int, now time.Time, wi
 		return 0, time.Time{}, mapErr(err)
 	}
 	return count, fromMicros(end), nil
+}
+
+// Refund is one UPDATE on the writer connection, limited to the current
+// window.
+func (x throttles) Refund(ctx context.Context, key string, n int, now time.Time) error {
+	if n <= 0 {
+		return nil
+	}
+	_, err := x.s.w.ExecContext(ctx, "UPDATE throttles SET count = MAX(count - ?, 0) WHERE key = ? AND expires_at > ?", n, key, micros(now))
+	return mapErr(err)
 }
 
 // Reset forgets the key (idempotent).

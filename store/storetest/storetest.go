@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("RefreshConcurrentMany", s.refreshConcurrentMany)
 	t.Run("Lockouts", s.lockouts)
 	t.Run("LockoutsConcurrent", s.lockoutsConcurrent)
+	t.Run("LockoutsConcurrentReserve", s.lockoutsConcurrentReserve)
 	t.Run("Throttles", s.throttles)
 	t.Run("ThrottlesConcurrent", s.throttlesConcurrent)
 	t.Run("Verifications", s.verifications)
@@ -712,6 +714,19 @@ func (s *suite) lockouts(t *testing.T) {
 		t.Fatalf("Get after Update = %+v", l)
 	}
 
+	// Pending reservations round-trip with their lease.
+	lease := now().Add(30 * time.Second)
+	got, err = ls.Update(ctx, key, func(l *store.Lockout) error { l.Pending, l.PendingUntil = 2, lease; return nil })
+	noErr(t, "Update pending", err)
+	if got.Pending != 2 || !eqTime(got.PendingUntil, lease) || got.Failures != 3 {
+		t.Fatalf("Update pending = %+v", got)
+	}
+	l, err = ls.Get(ctx, key)
+	noErr(t, "Get", err)
+	if l.Pending != 2 || !eqTime(l.PendingUntil, lease) {
+		t.Fatalf("Get after Update pending = %+v", l)
+	}
+
 	// An error from fn saves nothing and comes back.
 	boom := errors.New("boom")
 	_, err = ls.Update(ctx, key, func(l *store.Lockout) error { l.Failures = 99; return boom })
@@ -770,6 +785,41 @@ func (s *suite) lockoutsConcurrent(t *testing.T) {
 	}
 }
 
+// lockoutsConcurrentReserve: a reservation made in Update (grant while
+// Pending < limit) is granted exactly limit times, whatever the
+// concurrency over several stores (processes) — smart lockout's bound on
+// passwords verified per lock window.
+func (s *suite) lockoutsConcurrentReserve(t *testing.T) {
+	ctx := t.Context()
+	key := rnd("lkr-")
+	const limit = 3
+	var granted atomic.Int32
+	errs := parallel(Goroutines, func(i int) error {
+		_, err := s.storeFor(i).Lockouts().Update(ctx, key, func(l *store.Lockout) error {
+			if l.Pending >= limit {
+				return errBusy
+			}
+			l.Pending++
+			granted.Add(1)
+			return nil
+		})
+		if errors.Is(err, errBusy) {
+			return nil
+		}
+		return err
+	})
+	for _, err := range errs {
+		noErr(t, "concurrent reserve", err)
+	}
+	l, err := s.st.Lockouts().Get(ctx, key)
+	noErr(t, "Get", err)
+	if granted.Load() != limit || l.Pending != limit {
+		t.Fatalf("%d concurrent reservations with limit %d: %d granted, Pending %d", Goroutines, limit, granted.Load(), l.Pending)
+	}
+}
+
+var errBusy = errors.New("busy")
+
 // ---- throttles ----
 
 func (s *suite) throttles(t *testing.T) {
@@ -809,6 +859,27 @@ func (s *suite) throttles(t *testing.T) {
 	if c != 2 || !eqTime(end, after.Add(time.Minute)) {
 		t.Fatalf("new window: count %d ends %v; want 2 ending %v", c, end, after.Add(time.Minute))
 	}
+	// Refund takes back within the window, never below zero.
+	noErr(t, "Refund", th.Refund(ctx, key, 1, after))
+	if c, _, _ = th.Hit(ctx, key, 0, after, time.Minute); c != 1 {
+		t.Fatalf("after Refund 1 of 2: %d, want 1", c)
+	}
+	noErr(t, "Refund more than the count", th.Refund(ctx, key, 5, after))
+	if c, _, _ = th.Hit(ctx, key, 0, after, time.Minute); c != 0 {
+		t.Fatalf("after Refund 5 of 1: %d, want 0", c)
+	}
+	c, _, err = th.Hit(ctx, key, 1, after, time.Minute)
+	noErr(t, "Hit after Refund", err)
+	if c != 1 {
+		t.Fatalf("Hit after Refund to zero: %d, want 1", c)
+	}
+	// Refund after the window ended does nothing (and creates nothing).
+	noErr(t, "Refund after the window", th.Refund(ctx, key, 1, after.Add(2*time.Minute)))
+	if c, _, _ = th.Hit(ctx, key, 0, after, time.Minute); c != 1 {
+		t.Fatalf("a Refund after the window changed the old window: %d, want 1", c)
+	}
+	noErr(t, "Refund missing", th.Refund(ctx, rnd("th-none-"), 1, after))
+
 	noErr(t, "Reset", th.Reset(ctx, key))
 	if c, _, _ = th.Hit(ctx, key, 0, after, time.Minute); c != 0 {
 		t.Fatalf("after Reset: %d, want 0", c)
