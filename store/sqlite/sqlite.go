@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -101,6 +102,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db.SetConnMaxIdleTime(0)
 		s.w, s.r = db, db
 	} else {
+		if err := ownerOnly(path); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
 		wq := url.Values{}
 		for k, v := range common {
 			wq[k] = append([]string(nil), v...)
@@ -135,6 +139,36 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// ownerOnly makes the database file 0600 before SQLite opens it: created
+// with that mode when missing (SQLite then creates -wal and -shm with the
+// database's mode), tightened when an older version or a umask left it
+// readable by others. The store holds password hashes, sessions and
+// encrypted keys.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm() != 0o600 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Ping checks that the database answers.
