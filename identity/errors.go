@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/ids"
@@ -20,6 +21,8 @@ type oauthError struct {
 	status int
 	code   string
 	desc   string
+	// retryAfter, when set, is sent as Retry-After (whole seconds).
+	retryAfter time.Duration
 }
 
 func (p *Provider) oerr(status int, code, b2c, msg string) *oauthError {
@@ -35,7 +38,12 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
 }
 
-func (e *oauthError) write(w http.ResponseWriter) { writeOAuthError(w, e.status, e.code, e.desc) }
+func (e *oauthError) write(w http.ResponseWriter) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
+	}
+	writeOAuthError(w, e.status, e.code, e.desc)
+}
 
 var errorPageTmpl = template.Must(template.New("err").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>

@@ -51,6 +51,7 @@ type Provider struct {
 	interaction atomic.Pointer[interactionBox]
 	spaOrigins  map[string]bool // CORS on the token endpoint
 	ccTemplates sync.Map        // client credentials: key -> *ccTemplate
+	secrets     secretGuard     // client-secret guessing throttle (secret.go)
 }
 
 type interactionBox struct{ Interaction }

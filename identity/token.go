@@ -87,8 +87,7 @@ func (p *Provider) clientAuth(r *http.Request, form url.Values) (*App, *oauthErr
 	if secret == "" {
 		return nil, p.oerr(http.StatusBadRequest, "invalid_request", "AADB2C90079", "Clients must send a client_secret when redeeming a confidential grant.")
 	}
-	if !client.CheckSecret(secret) {
-		e := p.oerr(http.StatusUnauthorized, "invalid_client", "AADB2C90081", "The specified client_secret does not match the expected value for this client. Please correct the client_secret and try again.")
+	if e := p.checkClientSecret(r, client, secret); e != nil {
 		return nil, e
 	}
 	return client, nil

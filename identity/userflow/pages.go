@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/password"
@@ -51,6 +53,9 @@ type view struct {
 
 	redirectURI string
 	errors      bool
+	// status is the HTTP status (0: 200); retryAfter goes with a 429.
+	status     int
+	retryAfter time.Duration
 }
 
 func (v *view) get(id string) *field {
@@ -303,5 +308,11 @@ func (f *Flows) render(w http.ResponseWriter, v *view) {
 	}
 	securityHeaders(w.Header(), csp)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if v.status != 0 {
+		if v.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((v.retryAfter+time.Second-1)/time.Second)))
+		}
+		w.WriteHeader(v.status)
+	}
 	_, _ = w.Write(body.Bytes())
 }

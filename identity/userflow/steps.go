@@ -1,6 +1,7 @@
 package userflow
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	imail "github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/ids"
+	"github.com/gatehouse/gatehouse/internal/secevent"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -80,9 +83,19 @@ func validEmail(s string) bool {
 
 func lockKey(email string) string { return "signin:" + email }
 
+// familiarLockKey counts the failures from the account's familiar devices.
+func familiarLockKey(email string) string { return lockKey(email) + "|familiar" }
+
 // signIn checks the email and password. Unknown accounts and wrong
 // passwords get the same message, the same work (a dummy argon2 run) and
 // the same lockout counting, so neither reveals whether an account exists.
+//
+// Order (each step bounds the next): the per-address throttle reserves a
+// failure slot for the client address (not for familiar devices); smart
+// lockout reserves an attempt (password.Lockout.Begin: atomic in the
+// store, so at most the threshold are verified per lock window, whatever
+// the concurrency or the number of processes); only then is the password
+// hashed. A success returns both reservations; a failure keeps them.
 func (c *call) signIn() {
 	ctx := c.r.Context()
 	form := c.r.PostForm
@@ -100,24 +113,75 @@ func (c *call) signIn() {
 		c.f.render(c.w, v)
 		return
 	}
+	familiar := c.f.familiar(c.r, email)
+	source := slog.String("source", "unfamiliar")
 	key := lockKey(email)
-	if _, locked, err := c.f.lock.Locked(ctx, key); err != nil {
-		c.f.fail(c.w, err)
-		return
-	} else if locked {
-		v.Error = password.LockedMessage
-		c.f.render(c.w, v)
-		return
+	if familiar {
+		source, key = slog.String("source", "familiar"), familiarLockKey(email)
+	}
+	now := c.f.now()
+	ipKey := ""
+	if !familiar {
+		ipKey = "signin-fail:ip:" + identity.ThrottleKey(c.f.limits.ClientIP(c.r))
+		over, wait, err := c.over(ipKey, c.f.limits.SignInFailuresPerIP)
+		if err != nil {
+			c.f.fail(c.w, err)
+			return
+		}
+		if over {
+			c.emit(secevent.SignInThrottled, email, source)
+			v.Error, v.status, v.retryAfter = msgSignInThrottled, http.StatusTooManyRequests, wait
+			c.f.render(c.w, v)
+			return
+		}
+	}
+	// refund returns the address's slot: the attempt tested no password
+	// (locked, repeated) or it succeeded.
+	refund := func() {
+		if ipKey != "" {
+			if err := c.f.st.Throttles().Refund(context.WithoutCancel(ctx), ipKey, 1, now); err != nil {
+				c.f.log.WarnContext(ctx, "userflow: refunding the sign-in throttle", "err", err)
+			}
+		}
 	}
 	u, err := c.f.st.Users().GetByEmail(ctx, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		refund()
 		c.f.fail(c.w, err)
+		return
+	}
+	binding := ""
+	if u != nil {
+		binding = u.PasswordHash
+	}
+	att, out, err := c.f.lock.Begin(ctx, key, pw, binding)
+	if err != nil {
+		refund()
+		c.f.fail(c.w, err)
+		return
+	}
+	switch out {
+	case password.Locked, password.Busy:
+		refund()
+		c.emit(secevent.SignInLocked, email, source)
+		v.Error = password.LockedMessage
+		c.f.render(c.w, v)
+		return
+	case password.Repeated:
+		refund()
+		c.emit(secevent.SignInFailed, email, source, slog.String("reason", "repeated"))
+		v.Error = msgInvalidCredentials
+		c.f.render(c.w, v)
 		return
 	}
 	ok, rehash := false, false
 	if u != nil && u.PasswordHash != "" {
 		ok, rehash, err = c.f.hasher.Verify(ctx, u.PasswordHash, pw)
 		if err != nil && !errors.Is(err, password.ErrMalformed) {
+			if cerr := att.Cancel(ctx); cerr != nil {
+				c.f.log.WarnContext(ctx, "userflow: releasing a sign-in attempt", "err", cerr)
+			}
+			refund()
 			c.f.fail(c.w, err)
 			return
 		}
@@ -125,22 +189,34 @@ func (c *call) signIn() {
 		c.f.hasher.Dummy(ctx, pw)
 	}
 	if !ok {
-		locked, err := c.f.lock.Fail(ctx, key, pw)
+		locked, err := att.Fail(ctx)
 		if err != nil {
 			c.f.fail(c.w, err)
 			return
 		}
+		c.emit(secevent.SignInFailed, email, source)
 		v.Error = msgInvalidCredentials
 		if locked {
+			if !att.LockedUntil.IsZero() {
+				c.emit(secevent.AccountLocked, email, source, slog.Time("until", att.LockedUntil))
+			}
 			v.Error = password.LockedMessage
 		}
 		c.f.render(c.w, v)
 		return
 	}
-	if err := c.f.lock.Succeed(ctx, key); err != nil {
+	if granted, err := att.Succeed(ctx); err != nil {
 		c.f.fail(c.w, err)
 		return
+	} else if !granted {
+		// Locked while the password was being verified.
+		c.emit(secevent.SignInLocked, email, source)
+		v.Error = password.LockedMessage
+		c.f.render(c.w, v)
+		return
 	}
+	refund()
+	c.f.rememberDevice(c.w, email)
 	if rehash {
 		if h, err := c.f.hasher.Hash(ctx, pw); err == nil {
 			u.PasswordHash, u.UpdatedAt = h, c.f.now()
@@ -381,12 +457,21 @@ func (c *call) sendCode(resend bool) {
 		return
 	}
 	if c.st.CodesSent >= maxCodes {
+		c.emit(secevent.CodeThrottled, email, slog.String("by", "transaction"))
 		v.Error = msgThrottled
 		c.f.render(c.w, v)
 		return
 	}
 	if c.f.mail == nil {
 		c.f.fail(c.w, errors.New("userflow: no mail sender configured"))
+		return
+	}
+	// Across transactions: codes requested from this address, then codes
+	// sent to this email address (in that order, so a flooding client
+	// spends its own allowance first).
+	if !c.allowed(secevent.CodeThrottled, email, v, msgThrottled, "",
+		"code-send:ip:"+identity.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodesPerIP,
+		c.f.idHash("code-send:email", email), c.f.limits.CodesPerEmail) {
 		return
 	}
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
@@ -420,6 +505,7 @@ func (c *call) sendCode(resend bool) {
 		v.Error = msgSendFailed
 	} else {
 		c.f.log.InfoContext(ctx, "userflow: verification code sent", "tx", c.tx.ID)
+		c.emit(secevent.CodeSent, email)
 		v.Info = msgCodeSent
 	}
 	c.f.render(c.w, v)
@@ -439,6 +525,13 @@ func (c *call) verifyCode() {
 		c.f.render(c.w, v)
 		return
 	}
+	// Guesses across codes and transactions: from this address, then for
+	// this email address.
+	if !c.allowed(secevent.CodeGuessThrottled, c.st.Email, v, msgTooManyAttempts, "email_ver_input",
+		"code-guess:ip:"+identity.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodeGuessesPerIP,
+		c.f.idHash("code-guess:email", c.st.Email), c.f.limits.CodeGuessesPerEmail) {
+		return
+	}
 	vs := c.f.st.Verifications()
 	rec, err := vs.Attempt(ctx, c.st.VerificationID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !rec.ExpiresAt.After(c.f.now())) {
@@ -452,11 +545,13 @@ func (c *call) verifyCode() {
 	}
 	if rec.Attempts > maxCodeAttempts {
 		_ = vs.Delete(ctx, rec.ID)
+		c.emit(secevent.CodeGuessThrottled, c.st.Email, slog.String("by", "code"))
 		v.fieldError("email_ver_input", msgTooManyAttempts)
 		c.f.render(c.w, v)
 		return
 	}
 	if rec.Email != c.st.Email || !hmac.Equal([]byte(rec.CodeHash), []byte(c.codeHash(rec.ID, code))) {
+		c.emit(secevent.CodeFailed, c.st.Email, slog.Int("attempt", rec.Attempts))
 		v.fieldError("email_ver_input", msgCodeWrong)
 		c.f.render(c.w, v)
 		return
@@ -469,6 +564,35 @@ func (c *call) verifyCode() {
 	v = c.view()
 	v.Info = msgVerified
 	c.f.render(c.w, v)
+}
+
+// allowed counts one event on the address limit, then (if that one
+// allows it) on the email limit; over either it emits kind, shows msg (on
+// field, or page-level) with 429 and Retry-After, and returns false.
+func (c *call) allowed(kind secevent.Kind, email string, v *view, msg, field string,
+	ipKey string, ipLim identity.Limit, emailKey string, emailLim identity.Limit) bool {
+	by := "ip"
+	over, wait, err := c.over(ipKey, ipLim)
+	if err == nil && !over {
+		by = "email"
+		over, wait, err = c.over(emailKey, emailLim)
+	}
+	if err != nil {
+		c.f.fail(c.w, err)
+		return false
+	}
+	if !over {
+		return true
+	}
+	c.emit(kind, email, slog.String("by", by))
+	if field != "" {
+		v.fieldError(field, msg)
+	} else {
+		v.Error = msg
+	}
+	v.status, v.retryAfter = http.StatusTooManyRequests, wait
+	c.f.render(c.w, v)
+	return false
 }
 
 // newPassword reads and checks newPassword/reenterPassword.
@@ -598,6 +722,7 @@ func (c *call) signUp() {
 		c.f.fail(c.w, err)
 		return
 	}
+	c.f.rememberDevice(c.w, email)
 	c.finish(u, true)
 }
 
@@ -634,8 +759,10 @@ func (c *call) reset() {
 		return
 	}
 	// A reset unlocks the account and ends the other SSO sessions.
-	if err := c.f.st.Lockouts().Reset(ctx, lockKey(u.Email)); err != nil {
-		c.f.log.WarnContext(ctx, "userflow: resetting lockout", "err", err)
+	for _, k := range []string{lockKey(u.Email), familiarLockKey(u.Email)} {
+		if err := c.f.st.Lockouts().Reset(ctx, k); err != nil {
+			c.f.log.WarnContext(ctx, "userflow: resetting lockout", "err", err)
+		}
 	}
 	if err := c.f.st.Sessions().DeleteUser(ctx, u.ID); err != nil {
 		c.f.log.WarnContext(ctx, "userflow: ending sessions", "err", err)

@@ -35,7 +35,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/gatehouse/gatehouse/internal/secevent"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -48,6 +47,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/secevent"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -168,6 +168,10 @@ type Options struct {
 	// Events records security events (failed sign-ins, lockouts, code
 	// floods); nil logs them without counting.
 	Events *secevent.Recorder
+	// Limits are the throttles, familiar-device lifetime and trusted
+	// proxies (default: identity.NewLimits(Registry.Source)); the lockout
+	// threshold and duration come from Lockout.
+	Limits *identity.Limits
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -180,6 +184,8 @@ type Flows struct {
 	mail      mail.Sender
 	hasher    *password.Hasher
 	lock      *password.Lockout
+	limits    *identity.Limits
+	events    *secevent.Recorder
 	conn      Connectors
 	cp        CustomPolicies
 	now       func() time.Time
@@ -214,7 +220,10 @@ func New(o Options) (*Flows, error) {
 		src = &config.Identity{}
 	}
 	f := &Flows{reg: o.Registry, st: o.Store, comp: o.Completer, mail: o.Mail, hasher: o.Hasher,
-		conn: o.Connectors, cp: o.CustomPolicies, now: o.Now, log: o.Logger, key: o.Key}
+		conn: o.Connectors, cp: o.CustomPolicies, now: o.Now, log: o.Logger, key: o.Key, limits: o.Limits, events: o.Events}
+	if f.limits == nil {
+		f.limits = identity.NewLimits(src)
+	}
 	if f.hasher == nil {
 		f.hasher = password.DefaultHasher()
 	}

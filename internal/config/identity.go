@@ -25,10 +25,18 @@ type Identity struct {
 	Email *Email `yaml:"email"`
 	// Lockout is B2C's smart lockout (threshold 10, duration 60 s).
 	Lockout *Lockout `yaml:"lockout"`
+	// Throttle bounds what anonymous callers can make the identity role
+	// do per client address, email address and client id (defaults in
+	// Throttle's comments).
+	Throttle *Throttle `yaml:"throttle"`
 	// Session is the SSO session cookie lifetime (B2C: 1440 min).
 	SessionLifetime Duration `yaml:"sessionLifetime"`
 	// Page themes the hosted pages.
 	Page *Page `yaml:"page"`
+	// TrustedProxies are the addresses (CIDR) whose X-Forwarded-For is
+	// believed when the identity role needs the client's address
+	// (per-address limits); empty = none, the TCP peer is the client.
+	TrustedProxies []string `yaml:"trustedProxies"`
 }
 
 // Signing configures token signing keys.
@@ -62,7 +70,49 @@ type Lockout struct {
 	Pos       Pos      `yaml:"-"`
 	Threshold int      `yaml:"threshold"` // failures before a lockout (10)
 	Duration  Duration `yaml:"duration"`  // first lockout period (60s)
+	// FamiliarDevices is how long a browser stays a familiar device of an
+	// account after a successful sign-in (a signed cookie; 90d, at most
+	// 400d). Failures from familiar devices and from everywhere else are
+	// counted apart, so strangers locking the account out do not lock out
+	// its owner's devices.
+	FamiliarDevices Duration `yaml:"familiarDevices"`
 }
+
+// Throttle holds the identity role's fixed-window limits (counted in the
+// store, so they hold across processes). Each is { limit: N, window: D }.
+type Throttle struct {
+	Pos Pos `yaml:"-"`
+	// SignInFailuresPerIP: wrong passwords from one client address
+	// (IPv6: its /64) from browsers that are not a familiar device of the
+	// account (20 per 5m); over it sign-ins answer 429.
+	SignInFailuresPerIP *Limit `yaml:"signInFailuresPerIp"`
+	// CodesPerEmail and CodesPerIP: verification codes sent to one email
+	// address (10 per 1h) and requested from one client address (30 per
+	// 1h), across sign-in transactions.
+	CodesPerEmail *Limit `yaml:"codesPerEmail"`
+	CodesPerIP    *Limit `yaml:"codesPerIp"`
+	// CodeGuessesPerEmail and CodeGuessesPerIP: code entries for one
+	// email address (20 per 1h) and from one client address (60 per 1h).
+	CodeGuessesPerEmail *Limit `yaml:"codeGuessesPerEmail"`
+	CodeGuessesPerIP    *Limit `yaml:"codeGuessesPerIp"`
+	// ClientSecretFailuresPerClient and ClientSecretFailuresPerIP: wrong
+	// client secrets at the token endpoint for one client id (20 per 5m)
+	// and from one client address (20 per 5m).
+	ClientSecretFailuresPerClient *Limit `yaml:"clientSecretFailuresPerClient"`
+	ClientSecretFailuresPerIP     *Limit `yaml:"clientSecretFailuresPerIp"`
+	// AuthorizePerIP: authorization requests that start a sign-in (each
+	// stores a transaction) from one client address (IPv6: its /64; 600
+	// per 5m); over it authorize answers 429 (AADB2C90244).
+	AuthorizePerIP *Limit `yaml:"authorizePerIp"`
+}
+
+// Limit is N events per fixed window.
+type Limit struct {
+	Pos    Pos      `yaml:"-"`
+	Limit  int      `yaml:"limit"`
+	Window Duration `yaml:"window"`
+}
+
 
 // Page themes the hosted pages (the B2C "company branding" and custom
 // page layouts).

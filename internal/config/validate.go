@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // validate checks what the types cannot: required keys, references between
@@ -44,6 +45,8 @@ func validate(c *Config) Errors {
 	}
 	if id := c.Identity; id != nil {
 		v.listen(id.Pos, "identity", id.Listen)
+		v.identityLimits(id)
+		v.prefixes(id.Pos, "identity.trustedProxies", id.TrustedProxies)
 	}
 	return v.errs
 }
@@ -220,4 +223,55 @@ func (v *validator) gateway(g *Gateway) {
 			}
 		}
 	}
+}
+
+// identityLimits checks identity.lockout and identity.throttle.
+func (v *validator) identityLimits(id *Identity) {
+	if l := id.Lockout; l != nil {
+		if l.Threshold < 0 || l.Threshold > 1000 {
+			v.add(l.Pos, "identity.lockout.threshold must be between 1 and 1000, got %d", l.Threshold)
+		}
+		if l.Duration.IsSet() && (l.Duration.D < time.Second || l.Duration.D > 5*time.Hour) {
+			v.add(orPos(l.Duration.Pos, l.Pos), "identity.lockout.duration must be between 1s and 5h, got %v", l.Duration.D)
+		}
+		if l.FamiliarDevices.IsSet() && (l.FamiliarDevices.D < time.Hour || l.FamiliarDevices.D > 400*24*time.Hour) {
+			v.add(orPos(l.FamiliarDevices.Pos, l.Pos), "identity.lockout.familiarDevices must be between 1h and 400d (a cookie's longest life), got %v", l.FamiliarDevices.D)
+		}
+	}
+	t := id.Throttle
+	if t == nil {
+		return
+	}
+	for _, e := range []struct {
+		key string
+		l   *Limit
+	}{
+		{"signInFailuresPerIp", t.SignInFailuresPerIP},
+		{"codesPerEmail", t.CodesPerEmail},
+		{"codesPerIp", t.CodesPerIP},
+		{"codeGuessesPerEmail", t.CodeGuessesPerEmail},
+		{"codeGuessesPerIp", t.CodeGuessesPerIP},
+		{"clientSecretFailuresPerClient", t.ClientSecretFailuresPerClient},
+		{"clientSecretFailuresPerIp", t.ClientSecretFailuresPerIP},
+	} {
+		if e.l == nil {
+			continue
+		}
+		p := orPos(e.l.Pos, t.Pos)
+		if e.l.Limit < 1 || e.l.Limit > 1_000_000 {
+			v.add(p, "identity.throttle.%s.limit must be between 1 and 1000000, got %d", e.key, e.l.Limit)
+		}
+		if !e.l.Window.IsSet() {
+			v.add(p, "identity.throttle.%s.window is required (for example 5m)", e.key)
+		} else if e.l.Window.D < time.Second || e.l.Window.D > 24*time.Hour {
+			v.add(orPos(e.l.Window.Pos, p), "identity.throttle.%s.window must be between 1s and 24h, got %v", e.key, e.l.Window.D)
+		}
+	}
+}
+
+func orPos(p, def Pos) Pos {
+	if p.Line == 0 {
+		return def
+	}
+	return p
 }
