@@ -153,6 +153,9 @@ func (x *Exec) Eval(v Value) (res any, err error) {
 			res, err = nil, x.exprError(fmt.Errorf("%v", r))
 		}
 	}()
+	if x.Ctx != nil {
+		x.Ctx.Cancel = x.Context() // stop evaluating when the caller goes away
+	}
 	res, err = v.Prog.Eval(x.Ctx)
 	if err != nil {
 		return nil, x.exprError(err)

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -12,6 +13,10 @@ type env struct {
 	locals []any
 	ret    any
 	steps  int
+	// done is ctx.Cancel.Done() (nil: never cancelled); it is polled when
+	// steps reaches nextCheck.
+	done      <-chan struct{}
+	nextCheck int
 }
 
 // evalFn is a compiled expression.
@@ -627,9 +632,8 @@ type lambdaFn struct {
 
 // invoke calls the lambda (counting toward the step budget).
 func (l *lambdaFn) invoke(e *env, args ...any) (any, error) {
-	e.steps++
-	if e.steps > maxSteps {
-		return nil, errSteps()
+	if err := e.step(1); err != nil {
+		return nil, err
 	}
 	for i, s := range l.slots {
 		if i < len(args) {
@@ -656,11 +660,52 @@ func (e *env) charge(v any) error {
 	if n == 0 {
 		return nil
 	}
+	return e.step(n)
+}
+
+// cancelEvery is how many steps may pass between two polls of the
+// request's context.
+const cancelEvery = 64
+
+// step counts n units of work against the budget (loop iterations, lambda
+// calls, 16 parsed tokens, 16 scanned items...) and polls the request's
+// context every cancelEvery units: the first call of an evaluation polls,
+// so an evaluation that starts after the caller left stops at once.
+func (e *env) step(n int) error {
 	e.steps += n
 	if e.steps > maxSteps {
 		return errSteps()
 	}
+	if e.steps >= e.nextCheck {
+		e.nextCheck = e.steps + cancelEvery
+		if e.done != nil {
+			select {
+			case <-e.done:
+				return errCancelled(e.ctx)
+			default:
+			}
+		}
+	}
 	return nil
+}
+
+// chargeScan counts a scan over n items (one step per 16).
+func (e *env) chargeScan(n int) error {
+	if e == nil || n < 16 {
+		return nil
+	}
+	return e.step(n >> 4)
+}
+
+// errCancelled is the error of an evaluation whose request was cancelled
+// (the caller went away, or a wait branch lost). It is a *RuntimeError,
+// not an exception: catch clauses cannot swallow it.
+func errCancelled(c *Context) error {
+	cause := "context canceled"
+	if c != nil && c.Cancel != nil && c.Cancel.Err() != nil {
+		cause = c.Cancel.Err().Error()
+	}
+	return &RuntimeError{Msg: fmt.Sprintf("The operation was canceled: the request is no longer being served (%s).", cause)}
 }
 
 func (e *env) chargeAll(vs []any) error {
@@ -1227,9 +1272,8 @@ func (c *compiler) varDecl(s *varSt) stmtFn {
 // loopBody runs a loop body and maps its flow: done reports that the loop
 // must stop, with the flow to propagate.
 func loopBody(e *env, body stmtFn) (stop bool, fl flow, err error) {
-	e.steps++
-	if e.steps > maxSteps {
-		return true, flowNext, errSteps()
+	if err := e.step(1); err != nil {
+		return true, flowNext, err
 	}
 	fl, err = body(e)
 	if err != nil {

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"context"
 	"crypto/x509"
 	"net/http"
 	"net/url"
@@ -26,6 +27,9 @@ type Context struct {
 	Tracing      bool
 	// Now returns the current time; tests replace it. nil means time.Now.
 	Now func() time.Time
+	// Cancel is the request's Go context: once it is done, evaluation
+	// (body parsing included) stops with a RuntimeError. nil: never.
+	Cancel context.Context
 }
 
 // Variables is context.Variables. Values are Go values produced by

@@ -494,11 +494,11 @@ func bodyAs(e *env, b *Body, t string, preserve bool) (any, error) {
 	case "byte[]":
 		out = append([]byte{}, b.data...)
 	case "JObject":
-		out, err = ParseJObject(string(b.data))
+		out, err = parseJObject(e, string(b.data))
 	case "JArray":
-		out, err = ParseJArray(string(b.data))
+		out, err = parseJArray(e, string(b.data))
 	case "JToken":
-		out, err = ParseJSON(string(b.data))
+		out, err = parseJSON(e, string(b.data))
 	case "XDocument":
 		out, err = parseXML(e, string(b.data), false)
 	case "XElement", "XNode":

@@ -164,6 +164,10 @@ var envPool = sync.Pool{New: func() any { return &env{} }}
 func (p *Program) Eval(c *Context) (v any, err error) {
 	e := envPool.Get().(*env)
 	e.ctx, e.steps, e.ret = c, 0, nil
+	e.done, e.nextCheck = nil, 0
+	if c != nil && c.Cancel != nil {
+		e.done = c.Cancel.Done()
+	}
 	if cap(e.locals) < p.nslots {
 		e.locals = make([]any, p.nslots)
 	} else {
@@ -174,7 +178,7 @@ func (p *Program) Eval(c *Context) (v any, err error) {
 			v, err = nil, &RuntimeError{Msg: fmt.Sprintf("internal error evaluating expression: %v", r)}
 		}
 		clear(e.locals)
-		e.ctx, e.ret = nil, nil
+		e.ctx, e.ret, e.done = nil, nil, nil
 		envPool.Put(e)
 	}()
 	v, err = p.fn(e)

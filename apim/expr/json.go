@@ -9,13 +9,13 @@ package expr
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"io"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // JToken is any JSON token: *JObject, *JArray, *JValue or *JProperty.
@@ -26,10 +26,16 @@ type JToken interface {
 	tokenType() string
 }
 
-// JObject is a JSON object with insertion-ordered properties.
+// JObject is a JSON object with insertion-ordered properties. Names are
+// unique (ordinal); past jobjectIndexMin properties a name index makes
+// lookups and inserts O(1), so parsing a wide object stays linear.
 type JObject struct {
 	props []*JProperty
+	index map[string]*JProperty // nil while the object is small
 }
+
+// jobjectIndexMin is the size past which a JObject keeps its name index.
+const jobjectIndexMin = 8
 
 // JArray is a JSON array.
 type JArray struct {
@@ -60,6 +66,9 @@ func (o *JObject) Properties() []*JProperty { return o.props }
 
 // Property returns the named property (ordinal match) or nil.
 func (o *JObject) Property(name string) *JProperty {
+	if o.index != nil {
+		return o.index[name]
+	}
 	for _, p := range o.props {
 		if p.Name == name {
 			return p
@@ -85,19 +94,41 @@ func (o *JObject) Set(name string, v JToken) {
 		p.Value = v
 		return
 	}
-	o.props = append(o.props, &JProperty{Name: name, Value: v, parent: o})
+	o.push(&JProperty{Name: name, Value: v, parent: o})
 }
 
-// Remove deletes a property and reports whether it existed.
-func (o *JObject) Remove(name string) bool {
-	for i, p := range o.props {
-		if p.Name == name {
-			o.props = append(o.props[:i:i], o.props[i+1:]...)
-			p.parent = nil
-			return true
+// push appends a property whose name is not in o yet.
+func (o *JObject) push(p *JProperty) {
+	o.props = append(o.props, p)
+	switch {
+	case o.index != nil:
+		o.index[p.Name] = p
+	case len(o.props) > jobjectIndexMin:
+		o.index = make(map[string]*JProperty, 2*len(o.props))
+		for _, q := range o.props {
+			o.index[q.Name] = q
 		}
 	}
-	return false
+}
+
+// Remove deletes a property and reports whether it existed. It is O(n):
+// callers in expressions charge the scan.
+func (o *JObject) Remove(name string) bool {
+	p := o.Property(name)
+	if p == nil {
+		return false
+	}
+	for i, q := range o.props {
+		if q == p {
+			o.props = append(o.props[:i:i], o.props[i+1:]...)
+			break
+		}
+	}
+	if o.index != nil {
+		delete(o.index, name)
+	}
+	p.parent = nil
+	return true
 }
 
 func (o *JObject) addProp(p *JProperty) error {
@@ -108,7 +139,7 @@ func (o *JObject) addProp(p *JProperty) error {
 		p = &JProperty{Name: p.Name, Value: deepClone(p.Value)}
 	}
 	p.parent = o
-	o.props = append(o.props, p)
+	o.push(p)
 	return nil
 }
 
@@ -154,23 +185,19 @@ func (v *JValue) JSON(indent bool) string    { return writeJSON(v, indent) }
 
 // ParseJSON parses JSON text into a token (JToken.Parse). Integers become
 // int64 (float64 when out of range), other numbers float64. Date-looking
-// strings stay strings (Newtonsoft would turn them into dates).
-func ParseJSON(s string) (JToken, error) {
-	d := json.NewDecoder(strings.NewReader(s))
-	d.UseNumber()
-	t, err := readToken(d, 0)
-	if err != nil {
-		return nil, jsonErr(err)
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return nil, throwf("JsonReaderException", "Additional text encountered after finished reading JSON content.")
-	}
-	return t, nil
-}
+// strings stay strings (Newtonsoft would turn them into dates). Duplicate
+// names in an object: the last value wins, at the first one's position
+// (Json.NET's DuplicatePropertyNameHandling.Replace).
+func ParseJSON(s string) (JToken, error) { return parseJSON(nil, s) }
 
 // ParseJObject parses an object (JObject.Parse).
-func ParseJObject(s string) (*JObject, error) {
-	t, err := ParseJSON(s)
+func ParseJObject(s string) (*JObject, error) { return parseJObject(nil, s) }
+
+// ParseJArray parses an array (JArray.Parse).
+func ParseJArray(s string) (*JArray, error) { return parseJArray(nil, s) }
+
+func parseJObject(e *env, s string) (*JObject, error) {
+	t, err := parseJSON(e, s)
 	if err != nil {
 		return nil, err
 	}
@@ -181,9 +208,8 @@ func ParseJObject(s string) (*JObject, error) {
 	return o, nil
 }
 
-// ParseJArray parses an array (JArray.Parse).
-func ParseJArray(s string) (*JArray, error) {
-	t, err := ParseJSON(s)
+func parseJArray(e *env, s string) (*JArray, error) {
+	t, err := parseJSON(e, s)
 	if err != nil {
 		return nil, err
 	}
@@ -204,75 +230,470 @@ func readerItem(t JToken) string {
 	return t.tokenType()
 }
 
-func jsonErr(err error) error {
-	var ce *csErr
-	if errors.As(err, &ce) {
-		return ce
-	}
-	if err == io.EOF {
-		return throwf("JsonReaderException", "Unexpected end when reading JSON.")
-	}
-	return throwf("JsonReaderException", "%s", err.Error())
-}
+// maxJSONDepth is Json.NET's JsonReader.MaxDepth default (64 since 13.0):
+// deeper nesting is rejected.
+const maxJSONDepth = 64
 
-func readToken(d *json.Decoder, depth int) (JToken, error) {
-	if depth > 512 {
-		return nil, throwf("JsonReaderException", "The reader's MaxDepth of 512 has been exceeded.")
+// jsonTokensPerStep: parsing charges one budget step per this many tokens
+// (names and values), as charge does for produced sequences.
+const jsonTokensPerStep = 16
+
+// parseJSON parses strict JSON (RFC 8259, as encoding/json accepts it) in
+// one linear pass. With e, the work is charged to the evaluation's step
+// budget (one step per 256 bytes up front, one per 16 tokens) and stops
+// when the request is cancelled.
+func parseJSON(e *env, s string) (JToken, error) {
+	p := &jsonParser{e: e, s: strings.TrimPrefix(s, "\uFEFF")}
+	if e != nil {
+		if err := e.step(len(s) >> 8); err != nil {
+			return nil, err
+		}
 	}
-	t, err := d.Token()
+	p.skipWS()
+	t, err := p.value(0)
 	if err != nil {
 		return nil, err
 	}
-	switch x := t.(type) {
-	case json.Delim:
-		switch x {
-		case '{':
-			o := &JObject{}
-			for d.More() {
-				k, err := d.Token()
-				if err != nil {
-					return nil, err
-				}
-				name, _ := k.(string)
-				v, err := readToken(d, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				o.Set(name, v)
+	p.skipWS()
+	if p.i < len(p.s) {
+		return nil, p.errf("Additional text encountered after finished reading JSON content: %s.", p.charAt())
+	}
+	return t, nil
+}
+
+type jsonParser struct {
+	e      *env
+	s      string
+	i      int
+	tokens int
+	path   []jsonFrame // open containers, for error messages
+	// items and props are the open containers' contents, innermost last;
+	// a closed container copies its own into an exact-size slice.
+	items []JToken
+	props []*JProperty
+	// vals and jprops are allocated in blocks.
+	vals   []JValue
+	jprops []JProperty
+}
+
+const jsonBlock = 128
+
+func (p *jsonParser) newValue(v any) *JValue {
+	if len(p.vals) == 0 {
+		p.vals = make([]JValue, jsonBlock)
+	}
+	jv := &p.vals[0]
+	p.vals = p.vals[1:]
+	jv.Value = v
+	return jv
+}
+
+func (p *jsonParser) newProp(name string, v JToken) *JProperty {
+	if len(p.jprops) == 0 {
+		p.jprops = make([]JProperty, jsonBlock)
+	}
+	jp := &p.jprops[0]
+	p.jprops = p.jprops[1:]
+	jp.Name, jp.Value = name, v
+	return jp
+}
+
+// jsonFrame is an open container: the current property name of an
+// object, or the current index of an array.
+type jsonFrame struct {
+	obj   bool
+	name  string
+	index int
+}
+
+func (p *jsonParser) skipWS() {
+	for p.i < len(p.s) {
+		switch p.s[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+// token counts one token against the budget.
+func (p *jsonParser) token() error {
+	p.tokens++
+	if p.e != nil && p.tokens%jsonTokensPerStep == 0 {
+		return p.e.step(1)
+	}
+	return nil
+}
+
+func (p *jsonParser) charAt() string {
+	if p.i >= len(p.s) {
+		return "end of input"
+	}
+	r, _ := utf8.DecodeRuneInString(p.s[p.i:])
+	return string(r)
+}
+
+// errf is a JsonReaderException with Json.NET's path/line/position suffix.
+func (p *jsonParser) errf(format string, args ...any) error {
+	var b strings.Builder
+	for i, f := range p.path {
+		switch {
+		case !f.obj:
+			b.WriteString("[" + strconv.Itoa(f.index) + "]")
+		case strings.ContainsAny(f.name, ".[]()'\" \t\r\n"):
+			b.WriteString("['" + strings.ReplaceAll(f.name, "'", "\\'") + "']")
+		default:
+			if i > 0 {
+				b.WriteByte('.')
 			}
-			if _, err := d.Token(); err != nil {
-				return nil, err
-			}
+			b.WriteString(f.name)
+		}
+	}
+	i := min(p.i, len(p.s))
+	line := 1 + strings.Count(p.s[:i], "\n")
+	pos := utf8.RuneCountInString(p.s[strings.LastIndexByte(p.s[:i], '\n')+1 : i])
+	return throwf("JsonReaderException", format+" Path '%s', line %d, position %d.", append(args, b.String(), line, pos)...)
+}
+
+func (p *jsonParser) eof() error { return p.errf("Unexpected end when reading JSON.") }
+
+func (p *jsonParser) value(depth int) (JToken, error) {
+	if err := p.token(); err != nil {
+		return nil, err
+	}
+	if p.i >= len(p.s) {
+		return nil, p.eof()
+	}
+	switch c := p.s[p.i]; {
+	case c == '{' || c == '[':
+		if depth >= maxJSONDepth {
+			return nil, p.errf("The reader's MaxDepth of %d has been exceeded.", maxJSONDepth)
+		}
+		p.i++
+		if c == '{' {
+			return p.object(depth + 1)
+		}
+		return p.array(depth + 1)
+	case c == '"':
+		str, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		return p.newValue(str), nil
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	case strings.HasPrefix(p.s[p.i:], "true"):
+		p.i += 4
+		return p.newValue(true), nil
+	case strings.HasPrefix(p.s[p.i:], "false"):
+		p.i += 5
+		return p.newValue(false), nil
+	case strings.HasPrefix(p.s[p.i:], "null"):
+		p.i += 4
+		return p.newValue(nil), nil
+	}
+	return nil, p.errf("Unexpected character encountered while parsing value: %s.", p.charAt())
+}
+
+func (p *jsonParser) object(depth int) (JToken, error) {
+	p.path = append(p.path, jsonFrame{obj: true})
+	f, base := len(p.path)-1, len(p.props)
+	p.skipWS()
+	if p.i < len(p.s) && p.s[p.i] == '}' {
+		p.i++
+		p.path = p.path[:f]
+		return &JObject{}, nil
+	}
+	for {
+		if p.i >= len(p.s) {
+			return nil, p.eof()
+		}
+		if p.s[p.i] != '"' {
+			return nil, p.errf("Invalid property identifier character: %s.", p.charAt())
+		}
+		if err := p.token(); err != nil {
+			return nil, err
+		}
+		name, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		p.path[f].name = name
+		p.skipWS()
+		if p.i >= len(p.s) {
+			return nil, p.eof()
+		}
+		if p.s[p.i] != ':' {
+			return nil, p.errf("Invalid character after parsing property name. Expected ':' but got: %s.", p.charAt())
+		}
+		p.i++
+		p.skipWS()
+		v, err := p.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		p.props = append(p.props, p.newProp(name, v))
+		p.skipWS()
+		if p.i >= len(p.s) {
+			return nil, p.eof()
+		}
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+			p.skipWS()
+			continue
+		case '}':
+			p.i++
+			p.path = p.path[:f]
+			o := newJObjectOf(p.props[base:])
+			clear(p.props[base:])
+			p.props = p.props[:base]
 			return o, nil
-		case '[':
-			a := &JArray{}
-			for d.More() {
-				v, err := readToken(d, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				a.Items = append(a.Items, v)
-			}
-			if _, err := d.Token(); err != nil {
-				return nil, err
-			}
+		}
+		return nil, p.errf("After parsing a value an unexpected character was encountered: %s.", p.charAt())
+	}
+}
+
+// newJObjectOf makes an object of parsed properties. A repeated name
+// keeps its first position and takes the last value (Json.NET's
+// DuplicatePropertyNameHandling.Replace).
+func newJObjectOf(ps []*JProperty) *JObject {
+	o := &JObject{props: make([]*JProperty, 0, len(ps))}
+	if len(ps) > jobjectIndexMin {
+		o.index = make(map[string]*JProperty, len(ps))
+	}
+	for _, jp := range ps {
+		if q := o.Property(jp.Name); q != nil {
+			q.Value = jp.Value
+			continue
+		}
+		jp.parent = o
+		o.props = append(o.props, jp)
+		if o.index != nil {
+			o.index[jp.Name] = jp
+		}
+	}
+	return o
+}
+
+func (p *jsonParser) array(depth int) (JToken, error) {
+	p.path = append(p.path, jsonFrame{})
+	f, base := len(p.path)-1, len(p.items)
+	p.skipWS()
+	if p.i < len(p.s) && p.s[p.i] == ']' {
+		p.i++
+		p.path = p.path[:f]
+		return &JArray{}, nil
+	}
+	for {
+		p.path[f].index = len(p.items) - base
+		v, err := p.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		p.items = append(p.items, v)
+		p.skipWS()
+		if p.i >= len(p.s) {
+			return nil, p.eof()
+		}
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+			p.skipWS()
+			continue
+		case ']':
+			p.i++
+			p.path = p.path[:f]
+			a := &JArray{Items: append([]JToken(nil), p.items[base:]...)}
+			clear(p.items[base:])
+			p.items = p.items[:base]
 			return a, nil
 		}
-		return nil, errors.New("unexpected delimiter")
-	case json.Number:
-		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return &JValue{Value: i}, nil
-		}
-		f, _ := strconv.ParseFloat(string(x), 64)
-		return &JValue{Value: f}, nil
-	case string:
-		return &JValue{Value: x}, nil
-	case bool:
-		return &JValue{Value: x}, nil
-	case nil:
-		return &JValue{}, nil
+		return nil, p.errf("After parsing a value an unexpected character was encountered: %s.", p.charAt())
 	}
-	return nil, errors.New("unexpected token")
+}
+
+// number scans a JSON number: int64 when it is an integer in range,
+// float64 otherwise.
+func (p *jsonParser) number() (JToken, error) {
+	start := p.i
+	digits := func() int {
+		n := 0
+		for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
+			p.i++
+			n++
+		}
+		return n
+	}
+	bad := func() error {
+		end := p.i
+		for end < len(p.s) && strings.IndexByte(" \t\r\n,]}", p.s[end]) < 0 {
+			end++
+		}
+		return p.errf("Input string '%s' is not a valid number.", p.s[start:end])
+	}
+	if p.s[p.i] == '-' {
+		p.i++
+	}
+	if p.i < len(p.s) && p.s[p.i] == '0' {
+		p.i++
+	} else if digits() == 0 {
+		return nil, bad()
+	}
+	isInt := true
+	if p.i < len(p.s) && p.s[p.i] == '.' {
+		p.i++
+		isInt = false
+		if digits() == 0 {
+			return nil, bad()
+		}
+	}
+	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
+		p.i++
+		isInt = false
+		if p.i < len(p.s) && (p.s[p.i] == '+' || p.s[p.i] == '-') {
+			p.i++
+		}
+		if digits() == 0 {
+			return nil, bad()
+		}
+	}
+	if p.i < len(p.s) && (p.s[p.i] >= '0' && p.s[p.i] <= '9' || p.s[p.i] == '.') {
+		return nil, bad() // 01, 1.2.3
+	}
+	text := p.s[start:p.i]
+	if isInt && len(text) <= 18 {
+		var n int64
+		for _, c := range []byte(strings.TrimPrefix(text, "-")) {
+			n = n*10 + int64(c-'0')
+		}
+		if text[0] == '-' {
+			n = -n
+		}
+		return p.newValue(n), nil
+	}
+	if isInt {
+		if i, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return p.newValue(i), nil
+		}
+	}
+	f, _ := strconv.ParseFloat(text, 64) // out of range: ±Inf, as before
+	return p.newValue(f), nil
+}
+
+// str scans a string at p.i (the opening quote). Invalid UTF-8 and
+// unpaired surrogates become U+FFFD, as encoding/json does; control
+// characters must be escaped.
+func (p *jsonParser) str() (string, error) {
+	p.i++ // "
+	start := p.i
+	// Fast path: plain ASCII/UTF-8 without escapes is a substring.
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		if c == '"' {
+			p.i++
+			return p.s[start : p.i-1], nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		if c < utf8.RuneSelf {
+			p.i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(p.s[p.i:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		p.i += n
+	}
+	b := make([]byte, 0, p.i-start+16)
+	b = append(b, p.s[start:p.i]...)
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return string(b), nil
+		case c < 0x20:
+			return "", p.errf("Invalid character in string: control characters must be escaped.")
+		case c == '\\':
+			if p.i+1 >= len(p.s) {
+				return "", p.eof()
+			}
+			esc := p.s[p.i+1]
+			p.i += 2
+			switch esc {
+			case '"', '\\', '/':
+				b = append(b, esc)
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r, ok := p.hex4()
+				if !ok {
+					return "", p.errf("Invalid Unicode escape sequence.")
+				}
+				if utf16.IsSurrogate(r) {
+					// A valid pair is one rune; anything else is U+FFFD
+					// and the following escape is read on its own.
+					r1 := r
+					r = unicode.ReplacementChar
+					if save := p.i; strings.HasPrefix(p.s[p.i:], `\u`) {
+						p.i += 2
+						r2, ok := p.hex4()
+						if d := utf16.DecodeRune(r1, r2); ok && d != unicode.ReplacementChar {
+							r = d
+						} else {
+							p.i = save
+						}
+					}
+				}
+				b = utf8.AppendRune(b, r)
+			default:
+				p.i--
+				return "", p.errf("Bad JSON escape sequence: \\%s.", p.charAt())
+			}
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			p.i++
+		default:
+			r, n := utf8.DecodeRuneInString(p.s[p.i:])
+			b = utf8.AppendRune(b, r) // invalid bytes: U+FFFD
+			p.i += n
+		}
+	}
+	return "", p.eof()
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func (p *jsonParser) hex4() (rune, bool) {
+	if p.i+4 > len(p.s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(p.s[p.i : p.i+4]) {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	p.i += 4
+	return r, true
 }
 
 // writeJSON serializes like Newtonsoft (Formatting.Indented uses two
@@ -457,9 +878,9 @@ func ToJToken(v any) (JToken, error) {
 func deepClone(t JToken) JToken {
 	switch x := t.(type) {
 	case *JObject:
-		o := &JObject{}
+		o := &JObject{props: make([]*JProperty, 0, len(x.props))}
 		for _, p := range x.props {
-			o.props = append(o.props, &JProperty{Name: p.Name, Value: deepClone(p.Value), parent: o})
+			o.push(&JProperty{Name: p.Name, Value: deepClone(p.Value), parent: o})
 		}
 		return o
 	case *JArray:

@@ -53,9 +53,8 @@ func linq(name, t string, f func(e *env, items []any, targs []string, args []any
 		if err != nil {
 			return nil, err
 		}
-		e.steps += len(items) >> 4
-		if e.steps > maxSteps {
-			return nil, errSteps()
+		if err := e.chargeScan(len(items)); err != nil {
+			return nil, err
 		}
 		return f(e, items, targs, args)
 	})
@@ -320,14 +319,16 @@ func init() {
 				out = append(out, it)
 				continue
 			}
-			for _, o := range out {
-				e.steps++
+			for i, o := range out {
 				if equals(o, it) {
+					if err := e.step(i + 1); err != nil {
+						return nil, err
+					}
 					continue outer
 				}
 			}
-			if e.steps > maxSteps {
-				return nil, errSteps()
+			if err := e.step(len(out)); err != nil {
+				return nil, err
 			}
 			out = append(out, it)
 		}

@@ -96,6 +96,13 @@ func a1(f func(a any) (any, error)) func(*env, []string, []any) (any, error) {
 	}
 }
 
+// jsonParse is s1 for the JSON parsers, which charge the evaluation.
+func jsonParse(f func(e *env, s string) (any, error)) func(*env, []string, []any) (any, error) {
+	return func(e *env, targs []string, args []any) (any, error) {
+		return s1(func(s string) (any, error) { return f(e, s) })(e, targs, args)
+	}
+}
+
 func s1(f func(s string) (any, error)) func(*env, []string, []any) (any, error) {
 	return func(_ *env, _ []string, args []any) (any, error) {
 		if len(args) < 1 {
@@ -1203,7 +1210,7 @@ func init() {
 
 	// JSON statics
 	jo := static("JObject")
-	jo.m("Parse", "JObject", s1(func(s string) (any, error) { return ParseJObject(s) }))
+	jo.m("Parse", "JObject", jsonParse(func(e *env, s string) (any, error) { return parseJObject(e, s) }))
 	jo.m("FromObject", "JObject", a1(func(a any) (any, error) {
 		t, err := ToJToken(a)
 		if err != nil {
@@ -1224,7 +1231,7 @@ func init() {
 		return o, nil
 	})
 	ja := static("JArray")
-	ja.m("Parse", "JArray", s1(func(s string) (any, error) { return ParseJArray(s) }))
+	ja.m("Parse", "JArray", jsonParse(func(e *env, s string) (any, error) { return parseJArray(e, s) }))
 	ja.m("FromObject", "JArray", a1(func(a any) (any, error) {
 		t, err := ToJToken(a)
 		if err != nil {
@@ -1254,7 +1261,7 @@ func init() {
 		return a, nil
 	})
 	jt := static("JToken")
-	jt.m("Parse", "JToken", s1(func(s string) (any, error) { return ParseJSON(s) }))
+	jt.m("Parse", "JToken", jsonParse(func(e *env, s string) (any, error) { return parseJSON(e, s) }))
 	jt.m("FromObject", "JToken", a1(func(a any) (any, error) { return ToJToken(a) }))
 	static("JProperty").new(func(e *env, _ []string, args []any) (any, error) {
 		if len(args) < 1 {
@@ -1309,7 +1316,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		t, err := ParseJSON(s)
+		t, err := parseJSON(e, s)
 		if err != nil {
 			return nil, err
 		}

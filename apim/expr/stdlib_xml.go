@@ -504,11 +504,8 @@ func init() {
 
 // chargeSeq counts a produced sequence against the step budget.
 func chargeSeq(e *env, out []any) (any, error) {
-	if e != nil {
-		e.steps += len(out) >> 4
-		if e.steps > maxSteps {
-			return nil, errSteps()
-		}
+	if err := e.chargeScan(len(out)); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

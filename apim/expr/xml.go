@@ -9,8 +9,9 @@ package expr
 //
 // Parsing is safe: DOCTYPE (and any other <!...> directive) is rejected,
 // only XML's predefined entities and character references are expanded,
-// nesting is limited to maxXMLDepth and parse work is charged to the
-// evaluation's step budget.
+// nesting is limited to maxXMLDepth, parse work is linear in the input and
+// charged to the evaluation's step budget, and parsing stops when the
+// request is cancelled.
 
 import (
 	"encoding/xml"
@@ -205,7 +206,10 @@ func parseXML(e *env, s string, preserveWS bool) (*XDocument, error) {
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	doc := &XDocument{}
 	var stack []*XElement
-	var scope []nsBinding
+	// Namespace scope: each prefix's bindings, innermost last, and the
+	// prefixes each open element declared (declared[marks[i]:]).
+	bindings := map[string][]string{}
+	var declared []string
 	var marks []int
 	var spaceStack []bool // xml:space="preserve" in scope
 	lookup := func(prefix string) (string, bool) {
@@ -215,12 +219,22 @@ func parseXML(e *env, s string, preserveWS bool) (*XDocument, error) {
 		case "xmlns":
 			return xmlnsNS, true
 		}
-		for i := len(scope) - 1; i >= 0; i-- {
-			if scope[i].prefix == prefix {
-				return scope[i].uri, true
-			}
+		if b := bindings[prefix]; len(b) > 0 {
+			return b[len(b)-1], true
 		}
 		return "", prefix == ""
+	}
+	bind := func(prefix, uri string) {
+		bindings[prefix] = append(bindings[prefix], uri)
+		declared = append(declared, prefix)
+	}
+	var seen map[XName]bool // the attribute names of a wide element
+	if e != nil {
+		// One step per 256 bytes up front (as charge counts strings); the
+		// first step also polls for cancellation.
+		if err := e.step(len(s) >> 8); err != nil {
+			return nil, err
+		}
 	}
 	add := func(n any) {
 		if len(stack) == 0 {
@@ -263,11 +277,15 @@ func parseXML(e *env, s string, preserveWS bool) (*XDocument, error) {
 			}
 			return nil, xmlErr("%s", err.Error())
 		}
+		// One step per 16 tokens, attributes counting as tokens.
+		before := tokens
 		tokens++
-		if e != nil && tokens&15 == 0 {
-			e.steps++
-			if e.steps > maxSteps {
-				return nil, errSteps()
+		if se, ok := tok.(xml.StartElement); ok {
+			tokens += len(se.Attr)
+		}
+		if e != nil && tokens>>4 != before>>4 {
+			if err := e.step(tokens>>4 - before>>4); err != nil {
+				return nil, err
 			}
 		}
 		switch t := tok.(type) {
@@ -279,15 +297,15 @@ func parseXML(e *env, s string, preserveWS bool) (*XDocument, error) {
 				return nil, xmlErr("The XML nesting depth exceeds Gatehouse's limit of %d.", maxXMLDepth)
 			}
 			seenContent = true
-			marks = append(marks, len(scope))
+			marks = append(marks, len(declared))
 			for _, a := range t.Attr {
 				if a.Name.Space == "xmlns" {
 					if a.Value == "" {
 						return nil, xmlErr("Cannot use a prefix with an empty namespace.")
 					}
-					scope = append(scope, nsBinding{a.Name.Local, a.Value})
+					bind(a.Name.Local, a.Value)
 				} else if a.Name.Space == "" && a.Name.Local == "xmlns" {
-					scope = append(scope, nsBinding{"", a.Value})
+					bind("", a.Value)
 				}
 			}
 			uri, ok := lookup(t.Name.Space)
@@ -295,6 +313,13 @@ func parseXML(e *env, s string, preserveWS bool) (*XDocument, error) {
 				return nil, xmlErr("'%s' is an undeclared prefix.", t.Name.Space)
 			}
 			el := &XElement{Name: XName{Space: uri, Local: t.Name.Local}}
+			if len(t.Attr) > 0 {
+				el.Attrs = make([]*XAttribute, 0, len(t.Attr))
+			}
+			wide := len(t.Attr) > 8
+			if wide {
+				seen = make(map[XName]bool, len(t.Attr))
+			}
 			preserve := len(spaceStack) > 0 && spaceStack[len(spaceStack)-1]
 			for _, a := range t.Attr {
 				var n XName
@@ -310,10 +335,16 @@ func parseXML(e *env, s string, preserveWS bool) (*XDocument, error) {
 					}
 					n = XName{Space: u, Local: a.Name.Local}
 				}
-				for _, o := range el.Attrs {
-					if o.Name == n {
-						return nil, xmlErr("'%s' is a duplicate attribute name.", a.Name.Local)
+				dup := seen[n]
+				if wide {
+					seen[n] = true
+				} else {
+					for _, o := range el.Attrs {
+						dup = dup || o.Name == n
 					}
+				}
+				if dup {
+					return nil, xmlErr("'%s' is a duplicate attribute name.", a.Name.Local)
 				}
 				if n.Space == xmlNS && n.Local == "space" {
 					preserve = a.Value == "preserve"
@@ -340,7 +371,10 @@ func parseXML(e *env, s string, preserveWS bool) (*XDocument, error) {
 			}
 			stack = stack[:len(stack)-1]
 			spaceStack = spaceStack[:len(spaceStack)-1]
-			scope = scope[:marks[len(marks)-1]]
+			for _, p := range declared[marks[len(marks)-1]:] {
+				bindings[p] = bindings[p][:len(bindings[p])-1]
+			}
+			declared = declared[:marks[len(marks)-1]]
 			marks = marks[:len(marks)-1]
 		case xml.CharData:
 			cdata := strings.HasPrefix(s[start:], "<![CDATA[")
@@ -397,13 +431,30 @@ func parseXElement(e *env, s string, preserveWS bool) (*XElement, error) {
 
 // ---- serialization ----
 
+// xmlWriter serializes nodes. Namespace lookups go through maps so that
+// an element with many declarations and prefixed names is written in
+// linear time.
 type xmlWriter struct {
-	b       strings.Builder
-	indent  bool
-	scope   []nsBinding
+	b      strings.Builder
+	indent bool
+	// scope is the bindings written so far (innermost last) and out the
+	// same by prefix: what the output declares.
+	scope []nsBinding
+	out   map[string][]string
+	// decls is the xmlns attributes of the model's elements around the
+	// node being written, from the outermost ancestor (declared); model
+	// and byURI index them by prefix and by URI.
+	decls   []nsBinding
+	model   map[string][]string
+	byURI   map[string][]string
+	work    int // prefix-search steps, bounded by maxXMLWriteWork
 	tooBig  bool
 	genNext int
 }
+
+// maxXMLWriteWork bounds the candidate prefixes one serialization examines
+// (only crafted redeclarations come near it).
+const maxXMLWriteWork = 1 << 24
 
 // xmlString serializes a node like XNode.ToString(SaveOptions).
 func xmlString(n any, indent bool) (string, error) {
@@ -411,6 +462,17 @@ func xmlString(n any, indent bool) (string, error) {
 	switch x := n.(type) {
 	case *XDocument:
 		w.nodes(x.Nodes, 0, false)
+	case *XElement:
+		// The declarations of ancestors outside the written subtree
+		// still name its namespaces' prefixes.
+		var chain []*XElement
+		for p := x.parent; p != nil; p = p.parent {
+			chain = append(chain, p)
+		}
+		for i := len(chain) - 1; i >= 0; i-- {
+			w.declare(chain[i])
+		}
+		w.nodes([]any{n}, 0, false)
 	default:
 		w.nodes([]any{n}, 0, false)
 	}
@@ -421,12 +483,74 @@ func xmlString(n any, indent bool) (string, error) {
 }
 
 func (w *xmlWriter) lookup(prefix string) (string, bool) {
-	for i := len(w.scope) - 1; i >= 0; i-- {
-		if w.scope[i].prefix == prefix {
-			return w.scope[i].uri, true
-		}
+	if s := w.out[prefix]; len(s) > 0 {
+		return s[len(s)-1], true
 	}
 	return "", prefix == ""
+}
+
+// bind adds an output binding.
+func (w *xmlWriter) bind(prefix, uri string) {
+	if w.out == nil {
+		w.out = map[string][]string{}
+	}
+	w.scope = append(w.scope, nsBinding{prefix, uri})
+	w.out[prefix] = append(w.out[prefix], uri)
+}
+
+// unbind drops the output bindings added since mark.
+func (w *xmlWriter) unbind(mark int) {
+	for _, b := range w.scope[mark:] {
+		s := w.out[b.prefix]
+		w.out[b.prefix] = s[:len(s)-1]
+	}
+	w.scope = w.scope[:mark]
+}
+
+// declare brings el's xmlns attributes into the model scope; they are
+// pushed last first so that the end of byURI[uri] is el's first
+// declaration of uri.
+func (w *xmlWriter) declare(el *XElement) {
+	for i := len(el.Attrs) - 1; i >= 0; i-- {
+		a := el.Attrs[i]
+		p, ok := a.isNSDecl()
+		if !ok {
+			continue
+		}
+		if w.model == nil {
+			w.model, w.byURI = map[string][]string{}, map[string][]string{}
+		}
+		w.decls = append(w.decls, nsBinding{p, a.Value})
+		w.model[p] = append(w.model[p], a.Value)
+		w.byURI[a.Value] = append(w.byURI[a.Value], p)
+	}
+}
+
+// undeclare drops the model declarations added since mark.
+func (w *xmlWriter) undeclare(mark int) {
+	for _, d := range w.decls[mark:] {
+		m, u := w.model[d.prefix], w.byURI[d.uri]
+		w.model[d.prefix], w.byURI[d.uri] = m[:len(m)-1], u[:len(u)-1]
+	}
+	w.decls = w.decls[:mark]
+}
+
+// prefixFor is prefixFor(el, uri, allowDefault) for the element being
+// written: the innermost declaration (first in attribute order) of a
+// prefix still bound to uri.
+func (w *xmlWriter) prefixFor(uri string, allowDefault bool) (string, bool) {
+	s := w.byURI[uri]
+	for i := len(s) - 1; i >= 0; i-- {
+		if w.work++; w.work > maxXMLWriteWork {
+			w.tooBig = true
+			return "", false
+		}
+		p := s[i]
+		if m := w.model[p]; m[len(m)-1] == uri && (allowDefault || p != "") {
+			return p, true
+		}
+	}
+	return "", false
 }
 
 func (w *xmlWriter) newline(depth int) {
@@ -482,7 +606,8 @@ func (w *xmlWriter) nodes(ns []any, depth int, mixed bool) bool {
 }
 
 // prefixFor finds the prefix bound to uri at el (its own and its
-// ancestors' xmlns attributes, honouring redeclarations).
+// ancestors' xmlns attributes, honouring redeclarations). One call is
+// linear in those attributes; element writing uses xmlWriter.prefixFor.
 func prefixFor(el *XElement, uri string, allowDefault bool) (string, bool) {
 	seen := map[string]bool{}
 	for e := el; e != nil; e = e.parent {
@@ -501,11 +626,15 @@ func prefixFor(el *XElement, uri string, allowDefault bool) (string, bool) {
 }
 
 func (w *xmlWriter) element(el *XElement, depth int, mixed bool) {
-	mark := len(w.scope)
-	defer func() { w.scope = w.scope[:mark] }()
+	mark, dmark := len(w.scope), len(w.decls)
+	defer func() {
+		w.unbind(mark)
+		w.undeclare(dmark)
+	}()
+	w.declare(el)
 	for _, a := range el.Attrs {
 		if p, ok := a.isNSDecl(); ok {
-			w.scope = append(w.scope, nsBinding{p, a.Value})
+			w.bind(p, a.Value)
 		}
 	}
 	var pending []nsBinding
@@ -515,14 +644,14 @@ func (w *xmlWriter) element(el *XElement, depth int, mixed bool) {
 			if isElem {
 				if u, _ := w.lookup(""); u != "" {
 					pending = append(pending, nsBinding{"", ""})
-					w.scope = append(w.scope, nsBinding{"", ""})
+					w.bind("", "")
 				}
 			}
 			return n.Local
 		case xmlNS:
 			return "xml:" + n.Local
 		}
-		p, ok := prefixFor(el, n.Space, isElem)
+		p, ok := w.prefixFor(n.Space, isElem)
 		if !ok {
 			if isElem {
 				p = ""
@@ -538,7 +667,7 @@ func (w *xmlWriter) element(el *XElement, depth int, mixed bool) {
 		}
 		if u, ok := w.lookup(p); !ok || u != n.Space {
 			pending = append(pending, nsBinding{p, n.Space})
-			w.scope = append(w.scope, nsBinding{p, n.Space})
+			w.bind(p, n.Space)
 		}
 		if p == "" {
 			return n.Local
