@@ -308,11 +308,20 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if len(x.Items) >= maxArrayLen {
+			return nil, errTooLarge()
+		}
+		if err := e.chargeScan(len(x.Items)); err != nil {
+			return nil, err
+		}
 		x.Items = append(x.Items[:i], append([]any{argAt(args, 1)}, x.Items[i:]...)...)
 		return nil, nil
 	})
 	l.method("Remove", "bool", func(e *env, v any, _ []string, args []any) (any, error) {
 		x := v.(*List)
+		if err := e.chargeScan(len(x.Items)); err != nil {
+			return nil, err
+		}
 		for i, it := range x.Items {
 			if equals(it, argAt(args, 0)) {
 				x.Items = append(x.Items[:i], x.Items[i+1:]...)
@@ -325,6 +334,9 @@ func init() {
 		x := v.(*List)
 		i, err := indexArg(args, len(x.Items))
 		if err != nil {
+			return nil, err
+		}
+		if err := e.chargeScan(len(x.Items)); err != nil {
 			return nil, err
 		}
 		x.Items = append(x.Items[:i], x.Items[i+1:]...)
@@ -676,16 +688,19 @@ func jsonMembers() {
 		return []any{}, nil
 	}))
 	tok.method("DeepClone", "JToken", m0(func(v any) (any, error) { return deepClone(v.(JToken)), nil }))
-	tok.method("Remove", "object", m0(func(v any) (any, error) {
+	tok.method("Remove", "object", func(e *env, v any, _ []string, _ []any) (any, error) {
 		if p, ok := v.(*JProperty); ok {
 			if p.parent == nil {
 				return nil, throwf("InvalidOperationException", "The parent is missing.")
+			}
+			if err := e.chargeScan(p.parent.Len()); err != nil {
+				return nil, err
 			}
 			p.parent.Remove(p.Name)
 			return nil, nil
 		}
 		return nil, throwf("InvalidOperationException", "The parent is missing.")
-	}))
+	})
 
 	o := typ("JObject")
 	o.method("Properties", "object[]", m0(func(v any) (any, error) {
@@ -721,6 +736,9 @@ func jsonMembers() {
 		x := v.(*JObject)
 		t := x.Get(n)
 		if t == nil && ignoreCase(args) {
+			if err := e.chargeScan(len(x.props)); err != nil {
+				return nil, err
+			}
 			for _, p := range x.props {
 				if strings.EqualFold(p.Name, n) {
 					t = p.Value
@@ -756,6 +774,9 @@ func jsonMembers() {
 		}
 		n, err := strArg(args, 0)
 		if err != nil {
+			return nil, err
+		}
+		if err := e.chargeScan(v.(*JObject).Len()); err != nil { // Remove shifts the rest
 			return nil, err
 		}
 		return v.(*JObject).Remove(n), nil
@@ -803,11 +824,17 @@ func jsonMembers() {
 		if err != nil {
 			return nil, err
 		}
+		if err := e.chargeScan(len(x.Items)); err != nil {
+			return nil, err
+		}
 		x.Items = append(x.Items[:i], x.Items[i+1:]...)
 		return nil, nil
 	})
 	a.method("Remove", "bool", func(e *env, v any, _ []string, args []any) (any, error) {
 		x := v.(*JArray)
+		if err := e.chargeScan(len(x.Items)); err != nil {
+			return nil, err
+		}
 		for i, it := range x.Items {
 			if refEqual(it, argAt(args, 0)) {
 				x.Items = append(x.Items[:i], x.Items[i+1:]...)
@@ -820,6 +847,12 @@ func jsonMembers() {
 		x := v.(*JArray)
 		i, err := indexArg(args, len(x.Items)+1)
 		if err != nil {
+			return nil, err
+		}
+		if len(x.Items) >= maxArrayLen {
+			return nil, errTooLarge()
+		}
+		if err := e.chargeScan(len(x.Items)); err != nil {
 			return nil, err
 		}
 		t, err := ToJToken(argAt(args, 1))

@@ -313,7 +313,11 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		for _, n := range containerNodes(v) {
+		ns := containerNodes(v)
+		if err := e.chargeScan(len(ns)); err != nil {
+			return nil, err
+		}
+		for _, n := range ns {
 			if el, ok := n.(*XElement); ok && el.Name == name {
 				return el, nil
 			}
@@ -383,7 +387,11 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range v.(*XElement).Attrs {
+		attrs := v.(*XElement).Attrs
+		if err := e.chargeScan(len(attrs)); err != nil {
+			return nil, err
+		}
+		for _, a := range attrs {
 			if a.Name == name {
 				return a, nil
 			}
