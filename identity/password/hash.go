@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -54,7 +55,12 @@ type Hasher struct {
 
 	dummyOnce sync.Once
 	dummy     string
+	verified  atomic.Uint64
 }
+
+// Verifications is how many argon2 verifications (Verify and Dummy) this
+// hasher has run: what smart lockout bounds per lock window.
+func (h *Hasher) Verifications() uint64 { return h.verified.Load() }
 
 // NewHasher returns a hasher with the given parameters allowing
 // concurrency simultaneous hashes (<= 0: GOMAXPROCS).
@@ -189,6 +195,7 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, need
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 	h.release()
+	h.verified.Add(1)
 	if subtle.ConstantTimeCompare(got, key) != 1 {
 		return false, false, nil
 	}
