@@ -126,7 +126,11 @@ func tExec(t *testing.T, be *tBackend, r *http.Request, env *Env) *Exec {
 		t.Fatal(err)
 	}
 	u := *su
-	u.Path = joinURLPath(su.Path, r.URL.Path)
+	np, err := joinResolved(su.RawPath, r.URL.EscapedPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	SetEscapedPath(&u, np)
 	u.Query = r.URL.Query()
 	orig := &expr.URL{Scheme: "https", Host: "gw.example", Port: 443, Path: "/api" + r.URL.Path, Query: r.URL.Query()}
 	req := &expr.Request{Method: r.Method, Url: &u, OriginalUrl: orig, Headers: r.Header.Clone(), IpAddress: "203.0.113.7", MatchedParameters: map[string]string{}}

@@ -23,7 +23,10 @@ type Exec struct {
 	Env     *Env
 	Section Section // section being run
 	Scope   Scope   // scope of the document the running policy came from
-	// HTTPRequest is the caller's request (read-only for policies).
+	// HTTPRequest is the caller's request (read-only for policies). When
+	// Ctx.Request.Body is lazy (expr.NewLazyBody), its loader reads
+	// HTTPRequest.Body: forward-request streams HTTPRequest.Body to the
+	// backend instead when nothing has loaded it.
 	HTTPRequest *http.Request
 
 	afterResponse []func(*Exec)
@@ -41,6 +44,12 @@ type Exec struct {
 	// reqBodyTaken: the caller's body stream was consumed (buffered into
 	// Ctx.Request.Body or sent), so it must not be read again.
 	reqBodyTaken bool
+	// retrying counts the retry policies running: a forward-request inside
+	// one buffers the request body so every attempt can send it.
+	retrying int
+	// streamedReq counts the bytes of a request body streamed unread to the
+	// backend (bandwidth quotas).
+	streamedReq *countingReader
 	// basePath is the path of the backend base URL (Api.ServiceUrl or the
 	// last set-backend-service); rewrite-uri replaces what follows it.
 	basePath *string
@@ -130,8 +139,13 @@ func (x *Exec) policyName() string {
 	return ""
 }
 
-// exprError is APIM's ExpressionValueEvaluationFailure.
+// exprError is APIM's ExpressionValueEvaluationFailure, unless err is the
+// host failing to read a lazy body (413, 503 ...), which keeps its status.
 func (x *Exec) exprError(err error) *PolicyError {
+	var be *expr.BodyError
+	if errors.As(err, &be) {
+		return x.bodyError(be.Err)
+	}
 	return &PolicyError{
 		Source:        x.policyName(),
 		Reason:        "ExpressionValueEvaluationFailure",
@@ -331,18 +345,53 @@ func (x *Exec) responseBody() ([]byte, error) {
 	return bodyBytes(r.Body), nil
 }
 
-// requestBody returns the request body bytes, buffering the caller's body
-// stream when the gateway left Ctx.Request.Body nil.
+// requestBody returns the request body bytes: a lazy body is loaded now
+// (the host's limits apply), and the caller's body stream is buffered when
+// the host left Ctx.Request.Body nil.
 func (x *Exec) requestBody() ([]byte, error) {
 	if x.Ctx.Request.Body == nil && !x.reqBodyTaken && x.HTTPRequest != nil && x.HTTPRequest.Body != nil && x.HTTPRequest.Body != http.NoBody {
 		x.reqBodyTaken = true
 		data, err := io.ReadAll(x.HTTPRequest.Body)
 		if err != nil {
-			return nil, &PolicyError{Source: x.policyName(), Reason: "ClientConnectionFailure", Message: "reading the request body: " + err.Error(), Status: 400, ClientMessage: "Bad Request"}
+			return nil, x.bodyError(err)
 		}
 		x.Ctx.Request.Body = expr.NewBody(data)
 	}
+	if _, err := x.Ctx.Request.Body.Load(); err != nil {
+		return nil, x.bodyError(err)
+	}
 	return bodyBytes(x.Ctx.Request.Body), nil
+}
+
+// bodyError is a failure to read the caller's body: the host's own
+// *PolicyError (413 too large, 503 memory budget) as it is, else 400.
+func (x *Exec) bodyError(err error) *PolicyError {
+	var pe *PolicyError
+	if errors.As(err, &pe) {
+		c := *pe
+		if c.Source == "" {
+			c.Source = x.policyName()
+		}
+		return &c
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &PolicyError{Source: x.policyName(), Reason: "RequestEntityTooLarge", Status: http.StatusRequestEntityTooLarge,
+			Message: "Request entity too large. The request body exceeds the gateway's limit of " + strconv.FormatInt(mbe.Limit, 10) + " bytes."}
+	}
+	return &PolicyError{Source: x.policyName(), Reason: "ClientConnectionFailure", Message: "reading the request body: " + err.Error(), Status: 400, ClientMessage: "Bad Request"}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // bodyBytes is what is sent on: nothing once an expression consumed the body

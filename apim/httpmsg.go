@@ -45,7 +45,9 @@ func urlString(u *expr.URL) string {
 	} else if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	uu := url.URL{Scheme: u.Scheme, Host: host, Path: u.Path, RawQuery: u.Query.Encode()}
+	// RawPath keeps an encoded slash encoded: Path alone would send "%2F"
+	// as "/" (url.URL ignores a RawPath that does not match Path).
+	uu := url.URL{Scheme: u.Scheme, Host: host, Path: u.Path, RawPath: u.RawPath, RawQuery: u.Query.Encode()}
 	return uu.String()
 }
 
@@ -74,7 +76,7 @@ func parseURL(s string) (*expr.URL, error) {
 			return nil, fmt.Errorf("bad port in %q", s)
 		}
 	}
-	return &expr.URL{Scheme: u.Scheme, Host: u.Hostname(), Port: port, Path: u.Path, Query: u.Query()}, nil
+	return &expr.URL{Scheme: u.Scheme, Host: u.Hostname(), Port: port, Path: u.Path, RawPath: u.EscapedPath(), Query: u.Query()}, nil
 }
 
 // outgoingHeaders prepares headers for a backend request.

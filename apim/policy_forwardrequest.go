@@ -20,9 +20,12 @@ import (
 //   - timeout (s, default 300) / timeout-ms bound the wait for the response
 //     headers, and for the body too when it is buffered; a streamed body
 //     (buffer-response="false", for server-sent events) is not cut.
-//   - The request body is Ctx.Request.Body when a policy or the gateway
-//     buffered it, else the caller's body is streamed through once;
-//     buffer-request-body="true" buffers it so retry can send it again.
+//   - The request body is Ctx.Request.Body when a policy or an expression
+//     read it (or replaced it); else the caller's body is streamed through
+//     once, unread and never held in memory. buffer-request-body="true", or
+//     running inside retry, buffers it so every attempt can send it again.
+//   - A streamed body over the gateway's size cap fails with 413
+//     (RequestEntityTooLarge).
 //   - X-Forwarded-For gets the caller's IP appended, as APIM does; the Host
 //     header is the backend's.
 //   - A connection failure is BackendConnectionFailure (500, "Internal server
@@ -126,16 +129,24 @@ func (p *forwardRequest) Exec(x *Exec) error {
 	req := x.Ctx.Request
 	var body io.Reader
 	var length int64
+	stream := !bufReq && x.retrying == 0
+	hasStream := x.HTTPRequest != nil && x.HTTPRequest.Body != nil && x.HTTPRequest.Body != http.NoBody
 	switch {
-	case req.Body != nil || bufReq || x.reqBodyTaken:
+	case stream && hasStream && req.Body.Take():
+		// Nothing read the lazy body: send the caller's stream as it is.
+		x.reqBodyTaken = true
+		x.streamedReq = &countingReader{r: x.HTTPRequest.Body}
+		body, length = x.streamedReq, x.HTTPRequest.ContentLength
+	case req.Body != nil || !stream || x.reqBodyTaken:
 		data, err := x.requestBody()
 		if err != nil {
 			return err
 		}
 		body, length = bytes.NewReader(data), int64(len(data))
-	case x.HTTPRequest != nil && x.HTTPRequest.Body != nil && x.HTTPRequest.Body != http.NoBody:
+	case hasStream:
 		x.reqBodyTaken = true
-		body, length = x.HTTPRequest.Body, x.HTTPRequest.ContentLength
+		x.streamedReq = &countingReader{r: x.HTTPRequest.Body}
+		body, length = x.streamedReq, x.HTTPRequest.ContentLength
 	}
 	ctx, cancel := context.WithCancel(x.Context())
 	var timedOut atomic.Bool
@@ -183,6 +194,11 @@ func (p *forwardRequest) Exec(x *Exec) error {
 	if err != nil {
 		timer.Stop()
 		cancel()
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			// The streamed body passed the gateway's size cap.
+			return x.bodyError(err)
+		}
 		return backendError("forward-request", err, timedOut.Load(), x.Context().Err() != nil, timeout)
 	}
 	x.dropStream()

@@ -205,10 +205,22 @@ func quotaAddBytes(ctx context.Context, x *Exec, lim ratelimit.Limiter, source s
 }
 
 func quotaRequestBytes(x *Exec) int64 {
+	if x.streamedReq != nil {
+		return x.streamedReq.n // sent to the backend unread
+	}
 	if x.Ctx.Request == nil || x.Ctx.Request.Body == nil {
 		return 0
 	}
-	return int64(len(x.Ctx.Request.Body.Bytes()))
+	b := x.Ctx.Request.Body
+	if !b.Loaded() {
+		// Never read (refused before the backend): count what the caller
+		// announced rather than read the body just to measure it.
+		if x.HTTPRequest != nil && x.HTTPRequest.ContentLength > 0 {
+			return x.HTTPRequest.ContentLength
+		}
+		return 0
+	}
+	return int64(len(b.Bytes()))
 }
 
 func quotaResponseBytes(x *Exec) int64 {

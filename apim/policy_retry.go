@@ -78,6 +78,8 @@ func (p *retry) Exec(x *Exec) error {
 	if err != nil {
 		return err
 	}
+	x.retrying++ // forward-request buffers the body so attempts can resend it
+	defer func() { x.retrying-- }()
 	for attempt := int64(0); ; attempt++ {
 		if err := Run(x, p.policies); err != nil {
 			return err

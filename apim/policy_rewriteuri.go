@@ -12,6 +12,12 @@ import (
 // {name} is replaced by the operation's matched parameter. With
 // copy-unmatched-params (default true) query parameters of the request that
 // the operation's URL template does not consume are kept.
+//
+// The new path can never leave the base path (serviceUrl's, or the last
+// set-backend-service's): a parameter is inserted as the caller sent it
+// (path parameters keep "%2F" encoded; query values are escaped, "/"
+// included) and must not be, or hide, a dot segment (400 otherwise); dot
+// segments the template itself writes are resolved below the base path.
 
 func init() {
 	Register(Spec{Name: "rewrite-uri", Sections: []Section{Inbound}, Compile: compileRewriteURI})
@@ -56,10 +62,21 @@ func (p *rewriteURI) Exec(x *Exec) error {
 	}
 	path, rawQuery, _ := strings.Cut(t, "?")
 	mp := x.Ctx.Request.MatchedParameters
+	var bad error
 	path = templateParam.ReplaceAllStringFunc(path, func(m string) string {
-		// Url.Path is decoded (as url.URL.Path); urlString escapes it.
-		return mp[templateParam.FindStringSubmatch(m)[1]]
+		name := templateParam.FindStringSubmatch(m)[1]
+		v, ok := x.Ctx.Request.EscapedParameters[name]
+		if !ok {
+			v = url.PathEscape(mp[name]) // one segment: "/" becomes %2F
+		}
+		if err := checkParamSegments(v); err != nil && bad == nil {
+			bad = err
+		}
+		return v
 	})
+	if bad != nil {
+		return x.pathPolicyError(bad)
+	}
 	rawQuery = templateParam.ReplaceAllStringFunc(rawQuery, func(m string) string {
 		return url.QueryEscape(mp[templateParam.FindStringSubmatch(m)[1]])
 	})
@@ -85,7 +102,28 @@ func (p *rewriteURI) Exec(x *Exec) error {
 		}
 	}
 	x.relPath() // fix the base path before the path changes
-	u.Path = joinURLPath(*x.basePath, path)
+	p2, err := joinResolved(*x.basePath, path)
+	if err != nil {
+		return x.pathPolicyError(err)
+	}
+	SetEscapedPath(u, p2)
 	u.Query = q
 	return nil
 }
+
+// checkParamSegments refuses an inserted parameter value (escaped) that is
+// or hides a dot segment: it would move the path the operation matched.
+func checkParamSegments(v string) error {
+	for _, s := range strings.Split(v, "/") {
+		kind, err := classifySegment(s)
+		if err != nil {
+			return err
+		}
+		if kind != segNormal {
+			return errParamDots
+		}
+	}
+	return nil
+}
+
+var errParamDots = &PathError{"A URL template parameter is a dot segment."}

@@ -61,14 +61,27 @@ func (p *setBackendService) Exec(x *Exec) error {
 	if err != nil {
 		return x.exprError(err)
 	}
+	// The base path is resolved like a request path (dot segments, escapes)
+	// so that what follows it can be found again and never climbs above it.
+	segs, err := ResolvePath(EscapedPath(base))
+	if err != nil {
+		return x.pathPolicyError(err)
+	}
+	bp := JoinSegments("", segs)
+	if bp == "/" {
+		bp = ""
+	}
 	u := x.reqURL()
 	rel := x.relPath()
 	u.Scheme, u.Host, u.Port = base.Scheme, base.Host, base.Port
-	u.Path = joinURLPath(base.Path, rel)
+	np, err := joinResolved(bp, rel)
+	if err != nil {
+		return x.pathPolicyError(err)
+	}
+	SetEscapedPath(u, np)
 	for k, vs := range base.Query {
 		u.Query[k] = append(u.Query[k], vs...)
 	}
-	bp := base.Path
 	x.basePath = &bp
 	return nil
 }
@@ -84,31 +97,21 @@ func (x *Exec) reqURL() *expr.URL {
 	return x.Ctx.Request.Url
 }
 
-// relPath is the backend request path after the backend base path.
+// relPath is the backend request path (escaped) after the backend base
+// path (escaped, matched whole segments only).
 func (x *Exec) relPath() string {
 	if x.basePath == nil {
 		bp := ""
 		if x.Ctx.Api != nil && x.Ctx.Api.ServiceUrl != nil {
-			bp = x.Ctx.Api.ServiceUrl.Path
+			bp = EscapedPath(x.Ctx.Api.ServiceUrl)
 		}
 		x.basePath = &bp
 	}
-	p := x.reqURL().Path
-	if bp := strings.TrimSuffix(*x.basePath, "/"); bp != "" && strings.HasPrefix(p, bp) {
+	p := EscapedPath(x.reqURL())
+	if bp := strings.TrimSuffix(*x.basePath, "/"); bp != "" && strings.HasPrefix(p, bp) && (len(p) == len(bp) || p[len(bp)] == '/') {
 		return p[len(bp):]
 	}
 	return p
-}
-
-// joinURLPath joins a base path and a relative path with one slash.
-func joinURLPath(base, rel string) string {
-	if rel == "" || rel == "/" {
-		if base == "" {
-			return "/"
-		}
-		return base
-	}
-	return strings.TrimSuffix(base, "/") + "/" + strings.TrimPrefix(rel, "/")
 }
 
 // atoiDefault parses a literal integer, def when it does not parse.

@@ -46,6 +46,10 @@ type Request struct {
 	IpAddress         string
 	Body              *Body // nil when the request has no body
 	MatchedParameters map[string]string
+	// EscapedParameters are the path parameters of MatchedParameters as
+	// the caller sent them (percent-encoded, "%2F" distinct from "/"), for
+	// rewrite-uri; not part of APIM's model.
+	EscapedParameters map[string]string
 	Certificate       *x509.Certificate // client certificate, when TLS presented one
 }
 
@@ -54,8 +58,12 @@ type URL struct {
 	Scheme string
 	Host   string
 	Port   int
-	Path   string
+	Path   string // decoded, as url.URL.Path
 	Query  url.Values
+	// RawPath is Path as it is sent (as url.URL.RawPath): it keeps an
+	// encoded slash "%2F" apart from "/". It is ignored when it is not an
+	// encoding of Path (a policy changed Path alone).
+	RawPath string
 }
 
 // Response is context.Response and also IResponse (send-request results).
@@ -68,21 +76,79 @@ type Response struct {
 
 // Body is IMessageBody. Reading it with As<T>() consumes it unless
 // preserveContent is true, as in APIM.
+//
+// A body made by NewLazyBody is not in memory until something needs it:
+// the first Load (As<T>(), a policy reading it) calls the loader once. The
+// gateway uses this so that a request refused by, say, validate-jwt never
+// has its body read, and a body no policy reads is streamed to the backend
+// (Take) without being held in memory at all.
 type Body struct {
 	data     []byte
 	consumed bool
+	load     func() ([]byte, error) // non-nil until loaded or taken
+	err      error                  // the loader's failure, kept
+	taken    bool                   // streamed elsewhere unread: gone
 }
 
 // NewBody wraps raw bytes.
 func NewBody(b []byte) *Body { return &Body{data: b} }
 
-// Bytes returns the current content without consuming it (for the gateway,
-// which must send the body on).
-func (b *Body) Bytes() []byte {
+// NewLazyBody is a body read by load on first use. load is called at most
+// once; its error (wrapped in a *BodyError) is returned by every Load.
+func NewLazyBody(load func() ([]byte, error)) *Body { return &Body{load: load} }
+
+// BodyError is a failure to read a lazy body (too large, memory budget,
+// client gone). It is not a C# exception: catch blocks do not see it and
+// Program.Eval returns it as it is, so the host answers with its own status.
+type BodyError struct{ Err error }
+
+func (e *BodyError) Error() string { return e.Err.Error() }
+func (e *BodyError) Unwrap() error { return e.Err }
+
+// Load returns the content, reading a lazy body first. A body taken by
+// Take has no content (nil, nil).
+func (b *Body) Load() ([]byte, error) {
 	if b == nil {
-		return nil
+		return nil, nil
 	}
-	return b.data
+	if b.load != nil {
+		load := b.load
+		b.load = nil
+		data, err := load()
+		if err != nil {
+			b.err = &BodyError{Err: err}
+		}
+		b.data = data
+	}
+	return b.data, b.err
+}
+
+// Loaded reports whether the content is in memory (or failed to load): a
+// body made by NewBody always is.
+func (b *Body) Loaded() bool { return b != nil && b.load == nil && !b.taken }
+
+// Take marks a lazy body that nothing read as streamed elsewhere (the
+// caller's stream goes to the backend as it is) and reports whether it did:
+// false when the body is already in memory, so the caller must send Load's
+// bytes instead. A taken body reads as empty, and context.Request.Body is
+// null afterwards, as in APIM once the body was forwarded.
+func (b *Body) Take() bool {
+	if b == nil || b.load == nil {
+		return false
+	}
+	b.load, b.taken = nil, true
+	return true
+}
+
+// Taken reports whether Take gave the body away.
+func (b *Body) Taken() bool { return b != nil && b.taken }
+
+// Bytes returns the current content without consuming it (for the gateway,
+// which must send the body on); a lazy body is loaded first, and a body
+// that fails to load has none.
+func (b *Body) Bytes() []byte {
+	data, _ := b.Load()
+	return data
 }
 
 // Consumed reports whether an expression read the body without preserveContent.

@@ -246,7 +246,12 @@ func init() {
 			return r.Headers
 		})).
 		prop("IpAddress", "string", get(func(r *Request) any { return r.IpAddress })).
-		prop("Body", "IMessageBody", get(func(r *Request) any { return nz(r.Body) })).
+		prop("Body", "IMessageBody", get(func(r *Request) any {
+			if r.Body.Taken() {
+				return nil // streamed to the backend unread: gone, as in APIM
+			}
+			return nz(r.Body)
+		})).
 		prop("MatchedParameters", "IMatched", get(func(r *Request) any {
 			if r.MatchedParameters == nil {
 				return map[string]string{}
@@ -485,6 +490,11 @@ func init() {
 func bodyAs(e *env, b *Body, t string, preserve bool) (any, error) {
 	if b.consumed {
 		return nil, throwf("InvalidOperationException", "The message body was already read without preserveContent: true and cannot be read again.")
+	}
+	// A lazy body is read now, the first time an expression needs it; a
+	// failure (too large, memory budget) is the host's *BodyError.
+	if _, err := b.Load(); err != nil {
+		return nil, err
 	}
 	var out any
 	var err error

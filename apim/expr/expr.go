@@ -194,6 +194,8 @@ func runtimeErr(err error) error {
 		return &RuntimeError{Msg: x.msg}
 	case *RuntimeError:
 		return x
+	case *BodyError:
+		return x // the host's failure (413, 503 ...), not an expression's
 	}
 	if err == errNullShort {
 		return nil
