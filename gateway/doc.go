@@ -94,18 +94,20 @@
 //
 // # Reserved paths
 //
-// GET (or HEAD) /healthz, /readyz and /metrics are answered by the gateway
-// before API routing; an API whose path is exactly one of them is a load
+// GET (or HEAD) /healthz and /readyz are answered by the gateway before API
+// routing; an API whose path is exactly one of them, or /metrics, is a load
 // error.
 //
 //   - /healthz: 200 "ok" while the process runs.
 //   - /readyz: 200 {"status":"ready"} when a configuration is loaded and,
 //     with gateway.redis, Redis answers a PING within one second; else 503
 //     {"status":"not ready","reason":"..."}.
-//   - /metrics: Prometheus text: gatehouse_gateway_requests_total{api,
-//     operation,code}, gatehouse_gateway_request_duration_seconds{api},
+//   - metrics (gatehouse_gateway_requests_total{api,operation,code},
+//     gatehouse_gateway_request_duration_seconds{api},
 //     gatehouse_gateway_policy_rejections_total{policy,reason},
-//     gatehouse_gateway_config_reloads_total{result}.
+//     gatehouse_gateway_config_reloads_total{result}) are registered in
+//     Options.Registry and served by `gatehouse serve`'s admin listener,
+//     never on the gateway's own.
 //
 // # Reload
 //

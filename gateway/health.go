@@ -14,8 +14,8 @@ var reservedPaths = map[string]bool{"healthz": true, "readyz": true, "metrics": 
 // readyTimeout bounds the Redis ping of /readyz.
 const readyTimeout = time.Second
 
-// serveOps answers GET /healthz, /readyz and /metrics; false for any other
-// path.
+// serveOps answers GET /healthz and /readyz; false for any other path.
+// Metrics are not served here: the admin listener serves the registry.
 func (g *Gateway) serveOps(w http.ResponseWriter, r *http.Request) bool {
 	var h func(http.ResponseWriter, *http.Request)
 	switch r.URL.Path {
@@ -23,8 +23,6 @@ func (g *Gateway) serveOps(w http.ResponseWriter, r *http.Request) bool {
 		h = g.healthz
 	case "/readyz":
 		h = g.readyz
-	case "/metrics":
-		h = g.metrics.handler.ServeHTTP
 	default:
 		return false
 	}

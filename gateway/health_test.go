@@ -2,10 +2,12 @@ package gateway
 
 import (
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gatehouse/gatehouse/internal/testutil"
 )
@@ -49,7 +51,14 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	body := get(t, srv.URL+"/metrics").body
+	// /metrics is not served on the gateway's (public) listener: the
+	// admin listener serves the registry.
+	if r := get(t, srv.URL+"/metrics"); r.status != 404 {
+		t.Errorf("/metrics on the gateway listener: %d, want 404", r.status)
+	}
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
 	for _, want := range []string{
 		`gatehouse_gateway_requests_total{api="api",code="200",operation="get-thing"} 1`,
 		`gatehouse_gateway_requests_total{api="api",code="429",operation="get-thing"} 1`,

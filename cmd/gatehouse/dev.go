@@ -42,8 +42,12 @@ func cmdDev(args []string, stdout, stderr io.Writer) int {
   CA          %s (trust it to avoid browser warnings)
   dev.json    %s
   emails      %s
+  admin       %s (metrics, health, pprof; loopback only)
+  WARNING     %s holds the master key beside the database (owner-only files):
+              anyone who can read this folder can decrypt every key. Demo use only.
 `, i.Tenant, i.Authority, i.OpenIDConfiguration, i.SPA.ClientID, i.SPA.RedirectURI, i.API.Scope, i.Daemon.ClientID,
-				i.GatewayURL, i.HelloURL, i.HelloFunctionURL, i.CACertificate, filepath.Join(*data, "dev.json"), i.Outbox)
+				i.GatewayURL, i.HelloURL, i.HelloFunctionURL, i.CACertificate, filepath.Join(*data, "dev.json"), i.Outbox,
+				i.AdminURL, filepath.Join(*data, "tenant.json"))
 		})
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse dev:", err)

@@ -29,7 +29,9 @@ func seed004Config(t *testing.T, discoveryURL, backendURL string) string {
 	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, dir, "policies/global.xml", seed004Policy(t, spaOrigin, discoveryURL))
-	return writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`gateway:
+	return writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`admin:
+  listen: 127.0.0.1:0
+gateway:
   listen: 127.0.0.1:0
   policy: policies/global.xml
   apis:
@@ -108,7 +110,7 @@ func TestSeed004EndToEnd(t *testing.T) {
 	}))
 	defer backend.Close()
 
-	srv := startServe(t, seed004Config(t, issuer.DiscoveryURL(), backend.URL), nil, "gateway")
+	srv := startServe(t, seed004Config(t, issuer.DiscoveryURL(), backend.URL), nil, "gateway", "admin")
 	hello := srv.url("gateway") + "/hello/hello"
 	token := func(sub string) string {
 		return "Bearer " + issuer.Token(t, map[string]any{"sub": sub, "aud": apiAppID})
@@ -219,7 +221,11 @@ func TestSeed004EndToEnd(t *testing.T) {
 				t.Errorf("%s: %d %s", p, resp.StatusCode, body)
 			}
 		}
-		_, body := call(t, "GET", srv.url("gateway")+"/metrics", nil)
+		// Metrics are on the admin listener only.
+		if resp, _ := call(t, "GET", srv.url("gateway")+"/metrics", nil); resp.StatusCode != 404 {
+			t.Errorf("gateway /metrics: %d, want 404", resp.StatusCode)
+		}
+		_, body := call(t, "GET", srv.url("admin")+"/metrics", nil)
 		for _, want := range []string{"gatehouse_gateway_requests_total", `gatehouse_gateway_policy_rejections_total{policy="rate-limit-by-key",reason="RateLimitExceeded"}`, `reason="TokenClaimValueNotAllowed"`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("metrics lack %s", want)

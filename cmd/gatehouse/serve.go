@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,7 +42,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	logFormat := fl.String("log-format", "json", "json or text")
 	logLevel := fl.String("log-level", "info", "debug, info, warn or error")
 	grace := fl.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
-	pprofAddr := fl.String("pprof-listen", "", "serve Go's pprof profiles on this address (for example 127.0.0.1:6060); off by default")
+	pprofAddr := fl.String("pprof-listen", "", "serve Go's pprof profiles on this loopback address (for example 127.0.0.1:6060); off by default (admin: { pprof: true } is the config form)")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -78,39 +76,58 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 
 	// Listen on every address before serving any, so a port in use stops
 	// start-up cleanly instead of leaving half the roles running.
-	var servers []*http.Server
-	var listeners []net.Listener
+	type listener struct {
+		srv *http.Server
+		ln  net.Listener
+		tls *tls.Config
+	}
+	var all []listener
+	closeAll := func() {
+		for _, l := range all {
+			l.ln.Close()
+		}
+	}
 	for _, rs := range r.Servers {
 		ln, err := net.Listen("tcp", rs.Listen)
 		if err != nil {
-			for _, l := range listeners {
-				l.Close()
-			}
+			closeAll()
 			fmt.Fprintf(stderr, "gatehouse: %s: %v\n", rs.Name, err)
 			return 1
 		}
-		if rs.TLS != nil {
-			ln = tls.NewListener(ln, rs.TLS)
-		}
-		listeners = append(listeners, ln)
-		servers = append(servers, &http.Server{
-			Handler:           rs.Handler,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		})
+		all = append(all, listener{roles.HTTPServer(rs, r.Timeouts, log), ln, rs.TLS})
 		scheme := "http"
 		if rs.TLS != nil {
 			scheme = "https"
 		}
 		log.Info("listening", "role", rs.Name, "url", scheme+"://"+ln.Addr().String())
 	}
-	if *pprofAddr != "" {
-		go servePprof(*pprofAddr, log)
+	if a := r.Admin; a != nil {
+		ln, err := net.Listen("tcp", a.Listen)
+		if err != nil {
+			closeAll()
+			fmt.Fprintf(stderr, "gatehouse: admin: %v\n", err)
+			return 1
+		}
+		if a.Pprof && !loopback(a.Listen) {
+			log.Warn("admin.pprof is on and admin.listen is not a loopback address: profiles (and the process's command line) are reachable from the network", "addr", a.Listen)
+		}
+		admin := roles.HTTPServer(&roles.Server{Name: "admin", Handler: r.AdminHandler(a.Pprof)}, r.Timeouts, log)
+		all = append(all, listener{admin, ln, nil})
+		log.Info("listening", "role", "admin", "url", "http://"+ln.Addr().String())
 	}
-	errc := make(chan error, len(servers))
-	for i, s := range servers {
-		go func() { errc <- s.Serve(listeners[i]) }()
+	if *pprofAddr != "" {
+		if !loopback(*pprofAddr) {
+			closeAll()
+			fmt.Fprintf(stderr, "gatehouse: --pprof-listen %s: profiles are served on loopback only (127.0.0.1, ::1, localhost); use admin: { listen, pprof: true } for another address\n", *pprofAddr)
+			return 2
+		}
+		go servePprof(*pprofAddr, r.Timeouts, log)
+	}
+	var servers []*http.Server
+	errc := make(chan error, len(all))
+	for _, l := range all {
+		servers = append(servers, l.srv)
+		go func() { errc <- roles.Serve(l.srv, l.ln, l.tls) }()
 	}
 
 	for {
@@ -159,13 +176,5 @@ func reload(file string, old *config.Config, r *roles.Set, log *slog.Logger) {
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
 func shutdown(servers []*http.Server, grace time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	var errs []error
-	for _, s := range servers {
-		if err := s.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return roles.ShutdownAll(servers, grace)
 }

@@ -8,6 +8,39 @@ type Config struct {
 	Gateway  *Gateway  `yaml:"gateway"`
 	Guard    *Guard    `yaml:"guard"`
 	Site     *Site     `yaml:"site"`
+	// Admin is the operations listener: /metrics, /healthz, /readyz and,
+	// when enabled, pprof. Without it /metrics is served nowhere.
+	Admin *Admin `yaml:"admin"`
+	// Timeouts bound how long every listener waits for a client.
+	Timeouts *Timeouts `yaml:"timeouts"`
+}
+
+// Admin is the `admin:` section: a listener for operators and monitoring
+// only (bind it to loopback or a private network, never the public one).
+type Admin struct {
+	Pos    Pos    `yaml:"-"`
+	Listen string `yaml:"listen"`
+	// Pprof serves Go's profiler under /debug/pprof/ on this listener.
+	Pprof bool `yaml:"pprof"`
+}
+
+// Timeouts are the listeners' read limits. Every key has a default; 0s
+// (or 0) turns a limit off.
+type Timeouts struct {
+	Pos Pos `yaml:"-"`
+	// ReadHeader bounds reading a request's headers (10s).
+	ReadHeader Duration `yaml:"readHeader"`
+	// Read bounds reading a whole request, body included, on the identity
+	// and site listeners (30s): their bodies are small forms.
+	Read Duration `yaml:"read"`
+	// Idle closes keep-alive connections idle that long (120s).
+	Idle Duration `yaml:"idle"`
+	// BodyMinRate (bytes per second, 1024) and BodyGrace (10s) bound
+	// request bodies on the gateway and guard listeners, which stream
+	// bodies of any length to backends: after BodyGrace, a body must
+	// have arrived at BodyMinRate on average, or the connection is closed.
+	BodyMinRate *int     `yaml:"bodyMinRate"`
+	BodyGrace   Duration `yaml:"bodyGrace"`
 }
 
 // TLS is the certificate a role serves with. Values are file:/env: references
@@ -21,6 +54,11 @@ type TLS struct {
 	// and context.Request.Certificate see it. It is requested, not required:
 	// the policy decides.
 	NegotiateClientCertificate bool `yaml:"negotiateClientCertificate"`
+	// HSTS is the Strict-Transport-Security value sent on every response
+	// of this listener; "off" sends none. Default: "max-age=31536000" on
+	// the identity, guard and site roles, none on the gateway (APIM sends
+	// none itself; an API's policy or this key adds it).
+	HSTS string `yaml:"hsts"`
 }
 
 // Gateway is the `gateway:` section: APIM's APIs, products and policies.
@@ -58,6 +96,23 @@ type Gateway struct {
 	// authentication-managed-identity policy gets its tokens from this
 	// OAuth2 client-credentials client instead of the Azure endpoint.
 	ManagedIdentity *ManagedIdentity `yaml:"managedIdentity"`
+	// Limits bound the request bodies the gateway accepts and holds in
+	// memory; every key has a default.
+	Limits *GatewayLimits `yaml:"limits"`
+}
+
+// GatewayLimits bound request bodies. Bodies are streamed to the backend
+// unread unless a policy or an expression needs them; only those are held
+// in memory, and all of them together share MaxBufferedBodyBytes.
+type GatewayLimits struct {
+	Pos Pos `yaml:"-"`
+	// MaxRequestBodyBytes is the largest request body, streamed or read
+	// (16 MiB); larger ones are answered 413.
+	MaxRequestBodyBytes int `yaml:"maxRequestBodyBytes"`
+	// MaxBufferedBodyBytes is the memory all request bodies held at once
+	// may use (256 MiB); a request whose body would pass it is answered
+	// 503 with Retry-After instead of waiting.
+	MaxBufferedBodyBytes int `yaml:"maxBufferedBodyBytes"`
 }
 
 // ManagedIdentity is the client-credentials client behind

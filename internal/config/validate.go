@@ -47,8 +47,56 @@ func validate(c *Config) Errors {
 		v.listen(id.Pos, "identity", id.Listen)
 		v.identityLimits(id)
 		v.prefixes(id.Pos, "identity.trustedProxies", id.TrustedProxies)
+		if th := id.Throttle; th != nil && th.AuthorizePerIP != nil {
+			// The same rules as the other identity.throttle limits.
+			l := th.AuthorizePerIP
+			p := orPos(l.Pos, th.Pos)
+			if l.Limit < 1 || l.Limit > 1_000_000 {
+				v.add(p, "identity.throttle.authorizePerIp.limit must be between 1 and 1000000, got %d", l.Limit)
+			}
+			if !l.Window.IsSet() {
+				v.add(p, "identity.throttle.authorizePerIp.window is required (for example 5m)")
+			} else if l.Window.D < time.Second || l.Window.D > 24*time.Hour {
+				v.add(orPos(l.Window.Pos, p), "identity.throttle.authorizePerIp.window must be between 1s and 24h, got %v", l.Window.D)
+			}
+		}
+	}
+	if a := c.Admin; a != nil {
+		v.listen(a.Pos, "admin", a.Listen)
+	}
+	if t := c.Timeouts; t != nil && t.BodyMinRate != nil && *t.BodyMinRate < 0 {
+		v.add(t.Pos, "timeouts.bodyMinRate must be bytes per second (0 = off), got %d", *t.BodyMinRate)
+	}
+	for _, tl := range []*TLS{tlsOf(c.Identity), tlsOf(c.Gateway), tlsOf(c.Guard), tlsOf(c.Site)} {
+		if tl != nil && tl.HSTS != "" && tl.HSTS != "off" && !hstsRe.MatchString(tl.HSTS) {
+			v.add(tl.Pos, "tls.hsts %q is not a Strict-Transport-Security value (for example max-age=31536000; includeSubDomains) or off", tl.HSTS)
+		}
 	}
 	return v.errs
+}
+
+var hstsRe = regexp.MustCompile(`^max-age=[0-9]+(\s*;\s*(includeSubDomains|preload))*$`)
+
+func tlsOf(section any) *TLS {
+	switch s := section.(type) {
+	case *Identity:
+		if s != nil {
+			return s.TLS
+		}
+	case *Gateway:
+		if s != nil {
+			return s.TLS
+		}
+	case *Guard:
+		if s != nil {
+			return s.TLS
+		}
+	case *Site:
+		if s != nil {
+			return s.TLS
+		}
+	}
+	return nil
 }
 
 type validator struct{ errs Errors }
@@ -99,6 +147,31 @@ var (
 	httpMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "HEAD": true, "OPTIONS": true, "TRACE": true, "*": true}
 )
 
+// Defaults of gateway.limits (the gateway package has the same).
+const (
+	defaultMaxRequestBodyBytes  = 16 << 20
+	defaultMaxBufferedBodyBytes = 256 << 20
+)
+
+func (v *validator) gatewayLimits(l *GatewayLimits) {
+	if l.MaxRequestBodyBytes < 0 {
+		v.add(l.Pos, "gateway.limits.maxRequestBodyBytes must be a number of bytes (0 = the default, 16 MiB), got %d", l.MaxRequestBodyBytes)
+	}
+	if l.MaxBufferedBodyBytes < 0 {
+		v.add(l.Pos, "gateway.limits.maxBufferedBodyBytes must be a number of bytes (0 = the default, 256 MiB), got %d", l.MaxBufferedBodyBytes)
+	}
+	req, buf := l.MaxRequestBodyBytes, l.MaxBufferedBodyBytes
+	if req <= 0 {
+		req = defaultMaxRequestBodyBytes
+	}
+	if buf <= 0 {
+		buf = defaultMaxBufferedBodyBytes
+	}
+	if buf < req {
+		v.add(l.Pos, "gateway.limits.maxBufferedBodyBytes (%d) is smaller than maxRequestBodyBytes (%d): a body the gateway accepts could never be read by a policy", buf, req)
+	}
+}
+
 func (v *validator) gateway(g *Gateway) {
 	v.listen(g.Pos, "gateway", g.Listen)
 	switch g.RedisFailureMode {
@@ -113,6 +186,9 @@ func (v *validator) gateway(g *Gateway) {
 		}
 	}
 	v.prefixes(g.Pos, "gateway.trustedProxies", g.TrustedProxies)
+	if l := g.Limits; l != nil {
+		v.gatewayLimits(l)
+	}
 	for name, val := range g.NamedValues {
 		if name == "" || strings.ContainsAny(name, "{} ") {
 			p := val.Pos

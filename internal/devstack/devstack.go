@@ -85,6 +85,9 @@ type Info struct {
 	GuardIPv6URL  string `json:"guardIpv6Url,omitempty"`
 	CACertificate string `json:"caCertificate"`
 	Outbox        string `json:"outbox"`
+	// AdminURL is the admin listener (loopback, plain HTTP): /metrics of
+	// every role, /healthz, /readyz and pprof.
+	AdminURL string `json:"adminUrl,omitempty"`
 }
 
 // Run serves the stack until ctx ends. ready, when not nil, receives the
@@ -107,6 +110,11 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	// The folder holds the master key (tenant.json) and the database:
+	// owner only, also when it was made by an older version or by hand.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return err
+	}
 	cert, pool, files, err := devca.Ensure(filepath.Join(dir, "tls"), time.Now())
 	if err != nil {
 		return fmt.Errorf("development CA: %w", err)
@@ -115,7 +123,7 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	if err != nil {
 		return err
 	}
-	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 
 	// Listen first: the issuer, redirect URIs and policy need the ports.
 	var lns []net.Listener
@@ -169,6 +177,12 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	if err != nil {
 		return fmt.Errorf("site: %w", err)
 	}
+	// The admin listener is loopback only, on a free port.
+	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	lns = append(lns, adminLn)
 
 	info := Info{Tenant: TenantName, TenantID: ten.TenantID, UserFlow: UserFlow}
 	info.Authority = idURL + "/" + TenantName + ".onmicrosoft.com/" + UserFlow
@@ -190,6 +204,7 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	}
 	info.CACertificate = files.CACert
 	info.Outbox = filepath.Join(dir, "outbox")
+	info.AdminURL = "http://" + adminLn.Addr().String() + "/"
 
 	cfg, err := stackConfig(dir, ten, info, idLn.Addr().String(), idURL, gwLn.Addr().String(), siteLn.Addr().String(), guardLn.Addr().String(), guardURL, fnURL, siteOrigin)
 	if err != nil {
@@ -206,29 +221,32 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	}
 	defer set.Close()
 
-	handlers := map[string]http.Handler{"function": helloFunction()}
-	for _, s := range set.Servers {
-		handlers[s.Name] = s.Handler
+	rs := map[string]*roles.Server{
+		"function": {Name: "function", Handler: helloFunction()},
+		"admin":    {Name: "admin", Handler: set.AdminHandler(true)},
 	}
-	listeners := map[string]net.Listener{"identity": idLn, "gateway": gwLn, "function": fnLn, "site": siteLn, "guard": guardLn}
+	for _, s := range set.Servers {
+		rs[s.Name] = s
+	}
+	listeners := map[string]net.Listener{"identity": idLn, "gateway": gwLn, "function": fnLn, "site": siteLn, "guard": guardLn, "admin": adminLn}
 	if guard6Ln != nil {
 		listeners["guard6"] = guard6Ln
-		handlers["guard6"] = handlers["guard"]
+		rs["guard6"] = rs["guard"]
 	}
 	var servers []*http.Server
 	errc := make(chan error, len(listeners))
 	for name, ln := range listeners {
-		if handlers[name] == nil {
+		r := rs[name]
+		if r == nil {
 			return fmt.Errorf("devstack: no handler for the %s listener", name)
 		}
-		s := &http.Server{Handler: handlers[name], ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		s := roles.HTTPServer(r, set.Timeouts, log)
 		servers = append(servers, s)
-		if name == "function" {
-			go func() { errc <- s.Serve(ln) }()
-			continue
+		var tc *tls.Config
+		if name != "function" && name != "admin" {
+			tc = tlsCfg
 		}
-		go func() { errc <- s.Serve(tls.NewListener(ln, tlsCfg)) }()
+		go func() { errc <- roles.Serve(s, ln, tc) }()
 	}
 
 	b, _ := json.MarshalIndent(info, "", "  ")

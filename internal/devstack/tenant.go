@@ -30,6 +30,12 @@ func loadTenant(dir string) (*tenant, error) {
 	file := filepath.Join(dir, "tenant.json")
 	b, err := os.ReadFile(file)
 	if err == nil {
+		// It holds the master key: owner only, whatever made it.
+		if fi, err := os.Stat(file); err == nil && fi.Mode().Perm() != 0o600 {
+			if err := os.Chmod(file, 0o600); err != nil {
+				return nil, err
+			}
+		}
 		t := &tenant{}
 		if err := json.Unmarshal(b, t); err != nil {
 			return nil, fmt.Errorf("%s: %w (delete the data directory to start afresh)", file, err)
@@ -44,7 +50,17 @@ func loadTenant(dir string) (*tenant, error) {
 		DaemonSecret: secret(32), MasterKey: base64.StdEncoding.EncodeToString(random(32)), FunctionKey: secret(32),
 	}
 	b, _ = json.MarshalIndent(t, "", "  ")
-	return t, os.WriteFile(file, append(b, '\n'), 0o600)
+	// O_EXCL with 0600: the file is never readable by others, not even
+	// for a moment and whatever the umask.
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return t, err
 }
 
 func random(n int) []byte {

@@ -43,6 +43,12 @@ type Set struct {
 	Servers  []*Server
 	// Registry holds the metrics of every role.
 	Registry *prometheus.Registry
+	// Timeouts are the listeners' read limits (config `timeouts:` with
+	// defaults).
+	Timeouts Timeouts
+	// Admin is the config's admin listener (nil: none; /metrics is then
+	// served nowhere).
+	Admin *config.Admin
 }
 
 // Server is one role's listener settings and handler.
@@ -51,6 +57,9 @@ type Server struct {
 	Listen  string
 	TLS     *tls.Config // nil: plain HTTP
 	Handler http.Handler
+	// HSTS is the Strict-Transport-Security value of a TLS listener ("":
+	// none).
+	HSTS string
 }
 
 // Close releases what the roles hold (stores, Redis clients).
@@ -70,7 +79,7 @@ func Build(cfg *config.Config, o Options) (*Set, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Set{Registry: o.Registry}
+	s := &Set{Registry: o.Registry, Timeouts: ResolveTimeouts(cfg.Timeouts), Admin: cfg.Admin}
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()
 	}
@@ -80,7 +89,7 @@ func Build(cfg *config.Config, o Options) (*Set, error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
-		s.Servers = append(s.Servers, &Server{name, listen, tc, h})
+		s.Servers = append(s.Servers, &Server{Name: name, Listen: listen, TLS: tc, Handler: h, HSTS: hstsValue(name, t)})
 	}
 	if id := cfg.Identity; id != nil {
 		role, err := BuildIdentity(id, filepath.Dir(cfg.File), log.With("role", "identity"), s.Registry)
@@ -132,7 +141,8 @@ func TLSConfig(t *config.TLS) (*tls.Config, error) {
 	if err != nil {
 		return nil, &config.Error{Pos: t.Pos, Msg: "tls: cannot load the certificate and key: " + err.Error()}
 	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	// HTTP/2 first, HTTP/1.1 for clients without it (ALPN).
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 	if t.NegotiateClientCertificate {
 		tc.ClientAuth = tls.RequestClientCert
 	}
