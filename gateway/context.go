@@ -8,18 +8,19 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/apim"
 	"github.com/gatehouse/gatehouse/apim/expr"
 	"github.com/gatehouse/gatehouse/internal/clientip"
 	"github.com/gatehouse/gatehouse/internal/ids"
 )
 
-// exprURL converts u (path decoded, as url.URL.Path) to context's IUrl.
-func exprURL(scheme, hostport, path string, query url.Values) *expr.URL {
+// exprURL makes context's IUrl from an escaped path (Path is decoded, as
+// url.URL.Path; RawPath keeps "%2F" apart from "/").
+func exprURL(scheme, hostport, escapedPath string, query url.Values) *expr.URL {
 	host, port := splitHostPort(hostport, scheme)
-	if path == "" {
-		path = "/"
-	}
-	return &expr.URL{Scheme: scheme, Host: host, Port: port, Path: path, Query: query}
+	u := &expr.URL{Scheme: scheme, Host: host, Port: port, Query: query}
+	apim.SetEscapedPath(u, escapedPath)
+	return u
 }
 
 func splitHostPort(hostport, scheme string) (string, int) {
@@ -38,9 +39,11 @@ func splitHostPort(hostport, scheme string) (string, int) {
 	return host, port
 }
 
-// originalURL is context.Request.OriginalUrl: what the client called.
-// X-Forwarded-Proto and X-Forwarded-Host are believed from trusted proxies.
-func (st *state) originalURL(r *http.Request, peerTrusted bool) *expr.URL {
+// originalURL is context.Request.OriginalUrl: what the client called, with
+// dot segments resolved (as routed: a policy testing the path sees the
+// path that was routed). X-Forwarded-Proto and X-Forwarded-Host are
+// believed from trusted proxies.
+func (st *state) originalURL(r *http.Request, segs []string, peerTrusted bool) *expr.URL {
 	scheme, host := "http", r.Host
 	if r.TLS != nil {
 		scheme = "https"
@@ -53,7 +56,7 @@ func (st *state) originalURL(r *http.Request, peerTrusted bool) *expr.URL {
 			host = h
 		}
 	}
-	return exprURL(scheme, host, r.URL.Path, r.URL.Query())
+	return exprURL(scheme, host, apim.JoinSegments("", segs), r.URL.Query())
 }
 
 func lastValue(h string) string {
@@ -89,14 +92,18 @@ func (st *state) isTrusted(a netip.Addr) bool {
 type routeInfo struct {
 	api    *apiRoute
 	op     *opRoute // nil: API without operations, or a preflight
-	rest   []string // escaped path segments after the API path
+	segs   []string // escaped request path segments, dot segments resolved
+	rest   []string // the segments after the API path
 	params map[string]string
-	acc    access
-	query  url.Values
+	// escaped are the path parameters as sent (percent-encoded).
+	escaped map[string]string
+	acc     access
+	query   url.Values
 }
 
-// newContext builds the `context` of one request.
-func (g *Gateway) newContext(st *state, r *http.Request, ri *routeInfo, body []byte) *expr.Context {
+// newContext builds the `context` of one request; body is nil when the
+// request has none.
+func (g *Gateway) newContext(st *state, r *http.Request, ri *routeInfo, body *expr.Body) *expr.Context {
 	a := ri.api
 	ip, trusted := st.clientIP(r)
 
@@ -114,14 +121,13 @@ func (g *Gateway) newContext(st *state, r *http.Request, ri *routeInfo, body []b
 	}
 	req := &expr.Request{
 		Method:            r.Method,
-		OriginalUrl:       st.originalURL(r, trusted),
-		Url:               exprURL(a.serviceURL.Scheme, a.serviceURL.Host, backendPath(a.serviceURL.Path, ri.rest), backendQuery),
+		OriginalUrl:       st.originalURL(r, ri.segs, trusted),
+		Url:               exprURL(a.serviceURL.Scheme, a.serviceURL.Host, backendPath(a.serviceEsc, ri.rest), backendQuery),
 		Headers:           headers,
 		IpAddress:         ip,
+		Body:              body,
 		MatchedParameters: params,
-	}
-	if len(body) > 0 {
-		req.Body = expr.NewBody(body)
+		EscapedParameters: ri.escaped,
 	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		req.Certificate = r.TLS.PeerCertificates[0]

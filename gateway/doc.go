@@ -40,7 +40,16 @@
 //     operation.". Global policies do not run for unmatched requests.
 //   - The backend URL (context.Request.Url) is the API's serviceUrl followed
 //     by the request path after the API path and the query, without the
-//     subscription key. URL paths in context are decoded (as url.URL.Path).
+//     subscription key. URL paths in context are decoded (as url.URL.Path);
+//     what is sent keeps the caller's escaping, so %2F stays %2F.
+//   - Before routing, dot segments ("." and "..", raw or percent-encoded in
+//     any case) are resolved as RFC 3986 does (as APIM's .NET front end
+//     does): "/a/../b" is routed, checked and logged as "/b", and
+//     context.Request.OriginalUrl is the resolved path. Nothing reaches a
+//     backend above the API's serviceUrl path or outside the path its
+//     operation matched. 400 (APIM's JSON error) for a dot segment behind
+//     an encoded slash or backslash ("..%2F"), control characters (raw or
+//     %00-%1F, %7F) and malformed escapes. See apim/urlpath.go.
 //
 // # Subscription keys (APIM's rules)
 //
@@ -78,9 +87,10 @@
 //
 // Per request the gateway builds the policy `context`: Request (Method,
 // OriginalUrl as the client called it, Url for the backend, a copy of the
-// headers without the key header, IpAddress, Body buffered up to
-// Options.MaxBodyBytes (16 MiB by default; beyond it 413 with APIM's JSON
-// error body), MatchedParameters, the TLS client certificate), Api {Id and
+// headers without the key header, IpAddress, Body (read only when a policy
+// or an expression needs it, else streamed to the backend; see body.go for
+// the size cap and the memory budget), MatchedParameters, the TLS client
+// certificate), Api {Id and
 // Name = the API name, Path, ServiceUrl, Revision "1", IsCurrentRevision},
 // Operation {Id and Name = the operation name, Method, UrlTemplate},
 // Product, Subscription, Deployment {GatewayId "self-hosted", Region

@@ -15,8 +15,9 @@ import (
 	"github.com/gatehouse/gatehouse/token"
 )
 
-// DefaultMaxBodyBytes is the request body size the gateway buffers when
-// Options.MaxBodyBytes is zero. Larger bodies are refused with 413.
+// DefaultMaxBodyBytes is the largest request body when neither
+// Options.MaxBodyBytes nor gateway.limits.maxRequestBodyBytes sets it.
+// Larger bodies are refused with 413.
 const DefaultMaxBodyBytes = 16 << 20
 
 // Options are the process-level settings of a Gateway.
@@ -40,9 +41,16 @@ type Options struct {
 	DiscoveryClient *http.Client
 	// Region is context.Deployment.Region; empty means "local".
 	Region string
-	// MaxBodyBytes caps the buffered request body; 0 means
-	// DefaultMaxBodyBytes.
+	// MaxBodyBytes caps request bodies, streamed or read (413 beyond);
+	// 0 means DefaultMaxBodyBytes. gateway.limits.maxRequestBodyBytes, when
+	// set, wins.
 	MaxBodyBytes int64
+	// MaxBufferedBodyBytes bounds the memory of all request bodies held
+	// at once (read by a policy or an expression); a body that does not
+	// fit is answered 503 with Retry-After. 0 means
+	// DefaultMaxBufferedBodyBytes; gateway.limits.maxBufferedBodyBytes,
+	// when set, wins.
+	MaxBufferedBodyBytes int64
 }
 
 // Gateway is an http.Handler that routes requests to APIs and operations
@@ -53,7 +61,9 @@ type Gateway struct {
 	now       func() time.Time
 	customNow bool
 	region    string
-	maxBody   int64
+	maxBody   int64 // Options' values, for configs without gateway.limits
+	maxBuffer int64
+	budget    bodyBudget // request bodies in memory, all requests
 	transport http.RoundTripper
 	ownsTrans bool
 	discovery *token.Discovery
@@ -75,6 +85,7 @@ func New(cfg *config.Gateway, opts Options) (*Gateway, error) {
 		customNow: opts.Now != nil,
 		region:    opts.Region,
 		maxBody:   opts.MaxBodyBytes,
+		maxBuffer: opts.MaxBufferedBodyBytes,
 		transport: opts.Transport,
 	}
 	if g.log == nil {
@@ -88,6 +99,9 @@ func New(cfg *config.Gateway, opts Options) (*Gateway, error) {
 	}
 	if g.maxBody <= 0 {
 		g.maxBody = DefaultMaxBodyBytes
+	}
+	if g.maxBuffer <= 0 {
+		g.maxBuffer = DefaultMaxBufferedBodyBytes
 	}
 	if g.transport == nil {
 		g.transport = proxytransport.New()
@@ -104,6 +118,7 @@ func New(cfg *config.Gateway, opts Options) (*Gateway, error) {
 		g.closeTransport()
 		return nil, err
 	}
+	g.budget.limit.Store(st.maxBuffered)
 	g.cur.Store(st)
 	g.log.Info("gateway loaded", "apis", len(st.apis), "products", len(st.products),
 		"redis", cfg.Redis != "")

@@ -146,7 +146,16 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 		global = l.defaultGlobal()
 	}
 
-	st := &state{cfg: cfg, keys: map[[32]byte]*subKey{}, loadedAt: g.now().UTC(), crossDomain: global.CrossDomain()}
+	st := &state{cfg: cfg, keys: map[[32]byte]*subKey{}, loadedAt: g.now().UTC(), crossDomain: global.CrossDomain(),
+		maxBody: g.maxBody, maxBuffered: g.maxBuffer}
+	if lim := cfg.Limits; lim != nil {
+		if lim.MaxRequestBodyBytes > 0 {
+			st.maxBody = int64(lim.MaxRequestBodyBytes)
+		}
+		if lim.MaxBufferedBodyBytes > 0 {
+			st.maxBuffered = int64(lim.MaxBufferedBodyBytes)
+		}
+	}
 	productDocs := make([]*apim.Document, len(cfg.Products))
 	byName := map[string]*product{}
 	for i := range cfg.Products {
@@ -320,13 +329,20 @@ func (l *loader) api(ca *config.API, paths map[string]string) *apiRoute {
 		u = &url.URL{Scheme: "http", Host: "invalid"}
 	}
 	a.serviceURL = u
+	// The service path is resolved like request paths, so that what the
+	// gateway appends to it cannot be made to climb above it.
+	ssegs, err := apim.ResolvePath(u.EscapedPath())
+	if err != nil {
+		l.errorf(ca.Pos, "gateway.apis %q: serviceUrl %q: %v", ca.Name, ca.ServiceURL, err)
+	}
+	a.serviceEsc = apim.JoinSegments("", ssegs)
 	a.ctxAPI = &expr.Api{
 		Id:                ca.Name,
 		Name:              ca.Name,
 		Path:              p,
 		Revision:          "1",
 		IsCurrentRevision: true,
-		ServiceUrl:        exprURL(u.Scheme, u.Host, u.Path, u.Query()),
+		ServiceUrl:        exprURL(u.Scheme, u.Host, a.serviceEsc, u.Query()),
 		Protocols:         []string{"http", "https"},
 	}
 	return a

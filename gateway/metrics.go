@@ -16,7 +16,11 @@ type metrics struct {
 	duration   *prometheus.HistogramVec
 	rejections *prometheus.CounterVec
 	reloads    *prometheus.CounterVec
-	handler    http.Handler
+	// Request bodies read into memory (body.go).
+	bodyMemory   prometheus.Gauge
+	bodyRead     prometheus.Counter
+	bodyRefusals prometheus.Counter
+	handler      http.Handler
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -41,6 +45,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "gatehouse_gateway_config_reloads_total",
 			Help: "Configuration reloads, by result (success or failure).",
 		}, []string{"result"}),
+		bodyMemory: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gatehouse_gateway_request_body_memory_bytes",
+			Help: "Bytes of request bodies held in memory now (read by a policy or an expression; streamed bodies are not held).",
+		}),
+		bodyRead: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_gateway_request_body_read_bytes_total",
+			Help: "Bytes of memory reserved for reading request bodies since the start.",
+		}),
+		bodyRefusals: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_gateway_request_body_budget_refusals_total",
+			Help: "Requests answered 503 because their body did not fit the gateway's memory budget for bodies (gateway.limits.maxBufferedBodyBytes).",
+		}),
 	}
 	var err error
 	m.requests, err = register(reg, m.requests)
@@ -56,6 +72,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if m.reloads, err = register(reg, m.reloads); err != nil {
 		return nil, err
 	}
+	if m.bodyMemory, err = register(reg, m.bodyMemory); err != nil {
+		return nil, err
+	}
+	if m.bodyRead, err = register(reg, m.bodyRead); err != nil {
+		return nil, err
+	}
+	if m.bodyRefusals, err = register(reg, m.bodyRefusals); err != nil {
+		return nil, err
+	}
 	// Make the series visible before the first event.
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
@@ -63,7 +88,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	g, ok := reg.(prometheus.Gatherer)
 	if !ok {
 		own := prometheus.NewRegistry()
-		own.MustRegister(m.requests, m.duration, m.rejections, m.reloads)
+		own.MustRegister(m.requests, m.duration, m.rejections, m.reloads, m.bodyMemory, m.bodyRead, m.bodyRefusals)
 		g = own
 	}
 	m.handler = promhttp.HandlerFor(g, promhttp.HandlerOpts{})
@@ -93,6 +118,15 @@ func (m *metrics) observe(api, op string, code int, d time.Duration) {
 func (m *metrics) rejected(policy, reason string) {
 	m.rejections.WithLabelValues(policy, reason).Inc()
 }
+
+func (m *metrics) bodyHeld(n int64) {
+	m.bodyMemory.Add(float64(n))
+	m.bodyRead.Add(float64(n))
+}
+
+func (m *metrics) bodyReleased(n int64) { m.bodyMemory.Sub(float64(n)) }
+
+func (m *metrics) bodyRejected() { m.bodyRefusals.Inc() }
 
 // statusWriter records the status code for the metrics. It keeps
 // http.Flusher working (streamed responses) and exposes the original writer

@@ -27,6 +27,7 @@ func (g *Gateway) Reload(cfg *config.Gateway) error {
 		g.log.Warn("gateway reload failed; the previous configuration stays in use", "error", err)
 		return err
 	}
+	g.budget.limit.Store(st.maxBuffered)
 	g.cur.Store(st)
 	if old != nil {
 		old.retire()

@@ -18,6 +18,7 @@ type apiRoute struct {
 	path       string   // as configured, without surrounding slashes
 	segs       []string // path segments, compared case-insensitively
 	serviceURL *url.URL
+	serviceEsc string    // serviceURL's path, escaped, dot segments resolved
 	ctxAPI     *expr.Api // shared, read-only
 	ops        []*opRoute
 	keyHeader  string
@@ -235,9 +236,10 @@ func templateKey(method string, segs []tmplSeg, query []tmplQuery) string {
 }
 
 // match reports whether the operation matches method and the request path
-// segments after the API path (escaped; at least one element) and query,
-// filling params.
-func (o *opRoute) match(method string, segs []string, query url.Values, params map[string]string) bool {
+// segments after the API path (escaped, dot segments resolved; at least one
+// element) and query, filling params (decoded) and, when not nil, escaped
+// (the path parameters as sent, for rewrite-uri).
+func (o *opRoute) match(method string, segs []string, query url.Values, params, escaped map[string]string) bool {
 	if o.method != "*" && o.method != method {
 		return false
 	}
@@ -249,6 +251,9 @@ func (o *opRoute) match(method string, segs []string, query url.Values, params m
 				v = rest
 			}
 			params[ts.name] = v
+			if escaped != nil {
+				escaped[ts.name] = rest
+			}
 			return o.matchQuery(query, params)
 		}
 		if i >= len(segs) {
@@ -268,6 +273,9 @@ func (o *opRoute) match(method string, segs []string, query url.Values, params m
 				return false
 			}
 			params[ts.name] = v
+			if escaped != nil {
+				escaped[ts.name] = segs[i]
+			}
 		case segPattern:
 			m := ts.re.FindStringSubmatch(v)
 			if m == nil {
@@ -302,26 +310,23 @@ func (o *opRoute) matchQuery(query url.Values, params map[string]string) bool {
 }
 
 // findAPI returns the API whose path is the longest prefix (whole
-// segments, case-insensitive) of the escaped request path, and the request
-// path segments after it (empty when the path is exactly the API path).
-func (st *state) findAPI(escapedPath string) (*apiRoute, []string) {
-	p := strings.TrimPrefix(escapedPath, "/")
-	var segs []string
-	if p != "" {
-		segs = strings.Split(p, "/")
-	}
+// segments, case-insensitive) of the request path segments (escaped, dot
+// segments resolved: see apim.ResolvePath), and the segments after it
+// (empty when the path is exactly the API path).
+func (st *state) findAPI(segs []string) (*apiRoute, []string) {
 	// Decode only as many segments as the deepest API path needs.
 	depth := 0
 	if len(st.apis) > 0 {
 		depth = min(len(st.apis[0].segs), len(segs))
 	}
-	decoded := make([]string, depth)
-	for i := range decoded {
+	var buf [8]string
+	decoded := buf[:0]
+	for i := range depth {
 		v, err := url.PathUnescape(segs[i])
 		if err != nil {
 			v = segs[i]
 		}
-		decoded[i] = v
+		decoded = append(decoded, v)
 	}
 	for _, a := range st.apis { // longest first
 		if len(a.segs) > len(segs) {
@@ -343,7 +348,7 @@ func (st *state) findAPI(escapedPath string) (*apiRoute, []string) {
 
 // findOperation returns the most specific operation of a matching method,
 // rest and query, with its parameters; nil when none matches.
-func (a *apiRoute) findOperation(method string, rest []string, query url.Values) (*opRoute, map[string]string) {
+func (a *apiRoute) findOperation(method string, rest []string, query url.Values) (*opRoute, map[string]string, map[string]string) {
 	if len(rest) == 0 {
 		rest = []string{""} // the API root matches the template "/"
 	}
@@ -351,31 +356,26 @@ func (a *apiRoute) findOperation(method string, rest []string, query url.Values)
 	var bestParams map[string]string
 	for _, o := range a.ops {
 		params := map[string]string{}
-		if !o.match(method, rest, query, params) {
+		if !o.match(method, rest, query, params, nil) {
 			continue
 		}
 		if best == nil || string(o.rank) > string(best.rank) {
 			best, bestParams = o, params
 		}
 	}
-	return best, bestParams
+	var escaped map[string]string
+	if best != nil && len(bestParams) > 0 {
+		// Only the winner's escaped parameters are needed.
+		escaped = map[string]string{}
+		best.match(method, rest, query, map[string]string{}, escaped)
+	}
+	return best, bestParams, escaped
 }
 
-// backendPath joins the service URL path and the request path after the API
-// path (decoded, as url.URL.Path).
-func backendPath(service string, rest []string) string {
-	suffix := ""
-	if len(rest) > 0 {
-		esc := "/" + strings.Join(rest, "/")
-		if v, err := url.PathUnescape(esc); err == nil {
-			suffix = v
-		} else {
-			suffix = esc
-		}
-	}
-	p := strings.TrimSuffix(service, "/") + suffix
-	if p == "" {
-		p = "/"
-	}
-	return p
+// backendPath is the escaped backend path: the service URL's escaped path
+// and the request path segments after the API path. The segments come from
+// apim.ResolvePath (no dot segment, none hidden behind an encoded slash,
+// %2F kept encoded), so the result stays under the service URL path.
+func backendPath(serviceEscaped string, rest []string) string {
+	return apim.JoinSegments(serviceEscaped, rest)
 }

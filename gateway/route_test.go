@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/apim"
 )
 
 func TestRoutingLongestPrefixAndBackendURL(t *testing.T) {
@@ -95,11 +97,15 @@ func TestOperationsMatching(t *testing.T) {
 	}
 	for _, c := range cases {
 		u, _ := url.Parse(c.path)
-		a, rest := st.findAPI(u.EscapedPath())
+		segs, err := apim.ResolvePath(u.EscapedPath())
+		if err != nil {
+			t.Fatalf("%s: %v", c.path, err)
+		}
+		a, rest := st.findAPI(segs)
 		if a == nil {
 			t.Fatalf("%s: API not found", c.path)
 		}
-		op, params := a.findOperation(c.method, rest, u.Query())
+		op, params, _ := a.findOperation(c.method, rest, u.Query())
 		if op == nil || op.cfg.Name != c.op {
 			t.Errorf("%s %s: operation %v, want %s", c.method, c.path, op, c.op)
 			continue

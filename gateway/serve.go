@@ -2,12 +2,12 @@ package gateway
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/gatehouse/gatehouse/apim"
+	"github.com/gatehouse/gatehouse/apim/expr"
 )
 
 // APIM's built-in 404 messages.
@@ -19,7 +19,15 @@ const (
 // serve routes r and runs its pipeline; it returns the api and operation
 // names for the metrics ("" when unmatched).
 func (g *Gateway) serve(st *state, w http.ResponseWriter, r *http.Request) (apiName, opName string) {
-	a, rest := st.findAPI(r.URL.EscapedPath())
+	// Dot segments are resolved before routing; paths that hide one behind
+	// an encoded slash, or carry control characters, are refused (see
+	// apim/urlpath.go for what APIM does and why).
+	segs, err := apim.ResolvePath(requestPath(r.URL))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return "", ""
+	}
+	a, rest := st.findAPI(segs)
 	if a == nil && st.crossDomain != nil && r.URL.Path == "/crossdomain.xml" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		// The global cross-domain policy's document (APIM serves it at
 		// the root of the gateway).
@@ -35,10 +43,10 @@ func (g *Gateway) serve(st *state, w http.ResponseWriter, r *http.Request) (apiN
 		writeError(w, http.StatusNotFound, msgNotFound)
 		return "", ""
 	}
-	ri := &routeInfo{api: a, rest: rest, query: r.URL.Query()}
+	ri := &routeInfo{api: a, segs: segs, rest: rest, query: r.URL.Query()}
 	preflight := isPreflight(r)
 	if len(a.ops) > 0 {
-		ri.op, ri.params = a.findOperation(r.Method, rest, ri.query)
+		ri.op, ri.params, ri.escaped = a.findOperation(r.Method, rest, ri.query)
 		switch {
 		case ri.op != nil:
 			// An explicit OPTIONS operation answers preflights itself.
@@ -46,7 +54,7 @@ func (g *Gateway) serve(st *state, w http.ResponseWriter, r *http.Request) (apiN
 		case preflight:
 			// A preflight with no OPTIONS operation goes to the operation
 			// it asks about, else to the API: the cors policy answers it.
-			ri.op, ri.params = a.findOperation(r.Header.Get("Access-Control-Request-Method"), rest, ri.query)
+			ri.op, ri.params, ri.escaped = a.findOperation(r.Header.Get("Access-Control-Request-Method"), rest, ri.query)
 		default:
 			writeError(w, http.StatusNotFound, msgNoOpMatch)
 			return a.name, ""
@@ -69,15 +77,25 @@ func (g *Gateway) serve(st *state, w http.ResponseWriter, r *http.Request) (apiN
 		}
 	}
 
-	body, status, err := g.readBody(r)
-	if err != nil {
-		if status == http.StatusRequestEntityTooLarge {
-			writeError(w, status, err.Error())
-		} else {
-			g.log.Debug("reading request body", "api", a.name, "error", err)
-			writeError(w, status, "Unable to read the request body.")
+	// The body is not read here: it is streamed to the backend, or read
+	// when a policy needs it (body.go).
+	hr := r
+	var body *expr.Body
+	if hasBody(r) {
+		if r.ContentLength > st.maxBody {
+			writeError(w, http.StatusRequestEntityTooLarge, bodyTooLarge{st.maxBody}.Error())
+			return a.name, opName
 		}
-		return a.name, opName
+		if r.ContentLength < 0 {
+			// A chunked body is capped as it is read or streamed. A
+			// shallow copy: the server keeps its own body to drain.
+			hr = new(http.Request)
+			*hr = *r
+			hr.Body = http.MaxBytesReader(w, r.Body, st.maxBody)
+		}
+		lb := &lazyBody{g: g, r: hr.Body, length: r.ContentLength, max: st.maxBody}
+		defer lb.done()
+		body = expr.NewLazyBody(lb.load)
 	}
 
 	pipes := a.pipes[0]
@@ -89,13 +107,12 @@ func (g *Gateway) serve(st *state, w http.ResponseWriter, r *http.Request) (apiN
 		p = pipes.ops[ri.op.index]
 	}
 	c := g.newContext(st, r, ri, body)
-	hr := r
 	if isPreflight(r) && !preflight {
 		// An explicit OPTIONS operation matched: APIM skips the cors
 		// preflight answer. apim.Pipeline detects preflights from the
 		// request it is given, so it gets one without the preflight marker
 		// (context.Request.Headers keep it).
-		hr = r.Clone(r.Context())
+		hr = hr.Clone(r.Context())
 		hr.Header.Del("Access-Control-Request-Method")
 	}
 	x := apim.NewExec(st.env, hr, c)
@@ -109,37 +126,14 @@ func isPreflight(r *http.Request) bool {
 		r.Header.Get("Access-Control-Request-Method") != ""
 }
 
-type bodyTooLarge struct{ max int64 }
-
-func (e bodyTooLarge) Error() string {
-	return "Request entity too large. The request body exceeds the gateway's limit of " +
-		strconv.FormatInt(e.max, 10) + " bytes."
-}
-
-// readBody buffers the request body up to the gateway's cap; nil when the
-// request has none.
-func (g *Gateway) readBody(r *http.Request) ([]byte, int, error) {
-	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
-		return nil, 0, nil
+// requestPath is the path as the caller sent it (percent-encoded; "%2F"
+// distinct from "/"): RawPath when the caller's escaping differs from
+// Go's, which it is then exactly.
+func requestPath(u *url.URL) string {
+	if u.RawPath != "" {
+		return u.RawPath
 	}
-	if r.ContentLength > g.maxBody {
-		return nil, http.StatusRequestEntityTooLarge, bodyTooLarge{g.maxBody}
-	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, g.maxBody+1))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, http.StatusRequestEntityTooLarge, bodyTooLarge{g.maxBody}
-		}
-		return nil, http.StatusBadRequest, err
-	}
-	if int64(len(b)) > g.maxBody {
-		return nil, http.StatusRequestEntityTooLarge, bodyTooLarge{g.maxBody}
-	}
-	if len(b) == 0 {
-		return nil, 0, nil
-	}
-	return b, 0, nil
+	return u.EscapedPath()
 }
 
 // writeError writes APIM's built-in error response.

@@ -23,6 +23,9 @@ type state struct {
 	loadedAt time.Time
 	// crossDomain is the global cross-domain policy's /crossdomain.xml.
 	crossDomain []byte
+	// maxBody caps request bodies; maxBuffered is the gateway-wide budget
+	// of bodies in memory (gateway.limits, else Options, else defaults).
+	maxBody, maxBuffered int64
 
 	// refs counts requests using this state; retiredBit is added when a
 	// newer state replaced it. The state's own resources are released when
