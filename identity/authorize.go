@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,11 +15,27 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, rt *route) 
 		p.page(w, http.StatusMethodNotAllowed, "Method not allowed", "", "The authorization endpoint takes GET or POST.")
 		return
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
 	if err := r.ParseForm(); err != nil {
+		if tooLarge(err) {
+			p.bodyTooLarge(w, r, false, -1)
+			return
+		}
 		p.page(w, http.StatusBadRequest, "Bad request", "AADB2C90083", "The request could not be read.")
 		return
 	}
 	q := r.Form
+	// Every parameter is bounded (requestcaps.go). A problem with the
+	// client id or redirect URI is a page; any other goes back to the
+	// verified redirect URI below, never carrying an oversized state.
+	bad := checkParams(q)
+	if bad != nil {
+		p.rejected(r, "authorize", "parameter", slog.String("parameter", bad.name), slog.Int("length", bad.length), slog.Bool("repeated", bad.repeated))
+		if bad.name == "client_id" || bad.name == "redirect_uri" {
+			p.page(w, http.StatusBadRequest, "Bad request", "AADB2C90083", bad.message())
+			return
+		}
+	}
 	// Client and redirect URI first: until both are verified, errors are
 	// pages, never redirects (RFC 9700 §4.1).
 	clientID := strings.ToLower(q.Get("client_id"))
@@ -55,6 +72,19 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, rt *route) 
 		UILocales:           q.Get("ui_locales"),
 	}
 	// From here on errors go back to the verified redirect URI.
+	if bad != nil {
+		if bad.name == "state" {
+			req.State = ""
+		}
+		if bad.name == "response_mode" {
+			req.ResponseMode = ""
+		}
+		if req.ResponseMode != "fragment" && req.ResponseMode != "form_post" {
+			req.ResponseMode = "query"
+		}
+		p.respondError(w, req, "invalid_request", b2cDesc(p.now(), "AADB2C90083", bad.message()))
+		return
+	}
 	switch req.ResponseMode {
 	case "":
 		req.ResponseMode = "query"
@@ -176,6 +206,20 @@ func (p *Provider) startSignIn(w http.ResponseWriter, r *http.Request, flow *Flo
 	}
 	if none && res == nil {
 		p.respondError(w, req, "login_required", b2cDesc(p.now(), "AADB2C90077", "User does not have an existing session and request prompt parameter has a value of 'None'."))
+		return
+	}
+	// Each transaction is a row an anonymous caller makes the store keep
+	// for an hour: bounded per client address across processes.
+	ok, wait, err := p.allowTransaction(r.Context(), r)
+	if err != nil {
+		p.log.Error("identity: authorize throttle", "err", err)
+		p.page(w, http.StatusServiceUnavailable, "Unavailable", "AADB2C90035", "The service is temporarily unavailable. Please retry after a few minutes.")
+		return
+	}
+	if !ok {
+		p.rejected(r, "authorize", "rate", slog.Int("limit", p.authorizeLimit), slog.Duration("window", p.authorizeWindow))
+		w.Header().Set("Retry-After", retryAfter(wait))
+		p.page(w, http.StatusTooManyRequests, "Too many requests", "AADB2C90244", "There are too many requests at this moment. Please wait for some time and try again.")
 		return
 	}
 	// A custom policy's journey (its REST steps) runs on SSO too: the

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -20,8 +21,19 @@ func (p *Provider) logout(w http.ResponseWriter, r *http.Request, rt *route) {
 		p.page(w, http.StatusMethodNotAllowed, "Method not allowed", "", "The logout endpoint takes GET or POST.")
 		return
 	}
-	_ = r.ParseForm()
+	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
+	if err := r.ParseForm(); err != nil && tooLarge(err) {
+		p.bodyTooLarge(w, r, false, -1)
+		return
+	}
 	q := r.Form
+	if bad := checkParams(q); bad != nil {
+		// No redirect for a request over a cap: the signed-out page
+		// would hide the problem, so it is a plain error page.
+		p.rejected(r, "logout", "parameter", slog.String("parameter", bad.name), slog.Int("length", bad.length), slog.Bool("repeated", bad.repeated))
+		p.page(w, http.StatusBadRequest, "Bad request", "AADB2C90083", bad.message())
+		return
+	}
 	target := q.Get("post_logout_redirect_uri")
 	clientID := strings.ToLower(q.Get("client_id"))
 	if hint := q.Get("id_token_hint"); hint != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/gatehouse/gatehouse/internal/secevent"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -47,6 +48,12 @@ type Provider struct {
 	now      func() time.Time
 	issuer   string
 	basePath string // path of publicUrl ("" or "/base")
+
+	// Request caps (requestcaps.go): identity.trustedProxies and
+	// identity.throttle.authorizePerIp.
+	trusted         []netip.Prefix
+	authorizeLimit  int
+	authorizeWindow time.Duration
 
 	interaction atomic.Pointer[interactionBox]
 	spaOrigins  map[string]bool // CORS on the token endpoint
@@ -97,6 +104,7 @@ func NewProvider(reg *Registry, st store.Store, opts Options) (*Provider, error)
 	if reg.Source == nil {
 		return nil, errors.New("identity: the registry has no Source config")
 	}
+	p.resolveRequestLimits()
 	mk, err := keyring.MasterKey(reg.Source)
 	if err != nil {
 		return nil, err

@@ -35,6 +35,9 @@ var endpoints = map[string]string{
 // {tenant} is name.onmicrosoft.com, the bare name or the tenant GUID;
 // policy names are case-insensitive.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !p.capRequest(w, r) {
+		return
+	}
 	path := r.URL.Path
 	if p.basePath != "" {
 		rest, ok := strings.CutPrefix(path, p.basePath)
@@ -105,6 +108,9 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pages := p.pages()
 		if pages == nil {
 			writeOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the hosted pages are not configured")
+			return
+		}
+		if !p.capPageForm(w, r) {
 			return
 		}
 		pages.ServeHTTP(w, r.WithContext(WithFlow(r.Context(), rt.flow)))

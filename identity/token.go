@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -27,7 +28,16 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request, rt *route) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxTokenRequest)
 	if err := r.ParseForm(); err != nil {
+		if tooLarge(err) {
+			p.bodyTooLarge(w, r, true, -1)
+			return
+		}
 		p.oerr(http.StatusBadRequest, "invalid_request", "AADB2C90083", "The request body must be application/x-www-form-urlencoded.").write(w)
+		return
+	}
+	if bad := checkParams(r.Form); bad != nil {
+		p.rejected(r, "token", "parameter", slog.String("parameter", bad.name), slog.Int("length", bad.length), slog.Bool("repeated", bad.repeated))
+		p.oerr(http.StatusBadRequest, "invalid_request", "AADB2C90083", bad.message()).write(w)
 		return
 	}
 	form := r.PostForm
