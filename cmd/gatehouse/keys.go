@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,14 +112,15 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gatehouse keys:", err)
 		return 1
 	}
-	ctx, st, _, done, err := openStateStore(*cfgFile, *dataDir)
+	ctx, st, target, done, err := openStateStore(*cfgFile, *dataDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse keys:", err)
 		return 1
 	}
 	defer done()
+	audit := newAdminLog(stderr, *cfgFile, *dataDir, target)
 	if sub == "rotate-signing" {
-		return keysRotateSigning(ctx, st, master, *cfgFile, stdout, stderr)
+		return keysRotateSigning(ctx, st, master, *cfgFile, audit, stdout, stderr)
 	}
 	m, err := keys.NewManager(st.PolicyKeys(), master, keys.Options{})
 	if err != nil {
@@ -133,6 +135,8 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "gatehouse keys add:", err)
 			return 1
 		}
+		audit.emit(ctx, "keys.add", "", slog.String("container", keys.Name(strings.TrimSpace(*name))), slog.String("kid", k.KID),
+			slog.String("type", k.Type), slog.String("use", k.Use))
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(toKeyJSON(*k))
@@ -178,6 +182,7 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "gatehouse keys delete:", err)
 			return 1
 		}
+		audit.emit(ctx, "keys.delete", "", slog.String("container", keys.Name(strings.TrimSpace(*name))), slog.String("backup", bak))
 		if bak != "" {
 			fmt.Fprintf(stdout, "deleted %s (a copy is kept as %s)\n", keys.Name(strings.TrimSpace(*name)), bak)
 		} else {
@@ -299,7 +304,7 @@ func tableTime(t time.Time) string {
 // keysRotateSigning starts a token-signing key rotation through the shared
 // store: every identity process picks the successor up within a minute and
 // switches to it when it starts signing.
-func keysRotateSigning(ctx context.Context, st store.Store, master []byte, cfgFile string, stdout, stderr io.Writer) int {
+func keysRotateSigning(ctx context.Context, st store.Store, master []byte, cfgFile string, audit *adminLog, stdout, stderr io.Writer) int {
 	alg := "RS256"
 	if cfgFile != "" {
 		cfg, err := config.Load(cfgFile)
@@ -323,6 +328,8 @@ func keysRotateSigning(ctx context.Context, st store.Store, master []byte, cfgFi
 		fmt.Fprintln(stderr, "gatehouse keys rotate-signing:", err)
 		return 1
 	}
+	audit.emit(ctx, "keys.rotate-signing", "", slog.String("kid", next.ID), slog.String("algorithm", next.Algorithm),
+		slog.Time("notBefore", next.NotBefore.UTC()))
 	fmt.Fprintf(stdout, "new signing key %s (%s) is published now and signs from %s\n", next.ID, next.Algorithm, next.NotBefore.UTC().Format(time.RFC3339))
 	return 0
 }

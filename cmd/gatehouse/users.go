@@ -7,11 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/ids"
@@ -133,9 +135,10 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 	}
 	defer done()
 
+	audit := newAdminLog(stderr, *cfgFile, *dataDir, target)
 	switch sub {
 	case "create":
-		return usersCreate(ctx, st, target, strings.TrimSpace(*email), *pw, strings.TrimSpace(*name), stdout, stderr)
+		return usersCreate(ctx, st, target, audit, strings.TrimSpace(*email), *pw, strings.TrimSpace(*name), stdout, stderr)
 	case "list":
 		users, err := st.Users().List(ctx)
 		if err != nil {
@@ -187,12 +190,13 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "gatehouse users delete:", err)
 			return 1
 		}
+		audit.emit(ctx, "users.delete", u.Email, slog.String("userId", u.ID))
 		fmt.Fprintf(stdout, "deleted %s (%s)\n", u.Email, u.ID)
 		return 0
 	}
 }
 
-func usersCreate(ctx context.Context, st store.Store, t stateTarget, email, pw, name string, stdout, stderr io.Writer) int {
+func usersCreate(ctx context.Context, st store.Store, t stateTarget, audit *adminLog, email, pw, name string, stdout, stderr io.Writer) int {
 	if email == "" || pw == "" {
 		fmt.Fprintln(stderr, "gatehouse users create: --email and --password are required")
 		return 2
@@ -212,6 +216,10 @@ func usersCreate(ctx context.Context, st store.Store, t stateTarget, email, pw, 
 	}
 	if name == "" {
 		name = email[:strings.IndexByte(email, '@')]
+	}
+	if !identity.PlainName(name) {
+		fmt.Fprintf(stderr, "gatehouse users create: --display-name %q: %s\n", name, identity.MsgNameCharacters)
+		return 1
 	}
 	now := time.Now().UTC()
 	u := &store.User{
@@ -233,6 +241,7 @@ func usersCreate(ctx context.Context, st store.Store, t stateTarget, email, pw, 
 		fmt.Fprintln(stderr, "gatehouse users create:", err)
 		return 1
 	}
+	audit.emit(ctx, "users.create", u.Email, slog.String("userId", u.ID))
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	enc.Encode(toGraph(u))

@@ -627,6 +627,10 @@ func (c *call) attributes(v *view) map[string]string {
 			v.fieldError(a, msgRequired)
 		case len([]rune(val)) > maxAttrLen:
 			v.fieldError(a, msgTooLong)
+		case (a == "displayName" || a == "givenName" || a == "surname") && !identity.PlainName(val):
+			// Names end up in pages and apps that may write them as
+			// HTML: no markup, no control characters.
+			v.fieldError(a, identity.MsgNameCharacters)
 		}
 		out[a] = val
 	}
