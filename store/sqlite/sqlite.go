@@ -103,7 +103,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.w, s.r = db, db
 	} else {
 		if err := ownerOnly(path); err != nil {
-			return nil, fmt.Errorf("sqlite: %w", err)
+			// As a failed open would be: the database cannot be reached.
+			return nil, fmt.Errorf("sqlite: %w: %w", store.ErrUnavailable, err)
 		}
 		wq := url.Values{}
 		for k, v := range common {
