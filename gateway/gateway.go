@@ -25,9 +25,8 @@ type Options struct {
 	// Logger receives the gateway's logs; nil discards them.
 	Logger *slog.Logger
 	// Registry is where the gateway's metrics are registered; nil means a
-	// registry of its own. GET /metrics serves Registry when it is also a
-	// prometheus.Gatherer (a *prometheus.Registry is), else the gateway's
-	// own metrics only.
+	// registry of its own. The gateway does not serve them: `gatehouse
+	// serve`'s admin listener serves the registry on /metrics.
 	Registry prometheus.Registerer
 	// Now is the gateway's clock (context.Timestamp, policies); nil means
 	// time.Now.
