@@ -165,8 +165,7 @@ func (g *Gateway) acquire() *state {
 	}
 }
 
-// ServeHTTP answers the operations endpoints (/healthz, /readyz, /metrics)
-// and routes every other request through its API's pipeline.
+// ServeHTTP answers the probe endpoints (/healthz, /readyz) and routes every other request through its API's pipeline.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if g.serveOps(w, r) {
 		return
