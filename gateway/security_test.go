@@ -139,6 +139,7 @@ func TestPathAttacksStayUnderServiceURL(t *testing.T) {
 		{"/api/%2e%2e/secret.txt", 404, "Resource not found", ""},
 		{"/api/.%2E/.%2e/.%2e/secret.txt", 404, "Resource not found", ""},
 		{"/api/..%5csecret.txt", 400, hidden, ""},
+		{`/api/files/..\secret.txt`, 400, hidden, ""}, // a raw backslash (IIS backends read it as "/")
 		// Routing sees the resolved path.
 		{"/api/x/../../ops/files/a", 200, "", "/base/files/a"},
 		// Encoded slashes are forwarded encoded, never as "/".
