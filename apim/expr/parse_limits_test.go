@@ -50,9 +50,13 @@ func bodyContext(body string) *Context {
 	return c
 }
 
-// parseSteps is what parsing s charges: one step per 256 bytes and one per
-// 16 tokens.
-func parseSteps(s string, tokens int) int { return len(s)>>8 + tokens/16 }
+// parseSteps is what parsing JSON s charges: one step per 256 bytes, a
+// quarter step per token and one step per node (each token makes one).
+func parseSteps(s string, tokens int) int { return len(s)>>8 + tokens*5/4 }
+
+// xmlParseSteps is what parsing XML s charges: one step per 256 bytes, a
+// quarter step per token (attributes included) and two per kept node.
+func xmlParseSteps(s string, tokens, nodes int) int { return len(s)>>8 + (tokens+8*nodes)/4 }
 
 func TestParseJSONWideObjectChargedAndIndexed(t *testing.T) {
 	const n = 80000
@@ -67,7 +71,7 @@ func TestParseJSONWideObjectChargedAndIndexed(t *testing.T) {
 		t.Fatalf("Len %d, index %d: want %d properties, indexed", o.Len(), len(o.index), n)
 	}
 	if got, want := e.steps, parseSteps(s, 2*n+1); got != want {
-		t.Fatalf("steps = %d, want %d (one per 16 tokens, one per 256 bytes)", got, want)
+		t.Fatalf("steps = %d, want %d (5/4 per token, one per 256 bytes)", got, want)
 	}
 	if v := o.Get("k79999").(*JValue).Value; v != int64(79999) {
 		t.Fatalf("k79999 = %v", v)
@@ -247,8 +251,9 @@ func TestParseXMLWideElementChargedAndLinear(t *testing.T) {
 	if len(d.Root.Attrs) != n {
 		t.Fatalf("%d attributes", len(d.Root.Attrs))
 	}
-	// Two tokens (start and end of <r/>) and one per attribute.
-	if got, want := e.steps, parseSteps(s, n+2); got != want {
+	// Two tokens (start and end of <r/>) and one per attribute; a node
+	// per attribute and the element.
+	if got, want := e.steps, xmlParseSteps(s, n+2, n+1); got != want {
 		t.Fatalf("steps = %d, want %d", got, want)
 	}
 	// A duplicate attribute at the end is found (by the map, not n²
@@ -326,24 +331,24 @@ func TestEvalCancelled(t *testing.T) {
 
 	// Mid-parse: the channel is closed but the next poll is due only 300
 	// steps after the up-front charge for the bytes; the parse (which
-	// needs 10,000 token steps) stops there.
+	// needs 200,000 token and node steps) stops there.
 	done := make(chan struct{})
 	close(done)
 	xmlBody := "<r>" + strings.Repeat("<a/>", 80000) + "</r>"
 	for name, c := range map[string]struct {
-		in     string
-		tokens int
-		parse  func(*env) error
+		in    string
+		steps int
+		parse func(*env) error
 	}{
-		"JSON": {body, 160001, func(e *env) error { _, err := parseJSON(e, body); return err }},
-		"XML":  {xmlBody, 160002, func(e *env) error { _, err := parseXML(e, xmlBody, false); return err }},
+		"JSON": {body, parseSteps(body, 160001), func(e *env) error { _, err := parseJSON(e, body); return err }},
+		"XML":  {xmlBody, xmlParseSteps(xmlBody, 160002, 80001), func(e *env) error { _, err := parseXML(e, xmlBody, false); return err }},
 	} {
 		at := len(c.in)>>8 + 300
 		e := &env{ctx: &Context{Cancel: ctx}, done: done, nextCheck: at}
 		if err := c.parse(e); err == nil || !strings.Contains(err.Error(), "The operation was canceled") {
 			t.Fatalf("mid-parse %s: %v", name, err)
 		}
-		if e.steps < at || e.steps >= at+cancelEvery || e.steps >= parseSteps(c.in, c.tokens) {
+		if e.steps < at || e.steps >= at+cancelEvery || e.steps >= c.steps {
 			t.Fatalf("%s stopped after %d steps, want the poll at %d", name, e.steps, at)
 		}
 	}
