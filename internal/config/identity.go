@@ -113,7 +113,6 @@ type Limit struct {
 	Window Duration `yaml:"window"`
 }
 
-
 // Page themes the hosted pages (the B2C "company branding" and custom
 // page layouts).
 type Page struct {
