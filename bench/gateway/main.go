@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/gatehouse/gatehouse/bench/internal/benchkit"
@@ -63,7 +64,7 @@ func main() {
 	full := startGatehouse(bin, dir, "seed004", backend, seed, pprofAddr)
 	defer full.Stop()
 	ngx := startNginx(dir, backend)
-	defer ngx.Process.Kill()
+	defer ngx.stop()
 
 	auth := "Authorization: Bearer " + token
 	runs := []struct{ name, url, header string }{
@@ -121,6 +122,13 @@ func startGatehouse(bin, dir, name, backend, policy, pprofAddr string) *benchkit
 type nginx struct {
 	*exec.Cmd
 	addr string
+}
+
+// stop ends nginx with its workers: SIGTERM makes the master stop them
+// (SIGKILL would leave the workers running, orphaned, after every run).
+func (n nginx) stop() {
+	_ = n.Process.Signal(syscall.SIGTERM)
+	_ = n.Wait()
 }
 
 func startNginx(dir, backend string) nginx {
