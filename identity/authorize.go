@@ -217,7 +217,7 @@ func (p *Provider) startSignIn(w http.ResponseWriter, r *http.Request, flow *Flo
 		return
 	}
 	if !ok {
-		p.rejected(r, "authorize", "rate", slog.Int("limit", p.authorizeLimit), slog.Duration("window", p.authorizeWindow))
+		p.rejected(r, "authorize", "rate", slog.Int("limit", p.limits.AuthorizePerIP.N), slog.Duration("window", p.limits.AuthorizePerIP.Window))
 		w.Header().Set("Retry-After", retryAfter(wait))
 		p.page(w, http.StatusTooManyRequests, "Too many requests", "AADB2C90244", "There are too many requests at this moment. Please wait for some time and try again.")
 		return

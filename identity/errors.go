@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/ids"
@@ -40,7 +39,7 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 
 func (e *oauthError) write(w http.ResponseWriter) {
 	if e.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
+		w.Header().Set("Retry-After", retryAfter(e.retryAfter))
 	}
 	writeOAuthError(w, e.status, e.code, e.desc)
 }

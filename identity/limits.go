@@ -31,6 +31,7 @@ type Limits struct {
 	CodeGuessesPerIP              Limit // 60 per hour
 	ClientSecretFailuresPerClient Limit // 20 per 5 min
 	ClientSecretFailuresPerIP     Limit // 20 per 5 min
+	AuthorizePerIP                Limit // 600 per 5 min
 
 	trusted []netip.Prefix
 }
@@ -44,7 +45,11 @@ var (
 	DefaultCodeGuessesPerIP              = Limit{60, time.Hour}
 	DefaultClientSecretFailuresPerClient = Limit{20, 5 * time.Minute}
 	DefaultClientSecretFailuresPerIP     = Limit{20, 5 * time.Minute}
-	DefaultFamiliarDevices               = 90 * 24 * time.Hour
+	// Sign-in transactions started per client address: B2C allows 6,000
+	// requests of any kind per address per 5 minutes, and a sign-in makes
+	// several.
+	DefaultAuthorizePerIP  = Limit{600, 5 * time.Minute}
+	DefaultFamiliarDevices = 90 * 24 * time.Hour
 )
 
 // NewLimits resolves the limits of an identity config (nil: defaults).
@@ -55,6 +60,7 @@ func NewLimits(src *config.Identity) *Limits {
 		SignInFailuresPerIP: DefaultSignInFailuresPerIP, CodesPerEmail: DefaultCodesPerEmail, CodesPerIP: DefaultCodesPerIP,
 		CodeGuessesPerEmail: DefaultCodeGuessesPerEmail, CodeGuessesPerIP: DefaultCodeGuessesPerIP,
 		ClientSecretFailuresPerClient: DefaultClientSecretFailuresPerClient, ClientSecretFailuresPerIP: DefaultClientSecretFailuresPerIP,
+		AuthorizePerIP: DefaultAuthorizePerIP,
 	}
 	if src == nil {
 		return l
@@ -79,6 +85,7 @@ func NewLimits(src *config.Identity) *Limits {
 		set(&l.CodeGuessesPerIP, t.CodeGuessesPerIP)
 		set(&l.ClientSecretFailuresPerClient, t.ClientSecretFailuresPerClient)
 		set(&l.ClientSecretFailuresPerIP, t.ClientSecretFailuresPerIP)
+		set(&l.AuthorizePerIP, t.AuthorizePerIP)
 	}
 	for _, s := range src.TrustedProxies {
 		var p netip.Prefix

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/gatehouse/gatehouse/internal/secevent"
 	"log/slog"
-	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -49,11 +48,9 @@ type Provider struct {
 	issuer   string
 	basePath string // path of publicUrl ("" or "/base")
 
-	// Request caps (requestcaps.go): identity.trustedProxies and
-	// identity.throttle.authorizePerIp.
-	trusted         []netip.Prefix
-	authorizeLimit  int
-	authorizeWindow time.Duration
+	// limits: identity.lockout, identity.throttle and
+	// identity.trustedProxies with their defaults.
+	limits *Limits
 
 	interaction atomic.Pointer[interactionBox]
 	spaOrigins  map[string]bool // CORS on the token endpoint
@@ -104,7 +101,7 @@ func NewProvider(reg *Registry, st store.Store, opts Options) (*Provider, error)
 	if reg.Source == nil {
 		return nil, errors.New("identity: the registry has no Source config")
 	}
-	p.resolveRequestLimits()
+	p.limits = NewLimits(reg.Source)
 	mk, err := keyring.MasterKey(reg.Source)
 	if err != nil {
 		return nil, err

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gatehouse/gatehouse/internal/clientip"
 	"github.com/gatehouse/gatehouse/internal/secevent"
 )
 
@@ -106,99 +104,32 @@ func tooLarge(err error) bool {
 	return errors.As(err, &mbe)
 }
 
-// clientAddr is the caller's address: the TCP peer, or — only when the
-// peer is in identity.trustedProxies — the right-most untrusted
-// X-Forwarded-For hop (internal/clientip, the gateway's rule).
-func (p *Provider) clientAddr(r *http.Request) netip.Addr {
-	peer, err := netip.ParseAddr(clientip.Host(r.RemoteAddr))
-	if err != nil {
-		return netip.Addr{}
-	}
-	peer = peer.Unmap()
-	if len(p.trusted) == 0 || !p.isTrusted(peer) {
-		return peer
-	}
-	return clientip.Forwarded(r.Header, peer, p.isTrusted, netip.Addr.Unmap)
-}
-
-func (p *Provider) isTrusted(a netip.Addr) bool {
-	for _, pr := range p.trusted {
-		if pr.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-// addrKey names a client address in a throttle key: IPv6 by its /64.
-func addrKey(a netip.Addr) string {
-	if !a.IsValid() {
-		return "unknown"
-	}
-	if a.Is6() {
-		pr, _ := a.Prefix(64)
-		return pr.String()
-	}
-	return a.String()
-}
-
-// Default of identity.throttle.authorizePerIp: 600 sign-in transactions
-// per client address per 5 minutes (B2C allows 6,000 requests of any kind
-// per address per 5 minutes; a sign-in makes several).
-const (
-	DefaultAuthorizePerIP       = 600
-	DefaultAuthorizePerIPWindow = 5 * time.Minute
-)
-
-// resolveRequestLimits reads identity.trustedProxies and
-// identity.throttle.authorizePerIp (validated config).
-func (p *Provider) resolveRequestLimits() {
-	p.authorizeLimit, p.authorizeWindow = DefaultAuthorizePerIP, DefaultAuthorizePerIPWindow
-	src := p.reg.Source
-	if src == nil {
-		return
-	}
-	if t := src.Throttle; t != nil && t.AuthorizePerIP != nil && t.AuthorizePerIP.Limit > 0 {
-		p.authorizeLimit = t.AuthorizePerIP.Limit
-		p.authorizeWindow = t.AuthorizePerIP.Window.Or(p.authorizeWindow)
-	}
-	for _, s := range src.TrustedProxies {
-		if !strings.Contains(s, "/") {
-			if a, err := netip.ParseAddr(s); err == nil {
-				p.trusted = append(p.trusted, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-			}
-			continue
-		}
-		if pr, err := netip.ParsePrefix(s); err == nil {
-			p.trusted = append(p.trusted, pr.Masked())
-		}
-	}
-}
-
 // allowTransaction counts a sign-in transaction of the caller's address
 // in the store (atomic across processes) and reports whether it is within
 // identity.throttle.authorizePerIp, and when the window ends.
 func (p *Provider) allowTransaction(ctx context.Context, r *http.Request) (bool, time.Duration, error) {
 	now := p.now()
-	n, ends, err := p.st.Throttles().Hit(ctx, "authorize:ip:"+addrKey(p.clientAddr(r)), 1, now, p.authorizeWindow)
+	lim := p.limits.AuthorizePerIP
+	n, ends, err := p.st.Throttles().Hit(ctx, "authorize:ip:"+ThrottleKey(p.limits.ClientIP(r)), 1, now, lim.Window)
 	if err != nil {
 		return false, 0, err
 	}
-	return n <= p.authorizeLimit, ends.Sub(now), nil
+	return n <= lim.N, ends.Sub(now), nil
 }
 
 // rejected records a request refused by a cap (secevent.RequestRejected):
 // the endpoint, the reason, the client address; never the values.
 func (p *Provider) rejected(r *http.Request, endpoint, reason string, attrs ...slog.Attr) {
 	all := append([]slog.Attr{
-		slog.String("endpoint", endpoint), slog.String("reason", reason), slog.String("ip", p.clientAddr(r).String()),
+		slog.String("endpoint", endpoint), slog.String("reason", reason), slog.String("ip", p.limits.ClientIP(r).String()),
 	}, attrs...)
 	p.opts.Events.Emit(r.Context(), secevent.RequestRejected, all...)
 }
 
-// retryAfter is a Retry-After value in whole seconds (at least 1).
+// retryAfter is a Retry-After value in whole seconds, rounded up (a
+// client that waits that long finds the window over), at least 1.
 func retryAfter(d time.Duration) string {
-	s := int(d.Round(time.Second) / time.Second)
+	s := int((d + time.Second - 1) / time.Second)
 	if s < 1 {
 		s = 1
 	}

@@ -89,7 +89,7 @@ const maxOver = 10_000
 
 func (g *secretGuard) init(p *Provider) *Limits {
 	g.once.Do(func() {
-		g.limits = NewLimits(p.reg.Source)
+		g.limits = p.limits
 		g.over = map[string]time.Time{}
 	})
 	return g.limits

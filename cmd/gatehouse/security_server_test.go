@@ -72,7 +72,7 @@ func TestServeAdminListener(t *testing.T) {
 		}
 	}
 	resp, body := call(t, "GET", srv.url("admin")+"/metrics", nil)
-	for _, want := range []string{`gatehouse_gateway_requests_total{api="up",code="200",operation=""} 1`, `gatehouse_security_events_total{event="request_rejected"} 0`} {
+	for _, want := range []string{`gatehouse_gateway_requests_total{api="up",code="200",operation=""} 1`, `gatehouse_security_events_total{event="request_rejected"} 0`, "go_goroutines ", "process_resident_memory_bytes "} {
 		if resp.StatusCode != 200 || !strings.Contains(body, want) {
 			t.Errorf("admin /metrics: %d, lacks %s", resp.StatusCode, want)
 		}

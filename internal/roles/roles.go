@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -82,6 +83,7 @@ func Build(cfg *config.Config, o Options) (*Set, error) {
 	s := &Set{Registry: o.Registry, Timeouts: ResolveTimeouts(cfg.Timeouts), Admin: cfg.Admin}
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()
+		s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	var errs []error
 	add := func(name, listen string, t *config.TLS, h http.Handler) {
