@@ -20,7 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/gatehouse/gatehouse/internal/testutil"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // fileBackend is a backend that records every request it receives: the
@@ -250,28 +251,6 @@ func hs256(t *testing.T, key []byte, claims map[string]any) string {
 	return s + "." + enc.EncodeToString(m.Sum(nil))
 }
 
-// bigBody is n bytes of a JSON document {"name":"x","pad":"aaaa..."}.
-type bigBody struct{ n, off int }
-
-func (b *bigBody) Read(p []byte) (int, error) {
-	const head = `{"name":"x","pad":"`
-	if b.off >= b.n {
-		return 0, io.EOF
-	}
-	i := 0
-	for ; i < len(p) && b.off < b.n; i, b.off = i+1, b.off+1 {
-		switch {
-		case b.off < len(head):
-			p[i] = head[b.off]
-		case b.off >= b.n-2:
-			p[i] = `"}`[b.off-(b.n-2)]
-		default:
-			p[i] = 'a'
-		}
-	}
-	return i, nil
-}
-
 const jwtKey = "0123456789abcdef0123456789abcdef" // 32 bytes
 
 // TestBodiesOfRefusedRequestsAreNotRead is finding 7: concurrent large
@@ -318,7 +297,7 @@ func TestBodiesOfRefusedRequestsAreNotRead(t *testing.T) {
 	if got := ch.read.Load(); got != 0 {
 		t.Errorf("the gateway read %d bytes of refused request bodies, want 0", got)
 	}
-	if got := testutil.ToFloat64(gw.metrics.bodyRead); got != 0 {
+	if got := promtest.ToFloat64(gw.metrics.bodyRead); got != 0 {
 		t.Errorf("gatehouse_gateway_request_body_read_bytes_total = %v, want 0", got)
 	}
 	if len(be.requests()) != 0 {
@@ -329,7 +308,7 @@ func TestBodiesOfRefusedRequestsAreNotRead(t *testing.T) {
 	// still forwarded whole (preserveContent: true).
 	tok := hs256(t, []byte(jwtKey), map[string]any{"sub": "u", "exp": time.Now().Add(time.Hour).Unix()})
 	const small = 100 << 10
-	req, err := http.NewRequest("POST", srv.URL+"/api/upload", &bigBody{n: small})
+	req, err := http.NewRequest("POST", srv.URL+"/api/upload", testutil.PaddedJSON(small))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,10 +330,10 @@ func TestBodiesOfRefusedRequestsAreNotRead(t *testing.T) {
 	if got := ch.read.Load(); got != small {
 		t.Errorf("the gateway read %d bytes, want %d (the authenticated body, once)", got, small)
 	}
-	if got := testutil.ToFloat64(gw.metrics.bodyRead); got != small {
+	if got := promtest.ToFloat64(gw.metrics.bodyRead); got != small {
 		t.Errorf("bytes buffered %v, want %d", got, small)
 	}
-	if got := testutil.ToFloat64(gw.metrics.bodyMemory); got != 0 {
+	if got := promtest.ToFloat64(gw.metrics.bodyMemory); got != 0 {
 		t.Errorf("bytes held after the request %v, want 0", got)
 	}
 	if gw.budget.used.Load() != 0 {
@@ -385,7 +364,7 @@ func postUnread(t *testing.T, u string, size int) int {
 	wrote := make(chan struct{})
 	go func() {
 		defer close(wrote)
-		_, _ = io.Copy(conn, &bigBody{n: size})
+		_, _ = io.Copy(conn, testutil.PaddedJSON(size))
 	}()
 	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	status := 0
@@ -459,11 +438,11 @@ func TestBodyReadByPoliciesStillWorks(t *testing.T) {
 	}
 	mu.Unlock()
 	// Streamed untouched: no policy reads it, nothing is buffered.
-	before := testutil.ToFloat64(gw.metrics.bodyRead)
+	before := promtest.ToFloat64(gw.metrics.bodyRead)
 	if r := do(t, "POST", srv.URL+"/api/stream", io.MultiReader(strings.NewReader("chunked "), strings.NewReader("body"))); r.status != 200 || r.body != "chunked body" {
 		t.Errorf("stream: %d %q", r.status, r.body)
 	}
-	if got := testutil.ToFloat64(gw.metrics.bodyRead); got != before {
+	if got := promtest.ToFloat64(gw.metrics.bodyRead); got != before {
 		t.Errorf("a streamed body was buffered: %v bytes", got-before)
 	}
 }
@@ -502,7 +481,7 @@ func TestBodyLimits(t *testing.T) {
 	ch := &countingHandler{h: gw, done: make(chan struct{}, 8)}
 	srv := httptest.NewServer(ch)
 	t.Cleanup(srv.Close)
-	chunked := func(n int) io.Reader { return io.MultiReader(strings.NewReader(""), &bigBody{n: n}) }
+	chunked := func(n int) io.Reader { return io.MultiReader(strings.NewReader(""), testutil.PaddedJSON(n)) }
 	tooLarge := "Request entity too large. The request body exceeds the gateway's limit of 1000 bytes."
 
 	// Over the cap: announced, streamed chunked, read chunked.
@@ -539,7 +518,7 @@ func TestBodyLimits(t *testing.T) {
 		t.Errorf("503 without Retry-After: %v", r.header)
 	}
 	<-ch.done
-	if got := testutil.ToFloat64(gw.metrics.bodyRefusals); got != 1 {
+	if got := promtest.ToFloat64(gw.metrics.bodyRefusals); got != 1 {
 		t.Errorf("budget refusals %v, want 1", got)
 	}
 	close(release)

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/gatehouse/gatehouse/internal/testutil"
 	"io"
 	"net"
 	"net/http"
@@ -216,28 +217,6 @@ func sgRchar(t *testing.T, pid int) int64 {
 	return 0
 }
 
-// sgBody is n bytes of a JSON document {"name":"x","pad":"aaa..."}.
-type sgBody struct{ n, off int }
-
-func (b *sgBody) Read(p []byte) (int, error) {
-	const head = `{"name":"x","pad":"`
-	if b.off >= b.n {
-		return 0, io.EOF
-	}
-	i := 0
-	for ; i < len(p) && b.off < b.n; i, b.off = i+1, b.off+1 {
-		switch {
-		case b.off < len(head):
-			p[i] = head[b.off]
-		case b.off >= b.n-2:
-			p[i] = `"}`[b.off-(b.n-2)]
-		default:
-			p[i] = 'a'
-		}
-	}
-	return i, nil
-}
-
 // sgPost POSTs size bytes with Content-Length on a raw connection and
 // returns the response. The body is written by a goroutine that ends when
 // the connection closes, so a gateway that answers without reading the
@@ -264,7 +243,7 @@ func sgPost(base, target string, size int, headers ...string) (sgResponse, error
 	wrote := make(chan struct{})
 	go func() {
 		defer close(wrote)
-		_, _ = io.Copy(conn, &sgBody{n: size})
+		_, _ = io.Copy(conn, testutil.PaddedJSON(size))
 	}()
 	defer func() { conn.Close(); <-wrote }()
 	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -379,7 +358,7 @@ func TestGatewayBinaryBodyLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.wantAPIM(t, "1001-byte body", 413, tooLarge)
-	res, err := http.Post(gw+"/api/x", "text/plain", io.MultiReader(strings.NewReader(""), &sgBody{n: 5000}))
+	res, err := http.Post(gw+"/api/x", "text/plain", io.MultiReader(strings.NewReader(""), testutil.PaddedJSON(5000)))
 	if err != nil {
 		t.Fatal(err)
 	}
