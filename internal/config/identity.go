@@ -1,5 +1,7 @@
 package config
 
+import "net"
+
 // Identity is the `identity:` section: the B2C-compatible OpenID provider.
 type Identity struct {
 	Pos            Pos            `yaml:"-"`
@@ -54,15 +56,106 @@ type Email struct {
 	From   string `yaml:"from"`
 	Outbox Path   `yaml:"outbox"` // a folder: messages are written there instead of sent
 	SMTP   *SMTP  `yaml:"smtp"`
+
+	KeyPos map[string]Pos `yaml:"-"` // where each key's value is (errors)
 }
 
-// SMTP is a mail server (STARTTLS or implicit TLS on 465).
+// SMTP is a mail server.
 type SMTP struct {
-	Pos      Pos    `yaml:"-"`
-	Host     string `yaml:"host"`
-	Port     int    `yaml:"port"`
+	Pos  Pos    `yaml:"-"`
+	Host string `yaml:"host"`
+	Port int    `yaml:"port"` // default 587, or 465 with tls: implicit
+	// TLS is the transport security: starttls-required (the default, but
+	// implicit on port 465 and starttls-optional for a loopback host),
+	// starttls-optional, implicit (TLS from the first byte) or none.
+	TLS string `yaml:"tls"`
+	// Auth is the SASL mechanism: plain (the default with a username),
+	// login, cram-md5, xoauth2 or none (the default without one). plain,
+	// login and xoauth2 send credentials only over TLS (or to a loopback
+	// host).
+	Auth     string `yaml:"auth"`
 	Username string `yaml:"username"`
-	Password Secret `yaml:"password"`
+	Password Secret `yaml:"password"` // plain, login, cram-md5
+	// Token is XOAUTH2's OAuth 2.0 access token (env:NAME or file:PATH,
+	// read at start-up); or OAuth2 acquires tokens.
+	Token  Secret      `yaml:"token"`
+	OAuth2 *SMTPOAuth2 `yaml:"oauth2"`
+	// ConnectTimeout bounds connecting (10s); Timeout the whole delivery
+	// of one message (30s).
+	ConnectTimeout Duration `yaml:"connectTimeout"`
+	Timeout        Duration `yaml:"timeout"`
+
+	KeyPos map[string]Pos `yaml:"-"` // where each key's value is (errors)
+}
+
+// SMTPOAuth2 acquires XOAUTH2 access tokens by the OAuth 2.0 client
+// credentials grant (Microsoft 365: tokenUrl
+// https://login.microsoftonline.com/TENANT/oauth2/v2.0/token, scope
+// https://outlook.office365.com/.default).
+type SMTPOAuth2 struct {
+	Pos          Pos      `yaml:"-"`
+	TokenURL     string   `yaml:"tokenUrl"`
+	ClientID     string   `yaml:"clientId"`
+	ClientSecret Secret   `yaml:"clientSecret"`
+	Scopes       []string `yaml:"scopes"`
+}
+
+// SMTP TLS policies and auth mechanisms.
+const (
+	SMTPTLSStartTLSRequired = "starttls-required"
+	SMTPTLSStartTLSOptional = "starttls-optional"
+	SMTPTLSImplicit         = "implicit"
+	SMTPTLSNone             = "none"
+
+	SMTPAuthPlain   = "plain"
+	SMTPAuthLogin   = "login"
+	SMTPAuthCRAMMD5 = "cram-md5"
+	SMTPAuthXOAUTH2 = "xoauth2"
+	SMTPAuthNone    = "none"
+)
+
+// EffectiveTLS is the TLS policy with its default applied.
+func (s *SMTP) EffectiveTLS() string {
+	switch {
+	case s.TLS != "":
+		return s.TLS
+	case s.Port == 465:
+		return SMTPTLSImplicit
+	case isLoopbackHost(s.Host):
+		return SMTPTLSStartTLSOptional
+	}
+	return SMTPTLSStartTLSRequired
+}
+
+// EffectivePort is the port with its default applied (465 for implicit
+// TLS, else 587).
+func (s *SMTP) EffectivePort() int {
+	switch {
+	case s.Port != 0:
+		return s.Port
+	case s.TLS == SMTPTLSImplicit:
+		return 465
+	}
+	return 587
+}
+
+// EffectiveAuth is the mechanism with its default applied.
+func (s *SMTP) EffectiveAuth() string {
+	switch {
+	case s.Auth != "":
+		return s.Auth
+	case s.Username != "":
+		return SMTPAuthPlain
+	}
+	return SMTPAuthNone
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Lockout configures smart lockout.

@@ -190,6 +190,7 @@ func (d *decoder) yamlError(err error) *Error {
 
 var (
 	posType      = reflect.TypeOf(Pos{})
+	keyPosType   = reflect.TypeOf(map[string]Pos{})
 	secretType   = reflect.TypeOf(Secret{})
 	durationType = reflect.TypeOf(Duration{})
 	pathType     = reflect.TypeOf(Path{})
@@ -315,10 +316,16 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 	t := v.Type()
 	fields := map[string]int{}
 	var known []string
+	var keyPos reflect.Value // a KeyPos map[string]Pos field: where each key's value is
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if f.Type == posType && f.Name == "Pos" {
 			v.Field(i).Set(reflect.ValueOf(d.pos(n)))
+			continue
+		}
+		if f.Type == keyPosType && f.Name == "KeyPos" {
+			keyPos = v.Field(i)
+			keyPos.Set(reflect.MakeMap(keyPosType))
 			continue
 		}
 		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
@@ -341,6 +348,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 			continue
 		}
 		seen[k.Value] = true
+		if keyPos.IsValid() {
+			keyPos.SetMapIndex(reflect.ValueOf(k.Value), reflect.ValueOf(d.pos(val)))
+		}
 		if strings.Contains(t.Field(idx).Tag.Get("yaml"), ",resolve") && v.Field(idx).Kind() == reflect.String {
 			// A connection URL may carry a password: it may be given as
 			// env:NAME or file:PATH like a secret.

@@ -46,6 +46,7 @@ func validate(c *Config) Errors {
 	if id := c.Identity; id != nil {
 		v.listen(id.Pos, "identity", id.Listen)
 		v.identityLimits(id)
+		v.email(id.Email)
 		v.prefixes(id.Pos, "identity.trustedProxies", id.TrustedProxies)
 		if th := id.Throttle; th != nil && th.AuthorizePerIP != nil {
 			// The same rules as the other identity.throttle limits.
