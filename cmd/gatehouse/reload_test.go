@@ -73,10 +73,7 @@ func TestSIGHUPReloadDropsNothing(t *testing.T) {
 	// A broken policy is refused; the running config keeps serving.
 	writeFile(t, dir, "p.xml", "<policies><inbound><nonsense /></inbound></policies>")
 	srv.cmd.Process.Signal(syscall.SIGHUP)
-	deadline = time.Now().Add(20 * time.Second)
-	for !strings.Contains(srv.logs.String(), "reload failed") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	srv.logs.waitFor(20*time.Second, func(logs string) bool { return strings.Contains(logs, "reload failed") })
 	logs := srv.logs.String()
 	if !strings.Contains(logs, "reload failed") || !strings.Contains(logs, filepath.Join(dir, "p.xml")+":1:") {
 		t.Fatalf("no positioned reload error in the logs:\n%s", logs)

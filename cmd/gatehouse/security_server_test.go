@@ -291,7 +291,9 @@ func TestServeIdentityRequestCaps(t *testing.T) {
 			t.Errorf("throttled authorize: Retry-After %q %.400s", resp.Header.Get("Retry-After"), body)
 		}
 	}
-	if logs := srv.logs.String(); !strings.Contains(logs, `"event":"request_rejected"`) || !strings.Contains(logs, `"reason":"rate"`) {
+	if !srv.logs.waitFor(10*time.Second, func(logs string) bool {
+		return strings.Contains(logs, `"event":"request_rejected"`) && strings.Contains(logs, `"reason":"rate"`)
+	}) {
 		t.Errorf("no request_rejected events in the log")
 	}
 	checkModes(t, dataDir, 0o700, "gatehouse.db", "gatehouse.db-wal", "gatehouse.db-shm")
