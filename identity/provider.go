@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/keyring"
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -33,6 +34,9 @@ type Options struct {
 	// throttled callers, rejected requests); nil logs them to Logger's
 	// default without counting.
 	Events *secevent.Recorder
+	// Metrics counts requests, tokens, sign-ins and sign-ups (nil: not
+	// counted).
+	Metrics *idmetrics.Metrics
 }
 
 // Provider is the OpenID provider with B2C's URL layout. It is an

@@ -3,6 +3,8 @@ package identity
 import (
 	"net/http"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/identity/idmetrics"
 )
 
 // route is a request resolved against B2C's URL layout.
@@ -35,6 +37,10 @@ var endpoints = map[string]string{
 // {tenant} is name.onmicrosoft.com, the bare name or the tenant GUID;
 // policy names are case-insensitive.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.opts.Metrics != nil {
+		w = p.opts.Metrics.Wrap(w)
+		defer idmetrics.Done(w)
+	}
 	if !p.capRequest(w, r) {
 		return
 	}
@@ -81,6 +87,11 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.endpoint == "" {
 		p.notFound(w, r)
 		return
+	}
+	if rt.endpoint == "api" {
+		idmetrics.SetEndpoint(w, "pages")
+	} else {
+		idmetrics.SetEndpoint(w, rt.endpoint)
 	}
 	if rt.policySeg == "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request",

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -25,6 +26,9 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request, rt *route) {
 		w.Header().Set("Allow", "POST, OPTIONS")
 		writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", b2cDesc(p.now(), "AADB2C90083", "The token endpoint takes POST."))
 		return
+	}
+	if m := p.opts.Metrics; m != nil {
+		defer func() { m.Token(r.PostForm.Get("grant_type"), idmetrics.StatusOf(w)) }()
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxTokenRequest)
 	if err := r.ParseForm(); err != nil {

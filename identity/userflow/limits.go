@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/internal/secevent"
 )
 
@@ -112,4 +113,33 @@ func (c *call) emit(kind secevent.Kind, email string, attrs ...slog.Attr) {
 	}
 	all = append(all, attrs...)
 	c.f.events.Emit(c.r.Context(), kind, all...)
+	c.count(kind)
+}
+
+// count turns a security event into the identity metrics: a failed
+// password sign-in and its reason, a wrong or throttled code.
+func (c *call) count(kind secevent.Kind) {
+	m := c.f.metrics
+	if m == nil {
+		return
+	}
+	reason := ""
+	switch kind {
+	case secevent.SignInFailed:
+		reason = idmetrics.ReasonWrongPassword
+	case secevent.SignInLocked:
+		reason = idmetrics.ReasonLocked
+	case secevent.SignInThrottled:
+		reason = idmetrics.ReasonThrottled
+	case secevent.CodeFailed:
+		m.Failed(idmetrics.ReasonWrongCode)
+		return
+	case secevent.CodeThrottled, secevent.CodeGuessThrottled:
+		m.Failed(idmetrics.ReasonThrottled)
+		return
+	default:
+		return
+	}
+	m.SignIn(c.flow.Name, idmetrics.Failure)
+	m.Failed(reason)
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	imail "github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/ids"
@@ -217,6 +218,7 @@ func (c *call) signIn() {
 	}
 	refund()
 	c.f.rememberDevice(c.w, email)
+	c.f.metrics.SignIn(c.flow.Name, idmetrics.Success)
 	if rehash {
 		if h, err := c.f.hasher.Hash(ctx, pw); err == nil {
 			u.PasswordHash, u.UpdatedAt = h, c.f.now()
@@ -299,6 +301,7 @@ func (c *call) connector(step string, claims map[string]any) (Outcome, bool) {
 		return out, false
 	}
 	if out.Action == ShowBlockPage {
+		c.f.metrics.Failed(idmetrics.ReasonBlocked)
 		msg := out.Message
 		if msg == "" {
 			msg = "There was a problem with your request."
@@ -692,6 +695,7 @@ func (c *call) signUp() {
 		return
 	}
 	if out.Action == ValidationError {
+		c.signUpFailed(idmetrics.ReasonBlocked)
 		v.Error = out.Message
 		c.f.render(c.w, v)
 		return
@@ -702,6 +706,7 @@ func (c *call) signUp() {
 		}
 	}
 	if _, err := c.f.st.Users().GetByEmail(ctx, email); err == nil {
+		c.signUpFailed(idmetrics.ReasonUserExists)
 		v.Error = msgUserExists
 		c.f.render(c.w, v)
 		return
@@ -719,6 +724,7 @@ func (c *call) signUp() {
 	}
 	u.PasswordHash = h
 	if err := c.f.st.Users().Create(ctx, u); errors.Is(err, store.ErrConflict) {
+		c.signUpFailed(idmetrics.ReasonUserExists)
 		v.Error = msgUserExists
 		c.f.render(c.w, v)
 		return
@@ -727,7 +733,14 @@ func (c *call) signUp() {
 		return
 	}
 	c.f.rememberDevice(c.w, email)
+	c.f.metrics.SignUp(c.flow.Name, idmetrics.Success)
 	c.finish(u, true)
+}
+
+// signUpFailed counts a sign-up refused for reason.
+func (c *call) signUpFailed(reason string) {
+	c.f.metrics.SignUp(c.flow.Name, idmetrics.Failure)
+	c.f.metrics.Failed(reason)
 }
 
 func (c *call) reset() {

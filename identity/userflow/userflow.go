@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/config"
@@ -168,6 +169,8 @@ type Options struct {
 	// Events records security events (failed sign-ins, lockouts, code
 	// floods); nil logs them without counting.
 	Events *secevent.Recorder
+	// Metrics counts sign-ins, sign-ups and failures (nil: not counted).
+	Metrics *idmetrics.Metrics
 	// Limits are the throttles, familiar-device lifetime and trusted
 	// proxies (default: identity.NewLimits(Registry.Source)); the lockout
 	// threshold and duration come from Lockout.
@@ -186,6 +189,7 @@ type Flows struct {
 	lock      *password.Lockout
 	limits    *identity.Limits
 	events    *secevent.Recorder
+	metrics   *idmetrics.Metrics
 	conn      Connectors
 	cp        CustomPolicies
 	now       func() time.Time
@@ -220,7 +224,8 @@ func New(o Options) (*Flows, error) {
 		src = &config.Identity{}
 	}
 	f := &Flows{reg: o.Registry, st: o.Store, comp: o.Completer, mail: o.Mail, hasher: o.Hasher,
-		conn: o.Connectors, cp: o.CustomPolicies, now: o.Now, log: o.Logger, key: o.Key, limits: o.Limits, events: o.Events}
+		conn: o.Connectors, cp: o.CustomPolicies, now: o.Now, log: o.Logger, key: o.Key, limits: o.Limits, events: o.Events,
+		metrics: o.Metrics}
 	if f.limits == nil {
 		f.limits = identity.NewLimits(src)
 	}

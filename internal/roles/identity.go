@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/connector"
+	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/keyring"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/trustframework"
@@ -23,6 +24,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/keys"
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/storemetrics"
 	"github.com/gatehouse/gatehouse/store/storeopen"
 )
 
@@ -91,6 +93,14 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	if err != nil {
 		return nil, &config.Error{Pos: cfg.Pos, Msg: "identity.storage: " + err.Error()}
 	}
+	im, err := idmetrics.New(metrics)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if im != nil {
+		st = storemetrics.Wrap(st, im.StoreCall)
+	}
 	fail := func(err error) (*Identity, error) {
 		st.Close()
 		return nil, err
@@ -105,7 +115,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	if err != nil {
 		return fail(err)
 	}
-	p, err := identity.NewProvider(reg, st, identity.Options{Logger: log, Events: events})
+	p, err := identity.NewProvider(reg, st, identity.Options{Logger: log, Events: events, Metrics: im})
 	if err != nil {
 		return fail(err)
 	}
@@ -132,6 +142,9 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		// One "api connector call" line per call (connector, step,
 		// status, durationMs, attempts, outcome): the audit log.
 		Logger: log,
+		Audit: func(e connector.Entry) {
+			im.ConnectorCall(e.Connector, e.Step, e.Outcome, e.Duration)
+		},
 	})
 	if err != nil {
 		return fail(err)
@@ -149,7 +162,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	} else {
 		log.Warn("identity.email is not configured: self-service password reset cannot send codes")
 	}
-	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, Logger: log, CustomPolicies: pols, Events: events}
+	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, Logger: log, CustomPolicies: pols, Events: events, Metrics: im}
 	if len(cfg.APIConnectors) > 0 {
 		uo.Connectors = conns
 	}
