@@ -10,6 +10,9 @@ require (
 	github.com/osteele/tuesday v1.0.3
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
+	// github.com/wneessen/go-mail stays at v0.8.1: v0.8.2 requires go >= 1.26.10
+	// (this toolchain is 1.26.8, GOTOOLCHAIN=local).
+	github.com/wneessen/go-mail v0.8.1
 	golang.org/x/crypto v0.57.0
 	golang.org/x/oauth2 v0.37.0
 	// modernc.org/sqlite stays at v1.60.1: v1.61.x needs (at go mod tidy) a

@@ -1,5 +1,7 @@
 // Package mail sends the identity pages' email (verification codes): SMTP
-// in production, an outbox folder of .eml files in development.
+// in production (github.com/wneessen/go-mail: STARTTLS or implicit TLS,
+// AUTH PLAIN, LOGIN, CRAM-MD5 or XOAUTH2), an outbox folder of .eml files
+// in development. Both carry the same multipart/alternative message.
 package mail
 
 import (
@@ -11,25 +13,29 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
-	"mime/quotedprintable"
 	"net"
+	"net/http"
 	"net/mail"
-	"net/smtp"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	gosmtp "github.com/wneessen/go-mail/smtp"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/gatehouse/gatehouse/internal/config"
 )
 
-// Message is one plain-text email.
+// Message is one email: a plain-text body and, when HTML is set, an HTML
+// alternative of it.
 type Message struct {
 	To      string
 	Subject string
 	Text    string
+	HTML    string
 }
 
 // Sender delivers messages.
@@ -57,9 +63,10 @@ func FromConfig(cfg *config.Email, logger *slog.Logger) (Sender, error) {
 	return nil, errors.New("mail: email needs smtp or outbox")
 }
 
-// Compose renders m as an RFC 5322 message (CRLF line ends, MIME UTF-8
-// text, quoted-printable body).
-func Compose(from string, m Message, now time.Time) ([]byte, error) {
+// build makes the go-mail message: From, To, Subject, Date, Message-ID
+// (random, at the sender's domain), MIME UTF-8 quoted-printable text and,
+// with HTML, multipart/alternative.
+func build(from string, m Message, now time.Time) (*gomail.Msg, error) {
 	fa, err := mail.ParseAddress(from)
 	if err != nil {
 		return nil, fmt.Errorf("mail: from address: %w", err)
@@ -71,29 +78,33 @@ func Compose(from string, m Message, now time.Time) ([]byte, error) {
 	if strings.ContainsAny(m.Subject, "\r\n") {
 		return nil, errors.New("mail: line break in subject")
 	}
-	id := make([]byte, 12)
+	id := make([]byte, 16)
 	_, _ = rand.Read(id)
 	domain := fa.Address[strings.LastIndexByte(fa.Address, '@')+1:]
+	g := gomail.NewMsg(gomail.WithNoDefaultUserAgent(), gomail.WithEncoding(gomail.EncodingQP), gomail.WithCharset(gomail.CharsetUTF8))
+	g.FromMailAddress(fa)
+	g.ToMailAddress(ta)
+	g.Subject(m.Subject)
+	g.SetDateWithValue(now)
+	g.SetMessageIDWithValue(hex.EncodeToString(id) + "@" + domain)
+	crlf := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n") }
+	g.SetBodyString(gomail.TypeTextPlain, crlf(m.Text))
+	if m.HTML != "" {
+		g.AddAlternativeString(gomail.TypeTextHTML, crlf(m.HTML))
+	}
+	return g, nil
+}
+
+// Compose renders m as an RFC 5322 message (CRLF line ends), as it is sent.
+func Compose(from string, m Message, now time.Time) ([]byte, error) {
+	g, err := build(from, m, now)
+	if err != nil {
+		return nil, err
+	}
 	var b bytes.Buffer
-	hdr := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
-	hdr("From", fa.String())
-	hdr("To", ta.String())
-	hdr("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
-	hdr("Date", now.Format(time.RFC1123Z))
-	hdr("Message-ID", "<"+hex.EncodeToString(id)+"@"+domain+">")
-	hdr("MIME-Version", "1.0")
-	hdr("Content-Type", `text/plain; charset="utf-8"`)
-	hdr("Content-Transfer-Encoding", "quoted-printable")
-	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	text := strings.ReplaceAll(strings.ReplaceAll(m.Text, "\r\n", "\n"), "\n", "\r\n")
-	if _, err := qp.Write([]byte(text)); err != nil {
-		return nil, err
+	if _, err := g.WriteTo(&b); err != nil {
+		return nil, fmt.Errorf("mail: compose: %w", err)
 	}
-	if err := qp.Close(); err != nil {
-		return nil, err
-	}
-	b.WriteString("\r\n")
 	return b.Bytes(), nil
 }
 
@@ -158,25 +169,79 @@ func (o *OutboxSender) Send(ctx context.Context, m Message) error {
 	return nil
 }
 
-// SMTPSender sends through a mail server: implicit TLS on port 465,
-// otherwise STARTTLS (required unless the host is a loopback address).
+// SMTPSender sends through a mail server. The zero TLS policy is
+// config.SMTP's default (implicit on 465, STARTTLS required elsewhere but
+// optional for a loopback host); the zero Auth is plain with a Username,
+// else none. Credentials go only over TLS, or to a loopback host.
 type SMTPSender struct {
 	Host     string
-	Port     int // default 587
+	Port     int    // default 587, or 465 for implicit TLS
+	TLS      string // config.SMTPTLS*
+	Auth     string // config.SMTPAuth*
 	Username string
-	Password string
-	From     string
-	// Timeout bounds the whole exchange (default 30 s).
-	Timeout time.Duration
+	Password string // plain, login, cram-md5
+	// Token returns XOAUTH2's access token.
+	Token func(ctx context.Context) (string, error)
+	From  string
+	// ConnectTimeout bounds connecting (default 10 s); Timeout the whole
+	// delivery of a message (default 30 s).
+	ConnectTimeout time.Duration
+	Timeout        time.Duration
 	// TLSConfig overrides the TLS settings (tests: RootCAs).
 	TLSConfig *tls.Config
 
 	dialAddr string // tests: dial here instead of Host:Port
 }
 
-// SMTP returns a sender for a configured server.
+// SMTP returns a sender for a configured server. With oauth2, XOAUTH2
+// tokens come from the client credentials grant (cached until they
+// expire).
 func SMTP(cfg config.SMTP) *SMTPSender {
-	return &SMTPSender{Host: cfg.Host, Port: cfg.Port, Username: cfg.Username, Password: cfg.Password.Value}
+	s := &SMTPSender{Host: cfg.Host, Port: cfg.EffectivePort(), TLS: cfg.EffectiveTLS(), Auth: cfg.EffectiveAuth(),
+		Username: cfg.Username, Password: cfg.Password.Value,
+		ConnectTimeout: cfg.ConnectTimeout.Or(10 * time.Second), Timeout: cfg.Timeout.Or(30 * time.Second)}
+	switch {
+	case cfg.Token.IsSet():
+		tok := cfg.Token.Value
+		s.Token = func(context.Context) (string, error) { return tok, nil }
+	case cfg.OAuth2 != nil:
+		s.Token = ClientCredentials(cfg.OAuth2.TokenURL, cfg.OAuth2.ClientID, cfg.OAuth2.ClientSecret.Value, cfg.OAuth2.Scopes)
+	}
+	return s
+}
+
+// ClientCredentials returns a token function that acquires access tokens
+// by the OAuth 2.0 client credentials grant and reuses each until shortly
+// before it expires. Its errors never carry the secret or the response.
+func ClientCredentials(tokenURL, clientID, clientSecret string, scopes []string) func(context.Context) (string, error) {
+	cc := &clientcredentials.Config{ClientID: clientID, ClientSecret: clientSecret, TokenURL: tokenURL, Scopes: scopes}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	ts := cc.TokenSource(context.WithValue(context.Background(), oauth2.HTTPClient, hc))
+	return func(context.Context) (string, error) {
+		t, err := ts.Token()
+		if err != nil {
+			if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok {
+				code := re.ErrorCode
+				if code == "" && re.Response != nil {
+					code = re.Response.Status
+				}
+				return "", fmt.Errorf("mail: xoauth2 token from %s: %s", tokenURL, code)
+			}
+			return "", fmt.Errorf("mail: xoauth2 token from %s: %w", tokenURL, err)
+		}
+		return t.AccessToken, nil
+	}
+}
+
+// tlsOnly refuses to start an authentication that would send credentials
+// in clear text (go-mail's XOAUTH2 does not check; its PLAIN and LOGIN do).
+type tlsOnly struct{ gosmtp.Auth }
+
+func (a tlsOnly) Start(si *gosmtp.ServerInfo) (string, []byte, error) {
+	if !si.TLS && !isLoopback(si.Name) {
+		return "", nil, errors.New("refusing to send credentials over an unencrypted connection")
+	}
+	return a.Auth.Start(si)
 }
 
 func isLoopback(host string) bool {
@@ -189,23 +254,22 @@ func isLoopback(host string) bool {
 
 // Send delivers one message.
 func (s *SMTPSender) Send(ctx context.Context, m Message) error {
-	msg, err := Compose(from(s.From), m, time.Now())
+	msg, err := build(from(s.From), m, time.Now())
 	if err != nil {
 		return err
 	}
-	fa, _ := mail.ParseAddress(from(s.From))
-	ta, _ := mail.ParseAddress(m.To)
-	port := s.Port
-	if port == 0 {
-		port = 587
-	}
+	cfg := config.SMTP{Host: s.Host, Port: s.Port, TLS: s.TLS, Auth: s.Auth, Username: s.Username}
+	port, policy, auth := cfg.EffectivePort(), cfg.EffectiveTLS(), cfg.EffectiveAuth()
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
+	connectTimeout := s.ConnectTimeout
+	if connectTimeout <= 0 {
+		connectTimeout = 10 * time.Second
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	deadline, _ := ctx.Deadline()
 	tc := &tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12}
 	if s.TLSConfig != nil {
 		tc = s.TLSConfig.Clone()
@@ -213,61 +277,72 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 			tc.ServerName = s.Host
 		}
 	}
-	addr := net.JoinHostPort(s.Host, strconv.Itoa(port))
-	if s.dialAddr != "" {
-		addr = s.dialAddr
+	// go-mail's per-command timeout is a backstop: ctx ends first, and
+	// closes the connection.
+	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(timeout + 5*time.Second), gomail.WithTLSConfig(tc)}
+	switch policy {
+	case config.SMTPTLSImplicit:
+		opts = append(opts, gomail.WithSSL())
+	case config.SMTPTLSStartTLSOptional:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	case config.SMTPTLSNone:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	case config.SMTPTLSStartTLSRequired:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	default:
+		return fmt.Errorf("mail: unknown TLS policy %q", policy)
 	}
-	d := &net.Dialer{Timeout: timeout}
-	var conn net.Conn
-	if port == 465 {
-		conn, err = (&tls.Dialer{NetDialer: d, Config: tc}).DialContext(ctx, "tcp", addr)
-	} else {
-		conn, err = d.DialContext(ctx, "tcp", addr)
+	switch auth {
+	case config.SMTPAuthNone:
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthNoAuth))
+	case config.SMTPAuthPlain:
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(s.Username), gomail.WithPassword(s.Password))
+	case config.SMTPAuthLogin:
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthLogin), gomail.WithUsername(s.Username), gomail.WithPassword(s.Password))
+	case config.SMTPAuthCRAMMD5:
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthCramMD5), gomail.WithUsername(s.Username), gomail.WithPassword(s.Password))
+	case config.SMTPAuthXOAUTH2:
+		if s.Token == nil {
+			return errors.New("mail: xoauth2 needs a token")
+		}
+		tok, err := s.Token(ctx)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, gomail.WithSMTPAuthCustom(tlsOnly{gosmtp.XOAuth2Auth(s.Username, tok)}))
+	default:
+		return fmt.Errorf("mail: unknown auth mechanism %q", auth)
 	}
-	if err != nil {
-		return fmt.Errorf("mail: smtp dial: %w", err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	c, err := smtp.NewClient(conn, s.Host)
+	// The dialer bounds connecting, and closing the connection when ctx
+	// ends (timeout or the caller's cancel) bounds the whole exchange.
+	addr := s.dialAddr
+	opts = append(opts, gomail.WithDialContextFunc(func(dctx context.Context, network, a string) (net.Conn, error) {
+		if addr != "" {
+			a = addr
+		}
+		d := &net.Dialer{Timeout: connectTimeout}
+		var conn net.Conn
+		var err error
+		if policy == config.SMTPTLSImplicit {
+			conn, err = (&tls.Dialer{NetDialer: d, Config: tc}).DialContext(dctx, network, a)
+		} else {
+			conn, err = d.DialContext(dctx, network, a)
+		}
+		if err != nil {
+			return nil, err
+		}
+		context.AfterFunc(ctx, func() { _ = conn.Close() })
+		return conn, nil
+	}))
+	c, err := gomail.NewClient(s.Host, opts...)
 	if err != nil {
 		return fmt.Errorf("mail: smtp: %w", err)
 	}
-	defer c.Close()
-	if err := c.Hello("localhost"); err != nil {
-		return fmt.Errorf("mail: smtp hello: %w", err)
-	}
-	if port != 465 {
-		if ok, _ := c.Extension("STARTTLS"); ok {
-			if err := c.StartTLS(tc); err != nil {
-				return fmt.Errorf("mail: smtp starttls: %w", err)
-			}
-		} else if !isLoopback(s.Host) {
-			return errors.New("mail: smtp server does not offer STARTTLS")
+	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("mail: smtp %s: %w (%w)", s.Host, ctx.Err(), err)
 		}
+		return fmt.Errorf("mail: smtp %s: %w", s.Host, err)
 	}
-	if s.Username != "" {
-		if err := c.Auth(smtp.PlainAuth("", s.Username, s.Password, s.Host)); err != nil {
-			return fmt.Errorf("mail: smtp auth: %w", err)
-		}
-	}
-	if err := c.Mail(fa.Address); err != nil {
-		return fmt.Errorf("mail: smtp MAIL: %w", err)
-	}
-	if err := c.Rcpt(ta.Address); err != nil {
-		return fmt.Errorf("mail: smtp RCPT: %w", err)
-	}
-	w, err := c.Data()
-	if err != nil {
-		return fmt.Errorf("mail: smtp DATA: %w", err)
-	}
-	if _, err := w.Write(msg); err != nil {
-		return fmt.Errorf("mail: smtp write: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("mail: smtp end of data: %w", err)
-	}
-	return c.Quit()
+	return nil
 }
