@@ -48,11 +48,12 @@ func signInPage(t *testing.T, publicURL, callback, email, pw string) (*testutil.
 
 // signInRequest opens a sign-in page of the flow (a new transaction) in
 // browser b and returns the request that posts its form with email and pw.
+// prompt=login: the page even in a browser with an SSO session.
 func signInRequest(t *testing.T, b *testutil.Browser, publicURL, callback, email, pw string) *http.Request {
 	t.Helper()
 	q := url.Values{"client_id": {webClientID}, "response_type": {"code"}, "redirect_uri": {callback},
 		"scope": {"openid"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())},
-		"code_challenge_method": {"S256"}}
+		"code_challenge_method": {"S256"}, "prompt": {"login"}}
 	page := b.Get(publicURL + "/contoso.onmicrosoft.com/B2C_1_signupsignin1/oauth2/v2.0/authorize?" + q.Encode())
 	m := secFormRE.FindStringSubmatch(page.Body)
 	if page.Status != 200 || m == nil {
@@ -352,11 +353,15 @@ func TestSecurityBinaryFamiliarDevice(t *testing.T) {
 		t.Fatalf("right password from a stranger after the owner's sign-in: %d %.500s", a.status, a.body)
 	}
 
+	// 10 strangers' and 1 owner's wrong passwords checked; the strangers'
+	// 11th, their right password (twice) and the forger's not.
+	want := map[string]int{"signin_failed": 11, "account_locked": 1, "signin_locked": 4}
+	srv.logs.waitFor(10*time.Second, func(log string) bool { return eventsAtLeast(log, want) })
 	logs := srv.logs.String()
-	t.Logf("events: %d signin_failed, %d account_locked, %d signin_locked", countEvents(logs, "signin_failed"),
-		countEvents(logs, "account_locked"), countEvents(logs, "signin_locked"))
-	if countEvents(logs, "signin_failed") != 12 || countEvents(logs, "account_locked") < 1 || countEvents(logs, "signin_locked") < 3 {
-		t.Fatal("sign-in events missing")
+	for kind, n := range want {
+		if got := countEvents(logs, kind); got != n {
+			t.Fatalf("%d %s events, want %d", got, kind, n)
+		}
 	}
 	if !strings.Contains(logs, `"source":"familiar"`) || !strings.Contains(logs, `"source":"unfamiliar"`) {
 		t.Fatal("events do not tell familiar from unfamiliar sources")
@@ -429,6 +434,9 @@ func TestSecurityBinaryPasswordSpray(t *testing.T) {
 		t.Fatalf("owner's familiar device after the spray: %d %s %.500s", a.status, a.header.Get("Location"), a.body)
 	}
 
+	srv.logs.waitFor(10*time.Second, func(log string) bool {
+		return eventsAtLeast(log, map[string]int{"signin_failed": limit, "signin_throttled": n - limit + 1})
+	})
 	logs := srv.logs.String()
 	if f, th := countEvents(logs, "signin_failed"), countEvents(logs, "signin_throttled"); f != limit || th != n-limit+1 {
 		t.Fatalf("events: %d signin_failed, %d signin_throttled; want %d and %d", f, th, limit, n-limit+1)
@@ -441,6 +449,17 @@ func TestSecurityBinaryPasswordSpray(t *testing.T) {
 	if !strings.Contains(logs, `"ip":"127.0.0.1"`) || strings.Contains(logs, `"ip":"203.0.113.`) || strings.Contains(logs, `"ip":"198.51.100.`) {
 		t.Fatal("security events do not carry the TCP peer's address (or believed a forged X-Forwarded-For)")
 	}
+}
+
+// eventsAtLeast reports whether log holds at least want[kind] security
+// events of each kind.
+func eventsAtLeast(log string, want map[string]int) bool {
+	for kind, n := range want {
+		if countEvents(log, kind) < n {
+			return false
+		}
+	}
+	return true
 }
 
 // outbox is the messages in the outbox folder dir: file name -> content.
@@ -622,8 +641,9 @@ func TestSecurityBinaryCodeFlood(t *testing.T) {
 		t.Fatalf("codes to 20 addresses after %d requests: %d sent, %d mails; want %d sent (%d per client)", requests-20, ipSent, len(mails), codesPerIP-(requests-20), codesPerIP)
 	}
 
-	logs := srv.logs.String()
 	want := map[string]int{"code_sent": len(mails), "code_throttled": 1 + ipRefused, "code_failed": wrong, "code_guess_throttled": refused}
+	srv.logs.waitFor(10*time.Second, func(log string) bool { return eventsAtLeast(log, want) })
+	logs := srv.logs.String()
 	for kind, n := range want {
 		if got := countEvents(logs, kind); got != n {
 			t.Fatalf("%d %s events, want %d", got, kind, n)
