@@ -304,14 +304,36 @@ func (m *Manager) add(ctx context.Context, container string, mat *material, o Ad
 	if err := m.st.Add(ctx, row); err != nil {
 		switch {
 		case errors.Is(err, store.ErrKeyType):
-			return nil, fmt.Errorf("%w: %w", ErrKeyType, err)
+			return nil, &keyTypeError{detail: strings.TrimPrefix(err.Error(), store.ErrKeyType.Error()+": ")}
 		case errors.Is(err, store.ErrConflict):
 			return nil, fmt.Errorf("%w: %s already holds the key %s", ErrExists, name, row.KID)
 		}
 		return nil, fmt.Errorf("keys: adding to %s: %w", name, err)
 	}
+	// "Active" is decided in one place (container), as List decides it.
+	rows, err := m.st.List(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("keys: reading %s: %w", name, err)
+	}
+	for _, k := range m.container(name, rows, m.now()).Keys {
+		if k.KID == row.KID {
+			return &k, nil
+		}
+	}
 	k := describe(row)
 	return &k, nil
+}
+
+// keyTypeError is AADB2C90089 with the store's detail, as one message;
+// errors.Is matches ErrKeyType and store.ErrKeyType.
+type keyTypeError struct{ detail string }
+
+func (e *keyTypeError) Error() string {
+	return "AADB2C90089: all keys of a key container must be of the same type: " + e.detail
+}
+
+func (e *keyTypeError) Is(target error) bool {
+	return target == ErrKeyType || target == store.ErrKeyType
 }
 
 // aad binds a ciphertext to its key's id and type, so material cannot be

@@ -112,7 +112,7 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gatehouse keys:", err)
 		return 1
 	}
-	ctx, st, target, done, err := openStateStore(*cfgFile, *dataDir)
+	ctx, st, target, done, err := openStateStore(*cfgFile, *dataDir, sub == "add")
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse keys:", err)
 		return 1
@@ -318,7 +318,10 @@ func keysRotateSigning(ctx context.Context, st store.Store, master []byte, cfgFi
 	}
 	// The predecessor stays published for B2C's longest token lifetime
 	// (24 h), which covers every flow's lifetimes.
-	kr, err := keyring.New(ctx, st.SigningKeys(), master, keyring.Options{Algorithm: alg, MaxTokenLifetime: 24 * time.Hour})
+	// The keyring's own log lines would mix into the command's output: the
+	// audit line and the sentence below say what happened.
+	kr, err := keyring.New(ctx, st.SigningKeys(), master, keyring.Options{Algorithm: alg, MaxTokenLifetime: 24 * time.Hour,
+		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse keys rotate-signing:", err)
 		return 1

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -19,6 +20,7 @@ import (
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/roles"
 	"github.com/gatehouse/gatehouse/store"
+	"github.com/gatehouse/gatehouse/store/storeopen"
 )
 
 // defaultDataDir is where `gatehouse dev` and the state commands keep their
@@ -71,14 +73,40 @@ func devStoreURL(dir string) string {
 }
 
 // openStateStore resolves and opens the store a state command works on;
-// done closes it and ends the command's time budget.
-func openStateStore(cfgFile, dataDir string) (context.Context, store.Store, stateTarget, func(), error) {
+// done closes it and ends the command's time budget. Only commands that
+// add state (create) may create the database, and never the folder of a
+// --data DIR: a mistyped path must not leave an empty database behind.
+func openStateStore(cfgFile, dataDir string, create bool) (context.Context, store.Store, stateTarget, func(), error) {
 	target, err := resolveState(cfgFile, dataDir)
 	if err != nil {
 		return nil, nil, target, nil, err
 	}
+	if cfgFile == "" {
+		dir := dataDir
+		if dir == "" {
+			dir = defaultDataDir
+		}
+		if _, err := os.Stat(dir); err != nil {
+			return nil, nil, target, nil, fmt.Errorf("the data directory %s does not exist: run `gatehouse dev --data %s` once first, or give --config FILE", dir, dir)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	st, err := roles.OpenStore(ctx, target.storeURL)
+	var st store.Store
+	if create {
+		st, err = roles.OpenStore(ctx, target.storeURL)
+	} else {
+		st, err = storeopen.Open(ctx, target.storeURL, storeopen.WithMustExist())
+		if errors.Is(err, os.ErrNotExist) {
+			hint := "run `gatehouse serve --config " + cfgFile + "` once first"
+			if cfgFile == "" {
+				hint = "run `gatehouse dev --data " + dataDir + "` once first"
+				if dataDir == "" {
+					hint = "run `gatehouse dev` once first, or give --data DIR or --config FILE"
+				}
+			}
+			err = fmt.Errorf("no database at %s: %s (is the path right?)", strings.TrimPrefix(target.storeURL, "sqlite://"), hint)
+		}
+	}
 	if err != nil {
 		cancel()
 		return nil, nil, target, nil, err
@@ -128,7 +156,7 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
-	ctx, st, target, done, err := openStateStore(*cfgFile, *dataDir)
+	ctx, st, target, done, err := openStateStore(*cfgFile, *dataDir, sub == "create")
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse users:", err)
 		return 1

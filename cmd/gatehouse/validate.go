@@ -28,12 +28,11 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, err)
 		return 1
 	}
-	set, err := roles.Build(cfg, roles.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
+	// Check never opens the configured store: validate is read-only.
+	if err := roles.Check(cfg, roles.Options{Logger: slog.New(slog.DiscardHandler)}); err != nil {
 		fmt.Fprintln(stdout, err)
 		return 1
 	}
-	set.Close()
 	fmt.Fprintf(stdout, "OK %s\n", *file)
 	return 0
 }

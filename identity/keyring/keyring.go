@@ -110,6 +110,10 @@ type snapshot struct {
 	loadedAt time.Time
 }
 
+// ErrNoUsableKey: the store holds signing keys but none can be used, most
+// often because identity.masterKey is not the one they were made with.
+var ErrNoUsableKey = errors.New("keyring: no usable signing key (is the master key the one the keys were made with?)")
+
 // MasterKey decodes identity.masterKey: 32 bytes, base64 (standard or URL
 // alphabet, padded or not).
 func MasterKey(cfg *config.Identity) ([]byte, error) {
@@ -215,7 +219,7 @@ func (k *Keyring) Refresh(ctx context.Context) error {
 		snap.signer = snap.public[s.ID]
 	}
 	if snap.signer == nil {
-		return errors.New("keyring: no usable signing key (is the master key the one the keys were made with?)")
+		return ErrNoUsableKey
 	}
 	snap.jwks, _ = json.Marshal(map[string]any{"keys": jwks})
 	k.snap.Store(snap)

@@ -96,7 +96,7 @@ func Build(cfg *config.Config, o Options) (*Set, error) {
 	if id := cfg.Identity; id != nil {
 		role, err := BuildIdentity(id, filepath.Dir(cfg.File), log.With("role", "identity"), s.Registry)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, wrongMasterKey(id, StorageURL(id.Storage, filepath.Dir(cfg.File)), err))
 		} else {
 			s.Identity = role
 			add("identity", id.Listen, id.TLS, role.Handler)

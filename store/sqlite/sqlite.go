@@ -51,6 +51,10 @@ type Options struct {
 	// another process before failing with store.ErrUnavailable
 	// (default 5s).
 	BusyTimeout time.Duration
+	// MustExist refuses to create the database file: a missing file is an
+	// error wrapping os.ErrNotExist (maintenance commands use it, so a
+	// mistyped path does not leave an empty database behind).
+	MustExist bool
 }
 
 // Store is the SQLite store.Store. It also implements store.Sweeper.
@@ -102,6 +106,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db.SetConnMaxIdleTime(0)
 		s.w, s.r = db, db
 	} else {
+		if opts.MustExist {
+			if _, err := os.Stat(path); err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					return nil, fmt.Errorf("sqlite: the database %s does not exist: %w", path, os.ErrNotExist)
+				}
+				return nil, fmt.Errorf("sqlite: %w", err)
+			}
+		}
 		if err := ownerOnly(path); err != nil {
 			// As a failed open would be: the database cannot be reached.
 			return nil, fmt.Errorf("sqlite: %w: %w", store.ErrUnavailable, err)

@@ -20,8 +20,14 @@ import (
 type Option func(*config)
 
 type config struct {
-	maxConns int
+	maxConns  int
+	mustExist bool
 }
+
+// WithMustExist opens an existing database only: a missing SQLite file is
+// an error wrapping os.ErrNotExist instead of a new empty database. (A
+// PostgreSQL database always has to exist.)
+func WithMustExist() Option { return func(c *config) { c.mustExist = true } }
 
 // WithMaxConns caps the connections of the pool: the PostgreSQL pool size,
 // or the SQLite read pool (SQLite always has exactly one writer).
@@ -51,10 +57,31 @@ func Open(ctx context.Context, url string, opts ...Option) (store.Store, error) 
 		if path == "" || path == "/" {
 			return nil, errors.New("storeopen: sqlite URL has no path: want sqlite:///abs/path.db or sqlite://./rel.db")
 		}
-		return sqlite.Open(ctx, path, sqlite.Options{ReadConns: c.maxConns})
+		return sqlite.Open(ctx, path, sqlite.Options{ReadConns: c.maxConns, MustExist: c.mustExist})
 	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):
 		return openPostgres(ctx, url, c)
 	}
+	return nil, schemeError(url)
+}
+
+// CheckURL reports whether Open accepts url's form, without opening
+// anything (validation).
+func CheckURL(url string) error {
+	switch {
+	case url == "sqlite::memory:" || url == "sqlite://:memory:":
+		return nil
+	case strings.HasPrefix(url, "sqlite://"):
+		if path := strings.TrimPrefix(url, "sqlite://"); path == "" || path == "/" {
+			return errors.New("storeopen: sqlite URL has no path: want sqlite:///abs/path.db or sqlite://./rel.db")
+		}
+		return nil
+	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):
+		return nil
+	}
+	return schemeError(url)
+}
+
+func schemeError(url string) error {
 	// Only the scheme is quoted: the rest may hold a password.
 	scheme, _, ok := strings.Cut(url, ":")
 	if !ok {
@@ -63,5 +90,5 @@ func Open(ctx context.Context, url string, opts ...Option) (store.Store, error) 
 			scheme = scheme[:20] + "..."
 		}
 	}
-	return nil, fmt.Errorf("storeopen: unsupported database URL scheme %q: want sqlite:///abs/path.db, sqlite://./rel.db, sqlite::memory: or postgres://", scheme)
+	return fmt.Errorf("storeopen: unsupported database URL scheme %q: want sqlite:///abs/path.db, sqlite://./rel.db, sqlite::memory: or postgres://", scheme)
 }

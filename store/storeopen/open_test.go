@@ -1,6 +1,7 @@
 package storeopen
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -75,5 +76,31 @@ func TestOpenBadURL(t *testing.T) {
 	}
 	if errors.Is(err, store.ErrUnavailable) {
 		t.Error("a bad URL is not an outage")
+	}
+}
+
+// TestMustExist: WithMustExist refuses a missing SQLite file and leaves
+// nothing behind; without it the file is created.
+func TestMustExist(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "g.db")
+	if _, err := Open(ctx, "sqlite://"+path, WithMustExist()); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("missing file: %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("MustExist created %s: %v", path, err)
+	}
+	st, err := Open(ctx, "sqlite://"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = Open(ctx, "sqlite://"+path, WithMustExist())
+	if err != nil {
+		t.Fatalf("existing file: %v", err)
+	}
+	st.Close()
+	if CheckURL("sqlite://"+path) != nil || CheckURL("postgres://h/db") != nil || CheckURL("mysql://x") == nil || CheckURL("sqlite://") == nil {
+		t.Error("CheckURL")
 	}
 }
