@@ -18,7 +18,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
-	imail "github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/secevent"
@@ -497,11 +496,7 @@ func (c *call) sendCode(resend bool) {
 	if !c.save() {
 		return
 	}
-	tenant := c.f.reg.TenantName
-	err = c.f.mail.Send(ctx, imail.Message{To: email,
-		Subject: tenant + " account email verification code",
-		Text: "Verify your email address\n\nThanks for verifying your " + email + " account!\n\nYour code is: " + code +
-			"\n\nThe code expires in 10 minutes.\n\nSincerely,\n" + tenant + "\n"})
+	err = c.f.mail.Send(ctx, verificationEmail(c.f.reg.TenantName, email, code, c.f.theme, c.f.reg.PublicURL))
 	v = c.view()
 	if err != nil {
 		c.f.log.ErrorContext(ctx, "userflow: sending verification code", "err", err)
