@@ -193,6 +193,16 @@ type SMTPSender struct {
 	dialAddr string // tests: dial here instead of Host:Port
 }
 
+// LogValue shows where the sender delivers, never its credentials.
+func (s *SMTPSender) LogValue() slog.Value {
+	cfg := config.SMTP{Host: s.Host, Port: s.Port, TLS: s.TLS, Auth: s.Auth, Username: s.Username}
+	return slog.GroupValue(slog.String("host", s.Host), slog.Int("port", cfg.EffectivePort()),
+		slog.String("tls", cfg.EffectiveTLS()), slog.String("auth", cfg.EffectiveAuth()), slog.String("username", s.Username))
+}
+
+// String is LogValue's text (fmt's %v and %+v print no credentials).
+func (s *SMTPSender) String() string { return "smtp " + s.LogValue().String() }
+
 // SMTP returns a sender for a configured server. With oauth2, XOAUTH2
 // tokens come from the client credentials grant (cached until they
 // expire).

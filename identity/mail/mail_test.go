@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -508,6 +509,12 @@ func TestSMTPFromConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkDelivered(t, <-srv.sessions, true, "LOGIN")
+	var logs bytes.Buffer
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("mail", "sender", s)
+	logs.WriteString(fmt.Sprintf("%v %+v %s", s, s, s))
+	if strings.Contains(logs.String(), testPassword) || !strings.Contains(logs.String(), "auth=login") {
+		t.Fatalf("logged sender: %s", logs.String())
+	}
 	if s.Timeout != 30*time.Second || s.ConnectTimeout != 10*time.Second {
 		t.Fatalf("timeouts %v %v", s.Timeout, s.ConnectTimeout)
 	}
