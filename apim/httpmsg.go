@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/gatehouse/gatehouse/apim/expr"
+	"github.com/gatehouse/gatehouse/internal/tracing"
 )
 
 // message is an HTTP message being built by child policies of
@@ -96,7 +97,7 @@ func (x *Exec) transport(cert *tls.Certificate) (http.RoundTripper, error) {
 		base = x.Env.Transport
 	}
 	if cert == nil {
-		return base, nil
+		return tracing.Transport(base), nil // base itself when tracing is off
 	}
 	ht, ok := base.(*http.Transport)
 	if !ok {
@@ -107,7 +108,7 @@ func (x *Exec) transport(cert *tls.Certificate) (http.RoundTripper, error) {
 	}
 	key := certKey{ht, sha256.Sum256(cert.Certificate[0])}
 	if t, ok := certTransports.Load(key); ok {
-		return t.(http.RoundTripper), nil
+		return tracing.Transport(t.(http.RoundTripper)), nil
 	}
 	t := ht.Clone()
 	if t.TLSClientConfig == nil {
@@ -115,7 +116,7 @@ func (x *Exec) transport(cert *tls.Certificate) (http.RoundTripper, error) {
 	}
 	t.TLSClientConfig.Certificates = []tls.Certificate{*cert}
 	actual, _ := certTransports.LoadOrStore(key, t)
-	return actual.(http.RoundTripper), nil
+	return tracing.Transport(actual.(http.RoundTripper)), nil
 }
 
 type certKey struct {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/proxytransport"
+	"github.com/gatehouse/gatehouse/internal/tracing"
 )
 
 // NewReverseProxy returns the sidecar: g's Middleware in front of a reverse
@@ -27,7 +28,7 @@ func NewReverseProxy(upstream *url.URL, g *Guard) http.Handler {
 		rt = proxytransport.New()
 	}
 	p := &httputil.ReverseProxy{
-		Transport: rt,
+		Transport: tracing.Transport(rt), // rt itself when tracing is off
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(&target)
 			setForwarded(pr)

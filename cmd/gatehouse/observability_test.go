@@ -1,15 +1,24 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gatehouse/gatehouse/internal/testutil"
 )
@@ -133,6 +142,224 @@ func TestObservabilityIdentityMetrics(t *testing.T) {
 	} {
 		if after[series] <= before[series] {
 			t.Errorf("%s did not move (%v)", series, after[series])
+		}
+	}
+}
+
+// otlpCollector is an OTLP/HTTP trace collector on 127.0.0.1: every span
+// it receives (with its resource's service.name) goes to spans.
+type otlpCollector struct {
+	URL   string
+	spans chan collectedSpan
+}
+
+type collectedSpan struct {
+	service string
+	span    *tracepb.Span
+}
+
+func newCollector(t *testing.T, apiKey string) *otlpCollector {
+	t.Helper()
+	c := &otlpCollector{spans: make(chan collectedSpan, 10000)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != "POST" || r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" {
+			t.Errorf("collector: %s %s %s", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if got := r.Header.Get("X-Api-Key"); got != apiKey {
+			t.Errorf("collector: X-Api-Key %q, want %q", got, apiKey)
+		}
+		body, err := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if err == nil {
+			err = proto.Unmarshal(body, &req)
+		}
+		if err != nil {
+			t.Errorf("collector: %v", err)
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		for _, rs := range req.ResourceSpans {
+			service := ""
+			for _, a := range rs.GetResource().GetAttributes() {
+				if a.Key == "service.name" {
+					service = a.GetValue().GetStringValue()
+				}
+			}
+			for _, ss := range rs.ScopeSpans {
+				for _, s := range ss.Spans {
+					c.spans <- collectedSpan{service, s}
+				}
+			}
+		}
+		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.Write(out)
+	}))
+	t.Cleanup(srv.Close)
+	c.URL = srv.URL
+	return c
+}
+
+// traceBackend answers 200 and records the traceparent of each request.
+func traceBackend(t *testing.T) (*httptest.Server, chan string) {
+	seen := make(chan string, 100)
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Get("Traceparent")
+		w.Write([]byte("hello"))
+	}))
+	t.Cleanup(be.Close)
+	return be, seen
+}
+
+// gatewayGuardConfig is a gateway whose API's backend is a guard in front
+// of backend, plus extra top-level sections.
+func gatewayGuardConfig(t *testing.T, backend, extra string) string {
+	guardPort := testutil.FreePort(t)
+	return writeFile(t, t.TempDir(), "gatehouse.yaml", fmt.Sprintf(`gateway:
+  listen: 127.0.0.1:0
+  apis:
+    - { name: hello, path: api, serviceUrl: "http://127.0.0.1:%d/base", subscriptionRequired: false }
+guard:
+  listen: 127.0.0.1:%d
+  upstream: %s
+%s`, guardPort, guardPort, backend, extra))
+}
+
+func getTraced(t *testing.T, url, traceparent string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if traceparent != "" {
+		req.Header.Set("Traceparent", traceparent)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "hello" {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+}
+
+const (
+	callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	callerSpan  = "00f067aa0ba902b7"
+)
+
+// TestObservabilityTracingOff: without a tracing: section a caller's
+// traceparent reaches the backend through the gateway and the guard
+// unchanged (as APIM forwards it: an ordinary header).
+func TestObservabilityTracingOff(t *testing.T) {
+	be, seen := traceBackend(t)
+	srv := startServe(t, gatewayGuardConfig(t, be.URL, ""), nil, "gateway", "guard")
+	in := "00-" + callerTrace + "-" + callerSpan + "-01"
+	getTraced(t, srv.url("gateway")+"/api/x", in)
+	if got := <-seen; got != in {
+		t.Errorf("backend traceparent %q, want %q", got, in)
+	}
+	getTraced(t, srv.url("gateway")+"/api/x", "")
+	if got := <-seen; got != "" {
+		t.Errorf("backend traceparent %q without tracing and without a caller's", got)
+	}
+	if strings.Contains(srv.logs.String(), "tracing on") {
+		t.Error("tracing started without a tracing: section")
+	}
+}
+
+// TestObservabilityTracing: with tracing on, a request with a caller's
+// traceparent through gateway → guard → backend continues the caller's
+// trace: the backend gets a traceparent of that trace, and the collector
+// gets the gateway's and the guard's server and client spans of it,
+// chained parent to child. A request without one starts a trace of its
+// own. The spans are flushed by the shutdown (SIGTERM).
+func TestObservabilityTracing(t *testing.T) {
+	col := newCollector(t, "k-123")
+	be, seen := traceBackend(t)
+	file := gatewayGuardConfig(t, be.URL, fmt.Sprintf(`tracing:
+  otlpEndpoint: %s
+  serviceName: gatehouse-test
+  sampleRatio: 1.0
+  headers: { X-Api-Key: env:OTLP_KEY }
+`, col.URL))
+	if _, errOut, code := gatehouse(t, []string{"OTLP_KEY=k-123"}, "validate", "--config", file); code != 0 {
+		t.Fatalf("validate: %d %s", code, errOut)
+	}
+	srv := startServe(t, file, []string{"OTLP_KEY=k-123"}, "gateway", "guard")
+	getTraced(t, srv.url("gateway")+"/api/x", "00-"+callerTrace+"-"+callerSpan+"-01")
+	tp := <-seen
+	if parts := strings.Split(tp, "-"); len(parts) != 4 || parts[1] != callerTrace || parts[2] == callerSpan {
+		t.Fatalf("backend traceparent %q: want trace %s with the guard's span as parent", tp, callerTrace)
+	}
+	getTraced(t, srv.url("gateway")+"/api/x", "")
+	own := strings.Split(<-seen, "-")
+	if len(own) != 4 || own[1] == callerTrace {
+		t.Fatalf("backend traceparent %v for a request without one", own)
+	}
+
+	// SIGTERM: the process drains, flushes its spans and exits 0.
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.cmd.Wait(); err != nil {
+		t.Fatalf("gatehouse exit: %v", err)
+	}
+	byTrace := map[string][]collectedSpan{}
+	for done := false; !done; {
+		select {
+		case s := <-col.spans:
+			id := hex.EncodeToString(s.span.TraceId)
+			byTrace[id] = append(byTrace[id], s)
+		default:
+			done = true
+		}
+	}
+	for _, trace := range []string{callerTrace, own[1]} {
+		spans := byTrace[trace]
+		byName := map[string]*tracepb.Span{}
+		for _, s := range spans {
+			if s.service != "gatehouse-test" {
+				t.Errorf("span %q has service.name %q", s.span.Name, s.service)
+			}
+			kind := map[tracepb.Span_SpanKind]string{tracepb.Span_SPAN_KIND_SERVER: "server", tracepb.Span_SPAN_KIND_CLIENT: "client"}[s.span.Kind]
+			byName[s.span.Name+"/"+kind] = s.span
+		}
+		gws, gwc, gds, gdc := byName["gateway GET/server"], byName["HTTP GET/client"], byName["guard GET/server"], (*tracepb.Span)(nil)
+		// Two client spans share a name: the gateway's (parent: the
+		// gateway's server span) and the guard's (parent: the guard's).
+		for _, s := range spans {
+			if s.span.Kind != tracepb.Span_SPAN_KIND_CLIENT {
+				continue
+			}
+			switch {
+			case gws != nil && bytes.Equal(s.span.ParentSpanId, gws.SpanId):
+				gwc = s.span
+			case gds != nil && bytes.Equal(s.span.ParentSpanId, gds.SpanId):
+				gdc = s.span
+			}
+		}
+		if gws == nil || gwc == nil || gds == nil || gdc == nil {
+			names := []string{}
+			for n := range byName {
+				names = append(names, n)
+			}
+			t.Fatalf("trace %s: want the gateway's and the guard's server and client spans, got %d spans %v (all traces: %d)", trace, len(spans), names, len(byTrace))
+		}
+		t.Logf("trace %s: %d spans, chain %x -> %x -> %x -> %x", trace, len(spans), gws.SpanId, gwc.SpanId, gds.SpanId, gdc.SpanId)
+		if !bytes.Equal(gds.ParentSpanId, gwc.SpanId) {
+			t.Errorf("trace %s: the guard's server span is not a child of the gateway's client span", trace)
+		}
+		if trace == callerTrace {
+			if hex.EncodeToString(gws.ParentSpanId) != callerSpan {
+				t.Errorf("the gateway's server span has parent %x, want the caller's %s", gws.ParentSpanId, callerSpan)
+			}
+			if want := strings.Split(tp, "-")[2]; hex.EncodeToString(gdc.SpanId) != want {
+				t.Errorf("the backend's traceparent parent %s is not the guard's client span %x", want, gdc.SpanId)
+			}
+		} else if len(gws.ParentSpanId) != 0 {
+			t.Errorf("a request without traceparent got a gateway span with parent %x", gws.ParentSpanId)
 		}
 	}
 }

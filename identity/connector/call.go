@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/tracing"
 	"github.com/gatehouse/gatehouse/keys"
 )
 
@@ -145,7 +146,7 @@ func NewClient(name, endpoint string, auth Auth, o ClientOptions) (*Client, erro
 			return o.Keys.Certificate(cri.Context(), container)
 		}
 	}
-	c.hc = &http.Client{Transport: c.tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+	c.hc = &http.Client{Transport: tracing.Transport(c.tr), CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse // a redirect would carry the credentials elsewhere
 	}}
 	if cc := auth.ClientCredentials; cc != nil {

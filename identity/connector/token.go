@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/gatehouse/gatehouse/internal/tracing"
 	"github.com/gatehouse/gatehouse/keys"
 )
 
@@ -95,7 +96,7 @@ func (s *tokenSource) acquire(ctx context.Context) (string, time.Duration, error
 	if s.cc.SecretInBody {
 		cfg.AuthStyle = oauth2.AuthStyleInParams
 	}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: s.tr,
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: tracing.Transport(s.tr),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }})
 	t, err := cfg.Token(ctx)
 	if err != nil {

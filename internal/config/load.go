@@ -286,6 +286,15 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 				d.errorf(n, "%s: expected true or false, got %q", key, s)
 			}
 		}
+	case reflect.Float64:
+		if s, ok := d.scalar(n, key); ok {
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				d.errorf(n, "%s: expected a number, got %q", key, s)
+				return
+			}
+			v.SetFloat(f)
+		}
 	case reflect.Int:
 		if s, ok := d.scalar(n, key); ok {
 			i, err := strconv.Atoi(s)

@@ -13,6 +13,24 @@ type Config struct {
 	Admin *Admin `yaml:"admin"`
 	// Timeouts bound how long every listener waits for a client.
 	Timeouts *Timeouts `yaml:"timeouts"`
+	// Tracing exports OpenTelemetry spans; without it tracing is off.
+	Tracing *Tracing `yaml:"tracing"`
+}
+
+// Tracing is the `tracing:` section: OpenTelemetry spans of every role,
+// exported over OTLP/HTTP (protobuf), W3C traceparent in and out.
+type Tracing struct {
+	Pos Pos `yaml:"-"`
+	// OTLPEndpoint is the collector's base URL (http://127.0.0.1:4318);
+	// spans go to its /v1/traces unless the path already ends so.
+	OTLPEndpoint string `yaml:"otlpEndpoint"`
+	// ServiceName is the resource's service.name (default gatehouse).
+	ServiceName string `yaml:"serviceName"`
+	// SampleRatio of new traces, 0 to 1 (default 1); a caller's sampled
+	// flag is followed.
+	SampleRatio *float64 `yaml:"sampleRatio"`
+	// Headers are sent with every export (an API key: env:/file:).
+	Headers map[string]Secret `yaml:"headers"`
 }
 
 // Admin is the `admin:` section: a listener for operators and monitoring

@@ -65,6 +65,9 @@ func validate(c *Config) Errors {
 	if a := c.Admin; a != nil {
 		v.listen(a.Pos, "admin", a.Listen)
 	}
+	if t := c.Tracing; t != nil {
+		v.tracing(t)
+	}
 	if t := c.Timeouts; t != nil && t.BodyMinRate != nil && *t.BodyMinRate < 0 {
 		v.add(t.Pos, "timeouts.bodyMinRate must be bytes per second (0 = off), got %d", *t.BodyMinRate)
 	}
@@ -351,4 +354,24 @@ func orPos(p, def Pos) Pos {
 		return def
 	}
 	return p
+}
+
+// tracing checks the tracing: section: an http(s) collector URL, a ratio
+// between 0 and 1, header names that are HTTP tokens.
+func (v *validator) tracing(t *Tracing) {
+	if t.OTLPEndpoint == "" {
+		v.add(t.Pos, "tracing.otlpEndpoint is required: the OTLP/HTTP collector's URL (for example http://127.0.0.1:4318)")
+	} else if u, err := url.Parse(t.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		v.add(t.Pos, "tracing.otlpEndpoint %q is not an http(s) URL (for example http://127.0.0.1:4318)", t.OTLPEndpoint)
+	}
+	if r := t.SampleRatio; r != nil && !(*r >= 0 && *r <= 1) {
+		v.add(t.Pos, "tracing.sampleRatio must be between 0 and 1, got %v", *r)
+	}
+	for name, s := range t.Headers {
+		if name == "" || strings.IndexFunc(name, func(r rune) bool {
+			return r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r)
+		}) >= 0 {
+			v.add(orPos(s.Pos, t.Pos), "tracing.headers: %q is not a header name", name)
+		}
+	}
 }

@@ -5,6 +5,7 @@
 package roles
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/guard"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/site"
+	"github.com/gatehouse/gatehouse/internal/tracing"
 )
 
 // Options tune Build.
@@ -50,6 +52,8 @@ type Set struct {
 	// Admin is the config's admin listener (nil: none; /metrics is then
 	// served nowhere).
 	Admin *config.Admin
+	// stopTracing flushes the spans (tracing.go); nil: tracing off.
+	stopTracing func(context.Context) error
 }
 
 // Server is one role's listener settings and handler.
@@ -71,6 +75,7 @@ func (s *Set) Close() {
 	if s.Identity != nil {
 		s.Identity.Close()
 	}
+	s.closeTracing()
 }
 
 // Build loads every role of cfg; any error stops start-up and all errors
@@ -85,12 +90,16 @@ func Build(cfg *config.Config, o Options) (*Set, error) {
 		s.Registry = prometheus.NewRegistry()
 		s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	if err := s.startTracing(cfg.Tracing, log); err != nil {
+		return nil, err
+	}
 	var errs []error
 	add := func(name, listen string, t *config.TLS, h http.Handler) {
 		tc, err := TLSConfig(t)
 		if err != nil {
 			errs = append(errs, err)
 		}
+		h = tracing.Handler(name, h) // h itself when tracing is off
 		s.Servers = append(s.Servers, &Server{Name: name, Listen: listen, TLS: tc, Handler: h, HSTS: hstsValue(name, t)})
 	}
 	if id := cfg.Identity; id != nil {
