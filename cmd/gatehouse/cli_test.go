@@ -7,7 +7,9 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -201,5 +203,143 @@ func TestCLIReloadUnchangedIdentity(t *testing.T) {
 	}
 	if !strings.Contains(srv.logs.String(), "identity section changed") {
 		t.Errorf("no warning for a changed identity section:\n%s", srv.logs.String())
+	}
+}
+
+// TestCLIHelp: help X, X --help and X -h print that command's help on
+// stdout and exit 0; flag names read as --name VALUE.
+func TestCLIHelp(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help"}, "gatehouse serve --config FILE"},
+		{[]string{"--help"}, "gatehouse serve --config FILE"},
+		{[]string{"help", "serve"}, "--config FILE"},
+		{[]string{"serve", "--help"}, "--log-level"},
+		{[]string{"validate", "-h"}, "--json"},
+		{[]string{"dev", "--help"}, "--data DIR"},
+		{[]string{"help", "dev"}, "--ports auto"},
+		{[]string{"users", "--help"}, "users create --email E"},
+		{[]string{"help", "users"}, "users list"},
+		{[]string{"users", "create", "--help"}, "--password-stdin"},
+		{[]string{"help", "users", "list"}, "--data DIR"},
+		{[]string{"keys", "--help"}, "rotate-signing"},
+		{[]string{"keys", "add", "-h"}, "--password-file FILE"},
+		{[]string{"policy", "--help"}, "policy check"},
+		{[]string{"policy", "check", "--help"}, "--scope SCOPE"},
+		{[]string{"help", "completion"}, "bash"},
+		{[]string{"version", "--help"}, "version"},
+	} {
+		out, errOut, code := gatehouse(t, nil, tc.args...)
+		if code != 0 || !strings.Contains(out, tc.want) || errOut != "" {
+			t.Errorf("%v: code %d, stdout %q, stderr %q", tc.args, code, out, errOut)
+		}
+		if strings.Contains(out, "-data gatehouse") || regexp.MustCompile(`\n  -[a-z]`).MatchString(out) {
+			t.Errorf("%v: flag help reads wrong:\n%s", tc.args, out)
+		}
+	}
+	// A bad flag: stderr, exit 2, a pointer to --help.
+	_, errOut, code := gatehouse(t, nil, "validate", "--nope")
+	if code != 2 || !strings.Contains(errOut, "gatehouse validate --help") {
+		t.Errorf("bad flag: %d %q", code, errOut)
+	}
+}
+
+// TestCLIFlagsAfterArgs: flags may follow arguments; --json gives the
+// documented shape for policy check and validate; GATEHOUSE_CONFIG is the
+// default --config.
+func TestCLIFlagsAfterArgs(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.xml", "<policies><inbound><base /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>")
+	bad := writeFile(t, dir, "bad.xml", "<policies>\n<inbound><nonsense /></inbound></policies>")
+	out, _, code := gatehouse(t, nil, "policy", "check", good, bad, "--json")
+	var pc struct {
+		OK    bool
+		Files []struct {
+			File string
+			OK   bool
+		}
+		Problems []struct {
+			File      string
+			Line, Col int
+			Message   string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &pc); err != nil || code != 1 || pc.OK || len(pc.Files) != 2 || !pc.Files[0].OK || pc.Files[1].OK ||
+		len(pc.Problems) == 0 || pc.Problems[0].File != bad || pc.Problems[0].Line != 2 || pc.Problems[0].Message == "" {
+		t.Errorf("policy check --json: %d %v\n%s", code, err, out)
+	}
+
+	cfg := writeFile(t, dir, "c.yaml", "gateway:\n  listen: 127.0.0.1:0\n  policy: bad.xml\n  apis:\n    - {name: a, path: a, serviceUrl: \"http://127.0.0.1:1\"}\n")
+	out, _, code = gatehouse(t, []string{"GATEHOUSE_CONFIG=" + cfg}, "validate", "--json")
+	var v struct {
+		File     string
+		OK       bool
+		Problems []struct {
+			File      string
+			Line, Col int
+			Message   string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || code != 1 || v.OK || v.File != cfg || len(v.Problems) == 0 ||
+		v.Problems[0].File != bad || v.Problems[0].Line != 2 {
+		t.Errorf("validate --json with GATEHOUSE_CONFIG: %d %v\n%s", code, err, out)
+	}
+	writeFile(t, dir, "bad.xml", "<policies><inbound /><backend><forward-request /></backend><outbound /></policies>")
+	out, _, code = gatehouse(t, nil, "validate", "--json", "--config", cfg)
+	if json.Unmarshal([]byte(out), &v); code != 0 || !v.OK || len(v.Problems) != 0 || !strings.Contains(out, `"problems": []`) {
+		t.Errorf("valid --json: %d %s", code, out)
+	}
+}
+
+// TestCLIVersion: the version line carries the Go version; completion
+// scripts name the commands.
+func TestCLIVersionAndCompletion(t *testing.T) {
+	out, _, code := gatehouse(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "gatehouse ") || !strings.Contains(out, "go1.") {
+		t.Errorf("version: %d %q", code, out)
+	}
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		out, errOut, code := gatehouse(t, nil, "completion", sh)
+		if code != 0 || !strings.Contains(out, "rotate-signing") || !strings.Contains(out, "password-stdin") {
+			t.Errorf("completion %s: %d %q", sh, code, errOut)
+		}
+		if sh == "bash" {
+			if bash, err := exec.LookPath("bash"); err == nil {
+				script := writeFile(t, t.TempDir(), "c.bash", out)
+				if b, err := exec.Command(bash, "-n", script).CombinedOutput(); err != nil {
+					t.Errorf("bash -n: %v %s", err, b)
+				}
+			}
+		}
+	}
+	if _, _, code := gatehouse(t, nil, "completion", "tcsh"); code != 2 {
+		t.Errorf("completion tcsh: %d", code)
+	}
+}
+
+// TestCLIPasswordSources: --password-file and --password-stdin.
+func TestCLIPasswordSources(t *testing.T) {
+	data := t.TempDir()
+	pw := writeFile(t, data, "pw", "Correct-Horse-9\n")
+	out, errOut, code := gatehouse(t, nil, "users", "create", "--data", data, "--email", "a@example.com", "--password-file", pw)
+	if code != 0 || !strings.Contains(out, "a@example.com") {
+		t.Fatalf("--password-file: %d %s", code, errOut)
+	}
+	cmd := exec.Command(os.Args[0], "users", "create", "--data", data, "--email", "b@example.com", "--password-stdin")
+	cmd.Env = append(os.Environ(), "GATEHOUSE_TEST_MAIN=1")
+	cmd.Stdin = strings.NewReader("Correct-Horse-9\n")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("--password-stdin: %v %s", err, b)
+	}
+	_, errOut, code = gatehouse(t, nil, "users", "create", "--data", data, "--email", "c@example.com", "--password", "x", "--password-file", pw)
+	if code != 2 || !strings.Contains(errOut, "one of") {
+		t.Errorf("two sources: %d %q", code, errOut)
+	}
+	// Flags after the subcommand's arguments are fine too.
+	out, _, code = gatehouse(t, nil, "users", "list", "--json", "--data", data)
+	if code != 0 || !strings.Contains(out, "b@example.com") {
+		t.Errorf("list: %d %s", code, out)
 	}
 }

@@ -12,14 +12,23 @@ import (
 	"github.com/gatehouse/gatehouse/internal/devstack"
 )
 
+const devUsage = `usage: gatehouse dev [--data DIR] [--host ADDRESS] [--ports auto]
+Runs seed 004 whole (identity, gateway, guard, site) over HTTPS on embedded
+defaults with a demo tenant, and prints what to open.
+`
+
 // cmdDev runs the demo stack on embedded defaults until interrupted.
 func cmdDev(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("dev", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	data := fl.String("data", ".gatehouse", "data directory (development CA, dev.json)")
-	host := fl.String("host", "127.0.0.1", "address to listen on")
-	ports := fl.String("ports", "", `"auto" picks free ports instead of the defaults`)
-	if err := fl.Parse(args); err != nil {
+	data := fl.String("data", ".gatehouse", "data directory `DIR` (development CA, database, dev.json)")
+	host := fl.String("host", "127.0.0.1", "`ADDRESS` to listen on")
+	ports := fl.String("ports", "", "`auto` picks free ports instead of the defaults (identity 8080, gateway 8081, guard 7071, site 3000)")
+	pos, code, ok := parseArgs(fl, args, devUsage, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "gatehouse dev: unexpected argument %q\n", pos[0])
 		return 2
 	}
 	if *ports != "" && *ports != "auto" {

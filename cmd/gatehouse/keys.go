@@ -26,7 +26,9 @@ const keysUsage = `usage:
   gatehouse keys list [--json]
   gatehouse keys delete --name N
   gatehouse keys rotate-signing       start a token-signing key rotation now (published at once, signs 24 h later)
-with --config FILE or --data DIR (default ./` + defaultDataDir + `). T is RFC 3339, a date or Unix seconds.`
+with --config FILE (default $GATEHOUSE_CONFIG) or --data DIR (default ./` + defaultDataDir + `). T is RFC 3339, a date or Unix seconds.
+The PFX password may come from --password-file F or --password-stdin instead of --password.
+Run 'gatehouse keys SUBCOMMAND --help' for its flags.`
 
 // cmdKeys manages policy keys (B2C's Identity Experience Framework > Policy
 // keys). It never prints key material.
@@ -37,27 +39,28 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 	}
 	sub, args := args[0], args[1:]
 	fl := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	cfgFile, dataDir := stateFlags(fl)
 	var (
-		name, secretFile, pfxFile, password, pemFile, gen, use, nbf, exp *string
-		asJSON                                                           *bool
+		name, secretFile, pfxFile, password, pwFile, pemFile, gen, use, nbf, exp *string
+		asJSON, pwStdin                                                          *bool
 	)
 	switch sub {
 	case "add":
-		name = fl.String("name", "", "the key container (B2C_1A_ is added when missing; required)")
-		secretFile = fl.String("secret-file", "", "Manual: a file holding the secret (a trailing newline is dropped)")
-		pfxFile = fl.String("pfx", "", "Upload: a PKCS#12 file with the certificate and its private key")
-		password = fl.String("password", "", "the PFX password")
-		pemFile = fl.String("pem", "", "Upload: a PEM file with the certificate and its unencrypted private key")
-		gen = fl.String("generate", "", "Generate: rsa (2048), ec (P-256) or oct (32 random bytes)")
-		use = fl.String("use", "", "key usage: sig (default, as the B2C portal) or enc")
-		nbf = fl.String("not-before", "", "activation date (RFC 3339, date or Unix seconds)")
-		exp = fl.String("expires", "", "expiration date (RFC 3339, date or Unix seconds)")
+		name = fl.String("name", "", "the key container `NAME` (B2C_1A_ is added when missing; required)")
+		secretFile = fl.String("secret-file", "", "Manual: a `FILE` holding the secret (a trailing newline is dropped)")
+		pfxFile = fl.String("pfx", "", "Upload: a PKCS#12 `FILE` with the certificate and its private key")
+		password = fl.String("password", "", "the PFX `PASSWORD` (visible in the process list: prefer --password-file or --password-stdin)")
+		pwFile = fl.String("password-file", "", "read the PFX password from `FILE` (a trailing newline is dropped)")
+		pwStdin = fl.Bool("password-stdin", false, "read the PFX password from standard input")
+		pemFile = fl.String("pem", "", "Upload: a PEM `FILE` with the certificate and its unencrypted private key")
+		gen = fl.String("generate", "", "Generate: `TYPE` rsa (2048), ec (P-256) or oct (32 random bytes)")
+		use = fl.String("use", "", "key usage `USE`: sig (default, as the B2C portal) or enc")
+		nbf = fl.String("not-before", "", "activation date `T` (RFC 3339, date or Unix seconds)")
+		exp = fl.String("expires", "", "expiration date `T` (RFC 3339, date or Unix seconds)")
 	case "list":
 		asJSON = fl.Bool("json", false, "print JSON")
 	case "delete":
-		name = fl.String("name", "", "the key container (required); a copy NAME.bak is kept, as in B2C")
+		name = fl.String("name", "", "the key container `NAME` (required); a copy NAME.bak is kept, as in B2C")
 	case "rotate-signing":
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, keysUsage)
@@ -66,12 +69,22 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gatehouse keys: unknown subcommand %q (add, list, delete, rotate-signing)\n", sub)
 		return 2
 	}
-	if err := fl.Parse(args); err != nil {
+	pos, code, ok := parseArgs(fl, args, "usage: gatehouse keys "+sub+" [flags]\n"+keysUsage, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "gatehouse keys %s: unexpected argument %q\n", sub, pos[0])
 		return 2
 	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "gatehouse keys %s: unexpected argument %q\n", sub, fl.Arg(0))
-		return 2
+	stateDefaults(cfgFile, dataDir)
+	if sub == "add" {
+		p, err := readPassword(*password, *pwFile, *pwStdin, os.Stdin)
+		if err != nil {
+			fmt.Fprintln(stderr, "gatehouse keys add:", err)
+			return 2
+		}
+		*password = p
 	}
 	var opts keys.AddOptions
 	if sub == "add" {

@@ -13,19 +13,24 @@ const usage = `gatehouse — a self-hosted Azure AD B2C + API Management replace
 
 Usage:
   gatehouse dev [--data DIR] [--host H] [--ports auto]   the demo stack on embedded defaults
+  gatehouse dev --print-config          the YAML config dev runs, for gatehouse serve
   gatehouse serve --config FILE        run the roles present in the config
-  gatehouse validate --config FILE     check a config and every file it references
-  gatehouse policy check FILE|DIR...   check APIM policy XML files
-  gatehouse users create --email E --password P [--display-name N]
+  gatehouse validate --config FILE [--json]   check a config and every file it references
+  gatehouse policy check [--json] FILE|DIR...  check APIM policy XML files
+  gatehouse users create --email E (--password P | --password-file F | --password-stdin) [--display-name N]
   gatehouse users list [--json] | users delete --email E
                                        local accounts (--config FILE or --data DIR)
-  gatehouse keys add|list|delete       policy keys, B2C_1A_ containers (--config FILE or --data DIR)
+  gatehouse keys add|list|delete|rotate-signing
+                                       policy keys, B2C_1A_ containers (--config FILE or --data DIR)
+  gatehouse completion bash|zsh|fish   shell completion script
   gatehouse version
 
-Run 'gatehouse COMMAND --help' for a command's flags.
+--config defaults to $GATEHOUSE_CONFIG. Flags may come before or after arguments.
+Run 'gatehouse help COMMAND' or 'gatehouse COMMAND --help' for a command's flags.
 `
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..."; without
+// it the module version of `go install ...@version` is printed.
 var version = "dev"
 
 func main() {
@@ -47,8 +52,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "validate":
 		return cmdValidate(args[1:], stdout, stderr)
 	case "policy":
+		if len(args) >= 2 && isHelp(args[1]) {
+			fmt.Fprint(stdout, policyUsage)
+			return 0
+		}
 		if len(args) < 2 || args[1] != "check" {
-			fmt.Fprintln(stderr, "usage: gatehouse policy check FILE|DIR...")
+			fmt.Fprint(stderr, policyUsage)
 			return 2
 		}
 		return cmdPolicyCheck(args[2:], stdout, stderr)
@@ -56,10 +65,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdUsers(args[1:], stdout, stderr)
 	case "keys":
 		return cmdKeys(args[1:], stdout, stderr)
+	case "completion":
+		return cmdCompletion(args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "gatehouse", version)
+		if len(args) > 1 && isHelp(args[1]) {
+			fmt.Fprintln(stdout, "usage: gatehouse version\nprints the version, the VCS revision and the Go version of the build")
+			return 0
+		}
+		fmt.Fprintln(stdout, versionString())
 		return 0
 	case "help", "-h", "--help":
+		if len(args) > 1 && args[0] == "help" && !isHelp(args[1]) {
+			// gatehouse help X [Y] is gatehouse X [Y] --help.
+			return run(append(append([]string(nil), args[1:]...), "--help"), stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
@@ -67,3 +86,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 }
+
+const policyUsage = `usage: gatehouse policy check [--scope S] [--json] FILE|DIR...
+Run 'gatehouse policy check --help' for its flags.
+`

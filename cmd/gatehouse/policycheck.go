@@ -15,19 +15,26 @@ import (
 	"github.com/gatehouse/gatehouse/apim"
 )
 
+const policyCheckUsage = `usage: gatehouse policy check [--scope SCOPE] [--json] FILE|DIR...
+Parses APIM policy XML (rawxml and escaped forms, <policies> and <fragment>
+roots) and prints "OK FILE" or FILE:LINE:COL: PROBLEM per problem; exit 1
+if any. A directory stands for the .xml files below it.
+`
+
 // cmdPolicyCheck parses policy files the way the gateway loads them and
 // prints "OK FILE" or one "FILE:line:col: problem" line per problem.
 // Named values and fragments that belong to another environment are not
 // problems here (the files are checked on their own).
 func cmdPolicyCheck(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("policy check", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	scopeName := fl.String("scope", "", "check at one scope only: global, product, api or operation (default: a file is OK if it loads at some scope)")
-	if err := fl.Parse(args); err != nil {
-		return 2
+	scopeName := fl.String("scope", "", "check at one `SCOPE` only: global, product, api or operation (default: a file is OK if it loads at some scope)")
+	asJSON := fl.Bool("json", false, `print {"ok", "files": [{"file", "ok"}], "problems": [{"file", "line", "col", "message"}]}`)
+	pos, code, ok := parseArgs(fl, args, policyCheckUsage, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if fl.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: gatehouse policy check [--scope S] FILE|DIR...")
+	if len(pos) == 0 {
+		fmt.Fprint(stderr, policyCheckUsage)
 		return 2
 	}
 	scopes := []apim.Scope{apim.ScopeGlobal, apim.ScopeProduct, apim.ScopeAPI, apim.ScopeOperation}
@@ -39,12 +46,37 @@ func cmdPolicyCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		scopes = []apim.Scope{s}
 	}
-	files, err := expandPolicyArgs(fl.Args())
+	files, err := expandPolicyArgs(pos)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse:", err)
 		return 1
 	}
 	failed := 0
+	if *asJSON {
+		type fileJSON struct {
+			File string `json:"file"`
+			OK   bool   `json:"ok"`
+		}
+		out := struct {
+			OK       bool       `json:"ok"`
+			Files    []fileJSON `json:"files"`
+			Problems []problem  `json:"problems"`
+		}{Files: []fileJSON{}, Problems: []problem{}}
+		for _, f := range files {
+			problems := checkPolicyFile(f, scopes)
+			if len(problems) > 0 {
+				failed++
+			}
+			out.Files = append(out.Files, fileJSON{f, len(problems) == 0})
+			out.Problems = append(out.Problems, toProblems(f, problems)...)
+		}
+		out.OK = failed == 0
+		writeJSON(stdout, out)
+		if failed > 0 {
+			return 1
+		}
+		return 0
+	}
 	for _, f := range files {
 		problems := checkPolicyFile(f, scopes)
 		if len(problems) == 0 {

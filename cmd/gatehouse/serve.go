@@ -34,21 +34,26 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be json or text, got %q", format)
 }
 
+const serveUsage = `usage: gatehouse serve --config FILE
+Runs the roles present in the config (identity, gateway, guard, site, admin).
+SIGHUP reloads the gateway section; SIGINT/SIGTERM shut down gracefully.
+`
+
 // cmdServe runs the roles of a config until SIGINT/SIGTERM; SIGHUP reloads
 // the gateway's config without dropping requests.
 func cmdServe(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	file := fl.String("config", "", "the config file (YAML)")
+	file := configFlag(fl, "the config `FILE` (YAML)")
 	logFormat := fl.String("log-format", "json", "json or text")
 	logLevel := fl.String("log-level", "info", "debug, info, warn or error")
 	grace := fl.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	pprofAddr := fl.String("pprof-listen", "", "serve Go's pprof profiles on this loopback address (for example 127.0.0.1:6060); off by default (admin: { pprof: true } is the config form)")
-	if err := fl.Parse(args); err != nil {
-		return 2
+	pos, code, ok := parseArgs(fl, args, serveUsage, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if *file == "" {
-		fmt.Fprintln(stderr, "usage: gatehouse serve --config FILE")
+	if *file == "" || len(pos) > 0 {
+		fmt.Fprint(stderr, serveUsage)
 		return 2
 	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)

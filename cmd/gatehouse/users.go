@@ -38,9 +38,17 @@ type stateTarget struct {
 }
 
 func stateFlags(fl *flag.FlagSet) (cfgFile, dataDir *string) {
-	cfgFile = fl.String("config", "", "use the store of this config's identity section")
-	dataDir = fl.String("data", "", "use the store of `gatehouse dev --data DIR` (default ./"+defaultDataDir+")")
+	cfgFile = fl.String("config", "", "use the store of this config `FILE`'s identity section (default $"+configEnv+")")
+	dataDir = fl.String("data", "", "use the store in `DIR`, as 'gatehouse dev --data DIR' made it (default ./"+defaultDataDir+")")
 	return
+}
+
+// stateDefaults: without --config and --data, GATEHOUSE_CONFIG names the
+// config.
+func stateDefaults(cfgFile, dataDir *string) {
+	if *cfgFile == "" && *dataDir == "" {
+		*cfgFile = os.Getenv(configEnv)
+	}
 }
 
 func resolveState(cfgFile, dataDir string) (stateTarget, error) {
@@ -128,23 +136,36 @@ func toGraph(u *store.User) graphUser {
 	return graphUser{ID: u.ID, DisplayName: u.DisplayName, GivenName: u.GivenName, Surname: u.Surname, Identities: u.Identities, CreatedDateTime: u.CreatedAt.UTC()}
 }
 
+const usersUsage = `usage:
+  gatehouse users create --email E (--password P | --password-file F | --password-stdin) [--display-name N]
+  gatehouse users list [--json]
+  gatehouse users delete --email E
+with --config FILE (default $GATEHOUSE_CONFIG) or --data DIR (default ./.gatehouse).
+Run 'gatehouse users SUBCOMMAND --help' for its flags.
+`
+
 // cmdUsers manages local accounts, as Graph's /users does for B2C.
 func cmdUsers(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: gatehouse users create|list|delete [flags]")
+		fmt.Fprint(stderr, usersUsage)
 		return 2
 	}
 	sub, args := args[0], args[1:]
+	if isHelp(sub) {
+		fmt.Fprint(stdout, usersUsage)
+		return 0
+	}
 	fl := flag.NewFlagSet("users "+sub, flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	cfgFile, dataDir := stateFlags(fl)
-	var email, pw, name *string
-	var asJSON *bool
+	var email, pw, pwFile, name *string
+	var asJSON, pwStdin *bool
 	switch sub {
 	case "create":
-		email = fl.String("email", "", "the sign-in email address (required)")
-		pw = fl.String("password", "", "the password (required; B2C's Strong rules)")
-		name = fl.String("display-name", "", "display name (default: the part of the email before @)")
+		email = fl.String("email", "", "the sign-in email `ADDRESS` (required)")
+		pw = fl.String("password", "", "the `PASSWORD` (B2C's Strong rules); visible to other local users in the process list: prefer --password-file or --password-stdin")
+		pwFile = fl.String("password-file", "", "read the password from `FILE` (a trailing newline is dropped)")
+		pwStdin = fl.Bool("password-stdin", false, "read the password from standard input")
+		name = fl.String("display-name", "", "display `NAME` (default: the part of the email before @)")
 	case "list":
 		asJSON = fl.Bool("json", false, "print Graph-like JSON")
 	case "delete":
@@ -153,8 +174,23 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gatehouse users: unknown subcommand %q (create, list, delete)\n", sub)
 		return 2
 	}
-	if err := fl.Parse(args); err != nil {
+	pos, code, ok := parseArgs(fl, args, "usage: gatehouse users "+sub+" [flags]\n"+usersUsage, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "gatehouse users %s: unexpected argument %q\n", sub, pos[0])
 		return 2
+	}
+	stateDefaults(cfgFile, dataDir)
+	var password string
+	if sub == "create" {
+		p, err := readPassword(*pw, *pwFile, *pwStdin, os.Stdin)
+		if err != nil {
+			fmt.Fprintln(stderr, "gatehouse users create:", err)
+			return 2
+		}
+		password = p
 	}
 	ctx, st, target, done, err := openStateStore(*cfgFile, *dataDir, sub == "create")
 	if err != nil {
@@ -166,7 +202,7 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 	audit := newAdminLog(stderr, *cfgFile, *dataDir, target)
 	switch sub {
 	case "create":
-		return usersCreate(ctx, st, target, audit, strings.TrimSpace(*email), *pw, strings.TrimSpace(*name), stdout, stderr)
+		return usersCreate(ctx, st, target, audit, strings.TrimSpace(*email), password, strings.TrimSpace(*name), stdout, stderr)
 	case "list":
 		users, err := st.Users().List(ctx)
 		if err != nil {
@@ -226,7 +262,7 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 
 func usersCreate(ctx context.Context, st store.Store, t stateTarget, audit *adminLog, email, pw, name string, stdout, stderr io.Writer) int {
 	if email == "" || pw == "" {
-		fmt.Fprintln(stderr, "gatehouse users create: --email and --password are required")
+		fmt.Fprintln(stderr, "gatehouse users create: --email and a password (--password, --password-file or --password-stdin) are required")
 		return 2
 	}
 	if at := strings.IndexByte(email, '@'); at < 1 || at == len(email)-1 || strings.ContainsAny(email, " \t<>") {
