@@ -363,3 +363,42 @@ func TestObservabilityTracing(t *testing.T) {
 		}
 	}
 }
+
+// TestObservabilityTracingIdentity: a token request with a caller's
+// traceparent makes an identity server span in the caller's trace.
+func TestObservabilityTracingIdentity(t *testing.T) {
+	col := newCollector(t, "")
+	file, publicURL, env := securityConfig(t, "http://127.0.0.1:1/callback", fmt.Sprintf("tracing: { otlpEndpoint: %s }\n", col.URL))
+	srv := startServe(t, file, env, "identity")
+	form := "grant_type=client_credentials&client_id=" + daemonID + "&client_secret=" + daemonSec +
+		"&scope=https%3A%2F%2Fcontoso.onmicrosoft.com%2Fbackend%2F.default"
+	req, _ := http.NewRequest("POST", publicURL+"/contoso.onmicrosoft.com/B2C_1_signupsignin1/oauth2/v2.0/token", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Traceparent", "00-"+callerTrace+"-"+callerSpan+"-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "access_token") {
+		t.Fatalf("token: %d %s", resp.StatusCode, body)
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.cmd.Wait(); err != nil {
+		t.Fatalf("gatehouse exit: %v", err)
+	}
+	for {
+		select {
+		case s := <-col.spans:
+			if hex.EncodeToString(s.span.TraceId) == callerTrace && s.span.Name == "identity POST" &&
+				hex.EncodeToString(s.span.ParentSpanId) == callerSpan && s.service == "gatehouse" {
+				return
+			}
+		default:
+			t.Fatal("no identity server span in the caller's trace")
+		}
+	}
+}
