@@ -343,3 +343,49 @@ func TestCLIPasswordSources(t *testing.T) {
 		t.Errorf("list: %d %s", code, out)
 	}
 }
+
+// TestCLIDevPrintConfig: the config dev runs is one gatehouse validate
+// accepts; printing it opens no database.
+func TestCLIDevPrintConfig(t *testing.T) {
+	data := t.TempDir()
+	out, errOut, code := gatehouse(t, nil, "dev", "--print-config", "--data", data)
+	if code != 0 || !strings.Contains(out, "identity:") || !strings.Contains(out, "file:") {
+		t.Fatalf("print-config: %d %s", code, errOut)
+	}
+	mk, _ := os.ReadFile(filepath.Join(data, "tenant.json"))
+	var ten struct{ MasterKey, DaemonClientSecret string }
+	json.Unmarshal(mk, &ten)
+	if ten.MasterKey == "" || strings.Contains(out, ten.MasterKey) || strings.Contains(out, ten.DaemonClientSecret) {
+		t.Errorf("a secret is in the printed config (or no tenant.json):\n%s", out)
+	}
+	file := writeFile(t, t.TempDir(), "gatehouse.yaml", out)
+	vout, _, code := gatehouse(t, nil, "validate", "--config", file)
+	if code != 0 {
+		t.Fatalf("validate rejects the printed config: %s\n%s", vout, out)
+	}
+	noFile(t, filepath.Join(data, "gatehouse.db"), "print-config and validate")
+}
+
+// TestCLIDevBanner: dev labels every URL, names the page to open first
+// and says how to trust the CA on each system.
+func TestCLIDevBanner(t *testing.T) {
+	dev := startDev(t)
+	for _, want := range []string{"Open first", dev.info.SPA.URL, dev.info.SPA.MSAL5URL, dev.info.IdentityURL, dev.info.GatewayURL,
+		dev.info.GuardURL, dev.info.AdminURL, "dev.json", "update-ca-certificates", "security add-trusted-cert",
+		"certutil -addstore -f ROOT " + dev.info.CACertificate, "Firefox", "--print-config"} {
+		if !strings.Contains(dev.banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, dev.banner)
+		}
+	}
+}
+
+// TestCLIDevBusyPort: a default port in use suggests --ports auto.
+func TestCLIDevBusyPort(t *testing.T) {
+	if ln, err := net.Listen("tcp", "127.0.0.1:8080"); err == nil {
+		defer ln.Close()
+	} // else something holds it already: the same case
+	_, errOut, code := gatehouse(t, nil, "dev", "--data", t.TempDir())
+	if code != 1 || !strings.Contains(errOut, "--ports auto") {
+		t.Errorf("busy port: %d %q", code, errOut)
+	}
+}
