@@ -167,6 +167,18 @@ func TestCLIKeysOutput(t *testing.T) {
 	}
 }
 
+// TestCLIKeysOneMessage: an error is one message, not a stack of package
+// prefixes.
+func TestCLIKeysOneMessage(t *testing.T) {
+	data := t.TempDir()
+	writeFile(t, data, "tenant.json", `{"tenantId": "x", "masterKey": "`+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, 32))+`"}`)
+	gatehouse(t, nil, "keys", "add", "--data", data, "--name", "A", "--generate", "oct")
+	_, errOut, code := gatehouse(t, nil, "keys", "delete", "--data", data, "--name", "Missing")
+	if code != 1 || errOut != "gatehouse keys delete: no such key container: B2C_1A_Missing\n" {
+		t.Errorf("delete missing: %d %q", code, errOut)
+	}
+}
+
 // TestCLILogLevel: a bad --log-level lists the valid levels.
 func TestCLILogLevel(t *testing.T) {
 	_, errOut, code := gatehouse(t, nil, "serve", "--config", "x.yaml", "--log-level", "verbose")

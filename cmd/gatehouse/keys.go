@@ -81,7 +81,7 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 	if sub == "add" {
 		p, err := readPassword(*password, *pwFile, *pwStdin, os.Stdin)
 		if err != nil {
-			fmt.Fprintln(stderr, "gatehouse keys add:", err)
+			fmt.Fprintln(stderr, "gatehouse keys add:", keysMsg(err))
 			return 2
 		}
 		*password = p
@@ -111,7 +111,7 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 			opts.Expires, err = keys.ParseTime(*exp)
 		}
 		if err != nil {
-			fmt.Fprintln(stderr, "gatehouse keys add:", err)
+			fmt.Fprintln(stderr, "gatehouse keys add:", keysMsg(err))
 			return 2
 		}
 	}
@@ -122,12 +122,12 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 
 	master, err := keysMasterKey(*cfgFile, *dataDir)
 	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse keys:", err)
+		fmt.Fprintln(stderr, "gatehouse keys:", keysMsg(err))
 		return 1
 	}
 	ctx, st, target, done, err := openStateStore(*cfgFile, *dataDir, sub == "add")
 	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse keys:", err)
+		fmt.Fprintln(stderr, "gatehouse keys:", keysMsg(err))
 		return 1
 	}
 	defer done()
@@ -137,7 +137,7 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 	}
 	m, err := keys.NewManager(st.PolicyKeys(), master, keys.Options{})
 	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse keys:", err)
+		fmt.Fprintln(stderr, "gatehouse keys:", keysMsg(err))
 		return 1
 	}
 
@@ -145,7 +145,7 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 	case "add":
 		k, err := keysAdd(ctx, m, *name, *secretFile, *pfxFile, *password, *pemFile, *gen, opts)
 		if err != nil {
-			fmt.Fprintln(stderr, "gatehouse keys add:", err)
+			fmt.Fprintln(stderr, "gatehouse keys add:", keysMsg(err))
 			return 1
 		}
 		audit.emit(ctx, "keys.add", "", slog.String("container", keys.Name(strings.TrimSpace(*name))), slog.String("kid", k.KID),
@@ -157,7 +157,7 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 	case "list":
 		list, err := m.List(ctx)
 		if err != nil {
-			fmt.Fprintln(stderr, "gatehouse keys list:", err)
+			fmt.Fprintln(stderr, "gatehouse keys list:", keysMsg(err))
 			return 1
 		}
 		if *asJSON {
@@ -192,7 +192,7 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 	default: // delete
 		bak, err := m.Delete(ctx, *name)
 		if err != nil {
-			fmt.Fprintln(stderr, "gatehouse keys delete:", err)
+			fmt.Fprintln(stderr, "gatehouse keys delete:", keysMsg(err))
 			return 1
 		}
 		audit.emit(ctx, "keys.delete", "", slog.String("container", keys.Name(strings.TrimSpace(*name))), slog.String("backup", bak))
@@ -336,16 +336,22 @@ func keysRotateSigning(ctx context.Context, st store.Store, master []byte, cfgFi
 	kr, err := keyring.New(ctx, st.SigningKeys(), master, keyring.Options{Algorithm: alg, MaxTokenLifetime: 24 * time.Hour,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse keys rotate-signing:", err)
+		fmt.Fprintln(stderr, "gatehouse keys rotate-signing:", keysMsg(err))
 		return 1
 	}
 	next, err := kr.RotateNow(ctx)
 	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse keys rotate-signing:", err)
+		fmt.Fprintln(stderr, "gatehouse keys rotate-signing:", keysMsg(err))
 		return 1
 	}
 	audit.emit(ctx, "keys.rotate-signing", "", slog.String("kid", next.ID), slog.String("algorithm", next.Algorithm),
 		slog.Time("notBefore", next.NotBefore.UTC()))
 	fmt.Fprintf(stdout, "new signing key %s (%s) is published now and signs from %s\n", next.ID, next.Algorithm, next.NotBefore.UTC().Format(time.RFC3339))
 	return 0
+}
+
+// keysMsg is err's message without the keys package's own "keys: " prefix:
+// the command's name already says where it comes from.
+func keysMsg(err error) string {
+	return strings.TrimPrefix(err.Error(), "keys: ")
 }
