@@ -274,7 +274,8 @@ func TestObservabilityTracingOff(t *testing.T) {
 // trace: the backend gets a traceparent of that trace, and the collector
 // gets the gateway's and the guard's server and client spans of it,
 // chained parent to child. A request without one starts a trace of its
-// own. The spans are flushed by the shutdown (SIGTERM).
+// own. The spans are flushed by the shutdown (SIGTERM), and none carries
+// the backend URL's query string.
 func TestObservabilityTracing(t *testing.T) {
 	col := newCollector(t, "k-123")
 	be, seen := traceBackend(t)
@@ -288,7 +289,7 @@ func TestObservabilityTracing(t *testing.T) {
 		t.Fatalf("validate: %d %s", code, errOut)
 	}
 	srv := startServe(t, file, []string{"OTLP_KEY=k-123"}, "gateway", "guard")
-	getTraced(t, srv.url("gateway")+"/api/x", "00-"+callerTrace+"-"+callerSpan+"-01")
+	getTraced(t, srv.url("gateway")+"/api/x?code=s3cret-function-key", "00-"+callerTrace+"-"+callerSpan+"-01")
 	tp := <-seen
 	if parts := strings.Split(tp, "-"); len(parts) != 4 || parts[1] != callerTrace || parts[2] == callerSpan {
 		t.Fatalf("backend traceparent %q: want trace %s with the guard's span as parent", tp, callerTrace)
@@ -320,6 +321,11 @@ func TestObservabilityTracing(t *testing.T) {
 		spans := byTrace[trace]
 		byName := map[string]*tracepb.Span{}
 		for _, s := range spans {
+			for _, a := range s.span.Attributes {
+				if strings.Contains(a.GetValue().GetStringValue(), "s3cret") {
+					t.Errorf("span %q exports the query string: %s=%s", s.span.Name, a.Key, a.GetValue().GetStringValue())
+				}
+			}
 			if s.service != "gatehouse-test" {
 				t.Errorf("span %q has service.name %q", s.span.Name, s.service)
 			}

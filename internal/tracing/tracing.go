@@ -74,7 +74,7 @@ func Start(cfg *config.Tracing, log *slog.Logger) (stop func(context.Context) er
 		ratio = *cfg.SampleRatio
 	}
 	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(exp),
+		sdktrace.WithBatcher(redacting{exp}),
 		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", name))),
 		// A caller's sampling decision (the traceparent flag) is kept;
 		// new traces are sampled at the ratio.
@@ -135,4 +135,46 @@ func Transport(rt http.RoundTripper) http.RoundTripper {
 	}
 	t, _ := transports.LoadOrStore(ht, otelhttp.NewTransport(ht))
 	return t.(http.RoundTripper)
+}
+
+// redacting removes the query string from spans' url.full before they
+// are exported: backend URLs may carry secrets there (an Azure Functions
+// ?code= key from a named value, a subscription-key), and Gatehouse never
+// logs those. Server spans record the path only.
+type redacting struct{ sdktrace.SpanExporter }
+
+func (r redacting) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	out, copied := spans, false
+	for i, s := range spans {
+		attrs := s.Attributes()
+		for j, a := range attrs {
+			if a.Key != "url.full" || !strings.ContainsAny(a.Value.AsString(), "?#") {
+				continue
+			}
+			if !copied {
+				out, copied = append([]sdktrace.ReadOnlySpan(nil), spans...), true
+			}
+			c := append([]attribute.KeyValue(nil), attrs...)
+			c[j] = attribute.String("url.full", RedactURL(a.Value.AsString()))
+			out[i] = redactedSpan{s, c}
+			break
+		}
+	}
+	return r.SpanExporter.ExportSpans(ctx, out)
+}
+
+// redactedSpan is a span with other attributes.
+type redactedSpan struct {
+	sdktrace.ReadOnlySpan
+	attrs []attribute.KeyValue
+}
+
+func (s redactedSpan) Attributes() []attribute.KeyValue { return s.attrs }
+
+// RedactURL is u without its query and fragment.
+func RedactURL(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i]
+	}
+	return u
 }
