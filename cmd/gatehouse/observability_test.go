@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -405,6 +407,61 @@ func TestObservabilityTracingIdentity(t *testing.T) {
 			}
 		default:
 			t.Fatal("no identity server span in the caller's trace")
+		}
+	}
+}
+
+// TestObservabilityConnectorMetrics: API connector calls are counted by
+// connector, step and outcome, with their time, beside the audit line.
+func TestObservabilityConnectorMetrics(t *testing.T) {
+	caPEM, serverCert := connectorCA(t)
+	api := newConnectorAPI(t, serverCert)
+	file, publicURL, env := connectorConfig(t, api.srv.URL, string(caPEM))
+	admin := testutil.FreePort(t)
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Dir(file), "gatehouse.yaml", string(b)+fmt.Sprintf("admin: { listen: 127.0.0.1:%d }\n", admin))
+	srv := startServe(t, file, env, "identity", "admin")
+	before := scrape(t, srv.url("admin"))
+
+	const callback = "http://127.0.0.1:1/callback"
+	authority := publicURL + "/contoso.onmicrosoft.com/B2C_1_none"
+	for _, name := range []string{"Ada none", "Reject Me"} {
+		conf := &oauth2.Config{ClientID: webClientID, ClientSecret: webSecret, RedirectURL: callback, Scopes: []string{oidc.ScopeOpenID, apiScope},
+			Endpoint: oauth2.Endpoint{AuthURL: authority + "/oauth2/v2.0/authorize", TokenURL: authority + "/oauth2/v2.0/token"}}
+		br := testutil.NewBrowser(t, callback, nil)
+		page := br.Get(conf.AuthCodeURL("state", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		page = br.Follow(page, "createAccount")
+		email := strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.com"
+		page = br.Submit(page, "continue", map[string]string{
+			"email": email, "newPassword": "Str0ng-Passw0rd!", "reenterPassword": "Str0ng-Passw0rd!", "displayName": name})
+		if name == "Ada none" {
+			br.Callback(page)
+		} else if !strings.Contains(page.Body, "Display name refused by none") {
+			t.Fatalf("refused sign-up: %d %.300s", page.Status, page.Body)
+		}
+	}
+	after := scrape(t, srv.url("admin"))
+	const labels = `connector="none-api",`
+	for series, want := range map[string]float64{
+		`gatehouse_identity_connector_calls_total{` + labels + `outcome="Continue",step="PostAttributeCollection"}`:        1,
+		`gatehouse_identity_connector_calls_total{` + labels + `outcome="ValidationError",step="PostAttributeCollection"}`: 1,
+		`gatehouse_identity_connector_duration_seconds_count{` + labels + `step="PostAttributeCollection"}`:                2,
+		`gatehouse_identity_signups_total{flow="B2C_1_none",result="success"}`:                                             1,
+		`gatehouse_identity_signups_total{flow="B2C_1_none",result="failure"}`:                                             1,
+		`gatehouse_identity_failures_total{reason="blocked"}`:                                                              1,
+	} {
+		if got := after[series] - before[series]; got != want {
+			t.Errorf("%s moved by %v, want %v", series, got, want)
+		}
+	}
+	if t.Failed() {
+		for k, v := range after {
+			if strings.Contains(k, "connector") {
+				t.Logf("%s %v", k, v)
+			}
 		}
 	}
 }

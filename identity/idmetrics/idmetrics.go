@@ -91,7 +91,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"grant_type", "result"}),
 		connCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_identity_connector_calls_total",
-			Help: "API connector calls, by connector, step and outcome (continue, showBlockPage, validationError, failed).",
+			Help: "API connector calls, by connector, step and outcome (Continue, ShowBlockPage, ValidationError, Failed: the audit line's).",
 		}, []string{"connector", "step", "outcome"}),
 		connTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gatehouse_identity_connector_duration_seconds",
