@@ -4,6 +4,11 @@ go 1.26.8
 
 require (
 	github.com/coreos/go-oidc/v3 v3.21.0
+	// .NET regular expressions (internal/dotnetregex). The module proxy
+	// serves github.com/dlclark/regexp2 up to v1.12.0 and /v2 up to
+	// v2.13.0; both download, none refused (403). v1.12.0 is the stable
+	// v1 line's latest.
+	github.com/dlclark/regexp2 v1.12.0
 	github.com/go-jose/go-jose/v4 v4.1.8
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/osteele/liquid v1.6.0
