@@ -85,31 +85,51 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, rt *route) 
 		p.respondError(w, req, "invalid_request", b2cDesc(p.now(), "AADB2C90083", bad.message()))
 		return
 	}
+	rtype, rtypeOK := parseResponseType(req.ResponseType)
 	switch req.ResponseMode {
-	case "":
-		req.ResponseMode = "query"
 	case "query", "fragment", "form_post":
 	default:
 		bad := req.ResponseMode
-		req.ResponseMode = "query"
-		p.respondError(w, req, "invalid_request", b2cDesc(p.now(), "AADB2C90014", "The requested response mode '"+bad+"' provided in the request is not supported."))
-		return
+		req.ResponseMode = rtype.defaultMode()
+		if bad != "" {
+			p.respondError(w, req, "invalid_request", b2cDesc(p.now(), "AADB2C90014", "The requested response mode '"+bad+"' provided in the request is not supported."))
+			return
+		}
 	}
-	if req.ResponseType != "code" {
+	if !rtypeOK {
 		code := "unsupported_response_type"
 		if req.ResponseType == "" {
 			code = "invalid_request"
 		}
-		p.respondError(w, req, code, b2cDesc(p.now(), "AADB2C90013", "The requested response type '"+req.ResponseType+"' provided in the request is not supported. This provider implements the authorization code flow (response_type=code)."))
+		p.respondError(w, req, code, b2cDesc(p.now(), "AADB2C90013", "The requested response type '"+req.ResponseType+"' provided in the request is not supported. Supported: code, id_token, token, code id_token, code token, id_token token, code id_token token."))
+		return
+	}
+	// Tokens never travel in the query (OAuth 2.0 Multiple Response Type
+	// Encoding Practices §5): the error goes to the fragment.
+	if rtype.tokens() && req.ResponseMode == "query" {
+		req.ResponseMode = "fragment"
+		p.respondError(w, req, "invalid_request", b2cDesc(p.now(), "AADB2C90014", "The requested response mode 'query' provided in the request is not supported for response type '"+req.ResponseType+"': tokens are returned in the fragment or by form_post."))
 		return
 	}
 	if client.Type == "daemon" {
 		p.respondError(w, req, "unauthorized_client", b2cDesc(p.now(), "AADB2C90068", "The provided application with ID '"+client.ClientID+"' is not valid against this service: a daemon app signs no users in."))
 		return
 	}
-	if e := p.checkPKCE(client, req); e != "" {
-		p.respondError(w, req, "invalid_request", e)
+	// Tokens from the authorization endpoint only for an app whose
+	// registration allows them (Azure's implicit grant checkboxes).
+	if (rtype.idToken && !client.ImplicitIDTokens) || (rtype.token && !client.ImplicitAccessTokens) {
+		p.respondError(w, req, "unauthorized_client", b2cDesc(p.now(), "AADB2C90057", "The provided application is not configured to allow the 'OAuth' Implicit flow."))
 		return
+	}
+	if !rtype.code {
+		// No code, no PKCE: a challenge would bind nothing.
+		req.CodeChallenge, req.CodeChallengeMethod = "", ""
+	}
+	if rtype.code {
+		if e := p.checkPKCE(client, req); e != "" {
+			p.respondError(w, req, "invalid_request", e)
+			return
+		}
 	}
 	raw := q.Get("scope")
 	if strings.TrimSpace(raw) == "" {
@@ -124,6 +144,31 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, rt *route) 
 	if len(granted) == 0 || (len(granted) == 1 && granted[0] == "offline_access") {
 		p.respondError(w, req, "invalid_scope", b2cDesc(p.now(), "AADB2C90055", "The scope '"+raw+"' must specify resource: openid, the client id or a granted API scope."))
 		return
+	}
+	sc := p.reg.parseGranted(client, granted)
+	if rtype.idToken && !sc.openid {
+		p.respondError(w, req, "invalid_scope", b2cDesc(p.now(), "AADB2C90055", "The scope '"+raw+"' must include openid for response type '"+req.ResponseType+"'."))
+		return
+	}
+	if rtype.token && sc.resource == nil {
+		p.respondError(w, req, "invalid_scope", b2cDesc(p.now(), "AADB2C90055", "The scope '"+raw+"' must specify a resource (the client id or a granted API scope) for response type '"+req.ResponseType+"'."))
+		return
+	}
+	// OIDC Core 3.2.2.1, 3.3.2.11: an id token from this endpoint needs
+	// a nonce (replay protection).
+	if rtype.idToken && req.Nonce == "" {
+		p.respondError(w, req, "invalid_request", b2cDesc(p.now(), "AADB2C90083", "The request is missing required parameter: nonce."))
+		return
+	}
+	if !rtype.code {
+		// No code, no refresh token: offline_access grants nothing.
+		kept := granted[:0:0]
+		for _, g := range granted {
+			if g != "offline_access" {
+				kept = append(kept, g)
+			}
+		}
+		granted = kept
 	}
 	req.Scopes = granted
 	for _, pr := range strings.Fields(req.Prompt) {
@@ -143,6 +188,48 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, rt *route) 
 		req.MaxAge = &n
 	}
 	p.startSignIn(w, r, rt.flow, req)
+}
+
+// responseType is a parsed response_type: what the authorization
+// endpoint returns.
+type responseType struct{ code, idToken, token bool }
+
+// parseResponseType accepts the OpenID Connect response types B2C
+// supports, space separated in any order: code, id_token, token and
+// their combinations (not "none").
+func parseResponseType(s string) (responseType, bool) {
+	var t responseType
+	parts := strings.Split(s, " ")
+	for _, v := range parts {
+		var f *bool
+		switch v {
+		case "code":
+			f = &t.code
+		case "id_token":
+			f = &t.idToken
+		case "token":
+			f = &t.token
+		default:
+			return responseType{}, false
+		}
+		if *f {
+			return responseType{}, false
+		}
+		*f = true
+	}
+	return t, true
+}
+
+// tokens: the response carries tokens (implicit or hybrid).
+func (t responseType) tokens() bool { return t.idToken || t.token }
+
+// defaultMode is the response type's default response_mode: query for
+// code alone, fragment when tokens are returned.
+func (t responseType) defaultMode() string {
+	if t.tokens() {
+		return "fragment"
+	}
+	return "query"
 }
 
 // checkPKCE: SPAs must send an S256 challenge (AADB2C99059); web apps may

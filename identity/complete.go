@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/store"
@@ -76,7 +78,8 @@ func (p *Provider) verifiedRedirect(req *AuthRequest) bool {
 	return c != nil && contains(c.RedirectURIs, req.RedirectURI)
 }
 
-// complete issues the authorization code for res and redirects.
+// complete issues what the response type asks for (the authorization
+// code, tokens of the implicit and hybrid flows) and redirects.
 func (p *Provider) complete(w http.ResponseWriter, r *http.Request, flow *Flow, req *AuthRequest, res Result) {
 	if !p.verifiedRedirect(req) {
 		p.page(w, http.StatusBadRequest, "Bad request", "AADB2C90006", "The redirect URI is not registered for the client.")
@@ -102,11 +105,61 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, flow *Flow, 
 		p.respondError(w, req, "server_error", b2cDesc(now, "AADB2C90085", "The service has encountered an internal error."))
 		return
 	}
-	code := randomToken(32)
-	if err := p.st.Codes().Put(r.Context(), &store.Code{Hash: hashToken(code), Data: data, ExpiresAt: now.Add(CodeTTL)}); err != nil {
-		p.log.Error("identity: store code", "err", err)
-		p.respondError(w, req, "temporarily_unavailable", b2cDesc(now, "AADB2C90035", "The service is temporarily unavailable. Please retry after a few minutes."))
+	rtype, ok := parseResponseType(req.ResponseType)
+	client := p.reg.Apps[req.ClientID]
+	if !ok || client == nil {
+		p.respondError(w, req, "server_error", b2cDesc(now, "AADB2C90085", "The service has encountered an internal error."))
 		return
 	}
-	p.respond(w, req, url.Values{"code": {code}})
+	// Re-checked here: the registration may have changed since the
+	// request was stored.
+	if (rtype.idToken && !client.ImplicitIDTokens) || (rtype.token && !client.ImplicitAccessTokens) {
+		p.respondError(w, req, "unauthorized_client", b2cDesc(now, "AADB2C90057", "The provided application is not configured to allow the 'OAuth' Implicit flow."))
+		return
+	}
+	params := url.Values{}
+	var code string
+	if rtype.code {
+		code = randomToken(32)
+		if err := p.st.Codes().Put(r.Context(), &store.Code{Hash: hashToken(code), Data: data, ExpiresAt: now.Add(CodeTTL)}); err != nil {
+			p.log.Error("identity: store code", "err", err)
+			p.respondError(w, req, "temporarily_unavailable", b2cDesc(now, "AADB2C90035", "The service is temporarily unavailable. Please retry after a few minutes."))
+			return
+		}
+		params.Set("code", code)
+	}
+	if rtype.tokens() && !p.implicitTokens(params, flow, client, g, rtype, code, now) {
+		p.respondError(w, req, "server_error", b2cDesc(now, "AADB2C90085", "The service has encountered an internal error. Please reauthenticate and try again."))
+		return
+	}
+	p.respond(w, req, params)
+}
+
+// implicitTokens adds the tokens of an implicit or hybrid response:
+// access_token with token_type, expires_in and scope; id_token with
+// at_hash / c_hash over what travels with it.
+func (p *Provider) implicitTokens(params url.Values, flow *Flow, client *App, g *grant, rtype responseType, code string, now time.Time) bool {
+	sc := p.reg.parseGranted(client, g.Scopes)
+	var access string
+	if rtype.token && sc.resource != nil {
+		tok, err := p.accessToken(flow, client, g, sc, now)
+		if err != nil {
+			p.log.Error("identity: sign token", "err", err)
+			return false
+		}
+		access = tok
+		params.Set("access_token", tok)
+		params.Set("token_type", "Bearer")
+		params.Set("expires_in", strconv.FormatInt(int64(flow.AccessTokenTTL/time.Second), 10))
+		params.Set("scope", strings.Join(g.Scopes, " "))
+	}
+	if rtype.idToken {
+		tok, err := p.idToken(flow, client, g, now, access, code)
+		if err != nil {
+			p.log.Error("identity: sign token", "err", err)
+			return false
+		}
+		params.Set("id_token", tok)
+	}
+	return true
 }

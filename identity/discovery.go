@@ -6,7 +6,11 @@ import (
 	"sort"
 )
 
-var standardClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "auth_time", "ver", "tfp", "nonce", "at_hash", "azp", "scp"}
+var standardClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "auth_time", "ver", "tfp", "nonce", "at_hash", "c_hash", "azp", "scp"}
+
+// responseTypesSupported is B2C's list (parseResponseType takes each, in
+// any order); tokens need the app's implicitGrant option.
+var responseTypesSupported = []string{"code", "code id_token", "code token", "code id_token token", "id_token", "id_token token", "token", "token id_token"}
 
 // discovery serves the OpenID configuration, endpoints in the URL form of
 // the request.
@@ -34,7 +38,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request, rt *route) 
 		"end_session_endpoint":                           p.endpointURL(rt, "oauth2/v2.0/logout"),
 		"jwks_uri":                                       p.endpointURL(rt, "discovery/v2.0/keys"),
 		"response_modes_supported":                       []string{"query", "fragment", "form_post"},
-		"response_types_supported":                       []string{"code"},
+		"response_types_supported":                       responseTypesSupported,
 		"scopes_supported":                               []string{"openid", "offline_access"},
 		"subject_types_supported":                        []string{"pairwise"},
 		"id_token_signing_alg_values_supported":          []string{p.keys.Algorithm()},

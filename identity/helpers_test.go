@@ -81,11 +81,21 @@ type env struct {
 
 func newEnv(t testing.TB, alg string) *env {
 	t.Helper()
+	return newEnvWith(t, alg, nil)
+}
+
+// newEnvWith is newEnv with the config YAML edited first (nil: as is).
+func newEnvWith(t testing.TB, alg string, edit func(string) string) *env {
+	t.Helper()
 	e := &env{t: t}
 	var h http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
-	cfg, err := parseConfig(t, testConfigYAML(e.srv.URL, alg))
+	src := testConfigYAML(e.srv.URL, alg)
+	if edit != nil {
+		src = edit(src)
+	}
+	cfg, err := parseConfig(t, src)
 	if err != nil {
 		t.Fatal(err)
 	}

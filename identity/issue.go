@@ -2,6 +2,7 @@ package identity
 
 import (
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -32,6 +33,74 @@ func (p *Provider) familyTTL(flow *Flow, client *App) time.Duration {
 	return flow.RollingRefreshTTL
 }
 
+// tokenClaims builds the claims every user token shares (the flow's
+// claims of the grant plus iss, sub, aud, lifetimes, tfp, ver).
+func (p *Provider) tokenClaims(flow *Flow, g *grant, aud string, ttl time.Duration, now time.Time) map[string]any {
+	c := make(map[string]any, len(g.Claims)+14)
+	for k, v := range g.Claims {
+		c[k] = v
+	}
+	c["iss"] = p.issuer
+	c["sub"] = g.UserID
+	c["aud"] = aud
+	c["exp"] = now.Add(ttl).Unix()
+	c["nbf"] = now.Unix()
+	c["iat"] = now.Unix()
+	c["auth_time"] = g.AuthTime
+	c["tfp"] = flow.Name
+	c["ver"] = "1.0"
+	if g.NewUser && contains(flow.Claims, "newUser") {
+		c["newUser"] = true
+	}
+	return c
+}
+
+// accessToken signs the access token of a grant for sc's resource.
+func (p *Provider) accessToken(flow *Flow, client *App, g *grant, sc scopeSet, now time.Time) (string, error) {
+	c := p.tokenClaims(flow, g, sc.resource.ClientID, flow.AccessTokenTTL, now)
+	c["azp"] = client.ClientID
+	if len(sc.names) > 0 {
+		c["scp"] = strings.Join(sc.names, " ")
+	}
+	return p.sign(c)
+}
+
+// idToken signs the id token of a grant: nonce echoed, at_hash over the
+// access token and c_hash over the code issued with it (OIDC Core
+// 3.3.2.11, 3.2.2.10), when there are.
+func (p *Provider) idToken(flow *Flow, client *App, g *grant, now time.Time, access, code string) (string, error) {
+	c := p.tokenClaims(flow, g, client.ClientID, flow.IDTokenTTL, now)
+	if g.Nonce != "" {
+		c["nonce"] = g.Nonce
+	}
+	if access != "" {
+		c["at_hash"] = halfHash(p.keys.Algorithm(), access)
+	}
+	if code != "" {
+		c["c_hash"] = halfHash(p.keys.Algorithm(), code)
+	}
+	return p.sign(c)
+}
+
+// halfHash is at_hash / c_hash: the base64url left half of the hash of
+// the ASCII value, the hash being the one of the JWS alg (SHA-256 for
+// RS256 and ES256).
+func halfHash(alg, v string) string {
+	var sum []byte
+	switch {
+	case strings.HasSuffix(alg, "384"):
+		h := sha512.Sum384([]byte(v))
+		sum = h[:]
+	case strings.HasSuffix(alg, "512"):
+		h := sha512.Sum512([]byte(v))
+		sum = h[:]
+	default:
+		h := sha256.Sum256([]byte(v))
+		sum = h[:]
+	}
+	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+}
+
 // issue signs the id and access tokens of a user grant, starts a refresh
 // family when offline_access was granted (code redemption) or hands out
 // the rotated refresh token, and writes B2C's token response.
@@ -39,33 +108,9 @@ func (p *Provider) issue(w http.ResponseWriter, r *http.Request, flow *Flow, cli
 	now := p.now()
 	sc := p.reg.parseGranted(client, g.Scopes)
 	resp := map[string]any{"token_type": "Bearer", "not_before": now.Unix()}
-	base := func(aud string, ttl time.Duration) map[string]any {
-		c := make(map[string]any, len(g.Claims)+12)
-		for k, v := range g.Claims {
-			c[k] = v
-		}
-		c["iss"] = p.issuer
-		c["sub"] = g.UserID
-		c["aud"] = aud
-		c["exp"] = now.Add(ttl).Unix()
-		c["nbf"] = now.Unix()
-		c["iat"] = now.Unix()
-		c["auth_time"] = g.AuthTime
-		c["tfp"] = flow.Name
-		c["ver"] = "1.0"
-		if g.NewUser && contains(flow.Claims, "newUser") {
-			c["newUser"] = true
-		}
-		return c
-	}
 	var access string
 	if sc.resource != nil {
-		c := base(sc.resource.ClientID, flow.AccessTokenTTL)
-		c["azp"] = client.ClientID
-		if len(sc.names) > 0 {
-			c["scp"] = strings.Join(sc.names, " ")
-		}
-		tok, err := p.sign(c)
+		tok, err := p.accessToken(flow, client, g, sc, now)
 		if err != nil {
 			p.signFailed(w, err)
 			return
@@ -77,15 +122,7 @@ func (p *Provider) issue(w http.ResponseWriter, r *http.Request, flow *Flow, cli
 		resp["resource"] = sc.resource.ClientID
 	}
 	if sc.openid {
-		c := base(client.ClientID, flow.IDTokenTTL)
-		if g.Nonce != "" {
-			c["nonce"] = g.Nonce
-		}
-		if access != "" {
-			h := sha256.Sum256([]byte(access))
-			c["at_hash"] = base64.RawURLEncoding.EncodeToString(h[:16])
-		}
-		tok, err := p.sign(c)
+		tok, err := p.idToken(flow, client, g, now, access, "")
 		if err != nil {
 			p.signFailed(w, err)
 			return

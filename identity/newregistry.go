@@ -154,6 +154,16 @@ func (v *regValidator) apps(cfg *config.Identity, reg *Registry) {
 			Scopes:         a.Scopes,
 			Permissions:    a.Permissions,
 		}
+		if ig := a.ImplicitGrant; ig != nil {
+			app.ImplicitIDTokens, app.ImplicitAccessTokens = ig.IDTokens, ig.AccessTokens
+			if a.Type == "daemon" && (ig.IDTokens || ig.AccessTokens) {
+				p := ig.Pos
+				if p == (config.Pos{}) {
+					p = a.Pos
+				}
+				v.add(p, "%s.implicitGrant: a daemon signs no users in and cannot use the implicit grant", key)
+			}
+		}
 		switch {
 		case a.ClientID == "":
 			v.add(a.Pos, "%s: clientId is required (a GUID)", key)

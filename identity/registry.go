@@ -42,6 +42,10 @@ type App struct {
 	// secrets): high-entropy secrets need no slow hash, so the token
 	// endpoint verifies one in microseconds.
 	SecretHashes [][]byte
+	// ImplicitIDTokens and ImplicitAccessTokens: the app may receive id
+	// tokens / access tokens from the authorization endpoint (implicit
+	// and hybrid response types; config implicitGrant).
+	ImplicitIDTokens, ImplicitAccessTokens bool
 }
 
 // Public reports whether the app is a public client (no secret).

@@ -51,7 +51,8 @@ func TestAuthorizeErrorsToRedirect(t *testing.T) {
 	}{
 		{"SPA without PKCE", func(v url.Values) { v.Del("code_challenge"); v.Del("code_challenge_method") }, "invalid_request", "AADB2C99059"},
 		{"SPA with plain PKCE", func(v url.Values) { v.Set("code_challenge", oauth2Verifier); v.Set("code_challenge_method", "plain") }, "invalid_request", "AADB2C99059"},
-		{"implicit", func(v url.Values) { v.Set("response_type", "id_token") }, "unsupported_response_type", "AADB2C90013"},
+		{"implicit without the app option", func(v url.Values) { v.Set("response_type", "id_token") }, "unauthorized_client", "AADB2C90057"},
+		{"response type none", func(v url.Values) { v.Set("response_type", "none") }, "unsupported_response_type", "AADB2C90013"},
 		{"two resources", func(v url.Values) { v.Set("scope", "openid "+apiURI+"/Hello "+spaID) }, "invalid_request", "AADB2C90146"},
 		{"bad prompt", func(v url.Values) { v.Set("prompt", "always") }, "invalid_request", "AADB2C90043"},
 		{"prompt=none without session", func(v url.Values) { v.Set("prompt", "none") }, "login_required", "AADB2C90077"},

@@ -248,6 +248,19 @@ type App struct {
 	Scopes         []string `yaml:"scopes"`
 	ClientSecrets  []Secret `yaml:"clientSecrets"`
 	PostLogoutURIs []string `yaml:"postLogoutRedirectUris"`
+	// ImplicitGrant is Azure's "ID tokens / Access tokens (used for
+	// implicit and hybrid flows)" checkboxes: without it the
+	// authorization endpoint returns codes only.
+	ImplicitGrant *ImplicitGrant `yaml:"implicitGrant"`
+}
+
+// ImplicitGrant lets an app receive tokens from the authorization
+// endpoint: IDTokens for response types with id_token (implicit and
+// hybrid), AccessTokens for those with token.
+type ImplicitGrant struct {
+	Pos          Pos  `yaml:"-"`
+	IDTokens     bool `yaml:"idTokens"`
+	AccessTokens bool `yaml:"accessTokens"`
 }
 
 // UserFlow is a B2C user flow.
