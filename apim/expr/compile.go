@@ -565,6 +565,9 @@ func (c *compiler) call(n *callNode) cexpr {
 		if !ok {
 			c.fail(fn.p, "'%s' does not contain a definition for '%s'", t, fn.name)
 		}
+		if t == "Regex" {
+			c.checkRegexArgs(fn.name, false, n.args)
+		}
 		args := c.args(n.args)
 		call := m.call
 		return cexpr{t: resultType(m.t, targs), fn: func(e *env) (any, error) {

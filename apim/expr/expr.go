@@ -17,7 +17,8 @@
 //   - == on two objects compares values (strings ordinally, numbers across
 //     types, a JValue by its value) rather than references;
 //   - string indices count Unicode code points, not UTF-16 units;
-//   - Regex uses Go's RE2 (no backreferences or lookaround);
+//   - Regex is .NET's engine (internal/dotnetregex) with a 100 ms
+//     timeout per match; indexes count code points;
 //   - LINQ operators are eager; anonymous objects are JObjects;
 //   - named arguments are matched by position;
 //   - DateTime.Now is UTC; DateTime default formatting is en-US

@@ -19,6 +19,9 @@ func (c *compiler) newExpr(n *newNode) cexpr {
 		c.fail(n.t.p, "cannot create an instance of '%s'", n.t.name)
 	}
 	targs := c.targs(n.t.args)
+	if t == "Regex" {
+		c.checkRegexArgs("", true, n.args)
+	}
 	args := c.args(n.args)
 	ctor := st.ctor
 	type initFn func(e *env, obj any) error

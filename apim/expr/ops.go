@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -184,6 +185,18 @@ func binaryOp(op string, a, b any) (any, error) {
 		return nil, errOperator(op, a, b)
 	}
 	switch x := a.(type) {
+	case EnumValue:
+		// [Flags] enums (RegexOptions.IgnoreCase | RegexOptions.Multiline).
+		if y, ok := b.(EnumValue); ok && x.Type == y.Type {
+			switch op {
+			case "|":
+				return EnumValue{Type: x.Type, Name: x.Name + ", " + y.Name, Value: x.Value | y.Value}, nil
+			case "&":
+				return EnumValue{Type: x.Type, Name: strconv.Itoa(x.Value & y.Value), Value: x.Value & y.Value}, nil
+			case "^":
+				return EnumValue{Type: x.Type, Name: strconv.Itoa(x.Value ^ y.Value), Value: x.Value ^ y.Value}, nil
+			}
+		}
 	case bool:
 		y, ok := b.(bool)
 		if !ok {

@@ -1,49 +1,48 @@
 package expr
 
-// System.Text.RegularExpressions on Go's regexp (RE2): no backreferences
-// or lookaround; patterns that RE2 rejects raise ArgumentException.
-// Named groups (?<name>...) are accepted and rewritten to (?P<name>...).
+// System.Text.RegularExpressions on internal/dotnetregex (a port of .NET's
+// engine): lookaround, backreferences, named groups, RegexOptions, .NET's
+// replacement syntax. Every match is bounded by dotnetregex.DefaultTimeout;
+// running out raises RegexMatchTimeoutException (uncaught: the expression
+// fails and the policy goes to on-error). A pattern that does not compile
+// raises ArgumentException; a constant one is reported when the
+// expression compiles, at the pattern's line:col.
 
 import (
-	"regexp"
-	"strings"
+	"errors"
 	"sync"
+	"sync/atomic"
+
+	"github.com/gatehouse/gatehouse/internal/dotnetregex"
 )
 
-type regexVal struct{ re *regexp.Regexp }
+type regexVal struct{ re *dotnetregex.Regex }
 
-func (*regexVal) csType() string { return "Regex" }
+func (*regexVal) csType() string     { return "Regex" }
+func (r *regexVal) csString() string { return r.re.String() }
 
+// regexMatch is a Match; m is nil for a failed match.
 type regexMatch struct {
-	re   *regexp.Regexp
-	s    string
-	idx  []int // submatch byte offsets; nil when no match
-	from int
+	re *dotnetregex.Regex
+	m  *dotnetregex.Match
 }
 
 func (*regexMatch) csType() string { return "Match" }
 func (m *regexMatch) value() string {
-	if m.idx == nil {
+	if m.m == nil {
 		return ""
 	}
-	return m.s[m.idx[0]:m.idx[1]]
+	return m.m.Value()
 }
 
 type regexGroup struct {
-	s   string
-	lo  int
-	hi  int
+	g   dotnetregex.Group
 	hit bool
 }
 
 func (*regexGroup) csType() string     { return "Group" }
 func (g *regexGroup) csString() string { return g.value() }
-func (g *regexGroup) value() string {
-	if !g.hit {
-		return ""
-	}
-	return g.s[g.lo:g.hi]
-}
+func (g *regexGroup) value() string    { return g.g.Value }
 
 type groupColl struct{ m *regexMatch }
 
@@ -54,37 +53,47 @@ type matchColl struct{ ms []any }
 func (*matchColl) csType() string { return "MatchCollection" }
 func (c *matchColl) items() []any { return c.ms }
 
-var regexCache sync.Map // pattern+flags -> *regexp.Regexp
+// regexCache holds compiled patterns by options and pattern; it stops
+// growing at maxCachedRegexes (patterns built from request data would
+// otherwise fill it).
+var (
+	regexCache  sync.Map // string -> *dotnetregex.Regex
+	regexCached atomic.Int32
+)
 
-func compileRegex(pattern string, opts int) (*regexp.Regexp, error) {
-	key := string(rune('0'+opts%64)) + pattern
+const (
+	maxCachedRegexes = 4096
+	maxCachedLen     = 1024
+)
+
+func compileRegex(pattern string, opts int) (*dotnetregex.Regex, error) {
+	key := string(rune(opts&0xffff)) + pattern
 	if r, ok := regexCache.Load(key); ok {
-		return r.(*regexp.Regexp), nil
+		return r.(*dotnetregex.Regex), nil
 	}
-	p := strings.ReplaceAll(pattern, "(?<", "(?P<")
-	p = strings.ReplaceAll(p, "(?P<=", "(?<=")
-	p = strings.ReplaceAll(p, "(?P<!", "(?<!")
-	flags := ""
-	if opts&1 != 0 {
-		flags += "i"
-	}
-	if opts&2 != 0 {
-		flags += "m"
-	}
-	if opts&16 != 0 {
-		flags += "s"
-	}
-	if flags != "" {
-		p = "(?" + flags + ")" + p
-	}
-	re, err := regexp.Compile(p)
+	re, err := dotnetregex.Compile(pattern, dotnetregex.Options(opts))
 	if err != nil {
-		return nil, throwf("ArgumentException", "Invalid pattern '%s': %s", pattern, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		var se *dotnetregex.SyntaxError
+		if errors.As(err, &se) {
+			return nil, throwf("ArgumentException", "Invalid pattern '%s': %s", pattern, se.Msg)
+		}
+		return nil, throwf("ArgumentException", "%v", err)
 	}
-	if len(pattern) < 1024 {
-		regexCache.Store(key, re)
+	if len(pattern) < maxCachedLen && regexCached.Load() < maxCachedRegexes {
+		if _, loaded := regexCache.LoadOrStore(key, re); !loaded {
+			regexCached.Add(1)
+		}
 	}
 	return re, nil
+}
+
+// regexErr turns a match error (a timeout) into .NET's exception.
+func regexErr(err error) error {
+	var te *dotnetregex.TimeoutError
+	if errors.As(err, &te) {
+		return throwf("RegexMatchTimeoutException", "The Regex engine has timed out while trying to match a pattern to an input string (pattern '%s', timeout %v). This can occur for many reasons, including very large inputs or excessive backtracking caused by nested quantifiers, back-references and other factors.", te.Pattern, te.Timeout)
+	}
+	return err
 }
 
 func regexOpts(args []any) int {
@@ -96,28 +105,148 @@ func regexOpts(args []any) int {
 	return 0
 }
 
-func newMatch(re *regexp.Regexp, s string, from int) *regexMatch {
-	idx := re.FindStringSubmatchIndex(s[from:])
-	for i := range idx {
-		if idx[i] >= 0 {
-			idx[i] += from
+// regexPatternArg is the index of the pattern among the arguments of the
+// static Regex methods (input, pattern, ...).
+var regexStaticMethods = map[string]bool{"IsMatch": true, "Match": true, "Matches": true, "Split": true, "Replace": true}
+
+// checkRegexArgs compiles a constant pattern when the expression compiles:
+// Regex.M(input, "pattern"[, ..., RegexOptions.X | ...]) (ctor false) or
+// new Regex("pattern"[, options]) (ctor true). An invalid pattern fails the
+// compilation at the pattern's position; a valid one is cached.
+func (c *compiler) checkRegexArgs(method string, ctor bool, args []argNode) {
+	pi := 1
+	if ctor {
+		pi = 0
+	} else if !regexStaticMethods[method] {
+		return
+	}
+	if len(args) <= pi || args[pi].out || args[pi].name != "" {
+		return
+	}
+	lit, ok := args[pi].x.(*litNode)
+	if !ok {
+		return
+	}
+	pattern, ok := lit.v.(string)
+	if !ok {
+		return
+	}
+	opts := 0
+	for _, a := range args[pi+1:] {
+		v, known, isOpt := c.constRegexOptions(a.x)
+		if !known {
+			return // options only known at run time
+		}
+		if isOpt {
+			opts = v
 		}
 	}
-	return &regexMatch{re: re, s: s, idx: idx, from: from}
+	if _, err := compileRegex(pattern, opts); err != nil {
+		msg := err.Error()
+		var ce *csErr
+		if errors.As(err, &ce) {
+			msg = ce.msg
+		}
+		c.fail(lit.p, "%s", msg)
+	}
 }
 
-func allMatches(re *regexp.Regexp, s string) *matchColl {
-	c := &matchColl{}
-	for _, idx := range re.FindAllStringSubmatchIndex(s, maxArrayLen) {
-		c.ms = append(c.ms, &regexMatch{re: re, s: s, idx: idx})
+// constRegexOptions evaluates a RegexOptions.X [| RegexOptions.Y ...]
+// argument; known is false for anything else but a literal (a string
+// replacement, a TimeSpan: isOpt false).
+func (c *compiler) constRegexOptions(n node) (v int, known, isOpt bool) {
+	switch x := n.(type) {
+	case *litNode:
+		return 0, true, false
+	case *binaryNode:
+		if x.op != "|" {
+			return 0, false, false
+		}
+		a, ka, oa := c.constRegexOptions(x.l)
+		b, kb, ob := c.constRegexOptions(x.r)
+		return a | b, ka && kb && oa && ob, true
+	case *memberNode:
+		d, ok := c.dotted(x)
+		if !ok {
+			return 0, false, false
+		}
+		t, name := d, ""
+		for i := len(d) - 1; i >= 0; i-- {
+			if d[i] == '.' {
+				t, name = d[:i], d[i+1:]
+				break
+			}
+		}
+		if canonType(t) != "RegexOptions" {
+			return 0, false, false
+		}
+		p, ok := statics["RegexOptions"].props[name]
+		if !ok {
+			return 0, false, false
+		}
+		ev, err := p.get(nil)
+		if e, isEnum := ev.(EnumValue); err == nil && isEnum {
+			return e.Value, true, true
+		}
 	}
-	return c
+	return 0, false, false
+}
+
+func newMatch(re *dotnetregex.Regex, m *dotnetregex.Match, err error) (any, error) {
+	if err != nil {
+		return nil, regexErr(err)
+	}
+	return &regexMatch{re: re, m: m}, nil
+}
+
+func allMatches(re *dotnetregex.Regex, s string) (any, error) {
+	ms, err := re.Matches(s, maxArrayLen)
+	if err != nil {
+		return nil, regexErr(err)
+	}
+	c := &matchColl{}
+	for _, m := range ms {
+		c.ms = append(c.ms, &regexMatch{re: re, m: m})
+	}
+	return c, nil
+}
+
+func isMatch(re *dotnetregex.Regex, s string, _ []any) (any, error) {
+	ok, err := re.IsMatch(s)
+	return ok, regexErr(err)
+}
+
+func firstMatch(re *dotnetregex.Regex, s string, _ []any) (any, error) {
+	m, err := re.Match(s)
+	return newMatch(re, m, err)
+}
+
+func matchesOf(re *dotnetregex.Regex, s string, _ []any) (any, error) { return allMatches(re, s) }
+
+func splitOf(re *dotnetregex.Regex, s string, _ []any) (any, error) {
+	parts, err := re.Split(s)
+	if err != nil {
+		return nil, regexErr(err)
+	}
+	return parts, nil
+}
+
+func replaceOf(re *dotnetregex.Regex, s string, rest []any) (any, error) {
+	r, err := strArg(rest, 0)
+	if err != nil {
+		return nil, err
+	}
+	out, err := re.Replace(s, r)
+	if err != nil {
+		return nil, regexErr(err)
+	}
+	return checkLen(out)
 }
 
 func regexStatics() {
 	rx := static("Regex")
 	// input, pattern[, replacement][, options]
-	withRe := func(n int, f func(re *regexp.Regexp, s string, rest []any) (any, error)) func(*env, []string, []any) (any, error) {
+	withRe := func(n int, f func(re *dotnetregex.Regex, s string, rest []any) (any, error)) func(*env, []string, []any) (any, error) {
 		return func(e *env, _ []string, args []any) (any, error) {
 			if len(args) < n {
 				return nil, errArgs("Regex", len(args))
@@ -140,19 +269,19 @@ func regexStatics() {
 			return f(re, s, args[2:])
 		}
 	}
-	rx.m("IsMatch", "bool", withRe(2, func(re *regexp.Regexp, s string, _ []any) (any, error) { return re.MatchString(s), nil }))
-	rx.m("Match", "Match", withRe(2, func(re *regexp.Regexp, s string, _ []any) (any, error) { return newMatch(re, s, 0), nil }))
-	rx.m("Matches", "MatchCollection", withRe(2, func(re *regexp.Regexp, s string, _ []any) (any, error) { return allMatches(re, s), nil }))
-	rx.m("Split", "string[]", withRe(2, func(re *regexp.Regexp, s string, _ []any) (any, error) { return re.Split(s, -1), nil }))
-	rx.m("Replace", "string", withRe(3, func(re *regexp.Regexp, s string, rest []any) (any, error) {
-		r, err := strArg(rest, 0)
+	rx.m("IsMatch", "bool", withRe(2, isMatch))
+	rx.m("Match", "Match", withRe(2, firstMatch))
+	rx.m("Matches", "MatchCollection", withRe(2, matchesOf))
+	rx.m("Split", "string[]", withRe(2, splitOf))
+	rx.m("Replace", "string", withRe(3, replaceOf))
+	rx.m("Escape", "string", s1(func(s string) (any, error) { return dotnetregex.Escape(s), nil }))
+	rx.m("Unescape", "string", s1(func(s string) (any, error) {
+		u, err := dotnetregex.Unescape(s)
 		if err != nil {
-			return nil, err
+			return nil, throwf("ArgumentException", "Invalid pattern '%s': %v", s, err)
 		}
-		return checkLen(re.ReplaceAllString(s, netReplacement(r)))
+		return u, nil
 	}))
-	rx.m("Escape", "string", s1(func(s string) (any, error) { return regexp.QuoteMeta(s), nil }))
-	rx.m("Unescape", "string", s1(func(s string) (any, error) { return unescapeRegex(s), nil }))
 	rx.new(func(e *env, _ []string, args []any) (any, error) {
 		p, err := strArg(args, 0)
 		if err != nil {
@@ -165,42 +294,33 @@ func regexStatics() {
 		return &regexVal{re}, nil
 	})
 	rt := typ("Regex")
-	inst := func(name, t string, f func(re *regexp.Regexp, s string, rest []any) (any, error)) {
+	inst := func(name, t string, f func(re *dotnetregex.Regex, s string, rest []any) (any, error)) {
 		rt.method(name, t, func(e *env, v any, _ []string, args []any) (any, error) {
 			s, err := strArg(args, 0)
 			if err != nil {
 				return nil, err
 			}
+			if len(args) == 0 || args[0] == nil {
+				return nil, errArgNull("input")
+			}
 			return f(v.(*regexVal).re, s, args[1:])
 		})
 	}
-	inst("IsMatch", "bool", func(re *regexp.Regexp, s string, _ []any) (any, error) { return re.MatchString(s), nil })
-	inst("Match", "Match", func(re *regexp.Regexp, s string, _ []any) (any, error) { return newMatch(re, s, 0), nil })
-	inst("Matches", "MatchCollection", func(re *regexp.Regexp, s string, _ []any) (any, error) { return allMatches(re, s), nil })
-	inst("Split", "string[]", func(re *regexp.Regexp, s string, _ []any) (any, error) { return re.Split(s, -1), nil })
-	inst("Replace", "string", func(re *regexp.Regexp, s string, rest []any) (any, error) {
-		r, err := strArg(rest, 0)
-		if err != nil {
-			return nil, err
-		}
-		return checkLen(re.ReplaceAllString(s, netReplacement(r)))
-	})
+	inst("IsMatch", "bool", isMatch)
+	inst("Match", "Match", firstMatch)
+	inst("Matches", "MatchCollection", matchesOf)
+	inst("Split", "string[]", splitOf)
+	inst("Replace", "string", replaceOf)
 
 	mt := typ("Match", "Group")
 	mt.prop("Groups", "GroupCollection", get(func(m *regexMatch) any { return &groupColl{m} }))
 	mt.method("NextMatch", "Match", m0(func(v any) (any, error) {
 		m := v.(*regexMatch)
-		if m.idx == nil {
+		if m.m == nil {
 			return m, nil
 		}
-		from := m.idx[1]
-		if m.idx[1] == m.idx[0] {
-			from++
-		}
-		if from > len(m.s) {
-			return &regexMatch{re: m.re, s: m.s}, nil
-		}
-		return newMatch(m.re, m.s, from), nil
+		n, err := m.m.Next()
+		return newMatch(m.re, n, err)
 	}))
 	mt.method("Result", "string", func(e *env, v any, _ []string, args []any) (any, error) {
 		m := v.(*regexMatch)
@@ -208,16 +328,16 @@ func regexStatics() {
 		if err != nil {
 			return nil, err
 		}
-		if m.idx == nil {
+		if m.m == nil {
 			return nil, throwf("NotSupportedException", "Result cannot be called on a failed Match.")
 		}
-		return string(m.re.ExpandString(nil, netReplacement(r), m.s, m.idx)), nil
+		return checkLen(m.m.Result(r))
 	})
 	gt := typ("Group")
 	gt.prop("Success", "bool", func(e *env, v any) (any, error) {
 		switch x := v.(type) {
 		case *regexMatch:
-			return x.idx != nil, nil
+			return x.m != nil, nil
 		case *regexGroup:
 			return x.hit, nil
 		}
@@ -235,38 +355,45 @@ func regexStatics() {
 	gt.prop("Index", "int", func(e *env, v any) (any, error) {
 		switch x := v.(type) {
 		case *regexMatch:
-			if x.idx == nil {
+			if x.m == nil {
 				return int32(0), nil
 			}
-			return int32(runeIndex(x.s, x.idx[0])), nil
+			return int32(x.m.Index()), nil
 		case *regexGroup:
-			return int32(runeIndex(x.s, x.lo)), nil
+			return int32(x.g.Index), nil
 		}
 		return int32(0), nil
 	})
 	gt.prop("Length", "int", func(e *env, v any) (any, error) {
 		switch x := v.(type) {
 		case *regexMatch:
-			return int32(strLen(x.value())), nil
+			if x.m == nil {
+				return int32(0), nil
+			}
+			return int32(x.m.Length()), nil
 		case *regexGroup:
-			return int32(strLen(x.value())), nil
+			return int32(x.g.Length), nil
 		}
 		return int32(0), nil
 	})
 	gc := typ("GroupCollection")
-	gc.prop("Count", "int", get(func(g *groupColl) any { return int32(g.m.re.NumSubexp() + 1) }))
+	gc.prop("Count", "int", get(func(g *groupColl) any { return int32(g.m.re.GroupCount()) }))
 	gc.index = func(e *env, v any, args []any) (any, error) {
 		m := v.(*groupColl).m
-		i := -1
-		if s, ok := argAt(args, 0).(string); ok {
-			i = m.re.SubexpIndex(s)
+		if m.m == nil {
+			return &regexGroup{}, nil
+		}
+		var g dotnetregex.Group
+		var ok bool
+		if s, isStr := argAt(args, 0).(string); isStr {
+			g, ok = m.m.Named(s)
 		} else if n, err := intArg(args, 0); err == nil {
-			i = n
+			g, ok = m.m.Group(n)
 		}
-		if m.idx == nil || i < 0 || 2*i+1 >= len(m.idx) || m.idx[2*i] < 0 {
-			return &regexGroup{s: m.s}, nil
+		if !ok {
+			return &regexGroup{}, nil
 		}
-		return &regexGroup{s: m.s, lo: m.idx[2*i], hi: m.idx[2*i+1], hit: true}, nil
+		return &regexGroup{g: g, hit: true}, nil
 	}
 	gc.indexT = "Group"
 	mc := typ("MatchCollection", "IEnumerable")
@@ -282,26 +409,4 @@ func regexStatics() {
 		}
 		return c.ms[i], nil
 	}
-}
-
-func unescapeRegex(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			i++
-			switch s[i] {
-			case 'n':
-				b.WriteByte('\n')
-			case 't':
-				b.WriteByte('\t')
-			case 'r':
-				b.WriteByte('\r')
-			default:
-				b.WriteByte(s[i])
-			}
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

@@ -285,25 +285,6 @@ func numResult(k int, f float64, i int64) any {
 	return i
 }
 
-// netReplacement converts a .NET regex replacement ($1, ${name}, $$, $0)
-// to Go's Expand syntax.
-func netReplacement(r string) string {
-	var b strings.Builder
-	for i := 0; i < len(r); i++ {
-		if r[i] == '$' && i+1 < len(r) && isDigit(r[i+1]) {
-			j := i + 1
-			for j < len(r) && isDigit(r[j]) {
-				j++
-			}
-			b.WriteString("${" + r[i+1:j] + "}")
-			i = j - 1
-			continue
-		}
-		b.WriteByte(r[i])
-	}
-	return b.String()
-}
-
 func init() {
 	str := static("string")
 	alias("string", "String")
