@@ -80,7 +80,8 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, rt *route) 
 			req.ResponseMode = ""
 		}
 		if req.ResponseMode != "fragment" && req.ResponseMode != "form_post" {
-			req.ResponseMode = "query"
+			rt, _ := parseResponseType(req.ResponseType)
+			req.ResponseMode = rt.defaultMode() // never the query for tokens
 		}
 		p.respondError(w, req, "invalid_request", b2cDesc(p.now(), "AADB2C90083", bad.message()))
 		return

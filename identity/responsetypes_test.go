@@ -58,7 +58,10 @@ func (e *env) authorizeAny(params url.Values) (string, url.Values) {
 			e.t.Fatal(err)
 		}
 		if strings.Contains(resp.Header.Get("Location"), "#") {
-			v, _ := url.ParseQuery(loc.Fragment)
+			v, err := url.ParseQuery(loc.EscapedFragment())
+			if err != nil {
+				e.t.Errorf("fragment %q: %v", loc.EscapedFragment(), err)
+			}
 			if loc.RawQuery != "" {
 				e.t.Errorf("fragment response with a query too: %s", loc)
 			}
@@ -232,6 +235,8 @@ func TestResponseTypesRefused(t *testing.T) {
 		{"two spaces", implicitParams("code  id_token", "fragment"), "fragment", "unsupported_response_type", "AADB2C90013"},
 		{"none", implicitParams("none", ""), "query", "unsupported_response_type", "AADB2C90013"},
 		{"bad mode", implicitParams("id_token", "web_message"), "fragment", "invalid_request", "AADB2C90014"},
+		{"oversized nonce, id_token", with(implicitParams("id_token", ""), "nonce", strings.Repeat("n", 513)), "fragment", "invalid_request", "AADB2C90083"},
+		{"oversized nonce, id_token in the query", with(implicitParams("id_token", "query"), "nonce", strings.Repeat("n", 513)), "fragment", "invalid_request", "AADB2C90083"},
 	}
 	cases[10].p.Set("response_mode", "query")
 	for _, c := range cases {

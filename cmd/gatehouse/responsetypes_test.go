@@ -83,7 +83,9 @@ func TestResponseTypesBinary(t *testing.T) {
 		}
 		var c map[string]any
 		_ = idt.Claims(&c)
-		if c["name"] != "Hybrid" || c["tfp"] != "B2C_1_signupsignin1" {
+		// What openid-client checks besides go-oidc's signature, iss,
+		// aud and exp: iat, sub and auth_time present.
+		if c["name"] != "Hybrid" || c["tfp"] != "B2C_1_signupsignin1" || c["iat"] == nil || c["sub"] == nil || c["auth_time"] == nil {
 			t.Errorf("%s: claims %v", name, c)
 		}
 		return c
@@ -101,7 +103,10 @@ func TestResponseTypesBinary(t *testing.T) {
 	for _, h := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`).FindAllStringSubmatch(page.Body, -1) {
 		got.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
 	}
-	if got.Get("state") != "st-hybrid" || got.Get("code") == "" || got.Get("id_token") == "" || got.Get("access_token") != "" {
+	// RFC 9207: openid-client compares the response's iss with the
+	// issuer when discovery says it is sent.
+	issuer := publicURL + "/" + tenantID + "/v2.0/"
+	if got.Get("iss") != issuer || got.Get("state") != "st-hybrid" || got.Get("code") == "" || got.Get("id_token") == "" || got.Get("access_token") != "" {
 		t.Fatalf("hybrid response %v", got)
 	}
 	c := verify("hybrid", got.Get("id_token"), "n-hybrid")
@@ -124,7 +129,7 @@ func TestResponseTypesBinary(t *testing.T) {
 	br2 := testutil.NewBrowser(t, callback, nil)
 	page = signIn(br2, authURL("id_token", "", "st-implicit", "n-implicit"))
 	frag := fragmentOf(t, page, callback)
-	if frag.Get("state") != "st-implicit" || frag.Get("id_token") == "" || frag.Get("code") != "" || frag.Get("access_token") != "" {
+	if frag.Get("iss") != issuer || frag.Get("state") != "st-implicit" || frag.Get("id_token") == "" || frag.Get("code") != "" || frag.Get("access_token") != "" {
 		t.Fatalf("implicit response %v", frag)
 	}
 	c = verify("implicit", frag.Get("id_token"), "n-implicit")
