@@ -2,6 +2,7 @@ package trustframework
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,11 +84,50 @@ func requestContext(ctx context.Context, req userflow.CustomRequest) context.Con
 // (RunValidation of LocalAccountSignUpWithLogonEmail) with the request's
 // claim resolvers; it implements userflow.CustomPolicies.
 func (p *Policies) ValidateSignUp(ctx context.Context, req userflow.CustomRequest, claims map[string]any) (map[string]any, error) {
+	if err := p.CheckPatterns(claims); err != nil {
+		return nil, err
+	}
 	ctx = requestContext(ctx, req)
 	if rp := p.RelyingParties[strings.ToUpper(req.Flow.Name)]; rp != nil {
 		ctx = withPolicy(ctx, rp)
 	}
 	return p.RunValidation(ctx, signUpProfile, ClaimsBag(claims))
+}
+
+// CheckPatterns applies the claim types' Restriction patterns to the
+// string claims the page collected (in claim-type order): a value that
+// does not match is a *UserError with the pattern's HelpText (B2C's
+// message under the field); a match that times out is an error (the
+// page fails), not a hang.
+func (p *Policies) CheckPatterns(claims map[string]any) error {
+	ids := make([]string, 0, len(claims))
+	for id := range claims {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		s, isStr := claims[id].(string)
+		ct := p.ClaimTypes[id]
+		if !isStr || s == "" || ct == nil || ct.patternRE == nil {
+			continue
+		}
+		ok, err := ct.CheckPattern(s)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			msg := strings.TrimSpace(ct.PatternHelpText)
+			if msg == "" {
+				name := ct.DisplayName
+				if name == "" {
+					name = ct.ID
+				}
+				msg = fmt.Sprintf("The value of '%s' is not in the expected format.", name)
+			}
+			return &UserError{ProfileID: signUpProfile, Message: msg}
+		}
+	}
+	return nil
 }
 
 // AfterAuthentication runs the journey's RESTful steps

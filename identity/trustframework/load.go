@@ -27,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/dotnetregex"
 )
 
 // restHandler is the RESTful provider's handler, up to its first comma.
@@ -55,11 +56,30 @@ type ClaimType struct {
 	// PartnerClaimTypes are DefaultPartnerClaimTypes by protocol name.
 	PartnerClaimTypes map[string]string
 	// Pattern and Enumeration are the Restriction, for the hosted pages.
+	// Pattern is a .NET regular expression (internal/dotnetregex),
+	// compiled at load; CheckPattern applies it.
 	Pattern         string
 	PatternHelpText string
 	Enumeration     []EnumValue
 	Builtin         bool
 	Pos             config.Pos
+
+	patternRE *dotnetregex.Regex
+}
+
+// CheckPattern reports whether value satisfies the claim type's
+// Restriction/Pattern (true when it has none). A match that runs out of
+// time (dotnetregex.DefaultTimeout) is an error wrapping
+// *dotnetregex.TimeoutError, never a hang.
+func (c *ClaimType) CheckPattern(value string) (bool, error) {
+	if c == nil || c.patternRE == nil {
+		return true, nil
+	}
+	ok, err := c.patternRE.IsMatch(value)
+	if err != nil {
+		return false, fmt.Errorf("trustframework: claim type %s: Restriction pattern: %w", c.ID, err)
+	}
+	return ok, nil
 }
 
 // EnumValue is a Restriction/Enumeration item.
@@ -335,9 +355,11 @@ func (l *loader) claimType(n *node) *ClaimType {
 				if r.name == "Pattern" {
 					l.shape(r, []string{"RegularExpression", "HelpText"}, nil, false)
 					c.Pattern, c.PatternHelpText = l.required(r, "RegularExpression"), r.attr("HelpText")
-					if _, err := regexp.Compile(c.Pattern); err != nil {
-						l.add(r.pos, "RegularExpression: %v (Gatehouse uses Go's RE2 syntax: no lookaheads)", err)
+					re, err := dotnetregex.Compile(c.Pattern, dotnetregex.None)
+					if err != nil {
+						l.add(r.pos, "RegularExpression: %v", err)
 					}
+					c.patternRE = re
 					continue
 				}
 				l.shape(r, []string{"Text", "Value", "SelectByDefault"}, nil, false)
