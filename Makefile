@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 IMAGE   ?= ghcr.io/gatehouse/gatehouse
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build release image test clean
+.PHONY: build release image image-smoke test clean
 
 # gatehouse for this machine, version-stamped
 build:
@@ -16,6 +16,10 @@ release:
 # the container image (Dockerfile); IMAGE:VERSION, the name deploy/kubernetes uses
 image:
 	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) .
+
+# build the image with buildah and check it (version, non-root, no shell, /healthz); root, buildah
+image-smoke:
+	VERSION=$(VERSION) scripts/image-smoke.sh
 
 test:
 	go test ./...
