@@ -17,3 +17,25 @@ func BenchmarkIsMatchRE2(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIsMatchShortRE2 and BenchmarkIsMatchShort: a short input (an
+// id), where per-call overhead dominates.
+func BenchmarkIsMatchShortRE2(b *testing.B) {
+	r := regexp.MustCompile(`^[0-9]+$`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if !r.MatchString("12345") {
+			b.Fatal("no match")
+		}
+	}
+}
+
+func BenchmarkIsMatchShort(b *testing.B) {
+	r := MustCompile(`^[0-9]+$`, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		if ok, err := r.IsMatch("12345"); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}
