@@ -10,6 +10,7 @@ package expr
 
 import (
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -67,7 +68,7 @@ const (
 )
 
 func compileRegex(pattern string, opts int) (*dotnetregex.Regex, error) {
-	key := string(rune(opts&0xffff)) + pattern
+	key := strconv.Itoa(opts) + ":" + pattern
 	if r, ok := regexCache.Load(key); ok {
 		return r.(*dotnetregex.Regex), nil
 	}
