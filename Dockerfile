@@ -43,5 +43,11 @@ WORKDIR /var/lib/gatehouse
 # identity, gateway, guard, site, admin (/metrics, /healthz, /readyz): the
 # defaults of the docs; the config decides what actually listens.
 EXPOSE 8080 8081 7071 3000 9090
+# The admin listener's /readyz (admin: { listen: 127.0.0.1:9090 } in the
+# config) is ready when every role is; without an admin listener, override
+# it (docker run --health-cmd '/usr/local/bin/gatehouse healthcheck --url
+# http://127.0.0.1:8081/readyz') or probe from outside as Kubernetes does.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["/usr/local/bin/gatehouse", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/gatehouse"]
 CMD ["serve", "--config", "/etc/gatehouse/gatehouse.yaml"]

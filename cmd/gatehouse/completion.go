@@ -10,7 +10,7 @@ import (
 // completionWords are the commands, subcommands and flags the completion
 // scripts offer ("" is the top level; "users create" a subcommand).
 var completionWords = map[string][]string{
-	"":                    {"dev", "serve", "validate", "policy", "users", "keys", "completion", "version", "help"},
+	"":                    {"dev", "serve", "validate", "policy", "users", "keys", "completion", "healthcheck", "version", "help"},
 	"policy":              {"check"},
 	"users":               {"create", "list", "delete"},
 	"keys":                {"add", "list", "delete", "rotate-signing"},
@@ -26,6 +26,7 @@ var completionWords = map[string][]string{
 	"keys list":           {"--config", "--data", "--json"},
 	"keys delete":         {"--config", "--data", "--name"},
 	"keys rotate-signing": {"--config", "--data"},
+	"healthcheck":         {"--url", "--timeout", "--insecure", "--any-host"},
 }
 
 const completionUsage = `usage: gatehouse completion bash|zsh|fish

@@ -23,6 +23,7 @@ Usage:
   gatehouse keys add|list|delete|rotate-signing
                                        policy keys, B2C_1A_ containers (--config FILE or --data DIR)
   gatehouse completion bash|zsh|fish   shell completion script
+  gatehouse healthcheck [--url URL]    exit 0 when a health URL answers 2xx (container HEALTHCHECK)
   gatehouse version
 
 --config defaults to $GATEHOUSE_CONFIG. Flags may come before or after arguments.
@@ -67,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdKeys(args[1:], stdout, stderr)
 	case "completion":
 		return cmdCompletion(args[1:], stdout, stderr)
+	case "healthcheck":
+		return cmdHealthcheck(args[1:], stdout, stderr)
 	case "version", "--version":
 		if len(args) > 1 && isHelp(args[1]) {
 			fmt.Fprintln(stdout, "usage: gatehouse version\nprints the version, the VCS revision and the Go version of the build")

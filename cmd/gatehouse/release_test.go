@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,13 +103,15 @@ func TestDockerfile(t *testing.T) {
 	if base := final[0].args; base != "scratch" && !strings.HasPrefix(base, "gcr.io/distroless/static") {
 		t.Errorf("final stage FROM %s: want scratch or distroless static", base)
 	}
-	var user, entry string
+	var user, entry, health string
 	var exposed []string
 	copies := ""
 	for _, in := range final[1:] {
 		switch in.op {
 		case "RUN", "SHELL":
 			t.Errorf("Dockerfile:%d: %s in the final stage needs a shell; there is none", in.line, in.op)
+		case "HEALTHCHECK":
+			health = in.args
 		case "USER":
 			user = in.args
 		case "ENTRYPOINT":
@@ -121,6 +126,10 @@ func TestDockerfile(t *testing.T) {
 		t.Errorf("final stage USER %q: want a non-root user", user)
 	} else if !strings.Contains(readRepo(t, "deploy/kubernetes/deployment.yaml"), "runAsUser: "+uid+"\n") {
 		t.Errorf("deploy/kubernetes/deployment.yaml does not run as the image's user %s", uid)
+	}
+	// The health check runs the binary itself (exec form): no shell, no curl.
+	if _, cmd, _ := strings.Cut(health, "CMD "); !strings.Contains(health, "CMD [") || !strings.Contains(cmd, `"/usr/local/bin/gatehouse", "healthcheck"`) {
+		t.Errorf("HEALTHCHECK %q: want CMD [\"/usr/local/bin/gatehouse\", \"healthcheck\" ...]", health)
 	}
 	var argv []string
 	if err := json.Unmarshal([]byte(entry), &argv); err != nil || len(argv) == 0 || !strings.HasSuffix(argv[0], "/gatehouse") {
@@ -211,4 +220,33 @@ func readFile(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestHealthcheck: the image's HEALTHCHECK command exits 0 on a 2xx, 1 on
+// anything else or no answer, and refuses a non-loopback URL.
+func TestHealthcheck(t *testing.T) {
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/readyz" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer ok.Close()
+	if out, errOut, code := gatehouse(t, nil, "healthcheck", "--url", ok.URL+"/readyz"); code != 0 || !strings.HasPrefix(out, "OK ") {
+		t.Errorf("healthy: exit %d %q %q", code, out, errOut)
+	}
+	if _, errOut, code := gatehouse(t, nil, "healthcheck", "--url", ok.URL+"/other"); code != 1 || !strings.Contains(errOut, "503") {
+		t.Errorf("503: exit %d %q", code, errOut)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/readyz"
+	ln.Close()
+	if _, _, code := gatehouse(t, nil, "healthcheck", "--url", closed); code != 1 {
+		t.Errorf("nothing listening: exit %d, want 1", code)
+	}
+	if _, errOut, code := gatehouse(t, nil, "healthcheck", "--url", "http://example.com/readyz"); code != 2 || !strings.Contains(errOut, "loopback") {
+		t.Errorf("non-loopback URL: exit %d %q, want 2", code, errOut)
+	}
 }
