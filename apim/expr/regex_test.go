@@ -102,6 +102,9 @@ func TestRegexErrors(t *testing.T) {
 	runtimeErr(`@(Regex.IsMatch(`+evil+`, "^(a+)+$"))`, "timed out")
 	runtimeErr(`@(Regex.Replace(`+evil+`, "^(a+)+$", "x"))`, "timed out")
 	runtimeErr(`@(new Regex("^(a+)+$").Matches(`+evil+`).Count)`, "timed out")
+	// A matchTimeout argument lowers the limit; a longer one is capped.
+	runtimeErr(`@(Regex.IsMatch(`+evil+`, "^(a+)+$", RegexOptions.None, TimeSpan.FromMilliseconds(5)))`, "timed out")
+	runtimeErr(`@(new Regex("^(a+)+$", RegexOptions.None, TimeSpan.FromMinutes(10)).IsMatch(`+evil+`))`, "timed out")
 	// As in .NET, a policy can catch it.
 	if got := eval(t, `@{ try { return Regex.IsMatch(`+evil+`, "^(a+)+$").ToString(); } catch (RegexMatchTimeoutException) { return "timeout"; } }`); got != "timeout" {
 		t.Errorf("catch RegexMatchTimeoutException = %v", got)

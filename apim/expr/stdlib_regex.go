@@ -2,7 +2,8 @@ package expr
 
 // System.Text.RegularExpressions on internal/dotnetregex (a port of .NET's
 // engine): lookaround, backreferences, named groups, RegexOptions, .NET's
-// replacement syntax. Every match is bounded by dotnetregex.DefaultTimeout;
+// replacement syntax. Every match is bounded by dotnetregex.DefaultTimeout (a
+// matchTimeout argument may lower it, not raise it);
 // running out raises RegexMatchTimeoutException (uncaught: the expression
 // fails and the policy goes to on-error). A pattern that does not compile
 // raises ArgumentException; a constant one is reported when the
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/dotnetregex"
 )
@@ -68,11 +70,21 @@ const (
 )
 
 func compileRegex(pattern string, opts int) (*dotnetregex.Regex, error) {
-	key := strconv.Itoa(opts) + ":" + pattern
+	return compileRegexTimeout(pattern, opts, 0)
+}
+
+// compileRegexTimeout is compileRegex with a matchTimeout argument (0:
+// the default). A policy may lower the timeout, not raise it: a longer
+// one is dotnetregex.DefaultTimeout.
+func compileRegexTimeout(pattern string, opts int, timeout time.Duration) (*dotnetregex.Regex, error) {
+	if timeout <= 0 || timeout > dotnetregex.DefaultTimeout {
+		timeout = dotnetregex.DefaultTimeout
+	}
+	key := strconv.Itoa(opts) + ":" + strconv.FormatInt(int64(timeout), 10) + ":" + pattern
 	if r, ok := regexCache.Load(key); ok {
 		return r.(*dotnetregex.Regex), nil
 	}
-	re, err := dotnetregex.Compile(pattern, dotnetregex.Options(opts))
+	re, err := dotnetregex.CompileTimeout(pattern, dotnetregex.Options(opts), timeout)
 	if err != nil {
 		var se *dotnetregex.SyntaxError
 		if errors.As(err, &se) {
@@ -95,6 +107,16 @@ func regexErr(err error) error {
 		return throwf("RegexMatchTimeoutException", "The Regex engine has timed out while trying to match a pattern to an input string (pattern '%s', timeout %v). This can occur for many reasons, including very large inputs or excessive backtracking caused by nested quantifiers, back-references and other factors.", te.Pattern, te.Timeout)
 	}
 	return err
+}
+
+// regexTimeout is a TimeSpan matchTimeout argument (0 when none).
+func regexTimeout(args []any) time.Duration {
+	for _, a := range args {
+		if d, ok := a.(time.Duration); ok {
+			return d
+		}
+	}
+	return 0
 }
 
 func regexOpts(args []any) int {
@@ -263,7 +285,7 @@ func regexStatics() {
 			if err != nil {
 				return nil, err
 			}
-			re, err := compileRegex(p, regexOpts(args[2:]))
+			re, err := compileRegexTimeout(p, regexOpts(args[2:]), regexTimeout(args[2:]))
 			if err != nil {
 				return nil, err
 			}
@@ -288,7 +310,7 @@ func regexStatics() {
 		if err != nil {
 			return nil, err
 		}
-		re, err := compileRegex(p, regexOpts(args[1:]))
+		re, err := compileRegexTimeout(p, regexOpts(args[1:]), regexTimeout(args[1:]))
 		if err != nil {
 			return nil, err
 		}
