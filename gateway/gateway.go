@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/proxytransport"
+	"github.com/gatehouse/gatehouse/internal/statuswriter"
 	"github.com/gatehouse/gatehouse/token"
 )
 
@@ -177,9 +178,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer st.release()
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	sw := statuswriter.New(w)
 	api, op := g.serve(st, sw, r)
-	code := sw.code()
+	code := sw.Status()
 	g.metrics.observe(api, op, code, time.Since(start))
 	g.log.Debug("request", "method", r.Method, "path", r.URL.Path, "api", api,
 		"operation", op, "status", code, "duration", time.Since(start))

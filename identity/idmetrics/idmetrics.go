@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatehouse/gatehouse/internal/statuswriter"
 )
 
 // Results and failure reasons (label values).
@@ -207,9 +209,8 @@ func (m *Metrics) Request(endpoint string, status int) {
 // Recorder is the ResponseWriter Provider.ServeHTTP hands on when metrics
 // are on: it remembers the status code and the endpoint the router chose.
 type Recorder struct {
-	http.ResponseWriter
+	*statuswriter.Writer
 	m        *Metrics
-	status   int
 	endpoint string
 }
 
@@ -219,7 +220,7 @@ func (m *Metrics) Wrap(w http.ResponseWriter) http.ResponseWriter {
 	if m == nil {
 		return w
 	}
-	return &Recorder{ResponseWriter: w, m: m, endpoint: "other"}
+	return &Recorder{Writer: statuswriter.New(w), m: m, endpoint: "other"}
 }
 
 // Done counts the request of w (a Wrap result; anything else is ignored).
@@ -251,29 +252,4 @@ func MetricsOf(w http.ResponseWriter) *Metrics {
 		return rw.m
 	}
 	return nil
-}
-
-func (w *Recorder) WriteHeader(code int) {
-	if w.status == 0 && code >= 200 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *Recorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (w *Recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Status is the status answered (200 when the handler wrote nothing).
-func (w *Recorder) Status() int {
-	if w.status == 0 {
-		return http.StatusOK
-	}
-	return w.status
 }
