@@ -52,8 +52,8 @@ func TestChoose(t *testing.T) {
 	}{
 		{"de", "", "de"},
 		{"de-AT", "fr", "de"},
-		{"xx de", "", "de"},        // first supported tag of the list
-		{"tlh fr-CA es", "", "fr"}, // unsupported skipped
+		{"xx de", "", "de"},       // first supported tag of the list
+		{"sv fr-CA es", "", "fr"}, // unsupported skipped
 		{"", "fr-CH, fr;q=0.9, en;q=0.8", "fr"},
 		{"", "sv, nl;q=0.5", "nl"},
 		{"", "zh-CN", "zh-Hans"},
