@@ -7,6 +7,7 @@ package devstack
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -90,36 +91,42 @@ type Info struct {
 	AdminURL string `json:"adminUrl,omitempty"`
 }
 
-// Run serves the stack until ctx ends. ready, when not nil, receives the
-// Info once every listener is up and dev.json is written.
-func Run(ctx context.Context, o Options, ready func(Info)) error {
+// prepare applies o's defaults and readies its data folder: owner-only
+// (it holds the master key in tenant.json and the database, also when an
+// older version or a person made it), the development CA and the demo
+// tenant, made on first use.
+func prepare(o *Options) (dir string, cert tls.Certificate, pool *x509.CertPool, files devca.Files, ten *tenant, err error) {
 	if o.DataDir == "" {
 		o.DataDir = ".gatehouse"
 	}
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
 	}
+	if dir, err = filepath.Abs(o.DataDir); err != nil {
+		return
+	}
+	if err = os.MkdirAll(dir, 0o700); err != nil {
+		return
+	}
+	if err = os.Chmod(dir, 0o700); err != nil {
+		return
+	}
+	if cert, pool, files, err = devca.Ensure(filepath.Join(dir, "tls"), time.Now()); err != nil {
+		err = fmt.Errorf("development CA: %w", err)
+		return
+	}
+	ten, err = loadTenant(dir)
+	return
+}
+
+// Run serves the stack until ctx ends. ready, when not nil, receives the
+// Info once every listener is up and dev.json is written.
+func Run(ctx context.Context, o Options, ready func(Info)) error {
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	dir, err := filepath.Abs(o.DataDir)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	// The folder holds the master key (tenant.json) and the database:
-	// owner only, also when it was made by an older version or by hand.
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return err
-	}
-	cert, pool, files, err := devca.Ensure(filepath.Join(dir, "tls"), time.Now())
-	if err != nil {
-		return fmt.Errorf("development CA: %w", err)
-	}
-	ten, err := loadTenant(dir)
+	dir, cert, pool, files, ten, err := prepare(&o)
 	if err != nil {
 		return err
 	}

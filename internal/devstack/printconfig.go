@@ -9,9 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/gatehouse/gatehouse/internal/devca"
 )
 
 // Default ports of `gatehouse dev` (config-contract.md).
@@ -32,27 +29,7 @@ const (
 // in the YAML: they are written to DataDir/secrets (owner-only files) and
 // referenced as file: values. Nothing listens.
 func PrintConfig(w io.Writer, o Options) error {
-	if o.DataDir == "" {
-		o.DataDir = ".gatehouse"
-	}
-	if o.Host == "" {
-		o.Host = "127.0.0.1"
-	}
-	dir, err := filepath.Abs(o.DataDir)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return err
-	}
-	_, _, files, err := devca.Ensure(filepath.Join(dir, "tls"), time.Now())
-	if err != nil {
-		return fmt.Errorf("development CA: %w", err)
-	}
-	ten, err := loadTenant(dir)
+	dir, _, _, files, ten, err := prepare(&o)
 	if err != nil {
 		return err
 	}
