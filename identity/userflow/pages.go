@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/config"
 )
@@ -42,6 +43,7 @@ type link struct {
 
 type view struct {
 	Title, Heading, DataName, FormID, Class string
+	Lang                                    string // the page's language (locale.Lang)
 	Page, Action, TX, CSRF, Nonce           string
 	Error, Info                             string
 	Fields                                  []*field
@@ -101,10 +103,10 @@ var attrNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,99}$`)
 
 func validAttrName(s string) bool { return attrNameRE.MatchString(s) }
 
-func attrField(name string) *field {
+func attrField(l locale.Lang, name string) *field {
 	f := &field{ID: name, Type: "text", Required: true}
 	if info, ok := attrInfo[name]; ok {
-		f.Label, f.Autocomplete = info[0], info[1]
+		f.Label, f.Autocomplete = l.T(name), info[1] // the label's id is the attribute's name
 	} else {
 		label := strings.TrimPrefix(name, "extension_")
 		if i := strings.LastIndexByte(label, '_'); i >= 0 && len(label[:i]) == 32 {
@@ -120,64 +122,66 @@ func (f *Flows) newView(w http.ResponseWriter, r *http.Request, tx *identity.Tra
 	v := &view{Page: page, TX: tx.ID, CSRF: f.csrfToken(w, r, tx), Action: base + "/SelfAsserted",
 		Theme: f.theme, Tenant: f.reg.TenantName, redirectURI: tx.Request.RedirectURI, FormID: "attributeVerification",
 		DataName: "SelfAsserted", Class: "localAccount"}
+	l := f.language(r, tx)
+	v.Lang = string(l)
 	pageURL := func(p string) string {
 		return base + "/CombinedSigninAndSignup/unified?" + url.Values{"tx": {tx.ID}, "page": {p}}.Encode()
 	}
-	cancel := button{ID: "cancel", Label: "Cancel", Secondary: true}
+	cancel := button{ID: "cancel", Label: l.T("button_cancel"), Secondary: true}
 	switch page {
 	case pageSignIn:
-		v.Title, v.Heading, v.FormID, v.DataName = "Sign in", "Sign in with your email address", "localAccountForm", "Unified"
+		v.Title, v.Heading, v.FormID, v.DataName = l.T("title_signin"), l.T("local_intro_email"), "localAccountForm", "Unified"
 		v.Fields = []*field{
-			{ID: "signInName", Label: "Email Address", Type: "email", Autocomplete: "username", Required: true},
-			{ID: "password", Label: "Password", Type: "password", Autocomplete: "current-password", Required: true},
+			{ID: "signInName", Label: l.T("logonIdentifier_email"), Type: "email", Autocomplete: "username", Required: true},
+			{ID: "password", Label: l.T("password"), Type: "password", Autocomplete: "current-password", Required: true},
 		}
-		v.Buttons = []button{{ID: "next", Label: "Sign in"}}
+		v.Buttons = []button{{ID: "next", Label: l.T("button_signin")}}
 		if flow.Type == "signUpOrSignIn" {
-			v.InlineLink = &link{ID: "forgotPassword", Label: "Forgot your password?", Href: pageURL(pageReset)}
-			v.Footer = &link{ID: "createAccount", Label: "Sign up now", Href: pageURL(pageSignUp), Before: "Don't have an account?"}
+			v.InlineLink = &link{ID: "forgotPassword", Label: l.T("forgotpassword_link"), Href: pageURL(pageReset)}
+			v.Footer = &link{ID: "createAccount", Label: l.T("createaccount_link"), Href: pageURL(pageSignUp), Before: l.T("createaccount_intro")}
 		}
 	case pageSignUp, pageReset:
 		verify := page == pageReset || flow.EmailVerification
 		if page == pageSignUp {
-			v.Title, v.Heading = "Sign up", "Create your account"
+			v.Title, v.Heading = l.T("title_signup"), l.T("heading_signup")
 		} else {
-			v.Title, v.Heading = "Reset your password", "Reset your password"
+			v.Title, v.Heading = l.T("heading_reset"), l.T("heading_reset")
 		}
-		email := &field{ID: "email", Label: "Email Address", Type: "email", Autocomplete: "email", Required: true, Value: st.Email}
+		email := &field{ID: "email", Label: l.T("email"), Type: "email", Autocomplete: "email", Required: true, Value: st.Email}
 		v.Fields = []*field{email}
 		switch {
 		case verify && !st.EmailVerified && st.VerificationID == "":
-			v.Buttons = []button{{ID: "email_ver_but_send", Label: "Send verification code"}, cancel}
+			v.Buttons = []button{{ID: "email_ver_but_send", Label: l.T("ver_but_send")}, cancel}
 		case verify && !st.EmailVerified:
 			email.ReadOnly = true
-			v.Fields = append(v.Fields, &field{ID: "email_ver_input", Label: "Verification code", Type: "text",
+			v.Fields = append(v.Fields, &field{ID: "email_ver_input", Label: l.T("verificationCode"), Type: "text",
 				Autocomplete: "one-time-code", InputMode: "numeric", Required: true})
-			v.Buttons = []button{{ID: "email_ver_but_verify", Label: "Verify code"},
-				{ID: "email_ver_but_resend", Label: "Send new code", Secondary: true},
-				{ID: "email_ver_but_edit", Label: "Change e-mail", Secondary: true}, cancel}
+			v.Buttons = []button{{ID: "email_ver_but_verify", Label: l.T("ver_but_verify")},
+				{ID: "email_ver_but_resend", Label: l.T("ver_but_resend"), Secondary: true},
+				{ID: "email_ver_but_edit", Label: l.T("ver_but_edit"), Secondary: true}, cancel}
 		default:
 			email.ReadOnly = verify
 			v.Fields = append(v.Fields,
-				&field{ID: "newPassword", Label: "New Password", Type: "password", Autocomplete: "new-password", Required: true,
+				&field{ID: "newPassword", Label: l.T("newPassword"), Type: "password", Autocomplete: "new-password", Required: true,
 					Help: password.Describe(flow.Password)},
-				&field{ID: "reenterPassword", Label: "Confirm New Password", Type: "password", Autocomplete: "new-password", Required: true})
-			label := "Continue"
+				&field{ID: "reenterPassword", Label: l.T("reenterPassword"), Type: "password", Autocomplete: "new-password", Required: true})
+			label := l.T("button_continue")
 			if page == pageSignUp {
-				label = "Create"
+				label = l.T("button_create")
 				for _, a := range flow.Attributes {
 					if a != "email" && validAttrName(a) {
-						v.Fields = append(v.Fields, attrField(a))
+						v.Fields = append(v.Fields, attrField(l, a))
 					}
 				}
 			}
 			v.Buttons = []button{{ID: "continue", Label: label}, cancel}
 		}
 	case pageProfile:
-		v.Title, v.Heading = "Edit profile", "Edit your profile"
-		v.Fields = []*field{{ID: "email", Label: "Email Address", Type: "email", ReadOnly: true}}
+		v.Title, v.Heading = l.T("title_profile"), l.T("heading_profile")
+		v.Fields = []*field{{ID: "email", Label: l.T("email"), Type: "email", ReadOnly: true}}
 		for _, a := range flow.Attributes {
 			if a != "email" && validAttrName(a) {
-				v.Fields = append(v.Fields, attrField(a))
+				v.Fields = append(v.Fields, attrField(l, a))
 			}
 		}
 		if u, err := f.st.Users().Get(r.Context(), st.UserID); err == nil {
@@ -195,7 +199,7 @@ func (f *Flows) newView(w http.ResponseWriter, r *http.Request, tx *identity.Tra
 				}
 			}
 		}
-		v.Buttons = []button{{ID: "continue", Label: "Continue"}, cancel}
+		v.Buttons = []button{{ID: "continue", Label: l.T("button_continue")}, cancel}
 	}
 	return v
 }
@@ -255,6 +259,7 @@ func (f *Flows) render(w http.ResponseWriter, v *view) {
 	nb := make([]byte, 18)
 	_, _ = rand.Read(nb)
 	v.Nonce = hex.EncodeToString(nb) // hex: no characters html/template would escape
+	v.localize()
 	focused := false
 	for _, fl := range v.Fields {
 		if fl.Error != "" && !focused {

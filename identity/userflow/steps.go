@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
+	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/secevent"
@@ -496,7 +497,7 @@ func (c *call) sendCode(resend bool) {
 	if !c.save() {
 		return
 	}
-	err = c.f.mail.Send(ctx, verificationEmail(c.f.reg.TenantName, email, code, c.f.theme, c.f.reg.PublicURL))
+	err = c.f.mail.Send(ctx, localVerificationEmail(locale.Lang(v.Lang), c.f.reg.TenantName, email, code, c.f.theme, c.f.reg.PublicURL))
 	v = c.view()
 	if err != nil {
 		c.f.log.ErrorContext(ctx, "userflow: sending verification code", "err", err)
