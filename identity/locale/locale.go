@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/language"
 )
@@ -31,10 +32,44 @@ const English Lang = "en"
 var files embed.FS
 
 var (
-	tables  map[Lang]map[string]string
-	langs   []Lang // English first, then by tag
-	matcher language.Matcher
+	tables map[Lang]map[string]string
+	langs  []Lang // English first, then by tag
+	all    *set
+	sets   sync.Map // strings.Join(enabled, " ") -> *set
 )
+
+// set is languages to choose from, with their matcher.
+type set struct {
+	langs   []Lang
+	matcher language.Matcher
+}
+
+func newSet(ls []Lang) *set {
+	tags := make([]language.Tag, len(ls))
+	for i, l := range ls {
+		tags[i] = language.MustParse(string(l))
+	}
+	return &set{langs: ls, matcher: language.NewMatcher(tags)}
+}
+
+// setOf is the set of the supported languages among enabled (nil: all).
+func setOf(enabled []Lang) *set {
+	var ls []Lang
+	for _, l := range enabled {
+		if _, ok := tables[l]; ok {
+			ls = append(ls, l)
+		}
+	}
+	if len(ls) == 0 {
+		return all
+	}
+	key := fmt.Sprint(ls)
+	if s, ok := sets.Load(key); ok {
+		return s.(*set)
+	}
+	s, _ := sets.LoadOrStore(key, newSet(ls))
+	return s.(*set)
+}
 
 func init() {
 	t, l, err := load()
@@ -42,11 +77,7 @@ func init() {
 		panic(err)
 	}
 	tables, langs = t, l
-	tags := make([]language.Tag, len(langs))
-	for i, l := range langs {
-		tags[i] = language.MustParse(string(l))
-	}
-	matcher = language.NewMatcher(tags)
+	all = newSet(langs)
 }
 
 func load() (map[Lang]map[string]string, []Lang, error) {
@@ -115,19 +146,30 @@ func Parse(tag string) (Lang, bool) {
 	if err != nil {
 		return "", false
 	}
-	_, i, conf := matcher.Match(t)
+	return all.match(t)
+}
+
+func (s *set) match(tags ...language.Tag) (Lang, bool) {
+	_, i, conf := s.matcher.Match(tags...)
 	if conf == language.No {
 		return "", false
 	}
-	return langs[i], true
+	return s.langs[i], true
 }
 
 // FromUILocales is the first supported language of an OpenID Connect
 // ui_locales value (space-separated tags, in order of preference).
-func FromUILocales(s string) (Lang, bool) {
-	for _, tag := range strings.Fields(s) {
-		if l, ok := Parse(tag); ok {
-			return l, true
+func FromUILocales(s string) (Lang, bool) { return all.fromUILocales(s) }
+
+func (set *set) fromUILocales(s string) (Lang, bool) {
+	for i, tag := range strings.Fields(s) {
+		if i == 16 {
+			break
+		}
+		if t, err := language.Parse(tag); err == nil {
+			if l, ok := set.match(t); ok {
+				return l, true
+			}
 		}
 	}
 	return "", false
@@ -135,7 +177,9 @@ func FromUILocales(s string) (Lang, bool) {
 
 // FromAcceptLanguage is the supported language that best matches an
 // Accept-Language header (weights respected).
-func FromAcceptLanguage(h string) (Lang, bool) {
+func FromAcceptLanguage(h string) (Lang, bool) { return all.fromAcceptLanguage(h) }
+
+func (s *set) fromAcceptLanguage(h string) (Lang, bool) {
 	if h == "" || len(h) > 1024 {
 		return "", false
 	}
@@ -143,26 +187,32 @@ func FromAcceptLanguage(h string) (Lang, bool) {
 	if err != nil || len(tags) == 0 {
 		return "", false
 	}
-	_, i, conf := matcher.Match(tags...)
-	if conf == language.No {
-		return "", false
-	}
-	return langs[i], true
+	return s.match(tags...)
 }
 
 // Choose is B2C's order: ui_locales, then the browser's Accept-Language,
 // then def (English if def is not supported).
 func Choose(uiLocales, acceptLanguage string, def Lang) Lang {
-	if l, ok := FromUILocales(uiLocales); ok {
+	return ChooseFrom(uiLocales, acceptLanguage, def, nil)
+}
+
+// ChooseFrom is Choose among the enabled languages (nil: all supported),
+// as a B2C user flow with language customization: ui_locales and the
+// browser pick among them, else def, else the first enabled language.
+func ChooseFrom(uiLocales, acceptLanguage string, def Lang, enabled []Lang) Lang {
+	s := setOf(enabled)
+	if l, ok := s.fromUILocales(uiLocales); ok {
 		return l
 	}
-	if l, ok := FromAcceptLanguage(acceptLanguage); ok {
+	if l, ok := s.fromAcceptLanguage(acceptLanguage); ok {
 		return l
 	}
-	if _, ok := tables[def]; ok {
-		return def
+	for _, l := range s.langs {
+		if l == def {
+			return l
+		}
 	}
-	return English
+	return s.langs[0]
 }
 
 var placeholderRE = regexp.MustCompile(`\{[0-9]+\}`)

@@ -90,3 +90,27 @@ func TestLookup(t *testing.T) {
 		t.Errorf("F = %q", got)
 	}
 }
+
+// TestChooseFrom: a flow's enabled languages limit the choice; its
+// default language is used when nothing matches.
+func TestChooseFrom(t *testing.T) {
+	en := []Lang{"de", "fr"}
+	for _, c := range []struct {
+		ui, al string
+		def    Lang
+		want   Lang
+	}{
+		{"es de", "", "fr", "de"}, // es not enabled
+		{"", "es, fr;q=0.5", "de", "fr"},
+		{"", "es", "fr", "fr"},   // default
+		{"", "", "", "de"},       // no default: first enabled
+		{"en", "en", "en", "de"}, // en not enabled, nor the default
+	} {
+		if got := ChooseFrom(c.ui, c.al, c.def, en); got != c.want {
+			t.Errorf("ChooseFrom(%q, %q, %q) = %q, want %q", c.ui, c.al, c.def, got, c.want)
+		}
+	}
+	if got := ChooseFrom("", "", "", []Lang{"xx"}); got != English {
+		t.Errorf("unknown enabled only: %q", got)
+	}
+}
