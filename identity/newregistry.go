@@ -5,9 +5,11 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/internal/config"
 )
 
@@ -330,6 +332,43 @@ func (v *regValidator) flows(cfg *config.Identity, reg *Registry) {
 		}
 		v.password(f, key, flow)
 		v.lifetimes(f, key, flow)
+		v.languages(f, key, flow)
+	}
+}
+
+// languages checks a flow's language customization against the built-in
+// languages (tags compared case-insensitively, stored canonical).
+func (v *regValidator) languages(f *config.UserFlow, key string, flow *Flow) {
+	builtin := func(s string) (string, bool) {
+		for _, l := range locale.Supported() {
+			if strings.EqualFold(string(l), s) {
+				return string(l), true
+			}
+		}
+		return "", false
+	}
+	var names []string
+	for _, l := range locale.Supported() {
+		names = append(names, string(l))
+	}
+	for _, s := range f.Languages {
+		if l, ok := builtin(s); ok {
+			flow.Languages = append(flow.Languages, l)
+		} else {
+			v.add(f.Pos, "%s.languages: %q is not a built-in language (%s)", key, s, strings.Join(names, ", "))
+		}
+	}
+	if f.DefaultLanguage == "" {
+		return
+	}
+	l, ok := builtin(f.DefaultLanguage)
+	switch {
+	case !ok:
+		v.add(f.Pos, "%s.defaultLanguage: %q is not a built-in language (%s)", key, f.DefaultLanguage, strings.Join(names, ", "))
+	case len(flow.Languages) > 0 && !slices.Contains(flow.Languages, l):
+		v.add(f.Pos, "%s.defaultLanguage: %q is not one of the flow's languages", key, f.DefaultLanguage)
+	default:
+		flow.DefaultLanguage = l
 	}
 }
 

@@ -64,6 +64,11 @@ type Flow struct {
 	IDTokenTTL        time.Duration
 	RefreshTokenTTL   time.Duration
 	RollingRefreshTTL time.Duration
+	// Languages are the hosted pages' enabled languages (locale tags;
+	// none: all built-in), DefaultLanguage the fallback ("": English, or
+	// the first of Languages).
+	Languages       []string
+	DefaultLanguage string
 	// Custom marks a custom policy (B2C_1A_..., see AddCustomPolicies):
 	// the hosted pages run its validation profiles and journey through
 	// userflow.Options.CustomPolicies; Name is the relying party's

@@ -13,9 +13,14 @@ import (
 // language is the page language of a request in a transaction, as B2C
 // picks it: the authorization request's ui_locales (kept in the
 // transaction, so every page of the flow has it), else the browser's
-// Accept-Language, else English.
-func (f *Flows) language(r *http.Request, tx *identity.Transaction) locale.Lang {
-	return locale.Choose(tx.Request.UILocales, r.Header.Get("Accept-Language"), locale.English)
+// Accept-Language, else the flow's default language (English). A flow
+// with languages chooses among those only.
+func (f *Flows) language(r *http.Request, tx *identity.Transaction, flow *identity.Flow) locale.Lang {
+	var enabled []locale.Lang
+	for _, l := range flow.Languages {
+		enabled = append(enabled, locale.Lang(l))
+	}
+	return locale.ChooseFrom(tx.Request.UILocales, r.Header.Get("Accept-Language"), locale.Lang(flow.DefaultLanguage), enabled)
 }
 
 // msgIDs are the string ids of the English messages the steps show

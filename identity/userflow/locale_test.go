@@ -177,3 +177,23 @@ func TestLocaleMessageIDs(t *testing.T) {
 		t.Errorf("unknown text translated: %q", got)
 	}
 }
+
+// TestLocaleFlowLanguages: a flow's languages limit the choice and its
+// defaultLanguage is shown when nothing matches.
+func TestLocaleFlowLanguages(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	fl := e.reg.Flows["b2c_1_reset"]
+	fl.Languages, fl.DefaultLanguage = []string{"it", "fr"}, "it"
+	for _, c := range []struct{ ui, al, want string }{
+		{"", "de", `<html lang="it">`},
+		{"", "de, fr;q=0.5", `<html lang="fr">`},
+		{"en", "", `<html lang="it">`},
+		{"fr", "it", `<html lang="fr">`},
+	} {
+		mustContain(t, e.beginLang("B2C_1_reset", c.ui, c.al), c.want)
+	}
+	mustContain(t, e.beginLang("B2C_1_reset", "", ""), "Reimposta la password")
+	// Other flows keep all languages and English as the default.
+	mustContain(t, e.beginLang("B2C_1_susi", "", "sv"), `<html lang="en">`)
+	mustContain(t, e.beginLang("B2C_1_susi", "", "de"), `<html lang="de">`)
+}

@@ -122,7 +122,7 @@ func (f *Flows) newView(w http.ResponseWriter, r *http.Request, tx *identity.Tra
 	v := &view{Page: page, TX: tx.ID, CSRF: f.csrfToken(w, r, tx), Action: base + "/SelfAsserted",
 		Theme: f.theme, Tenant: f.reg.TenantName, redirectURI: tx.Request.RedirectURI, FormID: "attributeVerification",
 		DataName: "SelfAsserted", Class: "localAccount"}
-	l := f.language(r, tx)
+	l := f.language(r, tx, flow)
 	v.Lang = string(l)
 	pageURL := func(p string) string {
 		return base + "/CombinedSigninAndSignup/unified?" + url.Values{"tx": {tx.ID}, "page": {p}}.Encode()

@@ -276,6 +276,12 @@ type UserFlow struct {
 	PasswordComplexity string          `yaml:"passwordComplexity"`
 	CustomPassword     *CustomPassword `yaml:"customPassword"`
 	TokenLifetimes     *TokenLifetimes `yaml:"tokenLifetimes"`
+	// Languages and DefaultLanguage are B2C's language customization:
+	// the hosted pages' languages (built-in tags: en, de, pt-BR, ...;
+	// none: all) and the one shown when ui_locales and the browser match
+	// none of them (default en, or the first of languages).
+	Languages       []string `yaml:"languages"`
+	DefaultLanguage string   `yaml:"defaultLanguage"`
 }
 
 // CustomPassword is B2C's "custom" password complexity.
