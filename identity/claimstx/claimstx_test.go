@@ -598,3 +598,37 @@ func FuzzGetClaimFromJson(f *testing.F) {
 		_, _ = Run("GetClaimsFromJsonArray", Inputs{Claims: c("jsonSourceClaim", js), Params: p("jsonSourceKeyName", "key", "jsonSourceValueName", path)})
 	})
 }
+
+// README.md's "Claims transformations" table lists every registered method
+// as implemented, and no other method as implemented.
+func TestReadmeTable(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(raw)
+	i := strings.Index(s, "#### Claims transformations")
+	if i < 0 {
+		t.Fatal("README.md has no Claims transformations table")
+	}
+	listed := map[string]string{}
+	for _, line := range strings.Split(s[i:], "\n")[1:] {
+		if strings.HasPrefix(line, "#") {
+			break
+		}
+		cells := strings.Split(line, "|")
+		if len(cells) == 5 && strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			listed[strings.Trim(strings.TrimSpace(cells[1]), "`")] = strings.TrimSpace(cells[3])
+		}
+	}
+	for _, m := range Methods() {
+		if listed[m] != "implemented" {
+			t.Errorf("README.md: %s is %q, want implemented", m, listed[m])
+		}
+	}
+	for m, status := range listed {
+		if _, ok := Lookup(m); !ok && status == "implemented" {
+			t.Errorf("README.md: %s is listed as implemented but not registered", m)
+		}
+	}
+}
