@@ -299,6 +299,8 @@ func TestJSON(t *testing.T) {
 		{"doc", "GetNumericClaimFromJson", c("inputJson", `{"emailAddress": "someone@example.com", "displayName": "Someone", "id" : 6353399}`), p("claimToExtract", "id"), nil,
 			map[string]any{"extractedClaim": 6353399}, ""},
 		{"not a number", "GetNumericClaimFromJson", c("inputJson", `{"id": "x"}`), p("claimToExtract", "id"), nil, nil, "not an integer"},
+		{"doc", "CreateJsonArray", c("inputClaim", "someone@example.com"), nil, nil, map[string]any{"outputClaim": `["someone@example.com"]`}, ""},
+		{"quotes", "CreateJsonArray", c("inputClaim", `a"b<`), nil, nil, map[string]any{"outputClaim": `["a\"b<"]`}, ""},
 		{"doc", "GetSingleValueFromJsonArray", c("inputJsonClaim", `["someone@example.com", "Someone", 6353399]`), nil, nil, map[string]any{"extractedClaim": "someone@example.com"}, ""},
 		{"doc", "GetSingleItemFromJson", c("inputJson", `{"givenName": "Emily"}`), nil, nil, map[string]any{"key": "givenName", "value": "Emily"}, ""},
 		{"doc", "GetClaimsFromJsonArray",

@@ -30,6 +30,16 @@ func init() {
 			return msgs
 		},
 		Run: generateJSON})
+	register(&Method{Name: "CreateJsonArray", Family: "json",
+		Inputs: []Slot{req("inputClaim", String, PhoneNumber)},
+		Out:    []Slot{req("outputClaim", s...)},
+		Run: func(in Inputs) (Outputs, error) {
+			v, ok := in.str("inputClaim")
+			if !ok {
+				return Outputs{}, nil
+			}
+			return one("outputClaim", str("["+quoteJSON(v)+"]")), nil
+		}})
 	register(&Method{Name: "GetClaimFromJson", Family: "json",
 		Inputs: []Slot{req("inputJson", s...)},
 		Params: []Slot{req("claimToExtract", s...)},
