@@ -34,6 +34,25 @@ func init() {
 			}
 			return Outputs{}, nil
 		}})
+	register(&Method{Name: "BuildUri", Family: "string",
+		// path and query.<name> come from InputClaims or InputParameters.
+		Inputs:    []Slot{opt("path", s...)},
+		Params:    []Slot{req("scheme", s...), req("host", s...), opt("port", Int, Long, String), opt("path", s...)},
+		AnyInputs: true, AnyParams: true,
+		Out: []Slot{req("outputClaim", s...)},
+		Validate: func(inClaims, params, _ []Decl) []string {
+			var msgs []string
+			for _, d := range append(append([]Decl{}, inClaims...), params...) {
+				switch {
+				case d.Name == "scheme" || d.Name == "host" || d.Name == "port" || d.Name == "path":
+				case strings.HasPrefix(d.Name, "query.") && len(d.Name) > len("query."):
+				default:
+					msgs = append(msgs, fmt.Sprintf("%q is not scheme, host, port, path or query.<name>", d.Name))
+				}
+			}
+			return msgs
+		},
+		Run: buildURI})
 	register(&Method{Name: "ChangeCase", Family: "string",
 		Inputs: []Slot{req("inputClaim1", s...)},
 		Params: []Slot{enum("toCase", false, "LOWER", "UPPER")},
@@ -489,4 +508,69 @@ func setClaimsIfRegexMatch(in Inputs) (Outputs, error) {
 		}
 	}
 	return out, nil
+}
+
+// buildURI assembles scheme://host[:port]/path?query.name=value&... with
+// .NET's Uri.EscapeDataString escaping of the path and the query values
+// (otpauth://totp/Contoso%3Ajohn%40contoso.com?secret=...&issuer=Contoso).
+// Query items are the InputClaims' then the InputParameters', in document
+// order.
+func buildURI(in Inputs) (Outputs, error) {
+	scheme, _ := in.param("scheme")
+	host, _ := in.param("host")
+	if scheme == "" || host == "" {
+		return nil, fail("BuildUri", "scheme and host need values")
+	}
+	var b strings.Builder
+	b.WriteString(scheme + "://" + host)
+	if port, ok := in.param("port"); ok && port != "" {
+		b.WriteString(":" + port)
+	}
+	path, ok := in.str("path")
+	if !ok {
+		path, _ = in.param("path")
+	}
+	b.WriteString("/" + escapeDataString(path))
+	sep := "?"
+	query := func(name, v string) {
+		b.WriteString(sep + escapeDataString(strings.TrimPrefix(name, "query.")) + "=" + escapeDataString(v))
+		sep = "&"
+	}
+	for _, name := range in.order(in.ClaimOrder, in.Claims) {
+		if v, ok := in.str(name); ok && strings.HasPrefix(name, "query.") {
+			query(name, v)
+		}
+	}
+	porder := in.ParamOrder
+	if porder == nil {
+		pm := make(map[string]Claim, len(in.Params))
+		for k := range in.Params {
+			pm[k] = Claim{}
+		}
+		porder = in.order(nil, pm)
+	}
+	for _, id := range porder {
+		if p, ok := in.Params[id]; ok && strings.HasPrefix(id, "query.") {
+			query(id, p.Value)
+		}
+	}
+	return one("outputClaim", str(b.String())), nil
+}
+
+// escapeDataString is .NET's Uri.EscapeDataString: everything but the RFC
+// 3986 unreserved characters is percent-encoded (UTF-8, upper-case hex).
+func escapeDataString(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
