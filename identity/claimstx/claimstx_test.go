@@ -304,6 +304,9 @@ func TestJSON(t *testing.T) {
 		{"doc", "CreateJsonArray", c("inputClaim", "someone@example.com"), nil, nil, map[string]any{"outputClaim": `["someone@example.com"]`}, ""},
 		{"quotes", "CreateJsonArray", c("inputClaim", `a"b<`), nil, nil, map[string]any{"outputClaim": `["a\"b<"]`}, ""},
 		{"doc", "GetSingleValueFromJsonArray", c("inputJsonClaim", `["someone@example.com", "Someone", 6353399]`), nil, nil, map[string]any{"extractedClaim": "someone@example.com"}, ""},
+		// the LinkedIn scenario's firstName.localized
+		{"linkedin", "GetSingleItemFromJson", c("inputJson", `{"en_US":"Emily"}`), nil, nil, map[string]any{"key": "en_US", "value": "Emily"}, ""},
+		{"not an object", "GetSingleItemFromJson", c("inputJson", `["a"]`), nil, nil, nil, "not a JSON object"},
 		{"doc", "GetSingleItemFromJson", c("inputJson", `{"givenName": "Emily"}`), nil, nil, map[string]any{"key": "givenName", "value": "Emily"}, ""},
 		{"doc", "GetClaimsFromJsonArray",
 			c("jsonSourceClaim", `[{"key":"email","value":"someone@example.com"}, {"key":"displayName","value":"Someone"}, {"key":"membershipID","value":6353399}, {"key":"active","value": true}, {"key":"birthDate","value":"2005-09-23T00:00:00Z"}]`),
