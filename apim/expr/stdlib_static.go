@@ -5,6 +5,7 @@ package expr
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"html"
 	"math"
 	"math/rand"
@@ -14,6 +15,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf16"
+
+	"github.com/gatehouse/gatehouse/internal/dotnetfmt"
 )
 
 type sprop struct {
@@ -1642,63 +1645,23 @@ func parseTimeSpan(s string) (any, error) {
 
 // stringFormat is string.Format with {index[,align][:format]} items.
 func stringFormat(f string, args []any) (any, error) {
-	var b strings.Builder
-	for i := 0; i < len(f); i++ {
-		c := f[i]
-		if c == '{' {
-			if i+1 < len(f) && f[i+1] == '{' {
-				b.WriteByte('{')
-				i++
-				continue
-			}
-			end := strings.IndexByte(f[i:], '}')
-			if end < 0 {
-				return nil, errFormat("Input string was not in a correct format.")
-			}
-			item := f[i+1 : i+end]
-			i += end
-			format := ""
-			if j := strings.IndexByte(item, ':'); j >= 0 {
-				item, format = item[:j], item[j+1:]
-			}
-			al := 0
-			if j := strings.IndexByte(item, ','); j >= 0 {
-				a, err := strconv.Atoi(strings.TrimSpace(item[j+1:]))
-				if err != nil || a > 1<<16 || a < -1<<16 {
-					return nil, errFormat("Input string was not in a correct format.")
-				}
-				al = a
-				item = item[:j]
-			}
-			n, err := strconv.Atoi(strings.TrimSpace(item))
-			if err != nil {
-				return nil, errFormat("Input string was not in a correct format.")
-			}
-			if n < 0 || n >= len(args) {
-				return nil, errFormat("Index (zero based) must be greater than or equal to zero and less than the size of the argument list.")
-			}
-			s := ToString(args[n])
-			if format != "" {
-				if s, err = formatValue(args[n], format); err != nil {
-					return nil, err
-				}
-			}
-			b.WriteString(align(s, al))
-			if b.Len() > maxStringLen {
-				return nil, errTooLarge()
-			}
-			continue
+	out, err := dotnetfmt.Composite(f, len(args), func(i int, format string) (string, error) {
+		if format == "" {
+			return ToString(args[i]), nil
 		}
-		if c == '}' {
-			if i+1 < len(f) && f[i+1] == '}' {
-				i++
-			} else {
-				return nil, errFormat("Input string was not in a correct format.")
-			}
-		}
-		b.WriteByte(c)
+		return formatValue(args[i], format)
+	})
+	switch {
+	case errors.Is(err, dotnetfmt.ErrFormat):
+		return nil, errFormat(dotnetfmt.MessageFormat)
+	case errors.Is(err, dotnetfmt.ErrIndex):
+		return nil, errFormat(dotnetfmt.MessageIndex)
+	case err != nil:
+		return nil, err
+	case len(out) > maxStringLen:
+		return nil, errTooLarge()
 	}
-	return b.String(), nil
+	return out, nil
 }
 
 // newArray creates new T[n].

@@ -162,7 +162,7 @@ func TestString(t *testing.T) {
 		// engine resolves the claim resolver before the call.
 		{"doc", "FormatStringClaim", c("inputClaim", "5164db16-3eee-4629-bfda-dcc3326790e9"), p("stringFormat", "cpim_{0}@b2cdemo.onmicrosoft.com"), nil, map[string]any{"outputClaim": "cpim_5164db16-3eee-4629-bfda-dcc3326790e9@b2cdemo.onmicrosoft.com"}, ""},
 		{"escapes and alignment", "FormatStringClaim", c("inputClaim", "x"), p("stringFormat", "{{{0,3}}}|{0,-3}|{0:D2}"), nil, map[string]any{"outputClaim": "{  x}|x  |x"}, ""},
-		{"bad index", "FormatStringClaim", c("inputClaim", "x"), p("stringFormat", "{1}"), nil, nil, "index"},
+		{"bad index", "FormatStringClaim", c("inputClaim", "x"), p("stringFormat", "{1}"), nil, nil, "index (zero based)"},
 		{"lone brace", "FormatStringClaim", c("inputClaim", "x"), p("stringFormat", "a}b"), nil, nil, "correct format"},
 		{"doc", "FormatStringMultipleClaims", c("inputClaim1", "Joe", "inputClaim2", "Fernando"), p("stringFormat", "{0} {1}"), nil, map[string]any{"outputClaim": "Joe Fernando"}, ""},
 		{"doc", "LookupValue", c("inputParameterId", "test.com"), p("contoso.com", "13c15f79-8fb1-4e29-a6c9-be0d36ff19f1", "microsoft.com", "0213308f-17cb-4398-b97e-01da7bd4804e", "test.com", "c7026f88-4299-4cdb-965d-3f166464b8a9", "errorOnFailedLookup:boolean", "false"), nil, map[string]any{"outputClaim": "c7026f88-4299-4cdb-965d-3f166464b8a9"}, ""},
