@@ -1,13 +1,12 @@
 package gateway
 
 import (
-	"errors"
-	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gatehouse/gatehouse/internal/promreg"
 )
 
 // metrics are the gateway's Prometheus collectors.
@@ -20,7 +19,6 @@ type metrics struct {
 	bodyMemory   prometheus.Gauge
 	bodyRead     prometheus.Counter
 	bodyRefusals prometheus.Counter
-	handler      http.Handler
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -59,55 +57,32 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 	}
 	var err error
-	m.requests, err = register(reg, m.requests)
+	m.requests, err = promreg.Register(reg, m.requests)
 	if err != nil {
 		return nil, err
 	}
-	if m.duration, err = register(reg, m.duration); err != nil {
+	if m.duration, err = promreg.Register(reg, m.duration); err != nil {
 		return nil, err
 	}
-	if m.rejections, err = register(reg, m.rejections); err != nil {
+	if m.rejections, err = promreg.Register(reg, m.rejections); err != nil {
 		return nil, err
 	}
-	if m.reloads, err = register(reg, m.reloads); err != nil {
+	if m.reloads, err = promreg.Register(reg, m.reloads); err != nil {
 		return nil, err
 	}
-	if m.bodyMemory, err = register(reg, m.bodyMemory); err != nil {
+	if m.bodyMemory, err = promreg.Register(reg, m.bodyMemory); err != nil {
 		return nil, err
 	}
-	if m.bodyRead, err = register(reg, m.bodyRead); err != nil {
+	if m.bodyRead, err = promreg.Register(reg, m.bodyRead); err != nil {
 		return nil, err
 	}
-	if m.bodyRefusals, err = register(reg, m.bodyRefusals); err != nil {
+	if m.bodyRefusals, err = promreg.Register(reg, m.bodyRefusals); err != nil {
 		return nil, err
 	}
 	// Make the series visible before the first event.
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
-
-	g, ok := reg.(prometheus.Gatherer)
-	if !ok {
-		own := prometheus.NewRegistry()
-		own.MustRegister(m.requests, m.duration, m.rejections, m.reloads, m.bodyMemory, m.bodyRead, m.bodyRefusals)
-		g = own
-	}
-	m.handler = promhttp.HandlerFor(g, promhttp.HandlerOpts{})
 	return m, nil
-}
-
-// register registers c, or returns the collector already registered under
-// the same name (two gateways sharing one registry).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, err
-	}
-	return c, nil
 }
 
 func (m *metrics) observe(api, op string, code int, d time.Duration) {

@@ -7,7 +7,6 @@
 package idmetrics
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gatehouse/gatehouse/internal/promreg"
 	"github.com/gatehouse/gatehouse/internal/statuswriter"
 )
 
@@ -112,12 +112,12 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	var err error
 	for _, p := range []**prometheus.CounterVec{&m.signIns, &m.signUps, &m.failures, &m.tokens, &m.connCalls, &m.requests} {
-		if *p, err = register(reg, *p); err != nil {
+		if *p, err = promreg.Register(reg, *p); err != nil {
 			return nil, err
 		}
 	}
 	for _, p := range []**prometheus.HistogramVec{&m.connTime, &m.storeTime} {
-		if *p, err = register(reg, *p); err != nil {
+		if *p, err = promreg.Register(reg, *p); err != nil {
 			return nil, err
 		}
 	}
@@ -130,19 +130,6 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	m.storeCache.vec = m.storeTime
 	return m, nil
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, err
-	}
-	return c, nil
 }
 
 // SignIn counts a password sign-in of flow.

@@ -15,11 +15,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatehouse/gatehouse/internal/promreg"
 )
 
 // Kind names an event; the values are the metric's label values.
@@ -65,16 +66,9 @@ func New(log *slog.Logger, reg prometheus.Registerer, key []byte) (*Recorder, er
 			Name: "gatehouse_security_events_total",
 			Help: "Security events (failed sign-ins, lockouts, throttled callers, code floods, client-secret guesses, admin actions), by event.",
 		}, []string{"event"})
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return nil, err
-			}
-			existing, ok := are.ExistingCollector.(*prometheus.CounterVec)
-			if !ok {
-				return nil, err
-			}
-			c = existing
+		c, err := promreg.Register(reg, c)
+		if err != nil {
+			return nil, err
 		}
 		for _, k := range Kinds {
 			c.WithLabelValues(string(k))
