@@ -2,10 +2,7 @@ package gateway
 
 import (
 	"bufio"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -61,32 +58,11 @@ func (b *fileBackend) requests() []seenReq {
 	return append([]seenReq(nil), b.seen...)
 }
 
-// rawGet sends target exactly as written (no client-side normalisation)
-// and returns the response with its body read.
+// rawGet is testutil.RawGet as a response.
 func rawGet(t *testing.T, serverURL, target string) response {
 	t.Helper()
-	u, err := url.Parse(serverURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target, u.Host); err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("GET %s: %v", target, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{res.StatusCode, res.Header, string(b)}
+	status, header, body := testutil.RawGet(t, serverURL, target)
+	return response{status, header, body}
 }
 
 // TestPathAttacksStayUnderServiceURL sends the path traversal attempts of
@@ -236,21 +212,6 @@ func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// hs256 signs claims with key (a JWT the test trusts).
-func hs256(t *testing.T, key []byte, claims map[string]any) string {
-	t.Helper()
-	enc := base64.RawURLEncoding
-	h := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
-	c, err := json.Marshal(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := h + "." + enc.EncodeToString(c)
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(s))
-	return s + "." + enc.EncodeToString(m.Sum(nil))
-}
-
 const jwtKey = "0123456789abcdef0123456789abcdef" // 32 bytes
 
 // TestBodiesOfRefusedRequestsAreNotRead is finding 7: concurrent large
@@ -306,7 +267,7 @@ func TestBodiesOfRefusedRequestsAreNotRead(t *testing.T) {
 
 	// With a valid token the expression reads the body (once) and it is
 	// still forwarded whole (preserveContent: true).
-	tok := hs256(t, []byte(jwtKey), map[string]any{"sub": "u", "exp": time.Now().Add(time.Hour).Unix()})
+	tok := testutil.HS256(t, []byte(jwtKey), map[string]any{"sub": "u", "exp": time.Now().Add(time.Hour).Unix()})
 	const small = 100 << 10
 	req, err := http.NewRequest("POST", srv.URL+"/api/upload", testutil.PaddedJSON(small))
 	if err != nil {

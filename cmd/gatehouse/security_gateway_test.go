@@ -6,8 +6,6 @@ package main
 
 import (
 	"bufio"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -83,27 +81,11 @@ type sgResponse struct {
 	body   string
 }
 
-// sgRawGet sends target byte for byte (Go's client would keep it too, but
-// a raw request line leaves no doubt about what the gateway received).
+// sgRawGet is testutil.RawGet as an sgResponse.
 func sgRawGet(t *testing.T, base, target string) sgResponse {
 	t.Helper()
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target, u.Host)
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("GET %s: %v", target, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return sgResponse{res.StatusCode, res.Header, string(b)}
+	status, header, body := testutil.RawGet(t, base, target)
+	return sgResponse{status, header, body}
 }
 
 func (r sgResponse) wantAPIM(t *testing.T, what string, status int, msg string) {
@@ -255,19 +237,6 @@ func sgPost(base, target string, size int, headers ...string) (sgResponse, error
 	return sgResponse{res.StatusCode, res.Header, string(b)}, err
 }
 
-func sgHS256(t *testing.T, key []byte, claims map[string]any) string {
-	t.Helper()
-	enc := base64.RawURLEncoding
-	c, err := json.Marshal(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString(c)
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(s))
-	return s + "." + enc.EncodeToString(m.Sum(nil))
-}
-
 // TestGatewayBinaryRefusedBodiesNotRead: 16 concurrent unauthenticated
 // 15 MiB POSTs to a validate-jwt API whose policy reads the body after
 // validate-jwt: all 401, the backend never called, and the gatehouse
@@ -325,7 +294,7 @@ func TestGatewayBinaryRefusedBodiesNotRead(t *testing.T) {
 		t.Errorf("the gatehouse process read %d bytes while refusing %d unauthenticated bodies, want < %d", read, n, n*perConn)
 	}
 
-	tok := sgHS256(t, key, map[string]any{"sub": "u", "exp": time.Now().Add(time.Hour).Unix()})
+	tok := testutil.HS256(t, key, map[string]any{"sub": "u", "exp": time.Now().Add(time.Hour).Unix()})
 	r, err := sgPost(gw, "/api/upload", 200<<10, "Authorization", "Bearer "+tok)
 	if err != nil || r.status != 200 {
 		t.Fatalf("authenticated POST: %v %d %s", err, r.status, r.body)
