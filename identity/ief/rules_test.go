@@ -1,0 +1,157 @@
+package ief
+
+import (
+	"strings"
+	"testing"
+)
+
+const ns = `xmlns="http://schemas.microsoft.com/online/cpim/schemas/2013/06" PolicySchemaVersion="0.3.0.0" TenantId="contoso.onmicrosoft.com"`
+
+// A minimal family: a base with one claim, a self-asserted page, an issuer
+// and a journey; an extension that overrides; a relying party.
+const miniBase = `<TrustFrameworkPolicy ` + ns + ` PolicyId="B2C_1A_Base" PublicPolicyUri="http://x/B2C_1A_Base">
+<BuildingBlocks>
+ <ClaimsSchema>
+  <ClaimType Id="email"><DisplayName>Email</DisplayName><DataType>string</DataType></ClaimType>
+  <ClaimType Id="objectId"><DataType>string</DataType></ClaimType>
+ </ClaimsSchema>
+ <ClaimsTransformations>
+  <ClaimsTransformation Id="CopyEmail" TransformationMethod="CopyClaim">
+   <InputClaims><InputClaim ClaimTypeReferenceId="email" TransformationClaimType="inputClaim"/></InputClaims>
+   <OutputClaims><OutputClaim ClaimTypeReferenceId="email" TransformationClaimType="outputClaim"/></OutputClaims>
+  </ClaimsTransformation>
+ </ClaimsTransformations>
+</BuildingBlocks>
+<ClaimsProviders>
+ <ClaimsProvider><DisplayName>Pages</DisplayName><TechnicalProfiles>
+  <TechnicalProfile Id="Page-Common">
+   <Metadata><Item Key="setting.showCancelButton">true</Item></Metadata>
+  </TechnicalProfile>
+  <TechnicalProfile Id="Page">
+   <DisplayName>Page</DisplayName>
+   <Protocol Name="Proprietary" Handler="Web.TPEngine.Providers.SelfAssertedAttributeProvider, Web.TPEngine, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null"/>
+   <Metadata><Item Key="setting.showContinueButton">true</Item></Metadata>
+   <OutputClaims><OutputClaim ClaimTypeReferenceId="email" Required="true"/></OutputClaims>
+   <IncludeTechnicalProfile ReferenceId="Page-Common"/>
+  </TechnicalProfile>
+  <TechnicalProfile Id="JwtIssuer">
+   <Protocol Name="OpenIdConnect"/><OutputTokenFormat>JWT</OutputTokenFormat>
+  </TechnicalProfile>
+ </TechnicalProfiles></ClaimsProvider>
+</ClaimsProviders>
+<UserJourneys>
+ <UserJourney Id="J">
+  <OrchestrationSteps>
+   <OrchestrationStep Order="1" Type="ClaimsExchange"><ClaimsExchanges><ClaimsExchange Id="P" TechnicalProfileReferenceId="Page"/></ClaimsExchanges></OrchestrationStep>
+   <OrchestrationStep Order="2" Type="SendClaims" CpimIssuerTechnicalProfileReferenceId="JwtIssuer"/>
+  </OrchestrationSteps>
+ </UserJourney>
+</UserJourneys>
+</TrustFrameworkPolicy>`
+
+const miniExt = `<TrustFrameworkPolicy ` + ns + ` PolicyId="B2C_1A_Ext" PublicPolicyUri="http://x/B2C_1A_Ext">
+<BasePolicy><TenantId>contoso.onmicrosoft.com</TenantId><PolicyId>B2C_1A_Base</PolicyId></BasePolicy>
+<ClaimsProviders><ClaimsProvider><DisplayName>Mine</DisplayName><TechnicalProfiles>
+ <TechnicalProfile Id="Page">
+  <Metadata><Item Key="setting.showContinueButton">false</Item></Metadata>
+  <OutputClaims><OutputClaim ClaimTypeReferenceId="objectId"/></OutputClaims>
+ </TechnicalProfile>
+</TechnicalProfiles></ClaimsProvider></ClaimsProviders>
+</TrustFrameworkPolicy>`
+
+const miniRP = `<TrustFrameworkPolicy ` + ns + ` PolicyId="B2C_1A_rp" PublicPolicyUri="http://x/B2C_1A_rp">
+<BasePolicy><TenantId>contoso.onmicrosoft.com</TenantId><PolicyId>B2C_1A_Ext</PolicyId></BasePolicy>
+<RelyingParty><DefaultUserJourney ReferenceId="J"/>
+ <TechnicalProfile Id="PolicyProfile"><Protocol Name="OpenIdConnect"/>
+  <OutputClaims><OutputClaim ClaimTypeReferenceId="objectId" PartnerClaimType="sub"/></OutputClaims>
+  <SubjectNamingInfo ClaimType="sub"/>
+ </TechnicalProfile>
+</RelyingParty>
+</TrustFrameworkPolicy>`
+
+func loadMini(base, ext, rp string) (*Set, error) {
+	return Load([]Source{{Path: "rp.xml", Data: []byte(rp)}, {Path: "ext.xml", Data: []byte(ext)}, {Path: "base.xml", Data: []byte(base)}}, Options{})
+}
+
+func TestInheritanceMerges(t *testing.T) {
+	set, err := loadMini(miniBase, miniExt, miniRP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := set.Policy("B2C_1A_RP")
+	page := p.Profiles["Page"]
+	if page.Metadata["setting.showContinueButton"] != "false" || page.Metadata["setting.showCancelButton"] != "true" {
+		t.Errorf("metadata: the extension overrides by Key and the included profile's items stay: %v", page.Metadata)
+	}
+	if len(page.OutputClaims) != 2 || page.OutputClaims[0].ClaimType != "email" || !page.OutputClaims[0].Required || page.OutputClaims[1].ClaimType != "objectId" {
+		t.Errorf("output claims: base's kept, extension's added: %+v", page.OutputClaims)
+	}
+	if page.Provider == nil || page.Provider.Name != "SelfAsserted" {
+		t.Errorf("provider %+v", page.Provider)
+	}
+	if page.Pos.File != "base.xml" {
+		t.Errorf("a merged profile is where it was declared first: %v", page.Pos)
+	}
+}
+
+func TestRuleViolationsNameFileLineAndRule(t *testing.T) {
+	cases := []struct {
+		name, base, ext, rp, want string
+	}{
+		{"unknown claim", miniBase, strings.Replace(miniExt, `ClaimTypeReferenceId="objectId"`, `ClaimTypeReferenceId="objectID2"`, 1), miniRP,
+			"ext.xml:6:17: technical profile Page: claim type objectID2 is not declared in ClaimsSchema (B2C rule"},
+		{"missing base", miniBase, strings.Replace(miniExt, "<PolicyId>B2C_1A_Base", "<PolicyId>B2C_1A_Nope", 1), miniRP,
+			"ext.xml:2:1: base policy B2C_1A_Nope is not among the policy files"},
+		{"tenant mismatch", miniBase, strings.Replace(miniExt, "<TenantId>contoso", "<TenantId>fabrikam", 1), miniRP,
+			"BasePolicy TenantId fabrikam.onmicrosoft.com is not B2C_1A_Base's tenant"},
+		{"inheritance loop", strings.Replace(miniBase, `PublicPolicyUri="http://x/B2C_1A_Base">`, `PublicPolicyUri="http://x/B2C_1A_Base"><BasePolicy><TenantId>contoso.onmicrosoft.com</TenantId><PolicyId>B2C_1A_Ext</PolicyId></BasePolicy>`, 1), miniExt, miniRP,
+			"inherits from itself"},
+		{"step gap", strings.Replace(miniBase, `Order="2"`, `Order="3"`, 1), miniExt, miniRP,
+			"orchestration step Order 3: steps are numbered 1, 2, 3, ... without gaps or repeats (B2C rule), expected 2"},
+		{"last step", strings.Replace(miniBase, `<OrchestrationStep Order="2" Type="SendClaims" CpimIssuerTechnicalProfileReferenceId="JwtIssuer"/>`, "", 1), miniExt, miniRP,
+			"the last orchestration step must be SendClaims (B2C rule)"},
+		{"metadata typo", miniBase, strings.Replace(miniExt, "setting.showContinueButton", "settings.showContinueButton", 1), miniRP,
+			"ext.xml:5:13: technical profile Page: the SelfAsserted provider has no metadata key settings.showContinueButton"},
+		{"include loop", strings.Replace(miniBase, `<TechnicalProfile Id="Page-Common">`, `<TechnicalProfile Id="Page-Common"><IncludeTechnicalProfile ReferenceId="Page"/>`, 1), miniExt, miniRP,
+			"includes itself through"},
+		{"transformation slots", strings.Replace(miniBase, `TransformationClaimType="outputClaim"`, `TransformationClaimType="output"`, 1), miniExt, miniRP,
+			"claims transformation CopyEmail: "},
+		{"unknown journey", miniBase, miniExt, strings.Replace(miniRP, `ReferenceId="J"`, `ReferenceId="K"`, 1),
+			"DefaultUserJourney K is not defined in UserJourneys"},
+		{"subject", miniBase, miniExt, strings.Replace(miniRP, `SubjectNamingInfo ClaimType="sub"`, `SubjectNamingInfo ClaimType="oid"`, 1),
+			"SubjectNamingInfo ClaimType oid is not one of the output claims' names"},
+		{"bad regex", strings.Replace(miniBase, `<DisplayName>Email</DisplayName>`, `<DisplayName>Email</DisplayName><Restriction><Pattern RegularExpression="(?&lt;=a" HelpText="x"/></Restriction>`, 1), miniExt, miniRP,
+			"ClaimType email: RegularExpression: "},
+		{"not yet", strings.Replace(miniBase, `<Protocol Name="OpenIdConnect"/><OutputTokenFormat>JWT</OutputTokenFormat>`, `<Protocol Name="OpenIdConnect"/><OutputTokenFormat>JWT</OutputTokenFormat></TechnicalProfile><TechnicalProfile Id="Google"><Protocol Name="OAuth2"/>`, 1), miniExt, miniRP,
+			"technical profile Google: not yet supported: OAuth2 identity providers"},
+	}
+	for _, c := range cases {
+		_, err := loadMini(c.base, c.ext, c.rp)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s:\n got %v\nwant %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestNoRelyingParty(t *testing.T) {
+	_, err := Load([]Source{{Path: "base.xml", Data: []byte(miniBase)}}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "none of the policy files has a <RelyingParty>") {
+		t.Errorf("%v", err)
+	}
+}
+
+func TestMissingPolicyKey(t *testing.T) {
+	base := strings.Replace(miniBase, `<OutputTokenFormat>JWT</OutputTokenFormat>`, `<OutputTokenFormat>JWT</OutputTokenFormat><CryptographicKeys><Key Id="issuer_secret" StorageReferenceId="B2C_1A_TokenSigningKeyContainer"/><Key Id="x" StorageReferenceId="B2C_1A_Other"/></CryptographicKeys>`, 1)
+	_, err := Load([]Source{{Path: "rp.xml", Data: []byte(miniRP)}, {Path: "ext.xml", Data: []byte(miniExt)}, {Path: "base.xml", Data: []byte(base)}},
+		Options{HasKey: func(string) bool { return false }})
+	if err == nil || !strings.Contains(err.Error(), "policy key B2C_1A_Other does not exist") || strings.Contains(err.Error(), "TokenSigningKeyContainer") {
+		t.Errorf("%v", err)
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte(miniBase), []byte(miniExt), []byte(miniRP))
+	f.Fuzz(func(t *testing.T, base, ext, rp []byte) {
+		_, _ = Load([]Source{{Path: "rp.xml", Data: rp}, {Path: "ext.xml", Data: ext}, {Path: "base.xml", Data: base}}, Options{})
+	})
+}
