@@ -353,3 +353,18 @@ func TestIsElementType(t *testing.T) {
 		t.Error("case matters")
 	}
 }
+
+func FuzzChoose(f *testing.F) {
+	f.Add("de-AT en", "fr;q=0.9, *;q=0.1")
+	f.Add("", "")
+	f.Add("x-private-tag zh-Hant-TW", "pt-BR;q=abc,,")
+	l := testPolicy()
+	f.Fuzz(func(t *testing.T, ui, accept string) {
+		if got := Choose(l, ui, accept); !slices.Contains(l.Languages, got) {
+			t.Fatalf("Choose(%q, %q) = %q, not a supported language", ui, accept, got)
+		}
+		s, _ := Lookup(l, ui, accept, []Ref{{ui, "base.de"}})
+		s.UX(accept)
+		Builtin(ui, accept, accept)
+	})
+}

@@ -168,7 +168,7 @@ func (s *Set) checkValidation(v *PredicateValidation) Problems {
 			bad(name, "no predicate references")
 		}
 		if g.MatchAtLeast < 0 || g.MatchAtLeast > len(g.PredicateRefs) {
-			bad(name, "MatchAtLeast %d is not between 1 and the %d references", g.MatchAtLeast, len(g.PredicateRefs))
+			bad(name, "MatchAtLeast %d with %d predicate references", g.MatchAtLeast, len(g.PredicateRefs))
 		}
 		for _, r := range g.PredicateRefs {
 			if _, ok := s.preds[r.ID]; !ok {
