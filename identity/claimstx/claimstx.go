@@ -469,3 +469,7 @@ func (in Inputs) outType(name string, def DataType) DataType {
 func str(v string) Claim            { return Claim{DataType: String, Value: v} }
 func boolean(v bool) Claim          { return Claim{DataType: Boolean, Value: v} }
 func one(k string, c Claim) Outputs { return Outputs{k: c} }
+
+// Parse reads a claim value written as text (a form field, a DefaultValue,
+// a REST answer) as the DataType: the same conversions the methods use.
+func Parse(dt DataType, s string) (Claim, error) { return convert("", "value", dt, s) }

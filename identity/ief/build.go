@@ -231,7 +231,8 @@ func claimRefs(list *tfxml.Node) []ClaimRef {
 	for _, k := range list.Kids {
 		out = append(out, ClaimRef{ClaimType: k.Attr("ClaimTypeReferenceId"), PartnerClaimType: k.Attr("PartnerClaimType"),
 			DefaultValue: k.Attr("DefaultValue"), AlwaysUseDefault: parseBool(k.Attr("AlwaysUseDefaultValue")),
-			Required: parseBool(k.Attr("Required")), DisplayControl: k.Attr("DisplayControlReferenceId"), Pos: k.Pos})
+			Required: parseBool(k.Attr("Required")), DisplayControl: k.Attr("DisplayControlReferenceId"),
+			ControlClaimType: k.Attr("ControlClaimType"), Pos: k.Pos})
 	}
 	return out
 }

@@ -68,6 +68,16 @@ type ClaimType struct {
 	patternRE                   *dotnetregex.Regex
 }
 
+// CheckPattern reports whether value satisfies the claim type's
+// Restriction/Pattern (true when it has none). A match that runs out of
+// time is an error, never a hang.
+func (c *ClaimType) CheckPattern(value string) (bool, error) {
+	if c == nil || c.patternRE == nil {
+		return true, nil
+	}
+	return c.patternRE.IsMatch(value)
+}
+
 // EnumValue is a Restriction/Enumeration item.
 type EnumValue struct {
 	Text, Value     string
@@ -156,7 +166,9 @@ type ClaimRef struct {
 	// DisplayControl is set for a DisplayClaim that places a display
 	// control on the page instead of a claim.
 	DisplayControl string
-	Pos            config.Pos
+	// ControlClaimType marks a display control's claim (VerificationCode).
+	ControlClaimType string
+	Pos              config.Pos
 }
 
 // Name is the claim's name on the wire: the partner claim type, else the

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
@@ -57,6 +58,9 @@ type call struct {
 	page string
 	// sso: a custom policy's journey for an SSO session (no new session).
 	sso *identity.Result
+	// pol is a policy journey's state (custom policies on the engine);
+	// st points into it.
+	pol *policyState
 	// cpClaims are a custom policy's claims from the sign-up page's
 	// validation profiles, for the journey.
 	cpClaims map[string]any
@@ -65,11 +69,42 @@ type call struct {
 func (c *call) view() *view { return c.f.newView(c.w, c.r, c.tx, c.flow, c.st, c.page) }
 
 func (c *call) save() bool {
-	if err := c.f.saveState(c.r.Context(), c.tx, c.st); err != nil {
+	if err := c.store(); err != nil {
 		c.f.fail(c.w, err)
 		return false
 	}
 	return true
+}
+
+// store saves the transaction's progress: the pages' state, or a custom
+// policy's journey with it.
+func (c *call) store() error {
+	if c.pol != nil {
+		return c.f.savePolicyState(c.r.Context(), c.tx, c.pol)
+	}
+	return c.f.saveState(c.r.Context(), c.tx, c.st)
+}
+
+// denial is why a check refused: B2C's message, the field it is about
+// ("" = the page), and for throttles the status and Retry-After.
+type denial struct {
+	msg, field string
+	status     int
+	retryAfter time.Duration
+	// locked: smart lockout; noAccount: the address has no account (the
+	// message says nothing of it; a custom policy's journey may).
+	locked, noAccount bool
+}
+
+func (d *denial) apply(v *view) {
+	if d.field != "" {
+		v.fieldError(d.field, d.msg)
+	} else {
+		v.Error = d.msg
+	}
+	if d.status != 0 {
+		v.status, v.retryAfter = d.status, d.retryAfter
+	}
 }
 
 func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
@@ -98,7 +133,6 @@ func familiarLockKey(email string) string { return lockKey(email) + "|familiar" 
 // the concurrency or the number of processes); only then is the password
 // hashed. A success returns both reservations; a failure keeps them.
 func (c *call) signIn() {
-	ctx := c.r.Context()
 	form := c.r.PostForm
 	email := normEmail(form.Get("signInName"))
 	pw := form.Get("password")
@@ -114,6 +148,27 @@ func (c *call) signIn() {
 		c.f.render(c.w, v)
 		return
 	}
+	u, d, err := c.checkPassword(email, pw)
+	if err != nil {
+		c.f.fail(c.w, err)
+		return
+	}
+	if d != nil {
+		d.apply(v)
+		c.f.render(c.w, v)
+		return
+	}
+	c.finish(u, false)
+}
+
+// checkPassword checks an email address and password: the per-address
+// throttle, smart lockout and the hash, in that order (see signIn). On
+// success the browser becomes a familiar device of the account and an
+// outdated hash is upgraded; a refusal is a denial with B2C's message.
+// The hosted user flows and custom policies' login-NonInteractive both
+// sign in here.
+func (c *call) checkPassword(email, pw string) (*store.User, *denial, error) {
+	ctx := c.r.Context()
 	familiar := c.f.familiar(c.r, email)
 	source := slog.String("source", "unfamiliar")
 	key := lockKey(email)
@@ -126,14 +181,11 @@ func (c *call) signIn() {
 		ipKey = "signin-fail:ip:" + identity.ThrottleKey(c.f.limits.ClientIP(c.r))
 		over, wait, err := c.over(ipKey, c.f.limits.SignInFailuresPerIP)
 		if err != nil {
-			c.f.fail(c.w, err)
-			return
+			return nil, nil, err
 		}
 		if over {
 			c.emit(secevent.SignInThrottled, email, source)
-			v.Error, v.status, v.retryAfter = msgSignInThrottled, http.StatusTooManyRequests, wait
-			c.f.render(c.w, v)
-			return
+			return nil, &denial{msg: msgSignInThrottled, status: http.StatusTooManyRequests, retryAfter: wait}, nil
 		}
 	}
 	// refund returns the address's slot: the attempt tested no password
@@ -148,8 +200,7 @@ func (c *call) signIn() {
 	u, err := c.f.st.Users().GetByEmail(ctx, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		refund()
-		c.f.fail(c.w, err)
-		return
+		return nil, nil, err
 	}
 	binding := ""
 	if u != nil {
@@ -158,22 +209,17 @@ func (c *call) signIn() {
 	att, out, err := c.f.lock.Begin(ctx, key, pw, binding)
 	if err != nil {
 		refund()
-		c.f.fail(c.w, err)
-		return
+		return nil, nil, err
 	}
 	switch out {
 	case password.Locked, password.Busy:
 		refund()
 		c.emit(secevent.SignInLocked, email, source)
-		v.Error = password.LockedMessage
-		c.f.render(c.w, v)
-		return
+		return nil, &denial{msg: password.LockedMessage, locked: true}, nil
 	case password.Repeated:
 		refund()
 		c.emit(secevent.SignInFailed, email, source, slog.String("reason", "repeated"))
-		v.Error = msgInvalidCredentials
-		c.f.render(c.w, v)
-		return
+		return nil, &denial{msg: msgInvalidCredentials}, nil
 	}
 	ok, rehash := false, false
 	if u != nil && u.PasswordHash != "" {
@@ -183,8 +229,7 @@ func (c *call) signIn() {
 				c.f.log.WarnContext(ctx, "userflow: releasing a sign-in attempt", "err", cerr)
 			}
 			refund()
-			c.f.fail(c.w, err)
-			return
+			return nil, nil, err
 		}
 	} else {
 		c.f.hasher.Dummy(ctx, pw)
@@ -192,29 +237,23 @@ func (c *call) signIn() {
 	if !ok {
 		locked, err := att.Fail(ctx)
 		if err != nil {
-			c.f.fail(c.w, err)
-			return
+			return nil, nil, err
 		}
 		c.emit(secevent.SignInFailed, email, source)
-		v.Error = msgInvalidCredentials
 		if locked {
 			if !att.LockedUntil.IsZero() {
 				c.emit(secevent.AccountLocked, email, source, slog.Time("until", att.LockedUntil))
 			}
-			v.Error = password.LockedMessage
+			return nil, &denial{msg: password.LockedMessage, locked: true}, nil
 		}
-		c.f.render(c.w, v)
-		return
+		return nil, &denial{msg: msgInvalidCredentials, noAccount: u == nil}, nil
 	}
 	if granted, err := att.Succeed(ctx); err != nil {
-		c.f.fail(c.w, err)
-		return
+		return nil, nil, err
 	} else if !granted {
 		// Locked while the password was being verified.
 		c.emit(secevent.SignInLocked, email, source)
-		v.Error = password.LockedMessage
-		c.f.render(c.w, v)
-		return
+		return nil, &denial{msg: password.LockedMessage, locked: true}, nil
 	}
 	refund()
 	c.f.rememberDevice(c.w, email)
@@ -227,7 +266,7 @@ func (c *call) signIn() {
 			}
 		}
 	}
-	c.finish(u, false)
+	return u, nil, nil
 }
 
 // finish signs the user in (SSO session) and completes the flow, except on
@@ -447,7 +486,6 @@ func randomID() string {
 // sendCode makes a 6-digit code (at most 10 per transaction), stores its
 // keyed hash for 10 minutes and mails it.
 func (c *call) sendCode(resend bool) {
-	ctx := c.r.Context()
 	email := c.st.Email
 	if !resend || email == "" {
 		email = normEmail(c.r.PostForm.Get("email"))
@@ -459,28 +497,41 @@ func (c *call) sendCode(resend bool) {
 		c.f.render(c.w, v)
 		return
 	}
-	if c.st.CodesSent >= maxCodes {
-		c.emit(secevent.CodeThrottled, email, slog.String("by", "transaction"))
-		v.Error = msgThrottled
-		c.f.render(c.w, v)
-		return
-	}
-	if c.f.mail == nil {
-		c.f.fail(c.w, errors.New("userflow: no mail sender configured"))
-		return
-	}
-	// Across transactions: codes requested from this address, then codes
-	// sent to this email address (in that order, so a flooding client
-	// spends its own allowance first).
-	if !c.allowed(secevent.CodeThrottled, email, v, msgThrottled, "",
-		"code-send:ip:"+identity.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodesPerIP,
-		c.f.idHash("code-send:email", email), c.f.limits.CodesPerEmail) {
-		return
-	}
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	d, err := c.issueCode(email, locale.Lang(v.Lang))
 	if err != nil {
 		c.f.fail(c.w, err)
 		return
+	}
+	v = c.view()
+	if d != nil {
+		d.apply(v)
+	} else {
+		v.Info = msgCodeSent
+	}
+	c.f.render(c.w, v)
+}
+
+// issueCode sends a new code to email (a valid address) within the
+// limits: per transaction, then codes requested from the client address,
+// then codes sent to the email address (in that order, so a flooding
+// client spends its own allowance first).
+func (c *call) issueCode(email string, lang locale.Lang) (*denial, error) {
+	ctx := c.r.Context()
+	if c.st.CodesSent >= maxCodes {
+		c.emit(secevent.CodeThrottled, email, slog.String("by", "transaction"))
+		return &denial{msg: msgThrottled}, nil
+	}
+	if c.f.mail == nil {
+		return nil, errors.New("userflow: no mail sender configured")
+	}
+	if d, err := c.limit(secevent.CodeThrottled, email, msgThrottled, "",
+		"code-send:ip:"+identity.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodesPerIP,
+		c.f.idHash("code-send:email", email), c.f.limits.CodesPerEmail); d != nil || err != nil {
+		return d, err
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return nil, err
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
 	if c.st.VerificationID != "" {
@@ -489,109 +540,92 @@ func (c *call) sendCode(resend bool) {
 	id := randomID()
 	if err := c.f.st.Verifications().Put(ctx, &store.Verification{ID: id, Email: email, CodeHash: c.codeHash(id, code),
 		ExpiresAt: c.f.now().Add(codeTTL)}); err != nil {
-		c.f.fail(c.w, err)
-		return
+		return nil, err
 	}
 	c.st.Email, c.st.VerificationID, c.st.EmailVerified = email, id, false
 	c.st.CodesSent++
-	if !c.save() {
+	if err := c.store(); err != nil {
+		return nil, err
+	}
+	if err := c.f.mail.Send(ctx, localVerificationEmail(lang, c.f.reg.TenantName, email, code, c.f.theme, c.f.reg.PublicURL)); err != nil {
+		c.f.log.ErrorContext(ctx, "userflow: sending verification code", "err", err)
+		return &denial{msg: msgSendFailed}, nil
+	}
+	c.f.log.InfoContext(ctx, "userflow: verification code sent", "tx", c.tx.ID)
+	c.emit(secevent.CodeSent, email)
+	return nil, nil
+}
+
+func (c *call) verifyCode() {
+	d, err := c.checkCode(c.r.PostForm.Get("email_ver_input"))
+	if err != nil {
+		c.f.fail(c.w, err)
 		return
 	}
-	err = c.f.mail.Send(ctx, localVerificationEmail(locale.Lang(v.Lang), c.f.reg.TenantName, email, code, c.f.theme, c.f.reg.PublicURL))
-	v = c.view()
-	if err != nil {
-		c.f.log.ErrorContext(ctx, "userflow: sending verification code", "err", err)
-		v.Error = msgSendFailed
+	v := c.view()
+	if d != nil {
+		d.apply(v)
 	} else {
-		c.f.log.InfoContext(ctx, "userflow: verification code sent", "tx", c.tx.ID)
-		c.emit(secevent.CodeSent, email)
-		v.Info = msgCodeSent
+		v.Info = msgVerified
 	}
 	c.f.render(c.w, v)
 }
 
-func (c *call) verifyCode() {
+// checkCode checks the code of the transaction's pending verification
+// (guesses limited per code, per client address and per email address);
+// on success the address is verified.
+func (c *call) checkCode(code string) (*denial, error) {
 	ctx := c.r.Context()
-	code := strings.TrimSpace(c.r.PostForm.Get("email_ver_input"))
-	v := c.view()
+	code = strings.TrimSpace(code)
 	if c.st.VerificationID == "" {
-		v.Error = msgCodeExpired
-		c.f.render(c.w, v)
-		return
+		return &denial{msg: msgCodeExpired}, nil
 	}
 	if code == "" {
-		v.fieldError("email_ver_input", msgCodeRequired)
-		c.f.render(c.w, v)
-		return
+		return &denial{msg: msgCodeRequired, field: "email_ver_input"}, nil
 	}
-	// Guesses across codes and transactions: from this address, then for
-	// this email address.
-	if !c.allowed(secevent.CodeGuessThrottled, c.st.Email, v, msgTooManyAttempts, "email_ver_input",
+	if d, err := c.limit(secevent.CodeGuessThrottled, c.st.Email, msgTooManyAttempts, "email_ver_input",
 		"code-guess:ip:"+identity.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodeGuessesPerIP,
-		c.f.idHash("code-guess:email", c.st.Email), c.f.limits.CodeGuessesPerEmail) {
-		return
+		c.f.idHash("code-guess:email", c.st.Email), c.f.limits.CodeGuessesPerEmail); d != nil || err != nil {
+		return d, err
 	}
 	vs := c.f.st.Verifications()
 	rec, err := vs.Attempt(ctx, c.st.VerificationID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !rec.ExpiresAt.After(c.f.now())) {
-		v.fieldError("email_ver_input", msgCodeExpired)
-		c.f.render(c.w, v)
-		return
+		return &denial{msg: msgCodeExpired, field: "email_ver_input"}, nil
 	}
 	if err != nil {
-		c.f.fail(c.w, err)
-		return
+		return nil, err
 	}
 	if rec.Attempts > maxCodeAttempts {
 		_ = vs.Delete(ctx, rec.ID)
 		c.emit(secevent.CodeGuessThrottled, c.st.Email, slog.String("by", "code"))
-		v.fieldError("email_ver_input", msgTooManyAttempts)
-		c.f.render(c.w, v)
-		return
+		return &denial{msg: msgTooManyAttempts, field: "email_ver_input"}, nil
 	}
 	if rec.Email != c.st.Email || !hmac.Equal([]byte(rec.CodeHash), []byte(c.codeHash(rec.ID, code))) {
 		c.emit(secevent.CodeFailed, c.st.Email, slog.Int("attempt", rec.Attempts))
-		v.fieldError("email_ver_input", msgCodeWrong)
-		c.f.render(c.w, v)
-		return
+		return &denial{msg: msgCodeWrong, field: "email_ver_input"}, nil
 	}
 	_ = vs.Delete(ctx, rec.ID)
 	c.st.VerificationID, c.st.EmailVerified = "", true
-	if !c.save() {
-		return
-	}
-	v = c.view()
-	v.Info = msgVerified
-	c.f.render(c.w, v)
+	return nil, c.store()
 }
 
-// allowed counts one event on the address limit, then (if that one
-// allows it) on the email limit; over either it emits kind, shows msg (on
-// field, or page-level) with 429 and Retry-After, and returns false.
-func (c *call) allowed(kind secevent.Kind, email string, v *view, msg, field string,
-	ipKey string, ipLim identity.Limit, emailKey string, emailLim identity.Limit) bool {
+// limit counts one event on the address limit, then (if that one allows
+// it) on the email limit; over either it emits kind and returns a denial
+// with msg (on field, or page-level), 429 and Retry-After.
+func (c *call) limit(kind secevent.Kind, email string, msg, field string,
+	ipKey string, ipLim identity.Limit, emailKey string, emailLim identity.Limit) (*denial, error) {
 	by := "ip"
 	over, wait, err := c.over(ipKey, ipLim)
 	if err == nil && !over {
 		by = "email"
 		over, wait, err = c.over(emailKey, emailLim)
 	}
-	if err != nil {
-		c.f.fail(c.w, err)
-		return false
-	}
-	if !over {
-		return true
+	if err != nil || !over {
+		return nil, err
 	}
 	c.emit(kind, email, slog.String("by", by))
-	if field != "" {
-		v.fieldError(field, msg)
-	} else {
-		v.Error = msg
-	}
-	v.status, v.retryAfter = http.StatusTooManyRequests, wait
-	c.f.render(c.w, v)
-	return false
+	return &denial{msg: msg, field: field, status: http.StatusTooManyRequests, retryAfter: wait}, nil
 }
 
 // newPassword reads and checks newPassword/reenterPassword.
