@@ -1,0 +1,345 @@
+package journey
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/identity/claimstx"
+	"github.com/gatehouse/gatehouse/identity/ief"
+)
+
+// Page is what a self-asserted profile (or a selection step) asks of the
+// user; the HTTP side renders it with the profile's content definition.
+type Page struct {
+	Profile string // technical profile id ("selection" for a selection step)
+	// Kind is "unified" (sign-in with a sign-up link: a
+	// CombinedSignInAndSignUp step), "selfasserted" or "selection".
+	Kind       string
+	ContentDef string
+	Fields     []*Field
+	// SignUp is the ClaimsExchange the sign-up link selects.
+	SignUp string
+	// Choices are the provider buttons of a selection step.
+	Choices []string
+	Error   string
+	// Info is a notice such as "a code was sent".
+	Info string
+}
+
+// Field is one claim on the page.
+type Field struct {
+	Claim    *ief.ClaimType
+	Value    string
+	Required bool
+	ReadOnly bool
+	Error    string
+	// Verify: the value must be proven with a code (a Verified.* output
+	// claim, or a VerificationControl's claim); Control is the display
+	// control's id in the second case. Verified is true once proven for
+	// the current value; CodeSent after a code went out.
+	Verify   bool
+	Control  string
+	Verified bool
+	CodeSent bool
+	// Code is the VerificationControl's code claim (its ControlClaimType
+	// VerificationCode), asked for beside the address.
+	Code string
+}
+
+// Field returns the page's field for a claim (nil when absent).
+func (p *Page) Field(claim string) *Field {
+	for _, f := range p.Fields {
+		if f.Claim.ID == claim {
+			return f
+		}
+	}
+	return nil
+}
+
+func (e *Engine) selectionPage(step *ief.Step) *Page {
+	p := &Page{Profile: "selection", Kind: "selection", ContentDef: step.ContentDef}
+	for _, s := range step.Selections {
+		p.Choices = append(p.Choices, s.TargetExchange)
+	}
+	return p
+}
+
+// page builds a self-asserted profile's page, with values from its input
+// claims (and input claims transformations) and the bag.
+func (e *Engine) page(st *State, step *ief.Step, tp *ief.TechnicalProfile, values map[string]string) (*Page, error) {
+	if values == nil {
+		if err := e.transform(st, tp.InputTx); err != nil {
+			return nil, err
+		}
+		call, err := e.call(st, tp)
+		if err != nil {
+			return nil, err
+		}
+		values = map[string]string{}
+		for id, v := range call.In {
+			values[id] = claimstx.FormatValue(v.Value)
+		}
+	}
+	p := &Page{Profile: tp.ID, Kind: "selfasserted", ContentDef: tp.Metadata["ContentDefinitionReferenceId"]}
+	if step.Type == "CombinedSignInAndSignUp" {
+		p.Kind, p.SignUp = "unified", tp.Metadata["SignUpTarget"]
+		if p.ContentDef == "" {
+			p.ContentDef = step.ContentDef
+		}
+		for _, s := range step.Selections {
+			if s.TargetExchange != "" {
+				p.Choices = append(p.Choices, s.TargetExchange)
+			}
+		}
+	}
+	add := func(r ief.ClaimRef, control string, verify bool, code string) {
+		ct := e.env.Policy.Claim(r.ClaimType)
+		if ct == nil {
+			return
+		}
+		f := &Field{Claim: ct, Value: values[ct.ID], Required: r.Required, ReadOnly: ct.UserInputType == "Readonly",
+			Verify: verify, Control: control, Code: code}
+		if ct.UserInputType == "Password" {
+			f.Value = "" // never echoed back
+		}
+		if f.Verify && f.Value != "" && st.Verified[ct.ID] == f.Value {
+			f.Verified = true
+		}
+		p.Fields = append(p.Fields, f)
+	}
+	if len(tp.DisplayClaims) > 0 {
+		for _, r := range tp.DisplayClaims {
+			if r.DisplayControl == "" {
+				add(r, "", false, "")
+				continue
+			}
+			dc := e.env.Policy.DisplayControls[r.DisplayControl]
+			var code string
+			for _, d := range dc.DisplayClaims {
+				if d.ControlClaimType == "VerificationCode" {
+					code = e.claimID(d.ClaimType)
+				}
+			}
+			for _, d := range dc.DisplayClaims {
+				if d.ControlClaimType == "" {
+					add(d, dc.ID, dc.Type == "VerificationControl", code)
+				}
+			}
+		}
+		return p, nil
+	}
+	for _, r := range tp.OutputClaims {
+		ct := e.env.Policy.Claim(r.ClaimType)
+		if ct == nil || ct.UserInputType == "" || r.DefaultValue != "" {
+			continue // not collected: set by a validation profile or a default
+		}
+		add(r, "", strings.HasPrefix(r.PartnerClaimType, "Verified."), "")
+	}
+	return p, nil
+}
+
+// submit takes the user's answer: a verification action, or the form.
+// It returns the page again (with errors, or after an action) or nil when
+// the profile is done.
+func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.TechnicalProfile, in *Input) (*Page, error) {
+	page, err := e.page(st, step, tp, in.Values)
+	if err != nil {
+		return nil, err
+	}
+	switch in.Action {
+	case "sendCode", "verifyCode":
+		return e.verification(ctx, st, page, in)
+	case "", "continue":
+	default:
+		page.Error = "Unknown action."
+		return page, nil
+	}
+	// Collect: required, type, restriction, verification, and B2C's
+	// built-in newPassword/reenterPassword match.
+	collected := Bag{}
+	bad := false
+	for _, f := range page.Fields {
+		if f.ReadOnly {
+			continue
+		}
+		v := strings.TrimSpace(f.Value)
+		if f.Claim.UserInputType == "Password" {
+			v = in.Values[f.Claim.ID]
+		}
+		switch {
+		case v == "" && f.Required:
+			f.Error, bad = "This information is required.", true
+			continue
+		case v == "":
+			continue
+		case f.Verify && st.Verified[f.Claim.ID] != v:
+			f.Error, bad = "Verification is necessary. Please click Send button.", true
+			continue
+		}
+		if ok, err := f.Claim.CheckPattern(v); err != nil || !ok {
+			f.Error, bad = orDefault(f.Claim.PatternHelpText, "Please enter a valid value."), true
+			continue
+		}
+		if len(f.Claim.Enumeration) > 0 && !inEnum(f.Claim.Enumeration, v) {
+			f.Error, bad = "Please select a value from the list.", true
+			continue
+		}
+		c, err := claimstx.Parse(e.dataType(f.Claim.ID), v)
+		if err != nil {
+			f.Error, bad = "Please enter a valid value.", true
+			continue
+		}
+		collected[f.Claim.ID] = c
+	}
+	if np, re := collected.String("newPassword"), collected.String("reenterPassword"); page.Field("reenterPassword") != nil && np != re {
+		page.Field("reenterPassword").Error, bad = "The password entry fields do not match. Please enter the same password in both fields and try again.", true
+	}
+	if bad {
+		return page, nil
+	}
+	saved := copyBag(st.Claims)
+	for k, v := range collected {
+		st.Claims[k] = v
+	}
+	for _, r := range tp.OutputClaims {
+		if r.DefaultValue != "" {
+			e.outputs(st, &ief.TechnicalProfile{OutputClaims: []ief.ClaimRef{r}}, Bag{})
+		}
+	}
+	fail := func(err error) (*Page, error) {
+		st.Claims = saved
+		var ue *UserError
+		if errors.As(err, &ue) {
+			page.Error = ue.Message
+			if f := page.Field(ue.Field); f != nil {
+				page.Error, f.Error = "", ue.Message
+			}
+			return page, nil
+		}
+		return nil, err
+	}
+	if err := e.transform(st, tp.OutputTx); err != nil {
+		return fail(err)
+	}
+	if err := e.validate(ctx, st, tp.Validations); err != nil {
+		return fail(err)
+	}
+	return nil, nil
+}
+
+// validate runs validation technical profiles in order. A failure stops
+// the page unless ContinueOnError; a success stops the list when
+// ContinueOnSuccess is false.
+func (e *Engine) validate(ctx context.Context, st *State, refs []ief.ValidationRef) error {
+	for _, v := range refs {
+		if e.skip(st, v.Preconditions, "SkipThisValidationTechnicalProfile") {
+			continue
+		}
+		vt := e.env.Policy.Profiles[v.Profile]
+		var err error
+		if isInteractive(vt) {
+			err = errors.New("journey: a validation technical profile cannot be self-asserted: " + vt.ID)
+		} else if _, err = e.run(ctx, st, vt); err == nil {
+			e.record(st, vt)
+		}
+		if err != nil {
+			var ue *UserError
+			if v.ContinueOnError && errors.As(err, &ue) {
+				continue
+			}
+			return err
+		}
+		if !v.ContinueOnSuccess {
+			return nil
+		}
+	}
+	return nil
+}
+
+// verification sends or checks a code for a field: the built-in email
+// verification (Verified.Email) through Env.Codes, or a
+// VerificationControl's SendCode/VerifyCode action profiles.
+func (e *Engine) verification(ctx context.Context, st *State, page *Page, in *Input) (*Page, error) {
+	f := page.Field(in.Claim)
+	if f == nil || !f.Verify {
+		page.Error = "Unknown field."
+		return page, nil
+	}
+	address := strings.TrimSpace(in.Values[f.Claim.ID])
+	if ok, err := f.Claim.CheckPattern(address); address == "" || err != nil || !ok {
+		f.Error = orDefault(f.Claim.PatternHelpText, "Please enter a valid value.")
+		return page, nil
+	}
+	f.Value = address
+	var err error
+	if f.Control != "" {
+		err = e.controlAction(ctx, st, f, in)
+	} else if e.env.Codes == nil {
+		err = errors.New("journey: email verification needs Env.Codes")
+	} else if in.Action == "sendCode" {
+		err = e.env.Codes.Send(ctx, st, address)
+	} else {
+		err = e.env.Codes.Verify(ctx, st, address, in.Values["verificationCode"])
+	}
+	var ue *UserError
+	switch {
+	case errors.As(err, &ue):
+		f.Error, f.CodeSent = ue.Message, in.Action == "verifyCode"
+		return page, nil
+	case err != nil:
+		return nil, err
+	case in.Action == "sendCode":
+		f.CodeSent, f.Verified = true, false
+		page.Info = "Verification code has been sent to your inbox. Please copy it to the input box below."
+		if st.Verified[f.Claim.ID] == address {
+			delete(st.Verified, f.Claim.ID)
+		}
+	default:
+		if st.Verified == nil {
+			st.Verified = map[string]string{}
+		}
+		st.Verified[f.Claim.ID], f.Verified = address, true
+		page.Info = "E-mail address verified. You can now continue."
+	}
+	return page, nil
+}
+
+// controlAction runs a display control action's profiles with the
+// control's claims in the bag.
+func (e *Engine) controlAction(ctx context.Context, st *State, f *Field, in *Input) error {
+	dc := e.env.Policy.DisplayControls[f.Control]
+	action := map[string]string{"sendCode": "SendCode", "verifyCode": "VerifyCode"}[in.Action]
+	saved := copyBag(st.Claims)
+	st.Claims[f.Claim.ID] = claimstx.Claim{DataType: e.dataType(f.Claim.ID), Value: f.Value}
+	if f.Code != "" {
+		st.Claims[f.Code] = claimstx.Claim{DataType: claimstx.String, Value: strings.TrimSpace(in.Values[f.Code])}
+	}
+	err := e.validate(ctx, st, dc.Actions[action])
+	st.Claims = saved
+	return err
+}
+
+func copyBag(b Bag) Bag {
+	c := make(Bag, len(b))
+	for k, v := range b {
+		c[k] = v
+	}
+	return c
+}
+
+func inEnum(vals []ief.EnumValue, v string) bool {
+	for _, x := range vals {
+		if x.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+func orDefault(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}
