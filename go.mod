@@ -19,6 +19,8 @@ require (
 	// (this toolchain is 1.26.8, GOTOOLCHAIN=local).
 	github.com/wneessen/go-mail v0.8.1
 	golang.org/x/crypto v0.57.0
+	// HTML parsing for custom-policy page templates (identity/ief/pages).
+	golang.org/x/net v0.59.0
 	golang.org/x/oauth2 v0.37.0
 	// modernc.org/sqlite stays at v1.60.1: v1.61.x needs (at go mod tidy) a
 	// github.com/google/pprof version the module proxy refuses (403).
@@ -73,7 +75,6 @@ require (
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
-	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/sync v0.23.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect

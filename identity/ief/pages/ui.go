@@ -1,0 +1,319 @@
+package pages
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The generated UI is an html/template, so every value is escaped for
+// its context (text, attribute, URL) whatever the caller put in the Page.
+//
+//go:embed ui.html
+var uiSource string
+
+var uiTmpl = template.Must(template.New("ui").Parse(uiSource))
+
+// view is what ui.html renders: the Page plus what is derived from it.
+type view struct {
+	P        *Page
+	Heading  string
+	Unified  bool
+	Fields   []fieldView
+	Controls []controlView
+	Buttons  []Button
+
+	ForgotPassword, CreateAccount *Link
+}
+
+// T is the page's localized string for a StringId.
+func (v *view) T(id string) string { return v.P.Text(id) }
+
+type fieldView struct {
+	ID, Label, Help, Error, Value string
+	InputType                     string // the UserInputType (the li's class)
+	Kind                          string // how ui.html renders it: input, select, group, date, paragraph
+	HTMLType                      string // the input's type
+	Autocomplete                  string
+	Pattern, PatternHelp          string
+	Placeholder                   string
+	Required, ReadOnly            bool
+	GroupRequired                 bool // radios: one must be chosen
+	DescribedBy                   string
+	Options                       []optionView
+	DateParts                     []datePart
+}
+
+type optionView struct {
+	ID, Value, Text string
+	Selected        bool
+}
+
+type datePart struct {
+	ID, Class, Label string
+	Options          []optionView
+}
+
+type controlView struct {
+	ID, Type, Message, Error string
+	State                    ControlState
+	Fields                   []fieldView
+	Actions                  []actionView
+}
+
+type actionView struct {
+	ID, Class, Label string
+}
+
+func (s ControlState) String() string {
+	switch s {
+	case StateSendCode:
+		return "sendCode"
+	case StateVerifyCode:
+		return "verifyCode"
+	case StateVerified:
+		return "verified"
+	}
+	return "ControlState(" + strconv.Itoa(int(s)) + ")"
+}
+
+// renderUI writes the generated UI that goes into div#api.
+func renderUI(w io.Writer, p *Page) error {
+	v := &view{P: p, Heading: p.Heading, Unified: p.Kind == Unified, Buttons: p.Buttons}
+	if v.Heading == "" {
+		v.Heading = p.Text("heading_" + p.Kind.String())
+	}
+	for _, f := range p.Fields {
+		v.Fields = append(v.Fields, newFieldView(p, f))
+	}
+	for i := range p.DisplayControls {
+		v.Controls = append(v.Controls, newControlView(p, &p.DisplayControls[i]))
+	}
+	var name string
+	switch p.Kind {
+	case Unified:
+		name = "unified"
+		if v.Buttons == nil {
+			v.Buttons = []Button{{ID: ButtonNext, Label: p.Text("button_signin")}}
+		}
+		v.ForgotPassword = withText(p, p.ForgotPassword, "forgotpassword_link", "")
+		v.CreateAccount = withText(p, p.CreateAccount, "createaccount_link", "createaccount_intro")
+	case SelfAsserted, MultiFactor:
+		name = "selfasserted"
+		if v.Buttons == nil {
+			v.Buttons = []Button{
+				{ID: ButtonContinue, Label: p.Text("button_continue")},
+				{ID: ButtonCancel, Label: p.Text("button_cancel"), NoValidate: true},
+			}
+		}
+	case ProviderSelection:
+		name = "providers"
+	case Exception:
+		name = "exception"
+	default:
+		return fmt.Errorf("pages: cannot render page kind %v", p.Kind)
+	}
+	if err := uiTmpl.ExecuteTemplate(w, name, v); err != nil {
+		return fmt.Errorf("pages: rendering %v page: %w", p.Kind, err)
+	}
+	return nil
+}
+
+// withText copies l, filling its empty texts from the page's strings.
+func withText(p *Page, l *Link, textID, introID string) *Link {
+	if l == nil {
+		return nil
+	}
+	c := *l
+	if c.Text == "" {
+		c.Text = p.Text(textID)
+	}
+	if c.Intro == "" && introID != "" {
+		c.Intro = p.Text(introID)
+	}
+	return &c
+}
+
+// autocomplete hints for the claims B2C's starter packs ask for, so
+// browsers and password managers fill them.
+var autocomplete = map[string]string{
+	"signInName":      "username",
+	"logonIdentifier": "username",
+	"email":           "email",
+	"givenName":       "given-name",
+	"surname":         "family-name",
+	"displayName":     "name",
+	"city":            "address-level2",
+	"country":         "country-name",
+	"postalCode":      "postal-code",
+	"streetAddress":   "street-address",
+}
+
+func newFieldView(p *Page, f Field) fieldView {
+	in := f.InputType
+	if in == "" {
+		in = TextBox
+	}
+	v := fieldView{
+		ID: f.ClaimTypeID, Label: f.Label, Help: f.HelpText, Error: f.Error, Value: f.Value,
+		InputType: in, Kind: "input", HTMLType: "text",
+		Pattern: f.Pattern, PatternHelp: f.PatternHelpText,
+		Required: f.Required, ReadOnly: f.ReadOnly,
+		Autocomplete: autocomplete[f.ClaimTypeID],
+	}
+	var desc []string
+	if v.Help != "" {
+		desc = append(desc, v.ID+"_help")
+	}
+	if v.Error != "" {
+		desc = append(desc, v.ID+"_error")
+	}
+	v.DescribedBy = strings.Join(desc, " ")
+	switch in {
+	case Password:
+		v.HTMLType = "password"
+		v.Value = "" // never sent back to the browser
+		v.Autocomplete = "new-password"
+		if p.Kind == Unified {
+			v.Autocomplete = "current-password"
+		}
+	case EmailBox:
+		v.HTMLType = "email"
+		if v.Autocomplete == "" {
+			v.Autocomplete = "email"
+		}
+	case Readonly:
+		v.ReadOnly = true
+	case Paragraph:
+		v.Kind = "paragraph"
+	case DropdownSingleSelect:
+		v.Kind = "select"
+		v.Placeholder = p.Text("dropdown_placeholder")
+		v.Options = options(f, false)
+	case RadioSingleSelect:
+		v.Kind, v.HTMLType = "group", "radio"
+		v.GroupRequired = f.Required
+		v.Options = options(f, false)
+	case CheckboxMultiSelect:
+		v.Kind, v.HTMLType = "group", "checkbox"
+		v.Options = options(f, true)
+	case DateTimeDropdown:
+		v.Kind = "date"
+		v.DateParts = dateParts(p, f)
+	}
+	if v.ReadOnly {
+		v.Pattern, v.PatternHelp = "", ""
+	}
+	return v
+}
+
+// options marks the selected choices: those flagged Selected, and those
+// whose value is the field's value (for checkboxes, one of its
+// comma-separated values, as B2C stores a multi-select claim).
+func options(f Field, multi bool) []optionView {
+	chosen := map[string]bool{f.Value: f.Value != ""}
+	if multi {
+		for _, s := range strings.Split(f.Value, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				chosen[s] = true
+			}
+		}
+	}
+	out := make([]optionView, len(f.Options))
+	for i, o := range f.Options {
+		out[i] = optionView{
+			ID:       f.ClaimTypeID + "_" + strconv.Itoa(i),
+			Value:    o.Value,
+			Text:     o.Text,
+			Selected: o.Selected || chosen[o.Value],
+		}
+	}
+	return out
+}
+
+var englishMonths = strings.Split(fallbackTexts["months"], ",")
+
+// dateParts builds a DateTimeDropdown's day, month and year selects, with
+// the field's value (yyyy-MM-dd) preselected. They post as id_day,
+// id_month and id_year (see DateFromForm).
+func dateParts(p *Page, f Field) []datePart {
+	var y, m, d int
+	if t, err := time.Parse("2006-01-02", f.Value); err == nil {
+		y, m, d = t.Year(), int(t.Month()), t.Day()
+	}
+	months := strings.Split(p.Text("months"), ",")
+	if len(months) != 12 {
+		months = englishMonths
+	}
+	maxY, minY := f.YearMax, f.YearMin
+	if maxY == 0 {
+		maxY = time.Now().Year()
+	}
+	if minY == 0 {
+		minY = 1900
+	}
+	if minY > maxY {
+		minY, maxY = maxY, minY
+	}
+	if maxY-minY > 300 { // a page, not a calendar
+		minY = maxY - 300
+	}
+	num := func(n, sel int) optionView {
+		s := strconv.Itoa(n)
+		return optionView{Value: s, Text: s, Selected: n == sel}
+	}
+	day := datePart{ID: f.ClaimTypeID + "_day", Class: "day", Label: p.Text("day")}
+	for i := 1; i <= 31; i++ {
+		day.Options = append(day.Options, num(i, d))
+	}
+	month := datePart{ID: f.ClaimTypeID + "_month", Class: "month", Label: p.Text("month")}
+	for i, name := range months {
+		month.Options = append(month.Options, optionView{Value: strconv.Itoa(i + 1), Text: strings.TrimSpace(name), Selected: i+1 == m})
+	}
+	year := datePart{ID: f.ClaimTypeID + "_year", Class: "year", Label: p.Text("year")}
+	for i := maxY; i >= minY; i-- {
+		year.Options = append(year.Options, num(i, y))
+	}
+	return []datePart{day, month, year}
+}
+
+// verificationActions are the buttons B2C shows a VerificationControl in
+// each state.
+var verificationActions = map[ControlState][]ControlAction{
+	StateSendCode:   {ActionSendCode},
+	StateVerifyCode: {ActionVerifyCode, ActionSendNewCode},
+	StateVerified:   {ActionChangeClaim},
+}
+
+var actionText = map[ControlAction]struct{ class, textID string }{
+	ActionSendCode:    {"sendCode", "ver_but_send"},
+	ActionVerifyCode:  {"verifyCode", "ver_but_verify"},
+	ActionChangeClaim: {"changeClaims", "ver_but_edit"},
+	ActionSendNewCode: {"sendNewCode", "ver_but_resend"},
+}
+
+func newControlView(p *Page, c *Control) controlView {
+	v := controlView{ID: c.ID, Type: c.Type, Message: c.Message, Error: c.Error, State: c.State}
+	if v.Type == "" {
+		v.Type = "VerificationControl"
+	}
+	for _, f := range c.Fields {
+		v.Fields = append(v.Fields, newFieldView(p, f))
+	}
+	actions := c.Actions
+	if actions == nil {
+		actions = verificationActions[c.State]
+	}
+	for _, a := range actions {
+		t, ok := actionText[a]
+		if !ok {
+			t.class, t.textID = string(a), string(a)
+		}
+		v.Actions = append(v.Actions, actionView{ID: c.ButtonID(a), Class: t.class, Label: p.Text(t.textID)})
+	}
+	return v
+}
