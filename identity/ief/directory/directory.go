@@ -186,6 +186,11 @@ func (d *Directory) Run(ctx context.Context, p Profile, claims Claims) (Claims, 
 		}
 		return d.outputs(&p, u, false)
 	case Write:
+		if keyValue == "" {
+			// Creating an account nobody can find again: the journey
+			// lacks the (Required) key claim.
+			return nil, fmt.Errorf("directory: profile %s: input claim %s has no value", p.ID, key.ClaimType)
+		}
 		return d.write(ctx, &p, claims, u, key.Attribute(), keyValue)
 	case DeleteClaims:
 		if u == nil {
@@ -255,6 +260,18 @@ func (d *Directory) write(ctx context.Context, p *Profile, claims Claims, u *sto
 	if err != nil {
 		return nil, d.storeErr(p, err)
 	}
+	if created {
+		dup, err := d.duplicated(ctx, u, keyAttr, keyValue)
+		if err != nil {
+			return nil, fmt.Errorf("directory: profile %s: %w", p.ID, err)
+		}
+		if dup {
+			if err := d.Users.Delete(ctx, u.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("directory: profile %s: removing duplicate account %s: %w", p.ID, u.ID, err)
+			}
+			return nil, p.fail(AlreadyExists)
+		}
+	}
 	return d.outputs(p, u, created)
 }
 
@@ -281,57 +298,104 @@ func (d *Directory) find(ctx context.Context, attr, v string) (*store.User, erro
 	case "signInNames.emailAddress":
 		return d.Users.GetByEmail(ctx, v)
 	case "userPrincipalName":
+		// The derived objectId@tenant of an account without a stored one.
 		if id, ok := strings.CutSuffix(strings.ToLower(v), "@"+strings.ToLower(d.Tenant)); ok && d.Tenant != "" {
-			if u, err := d.Users.Get(ctx, id); err == nil && u.Attributes["userPrincipalName"] == "" {
+			u, err := d.Users.Get(ctx, id)
+			if err == nil && u.Attributes["userPrincipalName"] == "" {
 				return u, nil
-			} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return nil, err
 			}
 		}
-		return d.scan(ctx, func(u *store.User) bool { return strings.EqualFold(u.Attributes["userPrincipalName"], v) })
+	}
+	match, err := d.matcher(attr, v)
+	if err != nil {
+		return nil, err
+	}
+	all, err := d.scan(ctx, match)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, store.ErrNotFound
+	}
+	return all[0], nil
+}
+
+// matcher tests users for the keys the store cannot look up, which need a
+// scan; nil for the store's own unique keys.
+func (d *Directory) matcher(attr, v string) (func(*store.User) bool, error) {
+	hasIdentity := func(typ, issuer, id string, fold bool) func(*store.User) bool {
+		return func(u *store.User) bool {
+			for _, x := range u.Identities {
+				if x.SignInType == typ && (issuer == "" || strings.EqualFold(x.Issuer, issuer)) &&
+					(x.IssuerAssignedID == id || fold && strings.EqualFold(x.IssuerAssignedID, id)) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	switch attr {
+	case "objectId", "signInNames.emailAddress":
+		return nil, nil
+	case "userPrincipalName":
+		return func(u *store.User) bool { return strings.EqualFold(u.Attributes["userPrincipalName"], v) }, nil
 	case "alternativeSecurityId":
 		issuer, key, err := DecodeAlternativeSecurityID(v)
 		if err != nil {
 			return nil, err
 		}
-		return d.scan(ctx, func(u *store.User) bool {
-			for _, id := range u.Identities {
-				if id.SignInType == "federated" && strings.EqualFold(id.Issuer, issuer) && id.IssuerAssignedID == key {
-					return true
-				}
-			}
-			return false
-		})
+		return hasIdentity("federated", issuer, key, false), nil
 	}
 	if typ, ok := signInNameType(attr); ok {
-		return d.scan(ctx, func(u *store.User) bool {
-			for _, id := range u.Identities {
-				if id.SignInType == typ && strings.EqualFold(id.IssuerAssignedID, v) {
-					return true
-				}
-			}
-			return false
-		})
+		return hasIdentity(typ, "", v, true), nil
 	}
 	return nil, fmt.Errorf("%s cannot identify an account", attr)
 }
 
-// scan finds a user by reading every user: the store has no lookup by
+// scan finds users by reading every user: the store has no lookup by
 // federated identity, user name, phone sign-in name or stored
-// userPrincipalName, so these cost a full List (O(users) per sign-in). It
-// is correct but slow for large directories; an indexed store lookup
-// would replace it.
-func (d *Directory) scan(ctx context.Context, match func(*store.User) bool) (*store.User, error) {
+// userPrincipalName, so these cost a full List (O(users) per lookup):
+// correct, but slow for large directories until the store has an indexed
+// lookup. Matches come in creation order.
+func (d *Directory) scan(ctx context.Context, match func(*store.User) bool) ([]*store.User, error) {
 	all, err := d.Users.List(ctx)
 	if err != nil {
 		return nil, err
 	}
+	var out []*store.User
 	for _, u := range all {
 		if match(u) {
-			return u, nil
+			out = append(out, u)
 		}
 	}
-	return nil, store.ErrNotFound
+	return out, nil
+}
+
+// duplicated reports whether another account has the key of the account
+// u just created. The store enforces unique emails and objectIds only, so
+// two concurrent sign-ups with one social identity (or user name, phone
+// number) can both create an account; each creator checks afterwards and
+// the loser removes its own. The creator that checks last always sees the
+// other, so at most one account survives; when both see each other both
+// back off and the user's retry creates it.
+func (d *Directory) duplicated(ctx context.Context, u *store.User, keyAttr, keyValue string) (bool, error) {
+	match, err := d.matcher(keyAttr, keyValue)
+	if err != nil || match == nil {
+		return false, err
+	}
+	all, err := d.scan(ctx, match)
+	if err != nil {
+		return false, err
+	}
+	for _, o := range all {
+		if o.ID != u.ID {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // lookupValue is the input claim's value as a string ("" when absent).

@@ -411,6 +411,7 @@ func TestConcurrentSignUp(t *testing.T) {
 	e := newEnv(t)
 	p := e.mfa.get(t, "AAD-UserWriteUsingLogonEmail")
 	const n = 8
+	e.dir.Users = lookupBarrier(e.users, n)
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
@@ -482,5 +483,103 @@ func TestCheck(t *testing.T) {
 		case c.want != "" && (len(probs) != 1 || !strings.Contains(probs[0], c.want)):
 			t.Errorf("%+v: got %q, want one problem with %q", c.p, probs, c.want)
 		}
+	}
+}
+
+// Concurrent sign-ups with one social identity, which the store does not
+// keep unique: at most one account survives, and only its writer succeeds.
+func TestConcurrentSocialSignUp(t *testing.T) {
+	e := newEnv(t)
+	p := e.mfa.get(t, "AAD-UserWriteUsingAlternativeSecurityId")
+	in := Claims{"alternativeSecurityId": str(EncodeAlternativeSecurityID("google.com", "sub-1"))}
+	const n = 8
+	e.dir.Users = lookupBarrier(e.users, n)
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = e.dir.Run(e.ctx, p, in)
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		var de *Error
+		switch {
+		case err == nil:
+			ok++
+		case errors.As(err, &de) && de.Kind == AlreadyExists:
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	all, _ := e.users.List(e.ctx)
+	if ok > 1 || len(all) != ok {
+		t.Fatalf("%d writes succeeded, %d users exist", ok, len(all))
+	}
+	if ok == 0 { // every writer backed off: the retry creates the account
+		e.run("AAD-UserWriteUsingAlternativeSecurityId", in)
+	}
+	e.run("AAD-UserReadUsingAlternativeSecurityId", in)
+}
+
+// barrierUsers is the real store with the answers of its first n lookups
+// held until all n have been answered: every concurrent writer then finds no account and
+// creates one, the race the store (or the duplicate check) must decide.
+type barrierUsers struct {
+	store.Users
+	mu      sync.Mutex
+	waiting int
+	open    chan struct{}
+}
+
+func lookupBarrier(u store.Users, n int) *barrierUsers {
+	return &barrierUsers{Users: u, waiting: n, open: make(chan struct{})}
+}
+
+func (b *barrierUsers) wait() {
+	b.mu.Lock()
+	if b.waiting > 0 {
+		b.waiting--
+		if b.waiting == 0 {
+			close(b.open)
+		}
+	}
+	b.mu.Unlock()
+	<-b.open
+}
+
+func (b *barrierUsers) GetByEmail(ctx context.Context, email string) (*store.User, error) {
+	u, err := b.Users.GetByEmail(ctx, email)
+	b.wait()
+	return u, err
+}
+
+func (b *barrierUsers) List(ctx context.Context) ([]*store.User, error) {
+	all, err := b.Users.List(ctx)
+	b.wait()
+	return all, err
+}
+
+func TestWriteConflicts(t *testing.T) {
+	e := newEnv(t)
+	e.signUp("taken@example.com")
+	id := e.signUp("mine@example.com")["objectId"].Value.(string)
+	// Changing the sign-in email to another account's: the store's unique
+	// email refuses the update.
+	p := Profile{ID: "AAD-ChangeEmail", Operation: Write, RaiseIfNotExist: true, InputClaims: []Ref{{ClaimType: "objectId"}},
+		PersistedClaims: []Ref{{ClaimType: "email", PartnerClaimType: "signInNames.emailAddress"}}}
+	e.runErr(p, Claims{"objectId": str(id), "email": str("Taken@example.com")}, AlreadyExists)
+	if u, _ := e.users.Get(e.ctx, id); u.Email != "mine@example.com" {
+		t.Errorf("email changed to %q", u.Email)
+	}
+	// A write whose key claim is missing creates no unreachable account.
+	if _, err := e.dir.Run(e.ctx, e.mfa.get(t, "AAD-UserWriteUsingLogonEmail"), Claims{"newPassword": str("x")}); err == nil {
+		t.Error("write without its key claim succeeded")
+	}
+	if all, _ := e.users.List(e.ctx); len(all) != 2 {
+		t.Errorf("%d users", len(all))
 	}
 }
