@@ -583,3 +583,45 @@ func TestWriteConflicts(t *testing.T) {
 		t.Errorf("%d users", len(all))
 	}
 }
+
+// A user-name local account (the username starter-pack variant's keys).
+func TestUserNameAccount(t *testing.T) {
+	e := newEnv(t)
+	key := []Ref{{ClaimType: "signInName", PartnerClaimType: "signInNames.userName"}}
+	write := Profile{ID: "AAD-UserWriteUsingLogonUserName", Operation: Write, RaiseIfExists: true, InputClaims: key,
+		PersistedClaims: []Ref{{ClaimType: "signInName", PartnerClaimType: "signInNames.userName"},
+			{ClaimType: "newPassword", PartnerClaimType: "password"},
+			{ClaimType: "birthday", PartnerClaimType: "extension_birthday", DataType: claimstx.Date}},
+		OutputClaims: []Ref{{ClaimType: "objectId"}, {ClaimType: "newUser", PartnerClaimType: "newClaimsPrincipalCreated", DataType: claimstx.Boolean}}}
+	read := Profile{ID: "AAD-UserReadUsingUserName", Operation: Read, RaiseIfNotExist: true, InputClaims: key,
+		OutputClaims: []Ref{{ClaimType: "objectId"}, {ClaimType: "signInName", PartnerClaimType: "signInNames.userName"},
+			{ClaimType: "birthday", PartnerClaimType: "extension_birthday", DataType: claimstx.Date},
+			{ClaimType: "createdDateTime", DataType: claimstx.DateTime}}}
+	for _, p := range []Profile{write, read} {
+		if probs := Check(p); len(probs) != 0 {
+			t.Fatal(probs)
+		}
+	}
+	day := time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC)
+	out, err := e.dir.Run(e.ctx, write, Claims{"signInName": str("Ada.L"), "newPassword": str("pw"),
+		"birthday": {DataType: claimstx.Date, Value: day}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out["objectId"].Value.(string)
+	want(t, out, "newUser", true)
+	e.runErr(write, Claims{"signInName": str("ada.l"), "newPassword": str("pw")}, AlreadyExists)
+
+	out, err = e.dir.Run(e.ctx, read, Claims{"signInName": str("ADA.L")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, out, "objectId", id)
+	want(t, out, "signInName", "Ada.L")
+	want(t, out, "birthday", day)
+	want(t, out, "createdDateTime", time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	u, _ := e.users.Get(e.ctx, id)
+	if want := []store.Identity{{SignInType: "userName", Issuer: tenant, IssuerAssignedID: "Ada.L"}}; !reflect.DeepEqual(u.Identities, want) || u.Email != "" {
+		t.Errorf("identities %+v email %q", u.Identities, u.Email)
+	}
+}
