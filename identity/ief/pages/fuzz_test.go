@@ -28,10 +28,13 @@ func FuzzRender(f *testing.F) {
 		}
 		field := Field{ClaimTypeID: id, Label: label, Value: value, Error: errText, HelpText: label,
 			InputType: inputTypes[n%len(inputTypes)], Pattern: value, Options: []Option{{Value: value, Text: label}}}
+		if n%2 == 0 {
+			field.Verification = &Verification{State: ControlState(n % 3), Message: errText}
+		}
 		p := &Page{
-			Kind: Kind(1 + n%5), Lang: label, Title: value, Heading: label, PageError: errText, Nonce: id,
+			Kind: Kind(1 + n%5), Lang: label, Info: value, Title: value, Heading: label, PageError: errText, Nonce: id,
 			Fields:          []Field{field},
-			DisplayControls: []Control{{ID: id, Type: label, State: ControlState(n % 3), Fields: []Field{field}}},
+			DisplayControls: []Control{{ID: id, Type: label, State: ControlState(n % 3), Position: n % 3, Fields: []Field{field}}},
 			Providers:       []ProviderButton{{ExchangeID: id, DisplayName: label}},
 			ForgotPassword:  &Link{Href: value, Text: label},
 			Hidden:          []Hidden{{Name: id, Value: value}},

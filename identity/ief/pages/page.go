@@ -58,7 +58,7 @@ type Page struct {
 	Hidden     []Hidden // posted with every form: transaction id, CSRF token
 
 	Fields          []Field
-	DisplayControls []Control // rendered before Fields, as B2C's starter packs order them
+	DisplayControls []Control // placed among Fields by Control.Position
 
 	Providers []ProviderButton // other identity providers (Unified, ProviderSelection)
 
@@ -70,6 +70,7 @@ type Page struct {
 	Buttons []Button
 
 	PageError string // page-level error (div.error.pageLevel)
+	Info      string // page-level notice, e.g. "Verification code has been sent"
 
 	// Exception page details.
 	CorrelationID string
@@ -95,6 +96,10 @@ type Field struct {
 	PatternHelpText string
 	Options         []Option // RadioSingleSelect, DropdownSingleSelect, CheckboxMultiSelect
 	Error           string   // the field's error (div.error.itemLevel)
+	// Verification, when set, makes the field prove its value with a code,
+	// as B2C's built-in email verification (a Verified.Email output claim)
+	// does, with B2C's "{id}_ver_..." element ids.
+	Verification *Verification
 	// YearMin and YearMax bound a DateTimeDropdown's years (zero: 1900 and
 	// the current year).
 	YearMin, YearMax int
@@ -106,14 +111,58 @@ type Option struct {
 	Selected    bool
 }
 
+// Verification is the state of a field's built-in code verification.
+type Verification struct {
+	State   ControlState
+	Message string // e.g. "Verification code has been sent to your inbox."
+}
+
+// VerificationButtonID is the id (and posted action value) of a verified
+// field's button, B2C's "{claimTypeId}_ver_but_send" and so on.
+func VerificationButtonID(claimTypeID string, a ControlAction) string {
+	return claimTypeID + "_ver_but_" + verificationSuffix[a]
+}
+
+// VerificationCodeName is the name of a verified field's code input.
+func VerificationCodeName(claimTypeID string) string {
+	return claimTypeID + "_ver_input"
+}
+
+var verificationSuffix = map[ControlAction]string{
+	ActionSendCode:    "send",
+	ActionVerifyCode:  "verify",
+	ActionSendNewCode: "resend",
+	ActionChangeClaim: "edit",
+}
+
+// ParseVerificationAction splits a posted action value from a verified
+// field's button into the claim type id and the action.
+func ParseVerificationAction(value string) (claimTypeID string, action ControlAction, ok bool) {
+	i := strings.LastIndex(value, "_ver_but_")
+	if i <= 0 {
+		return "", "", false
+	}
+	suffix := value[i+len("_ver_but_"):]
+	for a, s := range verificationSuffix {
+		if s == suffix {
+			return value[:i], a, true
+		}
+	}
+	return "", "", false
+}
+
 // Control is a display control (DisplayControl in the policy).
 type Control struct {
-	ID      string
-	Type    string // the UserInterfaceControlType, e.g. "VerificationControl"
-	Fields  []Field
-	State   ControlState
-	Message string // information, e.g. "Verification code has been sent"
-	Error   string
+	ID string
+	// Position is the index in Page.Fields before which the control
+	// appears: 0 (first, as in B2C's starter packs) up to len(Fields) or
+	// more (last).
+	Position int
+	Type     string // the UserInterfaceControlType, e.g. "VerificationControl"
+	Fields   []Field
+	State    ControlState
+	Message  string // information, e.g. "Verification code has been sent"
+	Error    string
 	// Actions lists the control's action buttons. Empty: the buttons B2C
 	// shows for a VerificationControl in State.
 	Actions []ControlAction
@@ -205,6 +254,7 @@ var fallbackTexts = map[string]string{
 	"ver_but_verify":            "Verify code",
 	"ver_but_edit":              "Change",
 	"ver_but_resend":            "Send new code",
+	"ver_input":                 "Verification code",
 	"dropdown_placeholder":      "Select",
 	"day":                       "Day",
 	"month":                     "Month",

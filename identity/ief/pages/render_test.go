@@ -488,3 +488,108 @@ func TestXSSEscaped(t *testing.T) {
 		}
 	}
 }
+
+// Display controls sit among the fields where the policy's DisplayClaims
+// put them.
+func TestDisplayControlPosition(t *testing.T) {
+	fields := []Field{{ClaimTypeID: "a"}, {ClaimTypeID: "b"}}
+	for _, tc := range []struct {
+		pos  []int
+		want string
+	}{
+		{[]int{0}, "X a b"},
+		{[]int{-3}, "X a b"},
+		{[]int{1}, "a X b"},
+		{[]int{2}, "a b X"},
+		{[]int{9, 1}, "a Y b X"},
+		{[]int{1, 1}, "a X Y b"},
+	} {
+		p := &Page{Kind: SelfAsserted, Fields: fields}
+		for i, pos := range tc.pos {
+			p.DisplayControls = append(p.DisplayControls, Control{ID: []string{"X", "Y"}[i], Position: pos})
+		}
+		doc := render(t, builtin(t), p, false)
+		var got []string
+		for c := byTag(byID(t, doc, "attributeList"), "ul")[0].FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if attr(c, "class") == "DisplayControl" {
+				got = append(got, attr(byClass(c, "VerificationControl")[0], "id"))
+			} else {
+				got = append(got, attr(byClass(c, "textInput")[0], "id"))
+			}
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("positions %v: %v, want %s", tc.pos, got, tc.want)
+		}
+	}
+	// No fields: the controls still show.
+	doc := render(t, builtin(t), &Page{Kind: SelfAsserted, DisplayControls: []Control{{ID: "X", Position: 4}}}, false)
+	byID(t, doc, "X")
+}
+
+// B2C's built-in email verification (Verified.Email, no display control):
+// the buttons and code input beside the field, with B2C's ids.
+func TestFieldVerification(t *testing.T) {
+	for _, tc := range []struct {
+		state    ControlState
+		buttons  []string
+		code, ro bool
+	}{
+		{StateSendCode, []string{"email_ver_but_send"}, false, false},
+		{StateVerifyCode, []string{"email_ver_but_verify", "email_ver_but_resend"}, true, true},
+		{StateVerified, []string{"email_ver_but_edit"}, false, true},
+	} {
+		p := &Page{Kind: SelfAsserted, Info: "Verification code has been sent to your inbox.",
+			Fields: []Field{{ClaimTypeID: "email", Label: "Email", InputType: EmailBox, Value: "ann@contoso.com", Pattern: ".+",
+				Verification: &Verification{State: tc.state, Message: "Code sent"}}}}
+		doc := render(t, builtin(t), p, false)
+		email := byID(t, doc, "email")
+		if hasAttr(email, "readonly") != tc.ro || hasAttr(email, "pattern") == tc.ro {
+			t.Errorf("%v: email %v", tc.state, email.Attr)
+		}
+		var got []string
+		for _, b := range byTag(byClass(doc, "verify")[0], "button") {
+			claim, _, ok := ParseVerificationAction(attr(b, "value"))
+			if !ok || claim != "email" || attr(b, "name") != FormAction || !hasAttr(b, "formnovalidate") {
+				t.Errorf("%v: %v", tc.state, b.Attr)
+			}
+			got = append(got, attr(b, "id"))
+		}
+		if strings.Join(got, " ") != strings.Join(tc.buttons, " ") {
+			t.Errorf("%v: buttons %v, want %v", tc.state, got, tc.buttons)
+		}
+		codes := find(doc, func(n *html.Node) bool { return attr(n, "id") == "email_ver_input" })
+		if (len(codes) == 1) != tc.code {
+			t.Errorf("%v: %d code inputs", tc.state, len(codes))
+		}
+		if tc.code {
+			checkLabelled(t, doc, "email_ver_input", "Verification code")
+			if attr(codes[0], "name") != VerificationCodeName("email") || attr(codes[0], "autocomplete") != "one-time-code" {
+				t.Errorf("code input %v", codes[0].Attr)
+			}
+		}
+		if info := byID(t, doc, "pageInfo"); attr(info, "role") != "status" || text(info) != p.Info {
+			t.Errorf("page info %v", info.Attr)
+		}
+	}
+	for _, tc := range []struct {
+		in, claim string
+		a         ControlAction
+		ok        bool
+	}{
+		{"email_ver_but_send", "email", ActionSendCode, true},
+		{"email_ver_but_verify", "email", ActionVerifyCode, true},
+		{"email_ver_but_resend", "email", ActionSendNewCode, true},
+		{"email_ver_but_edit", "email", ActionChangeClaim, true},
+		{"email_ver_but_nope", "", "", false},
+		{"_ver_but_send", "", "", false},
+		{"email", "", "", false},
+	} {
+		c, a, ok := ParseVerificationAction(tc.in)
+		if c != tc.claim || a != tc.a || ok != tc.ok {
+			t.Errorf("ParseVerificationAction(%q) = %q, %q, %v", tc.in, c, a, ok)
+		}
+	}
+}

@@ -20,12 +20,12 @@ var uiTmpl = template.Must(template.New("ui").Parse(uiSource))
 
 // view is what ui.html renders: the Page plus what is derived from it.
 type view struct {
-	P        *Page
-	Heading  string
-	Unified  bool
-	Fields   []fieldView
-	Controls []controlView
-	Buttons  []Button
+	P       *Page
+	Heading string
+	Unified bool
+	Fields  []fieldView
+	Items   []item // Fields with the display controls placed among them
+	Buttons []Button
 
 	ForgotPassword, CreateAccount *Link
 }
@@ -46,6 +46,20 @@ type fieldView struct {
 	DescribedBy                   string
 	Options                       []optionView
 	DateParts                     []datePart
+	Verification                  *verificationView
+}
+
+// item is one entry of a self-asserted page's list: a field or a
+// display control.
+type item struct {
+	Field   *fieldView
+	Control *controlView
+}
+
+type verificationView struct {
+	CodeID, CodeLabel, Message string
+	CodeInput                  bool
+	Actions                    []actionView
 }
 
 type optionView struct {
@@ -90,9 +104,7 @@ func renderUI(w io.Writer, p *Page) error {
 	for _, f := range p.Fields {
 		v.Fields = append(v.Fields, newFieldView(p, f))
 	}
-	for i := range p.DisplayControls {
-		v.Controls = append(v.Controls, newControlView(p, &p.DisplayControls[i]))
-	}
+	v.Items = items(p, v.Fields)
 	var name string
 	switch p.Kind {
 	case Unified:
@@ -121,6 +133,27 @@ func renderUI(w io.Writer, p *Page) error {
 		return fmt.Errorf("pages: rendering %v page: %w", p.Kind, err)
 	}
 	return nil
+}
+
+// items places the display controls among the fields by their Position
+// (a stable order: controls at the same position keep theirs).
+func items(p *Page, fields []fieldView) []item {
+	var out []item
+	controlsAt := func(pos int, last bool) {
+		for i := range p.DisplayControls {
+			c := &p.DisplayControls[i]
+			if c.Position == pos || last && c.Position > pos || pos == 0 && c.Position < 0 {
+				cv := newControlView(p, c)
+				out = append(out, item{Control: &cv})
+			}
+		}
+	}
+	for i := range fields {
+		controlsAt(i, false)
+		out = append(out, item{Field: &fields[i]})
+	}
+	controlsAt(len(fields), true)
+	return out
 }
 
 // withText copies l, filling its empty texts from the page's strings.
@@ -205,10 +238,32 @@ func newFieldView(p *Page, f Field) fieldView {
 		v.Kind = "date"
 		v.DateParts = dateParts(p, f)
 	}
+	if f.Verification != nil && v.Kind == "input" {
+		v.Verification = newVerificationView(p, f)
+		// A value being proven cannot change until "change" is pressed.
+		v.ReadOnly = v.ReadOnly || f.Verification.State != StateSendCode
+	}
 	if v.ReadOnly {
 		v.Pattern, v.PatternHelp = "", ""
 	}
 	return v
+}
+
+func newVerificationView(p *Page, f Field) *verificationView {
+	vv := &verificationView{
+		CodeID:    VerificationCodeName(f.ClaimTypeID),
+		CodeLabel: p.Text("ver_input"),
+		Message:   f.Verification.Message,
+		CodeInput: f.Verification.State == StateVerifyCode,
+	}
+	for _, a := range verificationActions[f.Verification.State] {
+		vv.Actions = append(vv.Actions, actionView{
+			ID:    VerificationButtonID(f.ClaimTypeID, a),
+			Class: actionText[a].class,
+			Label: p.Text(actionText[a].textID),
+		})
+	}
+	return vv
 }
 
 // options marks the selected choices: those flagged Selected, and those
