@@ -47,7 +47,7 @@ type Page struct {
 	Lang    string // the html element's lang attribute, e.g. "en"
 
 	Title   string // the document title, if the template has none
-	Heading string // the h1; empty: Text("heading")
+	Heading string // the h1; empty: Texts["heading"], else a default for the Kind
 	Intro   string // the text under the heading
 
 	// Texts holds localized strings by B2C's StringId (for example

@@ -593,3 +593,22 @@ func TestFieldVerification(t *testing.T) {
 		}
 	}
 }
+
+// unifiedssp 2.1 pages take display controls (a captcha, say) among the
+// sign-in fields, and a localized "heading" string names the page.
+func TestUnifiedDisplayControlAndHeading(t *testing.T) {
+	p := &Page{Kind: Unified, Texts: map[string]string{"heading": "Welkom"},
+		Fields:          []Field{{ClaimTypeID: "signInName", Label: "Email"}, {ClaimTypeID: "password", Label: "Password", InputType: Password}},
+		DisplayControls: []Control{{ID: "captchaControl", Type: "CaptchaControl", Position: 2, Actions: []ControlAction{ActionVerifyCode}}}}
+	doc := render(t, builtin(t), p, false)
+	items := byClass(byID(t, doc, "localAccountForm"), "entry-item")
+	if len(items) != 3 || !hasClass(items[2].FirstChild, "CaptchaControl") {
+		t.Fatalf("%d entry items; the control is not third", len(items))
+	}
+	if b := byID(t, doc, "captchaControl_but_verify_code"); text(b) != "Verify code" {
+		t.Errorf("action button %q", text(b))
+	}
+	if got := text(byTag(doc, "h1")[0]); got != "Welkom" {
+		t.Errorf("h1 = %q", got)
+	}
+}

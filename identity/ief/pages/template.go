@@ -180,12 +180,12 @@ func findAPI(n *html.Node) *html.Node {
 }
 
 // stripScripts removes what runs script: script elements (HTML and SVG),
-// on* event-handler attributes, srcdoc documents, and attributes whose
-// value is a javascript: or vbscript: URL.
+// SVG animations of links, on* event-handler attributes, srcdoc
+// documents, and attributes whose value is a javascript: or vbscript: URL.
 func stripScripts(n *html.Node) {
 	for c := n.FirstChild; c != nil; {
 		next := c.NextSibling
-		if c.Type == html.ElementNode && strings.EqualFold(c.Data, "script") {
+		if c.Type == html.ElementNode && (strings.EqualFold(c.Data, "script") || setsHref(c)) {
 			n.RemoveChild(c)
 		} else {
 			stripScripts(c)
@@ -204,6 +204,24 @@ func stripScripts(n *html.Node) {
 		kept = append(kept, a)
 	}
 	n.Attr = kept
+}
+
+// setsHref reports whether n is an SVG animation that changes a link's
+// target: its values may smuggle a javascript: URL past isScriptURL
+// ("values" is a list).
+func setsHref(n *html.Node) bool {
+	if n.Namespace != "svg" {
+		return false
+	}
+	switch strings.ToLower(n.Data) {
+	case "animate", "set", "animatemotion", "animatetransform":
+		for _, a := range n.Attr {
+			if strings.EqualFold(a.Key, "attributename") && strings.HasSuffix(strings.ToLower(strings.TrimSpace(a.Val)), "href") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isScriptURL reports whether a browser would treat v as a script URL:

@@ -35,7 +35,8 @@ const customer = `<!DOCTYPE html>
 <a id="help" href="https://contoso.com/help" onclick="track()" OnMouseOver="x()">Help</a>
 <img id="logo" src="https://cdn.contoso.com/logo.png" alt="Contoso" onerror="boom()">
 <iframe id="frame" srcdoc="&lt;script&gt;alert(5)&lt;/script&gt;"></iframe>
-<svg id="art"><script>alert(6)</script><a id="svglink" xlink:href="javascript:alert(7)"><text>x</text></a></svg>
+<svg id="art"><script>alert(6)</script><a id="svglink" xlink:href="javascript:alert(7)"><text>x</text>
+<set attributeName="href" to="javascript:alert(9)"/><animate id="anim" attributeName="xlink:href" values="#;javascript:alert(10)"/><animate id="keep" attributeName="opacity" values="0;1"/></a></svg>
 </header>
 <div id="api">Loading…</div>
 <footer><form id="survey" action="javascript:alert(8)"></form></footer>
@@ -63,6 +64,10 @@ func TestScriptsStrippedWhenNotAllowed(t *testing.T) {
 			}
 		}
 	}
+	if len(byTag(doc, "set")) != 0 || len(find(doc, func(n *html.Node) bool { return attr(n, "id") == "anim" })) != 0 {
+		t.Error("an SVG animation of a link survived")
+	}
+	byID(t, doc, "keep")
 	for _, id := range []string{"home", "entity", "spaced", "vb", "svglink"} {
 		if n := byID(t, doc, id); hasAttr(n, "href") {
 			t.Errorf("#%s kept href=%q", id, attr(n, "href"))

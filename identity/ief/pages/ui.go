@@ -99,6 +99,9 @@ func (s ControlState) String() string {
 func renderUI(w io.Writer, p *Page) error {
 	v := &view{P: p, Heading: p.Heading, Unified: p.Kind == Unified, Buttons: p.Buttons}
 	if v.Heading == "" {
+		v.Heading = p.Texts["heading"]
+	}
+	if v.Heading == "" {
 		v.Heading = p.Text("heading_" + p.Kind.String())
 	}
 	for _, f := range p.Fields {
