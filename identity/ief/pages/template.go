@@ -114,8 +114,16 @@ func ParseTemplate(src []byte) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pages: parsing template: %w", err)
 	}
-	if findAPI(doc) == nil {
+	api := findAPI(doc)
+	if api == nil {
 		return nil, ErrNoAPIElement
+	}
+	for p := api.Parent; p != nil; p = p.Parent {
+		if p.Type == html.ElementNode && p.DataAtom == atom.Form {
+			// Browsers drop a form nested in a form, which would leave
+			// the page's fields posting nowhere.
+			return nil, errors.New(`pages: template's <div id="api"> is inside a <form>; the page brings its own forms`)
+		}
 	}
 	return &Template{src: bytes.Clone(src)}, nil
 }

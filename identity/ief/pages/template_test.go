@@ -156,6 +156,9 @@ func TestMissingAPI(t *testing.T) {
 			t.Errorf("%q: err = %v, want ErrNoAPIElement", src, err)
 		}
 	}
+	if _, err := ParseTemplate([]byte(`<form action="/x"><div><div id="api"></div></div></form>`)); err == nil || !strings.Contains(err.Error(), "inside a <form>") {
+		t.Errorf("div#api in a form: err = %v", err)
+	}
 	// LoadTemplate says which LoadUri was wrong.
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "t.html"), []byte("<p>hi</p>"), 0o600); err != nil {
