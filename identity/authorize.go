@@ -279,7 +279,7 @@ func (p *Provider) startSignIn(w http.ResponseWriter, r *http.Request, flow *Flo
 		return
 	}
 	var res *Result
-	if !login && flow.Type == "signUpOrSignIn" {
+	if !login && (flow.Type == "signUpOrSignIn" || flow.Type == "journey") {
 		if s, ok := pages.Session(r); ok && s != nil && s.User != nil {
 			res = s
 			if req.MaxAge != nil && p.now().Sub(s.AuthTime) > time.Duration(*req.MaxAge)*time.Second {

@@ -50,6 +50,8 @@ func AddCustomPolicies(reg *Registry, src CustomPolicySource) error {
 		case !strings.HasPrefix(key, "b2c_1a_"):
 			add(cf.Pos, "custom policy %s: a relying-party policy id starts with B2C_1A_", cf.PolicyID)
 			continue
+		case cf.Type == "journey":
+			// A policy on the engine: its journey is whatever it says.
 		case cf.Type == "":
 			add(cf.Pos, "custom policy %s: its user journey runs none of Gatehouse's hosted flows (it must use SelfAsserted-LocalAccountSignin-Email, LocalAccountDiscoveryUsingEmailAddress or SelfAsserted-ProfileUpdate)", cf.PolicyID)
 			continue

@@ -54,7 +54,7 @@ func (a *App) Public() bool { return a.Type == "spa" }
 // Flow is a user flow.
 type Flow struct {
 	Name              string // canonical case, as configured ("B2C_1_signupsignin1")
-	Type              string // signUpOrSignIn | passwordReset | profileEdit
+	Type              string // signUpOrSignIn | passwordReset | profileEdit | journey (a custom policy on the engine)
 	Attributes        []string
 	EmailVerification bool
 	Claims            []string

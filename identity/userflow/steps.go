@@ -61,6 +61,8 @@ type call struct {
 	// pol is a policy journey's state (custom policies on the engine);
 	// st points into it.
 	pol *policyState
+	// lang is a policy journey's page language.
+	lang locale.Lang
 	// cpClaims are a custom policy's claims from the sign-up page's
 	// validation profiles, for the journey.
 	cpClaims map[string]any

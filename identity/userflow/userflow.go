@@ -45,6 +45,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
+	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/config"
@@ -166,6 +167,11 @@ type Options struct {
 	// CustomPolicies runs the flows of custom policies (Flow.Custom);
 	// required when the registry has one.
 	CustomPolicies CustomPolicies
+	// Policies are custom policies on the policy engine (identity/ief):
+	// their relying parties run here as journeys. PolicyDir resolves
+	// content definitions' relative LoadUri paths.
+	Policies  *ief.Set
+	PolicyDir string
 	// Events records security events (failed sign-ins, lockouts, code
 	// floods); nil logs them without counting.
 	Events *secevent.Recorder
@@ -201,6 +207,9 @@ type Flows struct {
 	theme     theme
 	custom    *customTemplate
 	ssoCookie string
+	// policies are the custom policies on the policy engine, by
+	// lower-case policy id.
+	policies map[string]*policyFlow
 }
 
 var _ identity.Interaction = (*Flows)(nil)
@@ -287,9 +296,12 @@ func New(o Options) (*Flows, error) {
 		}
 	}
 	f.ssoCookie = "x-ms-cpim-sso_" + o.Registry.Domain()
+	if f.policies, err = f.newPolicyFlows(o.Policies, o.PolicyDir); err != nil {
+		return nil, err
+	}
 	if f.cp == nil {
 		for _, fl := range o.Registry.Flows {
-			if fl.Custom {
+			if fl.Custom && f.policies[strings.ToLower(fl.Name)] == nil {
 				return nil, fmt.Errorf("userflow: custom policy %s needs Options.CustomPolicies", fl.Name)
 			}
 		}
@@ -372,6 +384,10 @@ func (f *Flows) Begin(w http.ResponseWriter, r *http.Request, tx *identity.Trans
 	flow := f.flowOf(tx)
 	if flow == nil {
 		f.errorPage(w, http.StatusBadRequest, "The requested user flow is not configured.")
+		return
+	}
+	if pf := f.policies[strings.ToLower(flow.Name)]; pf != nil {
+		f.beginPolicy(w, r, tx, flow, pf)
 		return
 	}
 	st := loadState(tx)
@@ -459,6 +475,10 @@ func (f *Flows) show(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if pf := f.policies[strings.ToLower(flow.Name)]; pf != nil {
+		f.showPolicy(w, r, tx, flow, pf)
+		return
+	}
 	st := loadState(tx)
 	page, ok := allowed(flow, st, q.Get("page"))
 	if !ok {
@@ -480,6 +500,10 @@ func (f *Flows) post(w http.ResponseWriter, r *http.Request) {
 	}
 	if !f.checkCSRF(r, tx) {
 		f.errorPage(w, http.StatusForbidden, "The request could not be verified. Please go back, reload the page and try again.")
+		return
+	}
+	if pf := f.policies[strings.ToLower(flow.Name)]; pf != nil {
+		f.postPolicy(w, r, tx, flow, pf)
 		return
 	}
 	st := loadState(tx)
@@ -546,12 +570,18 @@ func tokenFor(seed, txID string) string {
 }
 
 func (f *Flows) checkCSRF(r *http.Request, tx *identity.Transaction) bool {
+	return f.checkCSRFValue(r, tx, r.PostForm.Get("csrf_token"))
+}
+
+// checkCSRFValue checks a token against the browser's CSRF cookie (a
+// custom policy's sign-up link carries it in the query, as B2C's does).
+func (f *Flows) checkCSRFValue(r *http.Request, tx *identity.Transaction, token string) bool {
 	c, err := r.Cookie(csrfCookie)
 	if err != nil || len(c.Value) != 43 {
 		return false
 	}
 	want := tokenFor(c.Value, tx.ID)
-	return hmac.Equal([]byte(want), []byte(r.PostForm.Get("csrf_token")))
+	return hmac.Equal([]byte(want), []byte(token))
 }
 
 // ---- SSO session ----

@@ -75,12 +75,20 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	if err != nil {
 		return nil, err
 	}
-	// Custom policies (B2C_1A_...) become flows beside the user flows.
-	pols, err := trustframework.Load(cfg.CustomPolicies)
+	// Custom policies (B2C_1A_...) become flows beside the user flows:
+	// on the policy engine when the files bring their base, else over
+	// the built-in base (trustframework).
+	engineSet, policyDir, onEngine, err := enginePolicies(cfg.CustomPolicies)
 	if err != nil {
 		return nil, err
 	}
-	if err := identity.AddCustomPolicies(reg, pols); err != nil {
+	pols := &trustframework.Policies{}
+	if onEngine {
+		err = identity.AddCustomPolicies(reg, policyFlows{engineSet})
+	} else if pols, err = trustframework.Load(cfg.CustomPolicies); err == nil {
+		err = identity.AddCustomPolicies(reg, pols)
+	}
+	if err != nil {
 		return nil, err
 	}
 	mode, err := deploymentMode(cfg)
@@ -162,7 +170,8 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	} else {
 		log.Warn("identity.email is not configured: self-service password reset cannot send codes")
 	}
-	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, Logger: log, CustomPolicies: pols, Events: events, Metrics: im}
+	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, Logger: log, CustomPolicies: pols, Events: events, Metrics: im,
+		Policies: engineSet, PolicyDir: policyDir}
 	if len(cfg.APIConnectors) > 0 {
 		uo.Connectors = conns
 	}

@@ -72,16 +72,38 @@ func (b *Browser) Get(u string) *Page {
 
 var (
 	formRE   = regexp.MustCompile(`<form[^>]*\baction="([^"]*)"`)
-	hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
-	anchorRE = regexp.MustCompile(`<a id="([^"]+)" href="([^"]*)"`)
+	inputRE  = regexp.MustCompile(`<input\s[^>]*>`)
+	anchorRE = regexp.MustCompile(`<a\s[^>]*>`)
+	attrRE   = regexp.MustCompile(`\s([a-zA-Z_:-]+)="([^"]*)"`)
 )
+
+// attrs are a tag's attributes, in any order (an HTML serializer may
+// reorder them).
+func attrs(tag string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attrRE.FindAllStringSubmatch(tag, -1) {
+		m[a[1]] = a[2]
+	}
+	return m
+}
+
+// hidden is the page's hidden inputs: name -> value (HTML-unescaped).
+func hidden(body string) map[string]string {
+	m := map[string]string{}
+	for _, tag := range inputRE.FindAllString(body, -1) {
+		if a := attrs(tag); a["type"] == "hidden" && a["name"] != "" {
+			m[a["name"]] = html.UnescapeString(a["value"])
+		}
+	}
+	return m
+}
 
 // Follow clicks the link with element id linkID.
 func (b *Browser) Follow(p *Page, linkID string) *Page {
 	b.t.Helper()
-	for _, m := range anchorRE.FindAllStringSubmatch(p.Body, -1) {
-		if m[1] == linkID {
-			u, err := p.URL.Parse(html.UnescapeString(m[2]))
+	for _, tag := range anchorRE.FindAllString(p.Body, -1) {
+		if a := attrs(tag); a["id"] == linkID {
+			u, err := p.URL.Parse(html.UnescapeString(a["href"]))
 			if err != nil {
 				b.t.Fatal(err)
 			}
@@ -104,8 +126,8 @@ func (b *Browser) Submit(p *Page, button string, fields map[string]string) *Page
 		b.t.Fatalf("no button #%s on %s:\n%s", button, p.URL, p.Body)
 	}
 	form := url.Values{"action": {button}}
-	for _, h := range hiddenRE.FindAllStringSubmatch(p.Body, -1) {
-		form.Set(h[1], html.UnescapeString(h[2]))
+	for k, v := range hidden(p.Body) {
+		form.Set(k, v)
 	}
 	for k, v := range fields {
 		form.Set(k, v)

@@ -66,6 +66,9 @@ type UserError struct {
 	Code, Message string
 	// Field names the claim the error is about ("" = page level).
 	Field string
+	// Status and RetryAfter: a throttle's 429 for the page.
+	Status     int
+	RetryAfter time.Duration
 }
 
 func (e *UserError) Error() string { return e.Code + ": " + e.Message }

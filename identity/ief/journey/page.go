@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/identity/claimstx"
 	"github.com/gatehouse/gatehouse/identity/ief"
@@ -25,6 +26,9 @@ type Page struct {
 	Error   string
 	// Info is a notice such as "a code was sent".
 	Info string
+	// Status and RetryAfter: a throttle's 429 (0 = 200).
+	Status     int
+	RetryAfter time.Duration
 }
 
 // Field is one claim on the page.
@@ -83,8 +87,10 @@ func (e *Engine) page(st *State, step *ief.Step, tp *ief.TechnicalProfile, value
 	}
 	p := &Page{Profile: tp.ID, Kind: "selfasserted", ContentDef: tp.Metadata["ContentDefinitionReferenceId"]}
 	if step.Type == "CombinedSignInAndSignUp" {
+		// The step's content definition (unifiedssp) is the page; the
+		// profile's own is for when it runs as a plain exchange.
 		p.Kind, p.SignUp = "unified", tp.Metadata["SignUpTarget"]
-		if p.ContentDef == "" {
+		if step.ContentDef != "" {
 			p.ContentDef = step.ContentDef
 		}
 		for _, s := range step.Selections {
@@ -150,6 +156,13 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 	switch in.Action {
 	case "sendCode", "verifyCode":
 		return e.verification(ctx, st, page, in)
+	case "changeClaim":
+		// Edit a verified address: it must be verified again.
+		if f := page.Field(in.Claim); f != nil && f.Verify {
+			delete(st.Verified, f.Claim.ID)
+			f.Verified, f.Value = false, ""
+		}
+		return page, nil
 	case "", "continue":
 	default:
 		page.Error = "Unknown action."
@@ -211,7 +224,7 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 		st.Claims = saved
 		var ue *UserError
 		if errors.As(err, &ue) {
-			page.Error = ue.Message
+			page.Error, page.Status, page.RetryAfter = ue.Message, ue.Status, ue.RetryAfter
 			if f := page.Field(ue.Field); f != nil {
 				page.Error, f.Error = "", ue.Message
 			}
@@ -286,6 +299,7 @@ func (e *Engine) verification(ctx context.Context, st *State, page *Page, in *In
 	switch {
 	case errors.As(err, &ue):
 		f.Error, f.CodeSent = ue.Message, in.Action == "verifyCode"
+		page.Status, page.RetryAfter = ue.Status, ue.RetryAfter
 		return page, nil
 	case err != nil:
 		return nil, err

@@ -179,7 +179,7 @@ func (e *Engine) sendClaims(ctx context.Context, st *State, issuer *ief.Technica
 		if t, isTime := v.(interface{ Unix() int64 }); isTime && (c.DataType == claimstx.DateTime || c.DataType == claimstx.Date) {
 			v = t.Unix()
 		}
-		out.Claims[r.Name()] = v
+		out.Claims[e.wireName(r, rp.Protocol)] = v
 	}
 	if name := rp.SubjectNaming; name != "" {
 		out.Subject, _ = out.Claims[name].(string)
@@ -187,4 +187,21 @@ func (e *Engine) sendClaims(ctx context.Context, st *State, issuer *ief.Technica
 	st.Done = true
 	_ = issuer
 	return out, ctx.Err()
+}
+
+// wireName is an output claim's name in the relying party's protocol:
+// its PartnerClaimType, else the claim type's DefaultPartnerClaimTypes
+// entry for the protocol (tenantId is tid in OpenID Connect), else the
+// claim type id.
+func (e *Engine) wireName(r ief.ClaimRef, protocol string) string {
+	if r.PartnerClaimType != "" {
+		return r.PartnerClaimType
+	}
+	if ct := e.env.Policy.Claim(r.ClaimType); ct != nil {
+		if n := ct.PartnerClaimTypes[protocol]; n != "" {
+			return n
+		}
+		return ct.ID
+	}
+	return r.ClaimType
 }

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/gatehouse/gatehouse/internal/testutil"
+)
+
+// starterPack copies one of the B2C starter packs (testdata, unchanged)
+// into dir with the placeholders filled as B2C's guide tells a tenant to:
+// the tenant name and the two IdentityExperienceFramework app ids. It
+// returns the files, base first as B2C uploads them.
+func starterPack(t *testing.T, pack, dir string) []string {
+	t.Helper()
+	fill := strings.NewReplacer("yourtenant.onmicrosoft.com", "contoso.onmicrosoft.com",
+		"ProxyIdentityExperienceFrameworkAppId", "9c6c3f55-6fa4-4b3b-93a2-0e7f0f2d8d11",
+		"IdentityExperienceFrameworkAppId", "b7a2e3b4-51a0-4f7e-9a2c-6d1c7e8f9a22")
+	src := filepath.Join("..", "..", "testdata", "b2c-starterpack", pack)
+	order := map[string]int{"TrustFrameworkBase.xml": 0, "TrustFrameworkLocalization.xml": 1, "TrustFrameworkExtensions.xml": 2}
+	files, _ := filepath.Glob(filepath.Join(src, "*.xml"))
+	sort.Slice(files, func(i, j int) bool {
+		oi, ok := order[filepath.Base(files[i])]
+		if !ok {
+			oi = 3
+		}
+		oj, ok := order[filepath.Base(files[j])]
+		if !ok {
+			oj = 3
+		}
+		return oi < oj || oi == oj && files[i] < files[j]
+	})
+	var out []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, writeFile(t, dir, "policies/"+filepath.Base(f), fill.Replace(string(data))))
+	}
+	if len(out) < 6 {
+		t.Fatalf("starter pack %s: %d files", pack, len(out))
+	}
+	return out
+}
+
+// starterPackConfig serves a starter pack with two web apps and an email
+// outbox.
+func starterPackConfig(t *testing.T, pack, callback string) (file, publicURL, mailDir string, env []string) {
+	t.Helper()
+	dir := t.TempDir()
+	files := starterPack(t, pack, dir)
+	port := testutil.FreePort(t)
+	publicURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+	key := make([]byte, 32)
+	rand.Read(key)
+	mailDir = filepath.Join(dir, "outbox")
+	var list []string
+	for _, f := range files {
+		list = append(list, fmt.Sprintf("%q", f))
+	}
+	file = writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`identity:
+  listen: 127.0.0.1:%d
+  publicUrl: %s
+  tenant: { name: contoso, id: %s }
+  storage: sqlite://./data/gatehouse.db
+  masterKey: env:GH_MASTER_KEY
+  email: { outbox: %s }
+  customPolicies: [%s]
+  apps:
+    - { name: Web, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET] }
+    - { name: Second, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET] }
+`, port, publicURL, tenantID, mailDir, strings.Join(list, ", "), webClientID, callback, apiClientID, callback))
+	os.MkdirAll(dir+"/data", 0o700)
+	return file, publicURL, mailDir, []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret}
+}
+
+// lastCode is the newest verification code mailed to the outbox.
+func lastCode(t *testing.T, dir string, seen map[string]bool) string {
+	t.Helper()
+	for name, body := range outbox(t, dir) {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if m := mailCodeRE.FindStringSubmatch(body); m != nil {
+			return m[1]
+		}
+	}
+	t.Fatalf("no new code in %s", dir)
+	return ""
+}
+
+// TestStarterPackLocalAccounts runs Microsoft's LocalAccounts starter pack,
+// unchanged, through the binary: B2C_1A_signup_signin (sign-up with email
+// verification, sign-in, a wrong password, SSO on a second app),
+// B2C_1A_PasswordReset and B2C_1A_ProfileEdit, with the tokens carrying
+// the claims the relying party lists.
+func TestStarterPackLocalAccounts(t *testing.T) {
+	runStarterPack(t, "LocalAccounts", "email_but_")
+}
+
+// TestStarterPackDisplayControlsLocalAccounts: the same with the display
+// controls pack (VerificationControl with AadSspr SendCode/VerifyCode).
+func TestStarterPackDisplayControlsLocalAccounts(t *testing.T) {
+	runStarterPack(t, "Display Controls Starterpack/LocalAccounts", "emailVerificationControl_but_")
+}
+
+func runStarterPack(t *testing.T, pack, control string) {
+	const callback = "http://127.0.0.1:1/callback"
+	file, publicURL, mailDir, env := starterPackConfig(t, pack, callback)
+	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
+		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
+	}
+	startServe(t, file, env, "identity")
+	ctx := context.Background()
+	seen := map[string]bool{}
+	const email, pw, pw2 = "ada@example.com", "Passw0rd!Long", "N3w-Passw0rd!x"
+
+	authorize := func(b *testutil.Browser, policy, client string) (*testutil.Page, *oauth2.Config, *oidc.IDTokenVerifier, string) {
+		provider := tenantProvider(t, ctx, publicURL, policy)
+		conf := &oauth2.Config{ClientID: client, ClientSecret: webSecret, RedirectURL: callback,
+			Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "offline_access", client}}
+		pkce := oauth2.GenerateVerifier()
+		p := b.Get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(pkce), oidc.Nonce("n1")))
+		return p, conf, provider.Verifier(&oidc.Config{ClientID: client}), pkce
+	}
+	claimsOf := func(b *testutil.Browser, p *testutil.Page, conf *oauth2.Config, v *oidc.IDTokenVerifier, pkce string) map[string]any {
+		t.Helper()
+		cb := b.Callback(p)
+		if cb.Get("code") == "" {
+			t.Fatalf("no code: %v", cb)
+		}
+		_, _, claims := redeem(t, ctx, conf, v, cb.Get("code"), pkce)
+		return claims
+	}
+	verifyEmail := func(b *testutil.Browser, p *testutil.Page, addr string) *testutil.Page {
+		t.Helper()
+		p = b.Submit(p, control+"send_code", map[string]string{"email": addr})
+		if p.Status != 200 || !strings.Contains(p.Body, control+"verify_code") {
+			t.Fatalf("after send code: %d\n%s", p.Status, p.Body)
+		}
+		p = b.Submit(p, control+"verify_code", map[string]string{"email": addr, "verificationCode": lastCode(t, mailDir, seen)})
+		if p.Status != 200 || !strings.Contains(p.Body, control+"change_claims") {
+			t.Fatalf("after verify code: %d\n%s", p.Status, p.Body)
+		}
+		return p
+	}
+
+	// Sign-up: the unified page's create-account link, email verification,
+	// then the rest of the page.
+	b := testutil.NewBrowser(t, callback, nil)
+	p, conf, v, pkce := authorize(b, "B2C_1A_signup_signin", webClientID)
+	if p.Status != 200 || !strings.Contains(p.Body, `data-name="Unified"`) {
+		t.Fatalf("authorize: %d\n%s", p.Status, p.Body)
+	}
+	p = b.Follow(p, "createAccount")
+	if !strings.Contains(p.Body, `data-name="SelfAsserted"`) {
+		t.Fatalf("sign-up page:\n%s", p.Body)
+	}
+	p = verifyEmail(b, p, email)
+	// (The test browser posts only the fields given: a real one posts the
+	// verified, read-only address too.)
+	p = b.Submit(p, "continue", map[string]string{"email": email, "newPassword": pw, "reenterPassword": pw + "x", "displayName": "Ada L",
+		"givenName": "Ada", "surname": "Lovelace"})
+	if !strings.Contains(p.Body, "do not match") {
+		t.Fatalf("mismatched passwords accepted: %d\n%s", p.Status, p.Body)
+	}
+	p = b.Submit(p, "continue", map[string]string{"email": email, "newPassword": pw, "reenterPassword": pw, "displayName": "Ada L",
+		"givenName": "Ada", "surname": "Lovelace"})
+	c := claimsOf(b, p, conf, v, pkce)
+	if c["name"] != "Ada L" || c["given_name"] != "Ada" || c["family_name"] != "Lovelace" || c["sub"] == "" || c["tid"] == nil {
+		t.Errorf("sign-up token claims %v", c)
+	}
+	sub := c["sub"]
+
+	// SSO: the second app signs in without a page.
+	p, conf2, v2, pkce2 := authorize(b, "B2C_1A_signup_signin", apiClientID)
+	if c2 := claimsOf(b, p, conf2, v2, pkce2); c2["sub"] != sub || c2["name"] != "Ada L" {
+		t.Errorf("SSO token claims %v", c2)
+	}
+
+	// Sign-in in a new browser: a wrong password first.
+	b2 := testutil.NewBrowser(t, callback, nil)
+	p, conf, v, pkce = authorize(b2, "B2C_1A_signup_signin", webClientID)
+	p = b2.Submit(p, "next", map[string]string{"signInName": email, "password": "wrong-Passw0rd"})
+	if p.Status != 200 || !strings.Contains(p.Body, `id="pageError"`) || !strings.Contains(p.Body, "role=\"alert\"") {
+		t.Fatalf("wrong password: %d\n%s", p.Status, p.Body)
+	}
+	p = b2.Submit(p, "next", map[string]string{"signInName": email, "password": pw})
+	if c := claimsOf(b2, p, conf, v, pkce); c["sub"] != sub {
+		t.Errorf("sign-in claims %v", c)
+	}
+
+	// Password reset, then the new password signs in.
+	b3 := testutil.NewBrowser(t, callback, nil)
+	p, conf, v, pkce = authorize(b3, "B2C_1A_PasswordReset", webClientID)
+	p = verifyEmail(b3, p, email)
+	p = b3.Submit(p, "continue", map[string]string{"email": email})
+	if !strings.Contains(p.Body, `id="newPassword"`) {
+		t.Fatalf("new password page: %d\n%s", p.Status, p.Body)
+	}
+	p = b3.Submit(p, "continue", map[string]string{"newPassword": pw2, "reenterPassword": pw2})
+	if c := claimsOf(b3, p, conf, v, pkce); c["sub"] != sub {
+		t.Errorf("password reset claims %v", c)
+	}
+	b4 := testutil.NewBrowser(t, callback, nil)
+	p, conf, v, pkce = authorize(b4, "B2C_1A_signup_signin", webClientID)
+	p = b4.Submit(p, "next", map[string]string{"signInName": email, "password": pw2})
+	claimsOf(b4, p, conf, v, pkce)
+
+	// Profile edit in the signed-in browser: SSO skips the sign-in page.
+	p, conf, v, pkce = authorize(b4, "B2C_1A_ProfileEdit", webClientID)
+	if !strings.Contains(p.Body, `id="givenName"`) {
+		t.Fatalf("profile page: %d\n%s", p.Status, p.Body)
+	}
+	p = b4.Submit(p, "continue", map[string]string{"givenName": "Augusta", "surname": "King"})
+	// ProfileEdit's relying party lists sub and tid only.
+	if c := claimsOf(b4, p, conf, v, pkce); c["sub"] != sub || c["tid"] != tenantID || c["given_name"] != nil {
+		t.Errorf("profile edit claims %v", c)
+	}
+	// The directory has the change: the next sign-in's token says so.
+	p, conf, v, pkce = authorize(b4, "B2C_1A_signup_signin", webClientID)
+	if c := claimsOf(b4, p, conf, v, pkce); c["given_name"] != "Augusta" || c["family_name"] != "King" || c["name"] != "Ada L" {
+		t.Errorf("claims after profile edit %v", c)
+	}
+}

@@ -1,0 +1,56 @@
+package roles
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/identity/ief"
+	"github.com/gatehouse/gatehouse/identity/ief/tfxml"
+	"github.com/gatehouse/gatehouse/internal/config"
+)
+
+// enginePolicies loads identity.customPolicies on the policy engine when
+// they bring their own root (a file without BasePolicy, such as the
+// starter pack's TrustFrameworkBase.xml): those run B2C's journeys as
+// written. Files without a root — the first round's extension-and-
+// relying-party files over Gatehouse's built-in base — stay with package
+// trustframework (ok=false). dir is where relative LoadUri paths start.
+func enginePolicies(paths []config.Path) (set *ief.Set, dir string, ok bool, err error) {
+	var srcs []ief.Source
+	root := false
+	for _, p := range paths {
+		path := p.Abs
+		if path == "" {
+			path = p.Raw
+		}
+		data, rerr := os.ReadFile(path)
+		if rerr != nil {
+			return nil, "", false, &config.Error{Pos: p.Pos, Msg: "custom policy: " + rerr.Error()}
+		}
+		if n, perr := tfxml.Parse(path, data); perr == nil && n.Kid("BasePolicy") == nil && n.Name == "TrustFrameworkPolicy" {
+			root = true
+			if dir == "" {
+				dir = filepath.Dir(path)
+			}
+		}
+		srcs = append(srcs, ief.Source{Path: path, Data: data})
+	}
+	if !root {
+		return nil, "", false, nil
+	}
+	set, err = ief.Load(srcs, ief.Options{})
+	return set, dir, err == nil, err
+}
+
+// policyFlows lists an engine set's relying parties as flows.
+type policyFlows struct{ set *ief.Set }
+
+func (s policyFlows) CustomFlows() []identity.CustomFlow {
+	var out []identity.CustomFlow
+	for _, id := range s.set.IDs() {
+		p := s.set.Policy(id)
+		out = append(out, identity.CustomFlow{PolicyID: p.ID, Type: "journey", Pos: p.Pos})
+	}
+	return out
+}
