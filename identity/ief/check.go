@@ -28,6 +28,7 @@ func (c *checker) checkPolicy(p *Policy, opts Options) {
 			c.add(ct.Pos, "ClaimType %s: predicate validation %s is not defined in PredicateValidations", id, ct.PredicateValidation)
 		}
 	}
+	c.predicates(p)
 	for _, id := range sortedKeys(p.Transformations) {
 		c.transformation(p, p.Transformations[id], claim)
 	}

@@ -13,6 +13,7 @@ package ief
 import (
 	"strings"
 
+	"github.com/gatehouse/gatehouse/identity/ief/predicate"
 	"github.com/gatehouse/gatehouse/identity/ief/tfxml"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/dotnetregex"
@@ -38,6 +39,9 @@ type Policy struct {
 	// Predicates, PredicateValidations and Localization are the merged
 	// elements, read by the predicate and localization packages.
 	Predicates, PredicateValidations, Localization *tfxml.Node
+	// PredicateSet is Predicates and PredicateValidations compiled: what a
+	// self-asserted page validates a PredicateValidationReference with.
+	PredicateSet *predicate.Set
 
 	Pos config.Pos
 
