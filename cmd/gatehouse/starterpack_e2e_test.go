@@ -48,7 +48,7 @@ func starterPack(t *testing.T, pack, dir string) []string {
 		}
 		out = append(out, writeFile(t, dir, "policies/"+filepath.Base(f), fill.Replace(string(data))))
 	}
-	if len(out) < 6 {
+	if len(out) < 5 { // SocialAccounts has no PasswordReset.xml
 		t.Fatalf("starter pack %s: %d files", pack, len(out))
 	}
 	return out
@@ -107,16 +107,23 @@ func lastCode(t *testing.T, dir string, seen map[string]bool) string {
 // B2C_1A_PasswordReset and B2C_1A_ProfileEdit, with the tokens carrying
 // the claims the relying party lists.
 func TestStarterPackLocalAccounts(t *testing.T) {
-	runStarterPack(t, "LocalAccounts", "email_but_")
+	runStarterPack(t, "LocalAccounts", verificationIDs{send: "email_ver_but_send", verify: "email_ver_but_verify",
+		verified: "email_ver_but_edit", code: "email_ver_input"})
 }
+
+// verificationIDs are the buttons and code field of an email
+// verification: B2C's built-in one on a Verified.Email claim, or a
+// VerificationControl display control.
+type verificationIDs struct{ send, verify, verified, code string }
 
 // TestStarterPackDisplayControlsLocalAccounts: the same with the display
 // controls pack (VerificationControl with AadSspr SendCode/VerifyCode).
 func TestStarterPackDisplayControlsLocalAccounts(t *testing.T) {
-	runStarterPack(t, "Display Controls Starterpack/LocalAccounts", "emailVerificationControl_but_")
+	runStarterPack(t, "Display Controls Starterpack/LocalAccounts", verificationIDs{send: "emailVerificationControl_but_send_code",
+		verify: "emailVerificationControl_but_verify_code", verified: "emailVerificationControl_but_change_claims", code: "verificationCode"})
 }
 
-func runStarterPack(t *testing.T, pack, control string) {
+func runStarterPack(t *testing.T, pack string, ids verificationIDs) {
 	const callback = "http://127.0.0.1:1/callback"
 	file, publicURL, mailDir, env := starterPackConfig(t, pack, callback)
 	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
@@ -146,12 +153,12 @@ func runStarterPack(t *testing.T, pack, control string) {
 	}
 	verifyEmail := func(b *testutil.Browser, p *testutil.Page, addr string) *testutil.Page {
 		t.Helper()
-		p = b.Submit(p, control+"send_code", map[string]string{"email": addr})
-		if p.Status != 200 || !strings.Contains(p.Body, control+"verify_code") {
+		p = b.Submit(p, ids.send, map[string]string{"email": addr})
+		if p.Status != 200 || !strings.Contains(p.Body, `id="`+ids.verify+`"`) {
 			t.Fatalf("after send code: %d\n%s", p.Status, p.Body)
 		}
-		p = b.Submit(p, control+"verify_code", map[string]string{"email": addr, "verificationCode": lastCode(t, mailDir, seen)})
-		if p.Status != 200 || !strings.Contains(p.Body, control+"change_claims") {
+		p = b.Submit(p, ids.verify, map[string]string{"email": addr, ids.code: lastCode(t, mailDir, seen)})
+		if p.Status != 200 || !strings.Contains(p.Body, `id="`+ids.verified+`"`) {
 			t.Fatalf("after verify code: %d\n%s", p.Status, p.Body)
 		}
 		return p
@@ -233,5 +240,43 @@ func runStarterPack(t *testing.T, pack, control string) {
 	p, conf, v, pkce = authorize(b4, "B2C_1A_signup_signin", webClientID)
 	if c := claimsOf(b4, p, conf, v, pkce); c["given_name"] != "Augusta" || c["family_name"] != "King" || c["name"] != "Ada L" {
 		t.Errorf("claims after profile edit %v", c)
+	}
+}
+
+// TestStarterPacksValidate: `gatehouse validate` accepts the local-account
+// packs as Microsoft ships them (placeholders filled) and refuses the
+// social ones only for what the next issue adds, each error naming the
+// provider and its place.
+func TestStarterPacksValidate(t *testing.T) {
+	for _, pack := range []string{"LocalAccounts", "Display Controls Starterpack/LocalAccounts",
+		"SocialAccounts", "SocialAndLocalAccounts", "SocialAndLocalAccountsWithMfa",
+		"Display Controls Starterpack/SocialAccounts", "Display Controls Starterpack/SocialAndLocalAccounts",
+		"Display Controls Starterpack/SocialAndLocalAccountsWithMfa"} {
+		t.Run(pack, func(t *testing.T) {
+			file, _, _, env := starterPackConfig(t, pack, "http://127.0.0.1:1/callback")
+			out, errOut, code := gatehouse(t, env, "validate", "--config", file)
+			if !strings.Contains(pack, "Social") {
+				if code != 0 {
+					t.Fatalf("validate: exit %d\n%s%s", code, out, errOut)
+				}
+				return
+			}
+			if code != 1 {
+				t.Fatalf("validate: exit %d, want 1\n%s%s", code, out, errOut)
+			}
+			n := 0
+			for _, line := range strings.Split(strings.TrimSpace(out+errOut), "\n") {
+				if !strings.Contains(line, "TrustFrameworkBase.xml:") {
+					continue
+				}
+				n++
+				if !strings.Contains(line, "not yet supported: ") || !strings.Contains(line, "(Gatehouse issue 12)") {
+					t.Errorf("an error other than a provider of issue 12: %s", line)
+				}
+			}
+			if n == 0 {
+				t.Errorf("no positioned errors:\n%s%s", out, errOut)
+			}
+		})
 	}
 }

@@ -501,8 +501,14 @@ func (f *Flows) postPolicy(w http.ResponseWriter, r *http.Request, tx *identity.
 	case form.Get(pages.FormClaimsExchange) != "":
 		in.Action, in.Exchange = "select", form.Get(pages.FormClaimsExchange)
 	default:
-		if ctrl, act, ok := pages.ParseControlAction(action); ok {
-			in.Claim = controlClaim(pf, ps.Journey, ctrl)
+		claim, act, builtin := pages.ParseVerificationAction(action)
+		if builtin {
+			in.Claim = claim
+			in.Values["verificationCode"] = form.Get(pages.VerificationCodeName(claim))
+		} else if ctrl, a, ok := pages.ParseControlAction(action); ok {
+			in.Claim, act = controlClaim(pf, ctrl), a
+		}
+		if in.Claim != "" {
 			switch act {
 			case pages.ActionSendCode, pages.ActionSendNewCode:
 				in.Action = "sendCode"
@@ -519,9 +525,8 @@ func (f *Flows) postPolicy(w http.ResponseWriter, r *http.Request, tx *identity.
 	c.advance(pf, in)
 }
 
-// controlClaim is the claim a display control verifies: the built-in
-// email verification's control is named after its claim.
-func controlClaim(pf *policyFlow, st *journey.State, control string) string {
+// controlClaim is the claim a display control verifies.
+func controlClaim(pf *policyFlow, control string) string {
 	if dc := pf.policy.DisplayControls[control]; dc != nil {
 		for _, d := range dc.DisplayClaims {
 			if d.ControlClaimType == "" {
@@ -601,6 +606,7 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 		return l, h
 	}
 	controls := map[string]*pages.Control{}
+	var order []*pages.Control
 	for _, fl := range jp.Fields {
 		l, h := label(fl.Claim)
 		pf := pages.Field{ClaimTypeID: fl.Claim.ID, Label: l, HelpText: h, InputType: fl.Claim.UserInputType, Value: fl.Value,
@@ -612,42 +618,35 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 			p.Fields = append(p.Fields, pf)
 			continue
 		}
-		id := fl.Control
-		if id == "" {
-			id = fl.Claim.ID
-		}
-		ctl := controls[id]
-		if ctl == nil {
-			p.DisplayControls = append(p.DisplayControls, pages.Control{ID: id, Type: "VerificationControl"})
-			ctl = &p.DisplayControls[len(p.DisplayControls)-1]
-			controls[id] = ctl
-		}
-		pf.Error = ""
-		ctl.Error = fl.Error
+		state := pages.StateSendCode
 		switch {
 		case fl.Verified:
-			ctl.State, pf.ReadOnly = pages.StateVerified, true
+			state, pf.ReadOnly = pages.StateVerified, true
 		case fl.CodeSent:
-			ctl.State, pf.ReadOnly = pages.StateVerifyCode, true
+			state, pf.ReadOnly = pages.StateVerifyCode, true
 		}
+		if fl.Control == "" {
+			// B2C's built-in verification of a Verified.* claim: the
+			// email_ver_but_send ... buttons on the field itself.
+			pf.Verification = &pages.Verification{State: state, Message: jp.Info}
+			p.Fields = append(p.Fields, pf)
+			continue
+		}
+		ctl := controls[fl.Control]
+		if ctl == nil {
+			ctl = &pages.Control{ID: fl.Control, Type: "VerificationControl"}
+			controls[fl.Control] = ctl
+			order = append(order, ctl)
+		}
+		pf.Error, ctl.Error, ctl.State, ctl.Message = "", fl.Error, state, jp.Info
 		ctl.Fields = append(ctl.Fields, pf)
-		if ctl.State == pages.StateVerifyCode {
-			code := fl.Code
-			if code == "" {
-				code = "verificationCode"
-			}
-			ctl.Fields = append(ctl.Fields, pages.Field{ClaimTypeID: code, Label: orText(p.Texts["ver_input"], "Verification code"), Required: true})
-		}
-		if jp.Info != "" {
-			ctl.Message = jp.Info
+		if state == pages.StateVerifyCode {
+			ctl.Fields = append(ctl.Fields, pages.Field{ClaimTypeID: orText(fl.Code, "verificationCode"),
+				Label: orText(p.Texts["ver_input"], "Verification code"), Required: true})
 		}
 	}
-	// Pointers into p.DisplayControls were taken while appending: write
-	// the controls back in order.
-	for i := range p.DisplayControls {
-		if c := controls[p.DisplayControls[i].ID]; c != nil {
-			p.DisplayControls[i] = *c
-		}
+	for _, ctl := range order {
+		p.DisplayControls = append(p.DisplayControls, *ctl)
 	}
 	link := func(exchange string) string {
 		return base + "/CombinedSigninAndSignup/unified?" + url.Values{"tx": {c.tx.ID}, "csrf_token": {csrf}, "claimsexchange": {exchange}}.Encode()
