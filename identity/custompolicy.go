@@ -3,6 +3,7 @@ package identity
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/config"
 )
@@ -18,7 +19,12 @@ type CustomFlow struct {
 	Claims            []string
 	Attributes        []string
 	EmailVerification bool
-	Pos               config.Pos
+	// Token lifetimes of the policy's JwtIssuer (0: B2C's defaults) and
+	// its AuthenticationContextReferenceClaimPattern PolicyId (the policy
+	// in acr rather than tfp).
+	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, RollingRefreshTTL time.Duration
+	ACR                                                            bool
+	Pos                                                            config.Pos
 }
 
 // CustomPolicySource is the loaded custom policies
@@ -72,14 +78,22 @@ func AddCustomPolicies(reg *Registry, src CustomPolicySource) error {
 			EmailVerification: cf.EmailVerification,
 			Custom:            true,
 			Password:          PasswordRules{MinLength: 8, MaxLength: 64, Classes: 3},
-			AccessTokenTTL:    DefaultAccessTokenTTL,
-			IDTokenTTL:        DefaultAccessTokenTTL,
-			RefreshTokenTTL:   DefaultRefreshTokenTTL,
-			RollingRefreshTTL: DefaultRollingRefreshTTL,
+			AccessTokenTTL:    orDuration(cf.AccessTokenTTL, DefaultAccessTokenTTL),
+			IDTokenTTL:        orDuration(cf.IDTokenTTL, DefaultAccessTokenTTL),
+			RefreshTokenTTL:   orDuration(cf.RefreshTokenTTL, DefaultRefreshTokenTTL),
+			RollingRefreshTTL: orDuration(cf.RollingRefreshTTL, DefaultRollingRefreshTTL),
+			ACR:               cf.ACR,
 		}
 	}
 	if len(errs) > 0 {
 		return errs
 	}
 	return nil
+}
+
+func orDuration(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }

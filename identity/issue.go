@@ -47,7 +47,11 @@ func (p *Provider) tokenClaims(flow *Flow, g *grant, aud string, ttl time.Durati
 	c["nbf"] = now.Unix()
 	c["iat"] = now.Unix()
 	c["auth_time"] = g.AuthTime
-	c["tfp"] = flow.Name
+	if flow.ACR {
+		c["acr"] = strings.ToLower(flow.Name)
+	} else {
+		c["tfp"] = flow.Name
+	}
 	c["ver"] = "1.0"
 	if g.NewUser && contains(flow.Claims, "newUser") {
 		c["newUser"] = true

@@ -74,6 +74,9 @@ type Flow struct {
 	// userflow.Options.CustomPolicies; Name is the relying party's
 	// PolicyId and Claims its output claim types.
 	Custom bool
+	// ACR puts the policy in the acr claim instead of tfp (a JwtIssuer's
+	// AuthenticationContextReferenceClaimPattern PolicyId).
+	ACR bool
 }
 
 // PasswordRules are the flow's password complexity.

@@ -448,10 +448,10 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 	newUser := false
 	for k, v := range out.Claims {
 		switch k {
-		case "sub":
-			continue // the subject is the account's objectId
+		case "sub", "oid":
+			continue // the subject is the account's objectId (oid: Flow.Claims)
 		case "newUser":
-			newUser, _ = v.(bool)
+			newUser, _ = v.(bool) // the issuer adds it (Flow.Claims)
 			continue
 		}
 		claims[k] = v

@@ -3,6 +3,8 @@ package roles
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/ief"
@@ -50,7 +52,45 @@ func (s policyFlows) CustomFlows() []identity.CustomFlow {
 	var out []identity.CustomFlow
 	for _, id := range s.set.IDs() {
 		p := s.set.Policy(id)
-		out = append(out, identity.CustomFlow{PolicyID: p.ID, Type: "journey", Pos: p.Pos})
+		cf := identity.CustomFlow{PolicyID: p.ID, Type: "journey", Pos: p.Pos}
+		// Claims the issuer adds itself when the relying party lists them.
+		for _, r := range p.RP.Profile.OutputClaims {
+			if ct := p.Claim(r.ClaimType); ct != nil && r.PartnerClaimType == "" {
+				switch ct.ID {
+				case "objectId", "newUser":
+					cf.Claims = append(cf.Claims, ct.ID)
+				}
+			}
+		}
+		if iss := issuer(p); iss != nil {
+			secs := func(k string) time.Duration {
+				n, _ := strconv.Atoi(iss.Metadata[k])
+				return time.Duration(n) * time.Second
+			}
+			cf.AccessTokenTTL, cf.IDTokenTTL = secs("token_lifetime_secs"), secs("id_token_lifetime_secs")
+			cf.RefreshTokenTTL, cf.RollingRefreshTTL = secs("refresh_token_lifetime_secs"), secs("rolling_refresh_token_lifetime_secs")
+			cf.ACR = iss.Metadata["AuthenticationContextReferenceClaimPattern"] == "PolicyId"
+		}
+		out = append(out, cf)
 	}
 	return out
+}
+
+// issuer is the token issuer of the relying party's journey (its last
+// SendClaims step).
+func issuer(p *ief.Policy) *ief.TechnicalProfile {
+	j := p.Journeys[p.RP.Journey]
+	if j == nil {
+		return nil
+	}
+	for i := len(j.Steps) - 1; i >= 0; i-- {
+		if s := j.Steps[i]; s.Type == "SendClaims" {
+			id := s.Issuer
+			if id == "" {
+				id = j.DefaultIssuer
+			}
+			return p.Profiles[id]
+		}
+	}
+	return nil
 }

@@ -1,0 +1,60 @@
+package roles
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+)
+
+const testNS = `xmlns="http://schemas.microsoft.com/online/cpim/schemas/2013/06" PolicySchemaVersion="0.3.0.0" TenantId="contoso.onmicrosoft.com"`
+
+// A relying party's JwtIssuer metadata become its flow's token lifetimes
+// and claim pattern; objectId without a partner name asks for oid.
+func TestEnginePolicyFlows(t *testing.T) {
+	dir := t.TempDir()
+	base := `<TrustFrameworkPolicy ` + testNS + ` PolicyId="B2C_1A_Base" PublicPolicyUri="http://x/B2C_1A_Base">
+<BuildingBlocks><ClaimsSchema><ClaimType Id="objectId"><DataType>string</DataType>
+<DefaultPartnerClaimTypes><Protocol Name="OpenIdConnect" PartnerClaimType="oid"/></DefaultPartnerClaimTypes></ClaimType></ClaimsSchema></BuildingBlocks>
+<ClaimsProviders><ClaimsProvider><DisplayName>Issuer</DisplayName><TechnicalProfiles>
+ <TechnicalProfile Id="JwtIssuer"><Protocol Name="OpenIdConnect"/><OutputTokenFormat>JWT</OutputTokenFormat>
+  <Metadata><Item Key="token_lifetime_secs">1200</Item><Item Key="id_token_lifetime_secs">900</Item>
+   <Item Key="refresh_token_lifetime_secs">86400</Item><Item Key="AuthenticationContextReferenceClaimPattern">PolicyId</Item></Metadata>
+ </TechnicalProfile></TechnicalProfiles></ClaimsProvider></ClaimsProviders>
+<UserJourneys><UserJourney Id="J"><OrchestrationSteps>
+ <OrchestrationStep Order="1" Type="SendClaims" CpimIssuerTechnicalProfileReferenceId="JwtIssuer"/></OrchestrationSteps></UserJourney></UserJourneys>
+</TrustFrameworkPolicy>`
+	rp := `<TrustFrameworkPolicy ` + testNS + ` PolicyId="B2C_1A_rp" PublicPolicyUri="http://x/B2C_1A_rp">
+<BasePolicy><TenantId>contoso.onmicrosoft.com</TenantId><PolicyId>B2C_1A_Base</PolicyId></BasePolicy>
+<RelyingParty><DefaultUserJourney ReferenceId="J"/><TechnicalProfile Id="P"><Protocol Name="OpenIdConnect"/>
+ <OutputClaims><OutputClaim ClaimTypeReferenceId="objectId"/></OutputClaims></TechnicalProfile></RelyingParty>
+</TrustFrameworkPolicy>`
+	var paths []config.Path
+	for _, f := range [][2]string{{"base.xml", base}, {"rp.xml", rp}} {
+		p := filepath.Join(dir, f[0])
+		if err := os.WriteFile(p, []byte(f[1]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, config.Path{Raw: p, Abs: p})
+	}
+	set, _, ok, err := enginePolicies(paths)
+	if err != nil || !ok {
+		t.Fatalf("%v %v", ok, err)
+	}
+	flows := policyFlows{set}.CustomFlows()
+	if len(flows) != 1 {
+		t.Fatalf("%+v", flows)
+	}
+	f := flows[0]
+	if f.PolicyID != "B2C_1A_rp" || f.Type != "journey" || f.AccessTokenTTL != 20*time.Minute || f.IDTokenTTL != 15*time.Minute ||
+		f.RefreshTokenTTL != 24*time.Hour || f.RollingRefreshTTL != 0 || !f.ACR || strings.Join(f.Claims, ",") != "objectId" {
+		t.Errorf("%+v", f)
+	}
+	// Without a root policy the files are not the engine's.
+	if _, _, ok, err := enginePolicies(paths[1:]); ok || err != nil {
+		t.Errorf("extension-only files on the engine: %v %v", ok, err)
+	}
+}
