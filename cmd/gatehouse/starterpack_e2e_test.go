@@ -197,6 +197,14 @@ func runStarterPack(t *testing.T, pack string, ids verificationIDs) {
 		t.Errorf("SSO token claims %v", c2)
 	}
 
+	// prompt=none with a session: profile edit needs a page, so the app
+	// gets interaction_required.
+	provider := tenantProvider(t, ctx, publicURL, "B2C_1A_ProfileEdit")
+	pe := &oauth2.Config{ClientID: webClientID, RedirectURL: callback, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+	if cb := b.Callback(b.Get(pe.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))); cb.Get("error") != "interaction_required" {
+		t.Errorf("prompt=none on a journey that needs a page: %v", cb)
+	}
+
 	// Sign-in in a new browser: a wrong password first.
 	b2 := testutil.NewBrowser(t, callback, nil)
 	p, conf, v, pkce = authorize(b2, "B2C_1A_signup_signin", webClientID)

@@ -377,7 +377,8 @@ func (f *Flows) beginPolicy(w http.ResponseWriter, r *http.Request, tx *identity
 	lang := f.policyLanguage(r, tx, pf)
 	c := &call{f: f, w: w, r: r, tx: tx, flow: flow, st: &ps.Pages, pol: ps, lang: locale.Lang(lang)}
 	var sso *journey.Session
-	if tx.SSO {
+	// SingleSignOn Scope Suppressed: every journey asks again.
+	if tx.SSO && pf.policy.RP.Behaviors.SSOScope != "Suppressed" {
 		if res, ok := f.Session(r); ok && res.User != nil {
 			sso = pf.ssoSession(res.User)
 			c.sso = res
@@ -410,6 +411,11 @@ func (c *call) advance(pf *policyFlow, in *journey.Input) {
 		return
 	}
 	if out.Page != nil {
+		if strings.Contains(" "+c.tx.Request.Prompt+" ", " none ") {
+			// prompt=none: the session did not cover the journey.
+			c.f.comp.Fail(c.w, c.r, c.tx, "interaction_required", "AADB2C90077: User does not have an existing session and request prompt parameter has a value of 'None'.")
+			return
+		}
 		if err := c.store(); err != nil {
 			c.f.fail(c.w, err)
 			return
