@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/identity/ief/builtin"
 	"github.com/gatehouse/gatehouse/identity/ief/tfxml"
 	"github.com/gatehouse/gatehouse/internal/config"
 )
@@ -86,6 +87,7 @@ func Load(srcs []Source, opts Options) (*Set, error) {
 		byID[key] = f
 		order = append(order, f)
 	}
+	c.builtins(byID, order)
 	set := &Set{Policies: map[string]*Policy{}}
 	for _, f := range order {
 		if f.root.Kid("RelyingParty") == nil {
@@ -113,6 +115,37 @@ func Load(srcs []Source, opts Options) (*Set, error) {
 		return nil, c.errs
 	}
 	return set, nil
+}
+
+// builtins adds the starter pack's base and localization policies when
+// the files inherit from them without bringing them (package builtin),
+// for the tenant of the file that names them.
+func (c *checker) builtins(byID map[string]*file, order []*file) {
+	for i := 0; i < len(order); i++ {
+		f := order[i]
+		if f.base == "" || byID[strings.ToUpper(f.base)] != nil {
+			continue
+		}
+		tenant := f.baseTenant
+		if tenant == "" {
+			tenant = f.tenant
+		}
+		name, data, ok := builtin.Policy(f.base, tenant)
+		if !ok {
+			continue
+		}
+		root, err := tfxml.Parse(name, data)
+		if err != nil {
+			c.addErr(err)
+			continue
+		}
+		b := &file{path: name, root: root, id: root.Attr("PolicyId"), tenant: root.Attr("TenantId"), mode: root.Attr("DeploymentMode")}
+		if bp := root.Kid("BasePolicy"); bp != nil {
+			b.base, b.baseTenant, b.basePos = bp.KidText("PolicyId"), bp.KidText("TenantId"), bp.Pos
+		}
+		byID[strings.ToUpper(b.id)] = b
+		order = append(order, b) // its own base may be built in too
+	}
 }
 
 // chain is f's inheritance chain, root first.

@@ -94,3 +94,34 @@ func TestStarterPacksLoad(t *testing.T) {
 		})
 	}
 }
+
+// Extension and relying-party files alone run on the starter pack's base
+// and localization, built in, for their tenant.
+func TestBuiltinBase(t *testing.T) {
+	var srcs []Source
+	for _, s := range packSources(t, "LocalAccounts") {
+		if s.Path != "TrustFrameworkBase.xml" && s.Path != "TrustFrameworkLocalization.xml" {
+			srcs = append(srcs, s)
+		}
+	}
+	set, err := Load(srcs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := set.Policy("B2C_1A_signup_signin")
+	if p.Chain[0] != "B2C_1A_TrustFrameworkBase" || p.Profiles["login-NonInteractive"].Metadata["client_id"] != "9c6c3f55-6fa4-4b3b-93a2-0e7f0f2d8d11" {
+		t.Errorf("chain %v", p.Chain)
+	}
+	if p.Profiles["JwtIssuer"].Pos.File != "builtin:TrustFrameworkBase.xml" {
+		t.Errorf("JwtIssuer at %v", p.Profiles["JwtIssuer"].Pos)
+	}
+	// A base Gatehouse does not have is still an error.
+	for i := range srcs {
+		if srcs[i].Path == "TrustFrameworkExtensions.xml" {
+			srcs[i].Data = []byte(strings.Replace(string(srcs[i].Data), "<PolicyId>B2C_1A_TrustFrameworkLocalization</PolicyId>", "<PolicyId>B2C_1A_Other</PolicyId>", 1))
+		}
+	}
+	if _, err := Load(srcs, Options{}); err == nil || !strings.Contains(err.Error(), "base policy B2C_1A_Other is not among the policy files") {
+		t.Errorf("%v", err)
+	}
+}
