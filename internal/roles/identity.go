@@ -165,8 +165,8 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		if sender, err = mail.FromConfig(cfg.Email, log); err != nil {
 			return fail(&config.Error{Pos: cfg.Email.Pos, Msg: "identity.email: " + err.Error()})
 		}
-	} else if needsMail(reg) {
-		return fail(&config.Error{Pos: cfg.Pos, Msg: "identity.email is required: a user flow verifies email addresses or resets passwords (use outbox: DIR in development, smtp: in production)"})
+	} else if needsMail(reg) || policiesNeedMail(engineSet) {
+		return fail(&config.Error{Pos: cfg.Pos, Msg: "identity.email is required: a user flow or custom policy verifies email addresses or resets passwords (use outbox: DIR in development, smtp: in production)"})
 	} else {
 		log.Warn("identity.email is not configured: self-service password reset cannot send codes")
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity"
@@ -93,4 +94,29 @@ func issuer(p *ief.Policy) *ief.TechnicalProfile {
 		}
 	}
 	return nil
+}
+
+// policiesNeedMail reports whether a policy sends email codes: a
+// self-asserted profile verifying a Verified.* claim, or an AadSspr
+// profile (display controls).
+func policiesNeedMail(set *ief.Set) bool {
+	if set == nil {
+		return false
+	}
+	for _, id := range set.IDs() {
+		for _, tp := range set.Policy(id).Profiles {
+			if tp.Provider == nil {
+				continue
+			}
+			if tp.Provider.Name == "AadSspr" {
+				return true
+			}
+			for _, r := range tp.OutputClaims {
+				if tp.Provider.Name == "SelfAsserted" && strings.HasPrefix(r.PartnerClaimType, "Verified.") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -58,3 +58,22 @@ func TestEnginePolicyFlows(t *testing.T) {
 		t.Errorf("extension-only files on the engine: %v %v", ok, err)
 	}
 }
+
+// The starter pack verifies email addresses at sign-up: a config without
+// identity.email is refused at start-up instead of failing at the first
+// code.
+func TestPoliciesNeedMail(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "b2c-starterpack", "LocalAccounts")
+	var paths []config.Path
+	for _, n := range []string{"TrustFrameworkBase.xml", "TrustFrameworkLocalization.xml", "TrustFrameworkExtensions.xml", "SignUpOrSignin.xml"} {
+		p := filepath.Join(dir, n)
+		paths = append(paths, config.Path{Raw: p, Abs: p})
+	}
+	set, _, ok, err := enginePolicies(paths)
+	if err != nil || !ok {
+		t.Fatalf("%v %v", ok, err)
+	}
+	if !policiesNeedMail(set) || policiesNeedMail(nil) {
+		t.Error("the starter pack's sign-up verifies email addresses")
+	}
+}
