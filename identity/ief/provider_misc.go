@@ -1,5 +1,13 @@
 package ief
 
+import (
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+)
+
 // The smaller providers: claims transformations, the session managers,
 // email codes, the engine's own profiles, REST calls, and the ones that
 // come with federation and MFA.
@@ -54,18 +62,132 @@ var restMetadata = []string{"ServiceUrl", "AuthenticationType", "SendClaimsIn", 
 	"UserMessageIfRequestTimeout", "ApiKeyHeaderName", "token_endpoint", "HttpBinding",
 	"IncludeClaimResolvingInClaimsHandling", "DefaultUserMessageIfRequestFailed", "UserMessageIf*"}
 
+// checkRESTful applies B2C's rules for a RESTful profile at load time:
+// an absolute ServiceUrl, https unless the policy's DeploymentMode is
+// Development, AuthenticationType None only with
+// AllowInsecureAuthInProduction (or in Development), the
+// CryptographicKeys each AuthenticationType reads (Basic:
+// BasicAuthenticationUsername and BasicAuthenticationPassword;
+// ClientCertificate: ClientCertificate; Bearer: BearerAuthenticationToken
+// or UseClaimAsBearerToken; ApiKeyHeader: one key whose Id is the header,
+// e.g. x-functions-key), SendClaimsIn and its placeholders, and the claims
+// UseClaimAsBearerToken and ClaimUsedForRequestPayload name.
 func checkRESTful(c *checker, p *Policy, tp *TechnicalProfile) {
-	if tp.Metadata["ServiceUrl"] == "" {
-		c.add(tp.Pos, "technical profile %s: a RESTful profile needs the ServiceUrl metadata", tp.ID)
+	md := tp.Metadata
+	where := "technical profile " + tp.ID
+	pos := func(key string) config.Pos {
+		if ps, ok := tp.itemPos[key]; ok {
+			return ps
+		}
+		return tp.Pos
 	}
-	switch tp.Metadata["AuthenticationType"] {
-	case "", "None", "Basic", "ClientCertificate", "Bearer", "ApiKeyHeader":
-	default:
-		c.add(tp.itemPos["AuthenticationType"], "technical profile %s: AuthenticationType %q is not None, Basic, ClientCertificate, Bearer or ApiKeyHeader", tp.ID, tp.Metadata["AuthenticationType"])
+	restPlaceholder := regexp.MustCompile(`\{([^{}:]+)\}`)
+	// hasInput: the profile has the input claim, by wire name or claim type.
+	hasInput := func(tp *TechnicalProfile, name string, wire bool) bool {
+		for _, r := range tp.InputClaims {
+			if wire && r.Name() == name || !wire && strings.EqualFold(r.ClaimType, name) {
+				return true
+			}
+		}
+		return false
 	}
-	switch tp.Metadata["SendClaimsIn"] {
-	case "", "Body", "Form", "Header", "QueryString", "Url":
+	for _, k := range []string{"AllowInsecureAuthInProduction", "DebugMode", "ResolveJsonPathsInJsonTokens", "IncludeClaimResolvingInClaimsHandling"} {
+		if v, ok := md[k]; ok && !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
+			c.add(pos(k), "%s: Metadata %s is true or false, not %q", where, k, v)
+		}
+	}
+	dev := p.DeploymentMode == "Development"
+	insecure := strings.EqualFold(md["AllowInsecureAuthInProduction"], "true")
+	serviceURL := md["ServiceUrl"]
+	if serviceURL == "" {
+		c.add(tp.Pos, "%s: a RESTful profile needs the ServiceUrl metadata", where)
+	} else if u, err := url.Parse(restPlaceholder.ReplaceAllString(serviceURL, "x")); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		c.add(pos("ServiceUrl"), "%s: ServiceUrl %q is not an absolute https URL", where, serviceURL)
+	} else if u.Scheme == "http" && !dev {
+		c.add(pos("ServiceUrl"), "%s: ServiceUrl must be https (http only in a policy with DeploymentMode=\"Development\")", where)
+	}
+	sendIn := md["SendClaimsIn"]
+	switch sendIn {
+	case "", "Body", "Form", "Header", "QueryString":
+		if strings.ContainsAny(serviceURL, "{}") {
+			c.add(pos("ServiceUrl"), "%s: ServiceUrl placeholders {name} need SendClaimsIn Url", where)
+		}
+	case "Url":
+		_, rest, _ := strings.Cut(serviceURL, "://")
+		if host, _, _ := strings.Cut(rest, "/"); strings.ContainsAny(host, "{}") {
+			c.add(pos("ServiceUrl"), "%s: the host of ServiceUrl may not hold a claim", where)
+		}
+		for _, m := range restPlaceholder.FindAllStringSubmatch(serviceURL, -1) {
+			if !hasInput(tp, m[1], true) {
+				c.add(pos("ServiceUrl"), "%s: ServiceUrl placeholder {%s} is not an input claim (by PartnerClaimType, else ClaimTypeReferenceId)", where, m[1])
+			}
+		}
 	default:
-		c.add(tp.itemPos["SendClaimsIn"], "technical profile %s: SendClaimsIn %q is not Body, Form, Header, QueryString or Url", tp.ID, tp.Metadata["SendClaimsIn"])
+		c.add(pos("SendClaimsIn"), "%s: SendClaimsIn %q is not Body, Form, Header, QueryString or Url", where, sendIn)
+	}
+	auth := md["AuthenticationType"]
+	used := map[string]bool{}
+	need := func(id string) {
+		used[id] = true
+		if tp.Keys[id] == "" {
+			c.add(tp.Pos, "%s: AuthenticationType %s needs CryptographicKeys <Key Id=%q StorageReferenceId=\"B2C_1A_...\"/>", where, auth, id)
+		}
+	}
+	bearerClaim := md["UseClaimAsBearerToken"]
+	switch auth {
+	case "":
+		c.add(tp.Pos, "%s: a RESTful profile needs the AuthenticationType metadata (None, Basic, ClientCertificate, Bearer or ApiKeyHeader)", where)
+	case "None":
+		if !insecure && !dev {
+			c.add(pos("AuthenticationType"), "%s: AuthenticationType None needs AllowInsecureAuthInProduction=true (or the policy's DeploymentMode=\"Development\")", where)
+		}
+	case "Basic":
+		need("BasicAuthenticationUsername")
+		need("BasicAuthenticationPassword")
+	case "ClientCertificate":
+		need("ClientCertificate")
+	case "Bearer":
+		used["BearerAuthenticationToken"] = true
+		switch hasKey := tp.Keys["BearerAuthenticationToken"] != ""; {
+		case !hasKey && bearerClaim == "":
+			c.add(tp.Pos, "%s: AuthenticationType Bearer needs CryptographicKeys <Key Id=\"BearerAuthenticationToken\"> or the UseClaimAsBearerToken metadata", where)
+		case hasKey && bearerClaim != "":
+			c.add(pos("UseClaimAsBearerToken"), "%s: give either UseClaimAsBearerToken or a BearerAuthenticationToken key, not both", where)
+		}
+	case "ApiKeyHeader":
+		if len(tp.Keys) != 1 {
+			c.add(tp.Pos, "%s: AuthenticationType ApiKeyHeader needs exactly one CryptographicKeys Key, its Id the header name (e.g. x-functions-key)", where)
+		}
+		for id := range tp.Keys {
+			used[id] = true
+			if id == "" || strings.ContainsAny(id, " \t\"(),/:;<=>?@[\\]{}") {
+				c.add(tp.Pos, "%s: Key Id %q is not an HTTP header name", where, id)
+			}
+		}
+	default:
+		c.add(pos("AuthenticationType"), "%s: AuthenticationType %q is not None, Basic, ClientCertificate, Bearer or ApiKeyHeader", where, auth)
+	}
+	if auth != "" {
+		for _, id := range sortedKeys(tp.Keys) {
+			if !used[id] {
+				c.add(tp.Pos, "%s: CryptographicKeys Key %q is not read by AuthenticationType %s", where, id, auth)
+			}
+		}
+	}
+	if bearerClaim != "" {
+		if auth != "Bearer" {
+			c.add(pos("UseClaimAsBearerToken"), "%s: UseClaimAsBearerToken needs AuthenticationType Bearer", where)
+		}
+		if !hasInput(tp, bearerClaim, false) {
+			c.add(pos("UseClaimAsBearerToken"), "%s: UseClaimAsBearerToken claim %s must also be an InputClaim", where, bearerClaim)
+		}
+	}
+	if pc := md["ClaimUsedForRequestPayload"]; pc != "" {
+		if sendIn != "" && sendIn != "Body" {
+			c.add(pos("ClaimUsedForRequestPayload"), "%s: ClaimUsedForRequestPayload needs SendClaimsIn Body", where)
+		}
+		if !hasInput(tp, pc, false) {
+			c.add(pos("ClaimUsedForRequestPayload"), "%s: ClaimUsedForRequestPayload claim %s must also be an InputClaim", where, pc)
+		}
 	}
 }

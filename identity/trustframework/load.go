@@ -21,11 +21,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/identity/ief/restful"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/dotnetregex"
 )
@@ -972,7 +972,7 @@ var restMetadata = map[string]bool{"ServiceUrl": true, "AuthenticationType": tru
 	"DefaultUserMessageIfRequestFailed": true, "UserMessageIfCircuitOpen": true, "UserMessageIfDnsResolutionFailed": true,
 	"UserMessageIfRequestTimeout": true}
 
-var placeholderRE = regexp.MustCompile(`\{([^{}:]+)\}`)
+var placeholderRE = restful.Placeholders
 
 func (l *loader) compileREST(p *Policies, tp *TechnicalProfile) {
 	rc := tp.rest
@@ -1148,7 +1148,7 @@ func (l *loader) compileREST(p *Policies, tp *TechnicalProfile) {
 		if !rc.resolveJSONPaths {
 			continue
 		}
-		if _, err := parsePath(r.name()); err != nil {
+		if err := restful.CheckPath(r.name()); err != nil {
 			l.add(r.Pos, "%s: PartnerClaimType %q: %v", where, r.name(), err)
 		}
 	}

@@ -94,19 +94,3 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestJSONPath(t *testing.T) {
-	body := map[string]any{"data": []any{map[string]any{"to": []any{map[string]any{"email": "x@y"}}}},
-		"firstName": map[string]any{"localized": "Em"}}
-	for _, path := range []string{"data[0].to[0].email", "data.0.to.0.email"} {
-		if v, ok := lookup(body, path, true); !ok || v != "x@y" {
-			t.Errorf("%s: %v %v", path, v, ok)
-		}
-	}
-	if v, _ := lookup(body, "firstName.localized", true); v != "Em" {
-		t.Errorf("got %v", v)
-	}
-	if _, ok := lookup(body, "data[3].to", true); ok {
-		t.Error("out of range found")
-	}
-}

@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/identity/claimstx"
 	"github.com/gatehouse/gatehouse/identity/connector"
+	"github.com/gatehouse/gatehouse/identity/ief/restful"
 	"github.com/gatehouse/gatehouse/keys"
 )
 
@@ -53,7 +54,7 @@ type Options struct {
 
 type runtime struct {
 	o       Options
-	clients map[string]*connector.Client
+	clients map[string]*restful.Client
 }
 
 // Start makes the HTTP clients of the RESTful profiles. Call it once after
@@ -62,26 +63,14 @@ func (p *Policies) Start(o Options) error {
 	if o.Timeout <= 0 {
 		o.Timeout = connector.CustomPolicyTimeout
 	}
-	rt := &runtime{o: o, clients: map[string]*connector.Client{}}
+	rt := &runtime{o: o, clients: map[string]*restful.Client{}}
 	for id, tp := range p.Profiles {
-		rc := tp.rest
-		if rc == nil {
+		if tp.rest == nil {
 			continue
 		}
-		auth := connector.Auth{Type: connector.AuthNone}
-		switch rc.auth {
-		case "Basic":
-			auth = connector.Auth{Type: connector.AuthBasic, Username: rc.user, Password: rc.pass}
-		case "ClientCertificate":
-			auth = connector.Auth{Type: connector.AuthCertificate, Certificate: rc.cert}
-		case "Bearer":
-			auth = connector.Auth{Type: connector.AuthBearer, BearerToken: rc.bearer}
-		case "ApiKeyHeader":
-			auth = connector.Auth{Type: connector.AuthAPIKeyHeader, APIKeyHeader: rc.apiHeader, APIKey: rc.apiKey}
-		}
-		endpoint := placeholderRE.ReplaceAllString(rc.serviceURL, "x")
-		c, err := connector.NewClient(id, endpoint, auth, connector.ClientOptions{Keys: o.Keys, Transport: o.Transport,
-			Timeout: o.Timeout, MaxAttempts: o.MaxAttempts})
+		prof := restful.FromMetadata(id, tp.Metadata, tp.Keys)
+		prof.PolicyDevelopment = tp.deploymentMode == restful.Development
+		c, err := restful.NewClient(prof, restful.Options{Keys: o.Keys, Transport: o.Transport, Timeout: o.Timeout, MaxAttempts: o.MaxAttempts})
 		if err != nil {
 			return fmt.Errorf("trustframework: %w", err)
 		}
@@ -333,18 +322,11 @@ func skip(pcs []Precondition, bag ClaimsBag) bool {
 	return false
 }
 
-// call runs one RESTful profile.
+// call runs one RESTful profile (identity/ief/restful does the request
+// and reads the answer).
 func (p *Policies) call(ctx context.Context, tp *TechnicalProfile, claims ClaimsBag) (ClaimsBag, error) {
 	rc := tp.rest
-	uerr := func(status int, code, msg string) *UserError {
-		return &UserError{ProfileID: tp.ID, Status: status, Code: code, Message: msg, Debug: rc.debug}
-	}
-	// input claims: name -> typed value, in declaration order
-	type input struct {
-		name string
-		v    any
-	}
-	var inputs []input
+	req := restful.Request{}
 	for _, r := range tp.InputClaims {
 		if r.ClaimType == rc.bearerClaim {
 			continue // sent as the Authorization header only
@@ -354,11 +336,7 @@ func (p *Policies) call(ctx context.Context, tp *TechnicalProfile, claims Claims
 		case !r.AlwaysUseDefault && claims.present(r.ClaimType):
 			v = claims[r.ClaimType]
 		case r.DefaultValue != "":
-			s := r.DefaultValue
-			if rc.claimResolving {
-				s = resolve(ctx, s, claims)
-			}
-			cv, err := convertString(s, p.ClaimTypes[r.ClaimType].DataType)
+			cv, err := convertString(resolveIf(ctx, rc.claimResolving, r.DefaultValue, claims), p.ClaimTypes[r.ClaimType].DataType)
 			if err != nil {
 				return nil, fmt.Errorf("trustframework: %s: DefaultValue of %s: %w", tp.ID, r.ClaimType, err)
 			}
@@ -366,113 +344,40 @@ func (p *Policies) call(ctx context.Context, tp *TechnicalProfile, claims Claims
 		default:
 			continue // B2C omits claims without a value
 		}
-		inputs = append(inputs, input{r.name(), v})
+		req.Inputs = append(req.Inputs, restful.Input{Name: r.name(), Value: claimOf(v)})
 	}
-	req := connector.Request{}
-	if rc.bearerClaim != "" {
-		if !claims.present(rc.bearerClaim) {
-			return nil, uerr(0, "AADB2C90194", fmt.Sprintf("The claim '%s' used as the bearer token is not present.", rc.bearerClaim))
-		}
+	if rc.bearerClaim != "" && claims.present(rc.bearerClaim) {
 		req.BearerToken = valueString(claims[rc.bearerClaim])
 	}
-	switch rc.sendIn {
-	case "Body":
-		if rc.payloadClaim != "" {
-			req.RawBody = []byte(valueString(claims[rc.payloadClaim]))
-			break
-		}
-		body := map[string]any{}
-		for _, in := range inputs {
-			body[in.name] = in.v
-		}
-		req.JSON = body
-	case "Form":
-		req.Form = url.Values{}
-		for _, in := range inputs {
-			req.Form.Set(in.name, valueString(in.v))
-		}
-	case "Header":
-		req.Method = http.MethodGet
-		req.Header = http.Header{}
-		for _, in := range inputs {
-			req.Header.Set(in.name, valueString(in.v))
-		}
-	case "QueryString":
-		req.Method = http.MethodGet
-		req.Query = url.Values{}
-		for _, in := range inputs {
-			req.Query.Set(in.name, valueString(in.v))
-		}
-	case "Url":
-		req.Method = http.MethodGet
-		vals := map[string]string{}
-		for _, in := range inputs {
-			vals[in.name] = valueString(in.v)
-		}
-		path, query, _ := strings.Cut(rc.serviceURL, "?")
-		fill := func(s string, esc func(string) string) string {
-			return placeholderRE.ReplaceAllStringFunc(s, func(m string) string { return esc(vals[m[1:len(m)-1]]) })
-		}
-		u := fill(path, url.PathEscape)
-		if query != "" {
-			u += "?" + fill(query, url.QueryEscape)
-		}
-		req.URL = u
+	if rc.payloadClaim != "" {
+		req.Payload = valueString(claims[rc.payloadClaim])
 	}
-	res, err := p.rt.clients[tp.ID].Call(ctx, req)
+	for _, r := range tp.OutputClaims {
+		if !r.AlwaysUseDefault {
+			req.Outputs = append(req.Outputs, restful.Output{Name: r.name(), DataType: claimstx.DataType(p.ClaimTypes[r.ClaimType].DataType)})
+		}
+	}
+	got, err := p.rt.clients[tp.ID].Call(ctx, req)
+	var re *restful.Error
+	if errors.As(err, &re) {
+		return nil, &UserError{ProfileID: tp.ID, Status: re.Status, Code: re.Code, Message: re.Message, APICode: re.APICode,
+			RequestID: re.RequestID, DeveloperMessage: re.DeveloperMessage, MoreInfo: re.MoreInfo, Debug: re.Debug}
+	}
 	if err != nil {
-		var ce *connector.Error
-		if !errors.As(err, &ce) {
-			return nil, err
-		}
-		switch ce.Kind {
-		case connector.KindCredentials:
-			return nil, fmt.Errorf("trustframework: %s: %w", tp.ID, err) // configuration: not for the user
-		case connector.KindTimeout:
-			return nil, uerr(0, "AADB2C90075", p.message(rc, "UserMessageIfRequestTimeout",
-				fmt.Sprintf("Failed to establish connection to restful service end point within timeout limit %d seconds. Restful service URL: %s",
-					int(p.rt.o.Timeout/time.Second), rc.serviceURL)))
-		case connector.KindDNS:
-			return nil, uerr(0, "AADB2C90075", p.message(rc, "UserMessageIfDnsResolutionFailed",
-				"Failed to resolve the hostname of the restful service endpoint. Restful service URL: "+rc.serviceURL))
-		case connector.KindUnreachable:
-			return nil, uerr(0, "AADB2C90075", p.message(rc, "",
-				"Failed to establish connection to restful service end point. Restful service URL: "+rc.serviceURL))
-		}
-		if res == nil || res.Status/100 == 2 {
-			return nil, uerr(ce.Status, "AADB2C90261", fmt.Sprintf("The claims exchange '%s' returned HTTP error response that could not be parsed.", tp.ID))
-		}
-	}
-	if res.Status == http.StatusBadRequest || res.Status == http.StatusConflict {
-		if e := apiError(res.JSON); e != nil {
-			e.ProfileID, e.Status, e.Debug = tp.ID, res.Status, rc.debug
-			return nil, e
-		}
-	}
-	if res.Status/100 != 2 {
-		return nil, uerr(res.Status, "AADB2C90075", http.StatusText(res.Status))
+		return nil, fmt.Errorf("trustframework: %w", err)
 	}
 	out := claims.clone()
 	for _, r := range tp.OutputClaims {
 		ct := p.ClaimTypes[r.ClaimType]
-		if r.AlwaysUseDefault {
-			v, _ := convertString(resolveIf(ctx, rc.claimResolving, r.DefaultValue, claims), ct.DataType)
-			out[r.ClaimType] = v
-			continue
-		}
-		raw, ok := lookup(res.JSON, r.name(), rc.resolveJSONPaths)
-		if !ok || raw == nil {
-			if r.DefaultValue != "" {
+		c, ok := got[r.name()]
+		if r.AlwaysUseDefault || !ok {
+			if r.AlwaysUseDefault || r.DefaultValue != "" {
 				v, _ := convertString(resolveIf(ctx, rc.claimResolving, r.DefaultValue, claims), ct.DataType)
 				out[r.ClaimType] = v
 			}
 			continue
 		}
-		v, err := convertJSON(raw, ct.DataType)
-		if err != nil {
-			return nil, uerr(res.Status, "AADB2C90261", fmt.Sprintf("The claims exchange '%s' returned claim '%s' that could not be parsed: %v", tp.ID, r.name(), err))
-		}
-		out[r.ClaimType] = v
+		out[r.ClaimType] = bagValue(c)
 	}
 	return out, nil
 }
@@ -484,110 +389,34 @@ func resolveIf(ctx context.Context, on bool, s string, bag ClaimsBag) string {
 	return s
 }
 
-// message picks the profile's message, DefaultUserMessageIfRequestFailed,
-// then B2C's default text.
-func (p *Policies) message(rc *restConfig, key, def string) string {
-	if m := rc.messages[key]; key != "" && m != "" {
-		return m
+// claimOf types a claims-bag value for the call.
+func claimOf(v any) claimstx.Claim {
+	switch x := v.(type) {
+	case string:
+		return claimstx.Claim{DataType: claimstx.String, Value: x}
+	case bool:
+		return claimstx.Claim{DataType: claimstx.Boolean, Value: x}
+	case int64:
+		return claimstx.Claim{DataType: claimstx.Long, Value: x}
+	case int:
+		return claimstx.Claim{DataType: claimstx.Long, Value: int64(x)}
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return claimstx.Claim{DataType: claimstx.Long, Value: n}
+		}
+	case []string:
+		return claimstx.Claim{DataType: claimstx.StringCollection, Value: x}
 	}
-	if m := rc.messages["DefaultUserMessageIfRequestFailed"]; m != "" {
-		return m
-	}
-	return def
+	return claimstx.Claim{DataType: claimstx.String, Value: valueString(v)}
 }
 
-// apiError reads B2C's REST error contract (nil if the body does not
-// follow it).
-func apiError(body map[string]any) *UserError {
-	msg, _ := body["userMessage"].(string)
-	if msg == "" {
-		return nil
+// bagValue is a claim from the call as the claims bag holds it (a
+// dateTime as its text).
+func bagValue(c claimstx.Claim) any {
+	if t, ok := c.Value.(time.Time); ok {
+		return claimstx.FormatValue(t)
 	}
-	str := func(k string) string {
-		switch v := body[k].(type) {
-		case string:
-			return v
-		case json.Number:
-			return v.String()
-		}
-		return ""
-	}
-	return &UserError{Message: msg, APICode: str("code"), RequestID: str("requestId"),
-		DeveloperMessage: str("developerMessage"), MoreInfo: str("moreInfo")}
-}
-
-// lookup finds a partner claim in the response.
-func lookup(body map[string]any, name string, paths bool) (any, bool) {
-	if body == nil {
-		return nil, false
-	}
-	if !paths {
-		v, ok := body[name]
-		return v, ok
-	}
-	steps, err := parsePath(name)
-	if err != nil {
-		return nil, false
-	}
-	var cur any = body
-	for _, s := range steps {
-		switch c := cur.(type) {
-		case map[string]any:
-			v, ok := c[s.key]
-			if !ok {
-				// data.0.to.0.email (older docs): numeric key on an array is handled below
-				return nil, false
-			}
-			cur = v
-		case []any:
-			i, err := strconv.Atoi(s.key)
-			if s.index >= 0 {
-				i, err = s.index, nil
-			}
-			if err != nil || i < 0 || i >= len(c) {
-				return nil, false
-			}
-			cur = c[i]
-		default:
-			return nil, false
-		}
-	}
-	return cur, true
-}
-
-type pathStep struct {
-	key   string
-	index int // -1 for a key
-}
-
-// parsePath reads a.b[0].c (and a.0.b).
-func parsePath(p string) ([]pathStep, error) {
-	var out []pathStep
-	for _, part := range strings.Split(p, ".") {
-		name, rest, _ := strings.Cut(part, "[")
-		if name == "" && rest == "" {
-			return nil, errors.New("empty JSON path segment")
-		}
-		if name != "" {
-			out = append(out, pathStep{key: name, index: -1})
-		}
-		for rest != "" {
-			idx, after, ok := strings.Cut(rest, "]")
-			n, err := strconv.Atoi(idx)
-			if !ok || err != nil || n < 0 {
-				return nil, fmt.Errorf("bad index in JSON path %q", p)
-			}
-			out = append(out, pathStep{index: n})
-			if after == "" {
-				break
-			}
-			if !strings.HasPrefix(after, "[") {
-				return nil, fmt.Errorf("bad JSON path %q", p)
-			}
-			rest = after[1:]
-		}
-	}
-	return out, nil
+	return c.Value
 }
 
 // convertString makes a claim value of the data type from text.
@@ -612,41 +441,6 @@ func convertString(s, dataType string) (any, error) {
 		return strings.Split(s, ","), nil
 	}
 	return s, nil
-}
-
-// convertJSON makes a claim value of the data type from a response value.
-func convertJSON(v any, dataType string) (any, error) {
-	switch x := v.(type) {
-	case string:
-		return convertString(x, dataType)
-	case bool:
-		if dataType == "boolean" {
-			return x, nil
-		}
-		if dataType == "string" {
-			return strconv.FormatBool(x), nil
-		}
-	case json.Number:
-		switch dataType {
-		case "int", "long":
-			return convertString(x.String(), dataType)
-		case "string":
-			return x.String(), nil
-		}
-	case []any:
-		if dataType == "stringCollection" {
-			out := make([]string, 0, len(x))
-			for _, e := range x {
-				s, ok := e.(string)
-				if !ok {
-					return nil, errors.New("a stringCollection holds strings only")
-				}
-				out = append(out, s)
-			}
-			return out, nil
-		}
-	}
-	return nil, fmt.Errorf("a JSON %T does not fit DataType %s", v, dataType)
 }
 
 // valueString is a claim value as text (form, header, query, URL).
