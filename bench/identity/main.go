@@ -54,8 +54,11 @@ const (
 	ccScope     = "https://contoso.onmicrosoft.com/backend/.default"
 	callback    = "http://127.0.0.1:1/callback" // never reached: browsers stop at it
 	policy      = "B2C_1_signupsignin1"
-	email       = "bench.user@example.com"
-	password    = "Str0ng-Passw0rd!"
+	// customPolicy is the LocalAccounts starter pack's relying party on the
+	// policy engine (testdata/b2c-starterpack), beside the user flow.
+	customPolicy = "B2C_1A_signup_signin"
+	email        = "bench.user@example.com"
+	password     = "Str0ng-Passw0rd!"
 )
 
 func main() {
@@ -94,7 +97,8 @@ func main() {
 			defer gh.Stop()
 			r.cc = benchClientCredentials(gh, *conns, *dur, wrkErr == nil, pprofAddr, pprofFile)
 			r.seq, r.conc = benchAuthCode(gh, *seq, *browsers, *dur)
-			r.signIn = benchSignIn(gh, *browsers, *dur)
+			r.signIn = benchSignIn(gh, gh.authorize, *browsers, *dur)
+			r.policySignIn = benchSignIn(gh, gh.policyAuthorize, *browsers, *dur)
 		}()
 		rows = append(rows, r)
 	}
@@ -108,10 +112,16 @@ func main() {
 			ms(r.seq.p50), ms(r.seq.p99), r.conc.rps, ms(r.conc.p99),
 			r.signIn.rps, ms(r.signIn.p50), ms(r.signIn.p99))
 	}
+	fmt.Printf("\n%-6s | %-38s\n", "", "password sign-in, starter pack on the policy engine")
+	fmt.Printf("%-6s | %10s %8s %8s | %s\n", "alg", "sign-ins/s", "p50", "p99", "÷ user flow")
+	for _, r := range rows {
+		fmt.Printf("%-6s | %10.1f %8s %8s | %.2f\n", r.alg, r.policySignIn.rps, ms(r.policySignIn.p50), ms(r.policySignIn.p99),
+			r.policySignIn.rps/r.signIn.rps)
+	}
 	fmt.Println()
 	for _, r := range rows {
-		fmt.Printf("%s errors: client credentials %d, auth code %d sequential + %d concurrent, sign-ins %d\n",
-			r.alg, r.cc.errors, r.seq.errors, r.conc.errors, r.signIn.errors)
+		fmt.Printf("%s errors: client credentials %d, auth code %d sequential + %d concurrent, sign-ins %d, policy sign-ins %d\n",
+			r.alg, r.cc.errors, r.seq.errors, r.conc.errors, r.signIn.errors, r.policySignIn.errors)
 	}
 	fmt.Println("\ntargets: client credentials >= 1500 tokens/s (ES256), >= 800 (RS256); password sign-ins >= 40/s")
 	for _, r := range rows {
@@ -125,8 +135,8 @@ func main() {
 }
 
 type row struct {
-	alg                   string
-	cc, seq, conc, signIn result
+	alg                                 string
+	cc, seq, conc, signIn, policySignIn result
 }
 
 type result struct {
@@ -153,16 +163,22 @@ func ms(d time.Duration) string {
 type gatehouse struct {
 	*benchkit.Gatehouse
 	authorize, token string
+	policyAuthorize  string // the starter pack's B2C_1A_signup_signin
 }
 
-// authorizeURL is the web app's authorize request with PKCE S256.
+// authorizeURL is the web app's authorize request with PKCE S256 (at the
+// user flow's authorize endpoint).
 func (g *gatehouse) authorizeURL(challenge, state string) string {
+	return authorizeAt(g.authorize, challenge, state)
+}
+
+func authorizeAt(endpoint, challenge, state string) string {
 	q := url.Values{
 		"client_id": {webClientID}, "response_type": {"code"}, "redirect_uri": {callback},
 		"scope": {"openid offline_access " + apiScope}, "state": {state}, "nonce": {state},
 		"code_challenge": {challenge}, "code_challenge_method": {"S256"},
 	}
-	return g.authorize + "?" + q.Encode()
+	return endpoint + "?" + q.Encode()
 }
 
 // startGatehouse runs the identity role with a web app, an API exposing
@@ -171,6 +187,7 @@ func startGatehouse(bin, dir, alg, pprofAddr string) *gatehouse {
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
 		log.Fatal(err)
 	}
+	policies := starterPack(dir)
 	addr := benchkit.FreeAddr()
 	publicURL := "http://" + addr
 	cfg := fmt.Sprintf(`identity:
@@ -180,6 +197,8 @@ func startGatehouse(bin, dir, alg, pprofAddr string) *gatehouse {
   storage: sqlite://./data/gatehouse.db
   masterKey: env:GH_MASTER_KEY
   signing: { algorithm: %s }
+  email: { outbox: ./outbox }
+  customPolicies: [%s]
   apps:
     - { name: Web, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET],
         permissions: [%q] }
@@ -193,7 +212,7 @@ func startGatehouse(bin, dir, alg, pprofAddr string) *gatehouse {
       attributes: [displayName]
       emailVerification: false
       claims: [displayName, emails, objectId, newUser]
-`, addr, publicURL, tenantID, alg, webClientID, callback, apiScope, apiClientID, daemonID, ccScope, policy)
+`, addr, publicURL, tenantID, alg, policies, webClientID, callback, apiScope, apiClientID, daemonID, ccScope, policy)
 	file := filepath.Join(dir, "gatehouse.yaml")
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 		log.Fatal(err)
@@ -228,7 +247,37 @@ func startGatehouse(bin, dir, alg, pprofAddr string) *gatehouse {
 	if err != nil || disco.TokenEndpoint == "" {
 		log.Fatalf("discovery: %v %+v", err, disco)
 	}
-	return &gatehouse{Gatehouse: gh, authorize: disco.AuthorizationEndpoint, token: disco.TokenEndpoint}
+	return &gatehouse{Gatehouse: gh, authorize: disco.AuthorizationEndpoint, token: disco.TokenEndpoint,
+		policyAuthorize: publicURL + "/contoso.onmicrosoft.com/" + customPolicy + "/oauth2/v2.0/authorize"}
+}
+
+// starterPack writes the LocalAccounts starter pack (testdata, run from
+// the repository root) into dir/policies with its placeholders filled and
+// returns the files as a YAML list.
+func starterPack(dir string) string {
+	fill := strings.NewReplacer("yourtenant.onmicrosoft.com", "contoso.onmicrosoft.com",
+		"ProxyIdentityExperienceFrameworkAppId", "9c6c3f55-6fa4-4b3b-93a2-0e7f0f2d8d11",
+		"IdentityExperienceFrameworkAppId", "b7a2e3b4-51a0-4f7e-9a2c-6d1c7e8f9a22")
+	files, err := filepath.Glob(filepath.Join("testdata", "b2c-starterpack", "LocalAccounts", "*.xml"))
+	if err != nil || len(files) == 0 {
+		log.Fatalf("the starter pack (testdata/b2c-starterpack/LocalAccounts): run from the repository root: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "policies"), 0o700); err != nil {
+		log.Fatal(err)
+	}
+	var list []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			log.Fatal(err)
+		}
+		out := filepath.Join(dir, "policies", filepath.Base(f))
+		if err := os.WriteFile(out, []byte(fill.Replace(string(data))), 0o600); err != nil {
+			log.Fatal(err)
+		}
+		list = append(list, strconv.Quote(out))
+	}
+	return strings.Join(list, ", ")
 }
 
 // ---- client credentials
@@ -433,9 +482,15 @@ func randState() string {
 // signIn runs the hosted sign-in (or sign-up) pages in b from authorize to
 // the redirect with a code.
 func (g *gatehouse) signIn(b *browser, signUp bool) (string, string, error) {
+	return g.signInAt(b, g.authorize, signUp)
+}
+
+// signInAt signs in at an authorize endpoint (a user flow's or a custom
+// policy's: both pages have signInName, password and next).
+func (g *gatehouse) signInAt(b *browser, endpoint string, signUp bool) (string, string, error) {
 	verifier, challenge := pkce()
 	state := randState()
-	p, err := b.get(g.authorizeURL(challenge, state))
+	p, err := b.get(authorizeAt(endpoint, challenge, state))
 	if err != nil {
 		return "", "", err
 	}
@@ -534,7 +589,7 @@ func benchAuthCode(g *gatehouse, n, browsers int, d time.Duration) (seq, conc re
 	return seq, conc
 }
 
-func benchSignIn(g *gatehouse, browsers int, d time.Duration) result {
+func benchSignIn(g *gatehouse, endpoint string, browsers int, d time.Duration) result {
 	// A transport per worker: a fresh browser (cookie jar) per sign-in, but
 	// keep-alive connections, as many browsers behind one NAT would not
 	// exhaust ephemeral ports either.
@@ -543,7 +598,7 @@ func benchSignIn(g *gatehouse, browsers int, d time.Duration) result {
 		trs[i] = &http.Transport{}
 	}
 	return load(browsers, d, func(w int) error {
-		_, _, err := g.signIn(newBrowser(trs[w]), false)
+		_, _, err := g.signInAt(newBrowser(trs[w]), endpoint, false)
 		return err
 	})
 }
