@@ -1,7 +1,5 @@
 package ief
 
-import "strings"
-
 // AzureActiveDirectory: reads and writes the directory
 // (AzureActiveDirectoryProvider), here Gatehouse's user store.
 func init() {
@@ -20,13 +18,6 @@ func init() {
 				// An abstract profile (AAD-Common) included by others.
 			default:
 				c.add(tp.itemPos["Operation"], "technical profile %s: Operation %q is not Read, Write, DeleteClaims or DeleteClaimsPrincipal", tp.ID, op)
-			}
-			for _, ref := range tp.PersistedClaims {
-				if strings.HasPrefix(ref.Name(), "extension_") && tp.Metadata["ClientId"] == "" && tp.Metadata["ApplicationObjectId"] == "" {
-					// B2C needs the b2c-extensions-app ids to write extension
-					// attributes; Gatehouse stores them itself and does not.
-					continue
-				}
 			}
 		},
 	})
