@@ -184,6 +184,7 @@ func (f *Flows) runners() map[string]journey.Runner {
 		"AzureActiveDirectory": directoryRunner(dir),
 		"LocalCredentials (login-NonInteractive)": journey.RunnerFunc(localCredentials),
 		"AadSspr": journey.RunnerFunc(aadSspr),
+		"RESTful": f.restful,
 	}
 }
 

@@ -46,6 +46,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/ief"
+	"github.com/gatehouse/gatehouse/identity/ief/journey"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/config"
@@ -172,6 +173,8 @@ type Options struct {
 	// content definitions' relative LoadUri paths.
 	Policies  *ief.Set
 	PolicyDir string
+	// RESTful runs the engine's RESTful profiles (identity/ief/restful).
+	RESTful journey.Runner
 	// Events records security events (failed sign-ins, lockouts, code
 	// floods); nil logs them without counting.
 	Events *secevent.Recorder
@@ -210,6 +213,7 @@ type Flows struct {
 	// policies are the custom policies on the policy engine, by
 	// lower-case policy id.
 	policies map[string]*policyFlow
+	restful  journey.Runner
 }
 
 var _ identity.Interaction = (*Flows)(nil)
@@ -234,7 +238,7 @@ func New(o Options) (*Flows, error) {
 	}
 	f := &Flows{reg: o.Registry, st: o.Store, comp: o.Completer, mail: o.Mail, hasher: o.Hasher,
 		conn: o.Connectors, cp: o.CustomPolicies, now: o.Now, log: o.Logger, key: o.Key, limits: o.Limits, events: o.Events,
-		metrics: o.Metrics}
+		metrics: o.Metrics, restful: o.RESTful}
 	if f.limits == nil {
 		f.limits = identity.NewLimits(src)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/connector"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
+	"github.com/gatehouse/gatehouse/identity/ief/restful"
 	"github.com/gatehouse/gatehouse/identity/keyring"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/trustframework"
@@ -171,7 +172,8 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		log.Warn("identity.email is not configured: self-service password reset cannot send codes")
 	}
 	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, Logger: log, CustomPolicies: pols, Events: events, Metrics: im,
-		Policies: engineSet, PolicyDir: policyDir}
+		Policies: engineSet, PolicyDir: policyDir, RESTful: restful.New(restful.Options{Keys: resolver, DeploymentMode: mode, Logger: log,
+			Audit: func(e connector.Entry) { im.ConnectorCall(e.Connector, e.Step, e.Outcome, e.Duration) }})}
 	if len(cfg.APIConnectors) > 0 {
 		uo.Connectors = conns
 	}
