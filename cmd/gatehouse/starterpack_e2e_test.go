@@ -5,8 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"html"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -286,5 +289,71 @@ func TestStarterPacksValidate(t *testing.T) {
 				t.Errorf("no positioned errors:\n%s%s", out, errOut)
 			}
 		})
+	}
+}
+
+// TestStarterPackPagesRefuse: the engine's pages refuse what a forged or
+// stale request tries — the sign-up link without its CSRF token, a form
+// for a page that is not the current one — and answer the app as B2C
+// does on cancel and on the forgot-password link; smart lockout applies to
+// login-NonInteractive.
+func TestStarterPackPagesRefuse(t *testing.T) {
+	const callback = "http://127.0.0.1:1/callback"
+	file, publicURL, _, env := starterPackConfig(t, "LocalAccounts", callback)
+	startServe(t, file, env, "identity")
+	ctx := context.Background()
+	provider := tenantProvider(t, ctx, publicURL, "B2C_1A_signup_signin")
+	conf := &oauth2.Config{ClientID: webClientID, RedirectURL: callback, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+	start := func() (*testutil.Browser, *testutil.Page) {
+		b := testutil.NewBrowser(t, callback, nil)
+		p := b.Get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		if !strings.Contains(p.Body, `id="createAccount"`) {
+			t.Fatalf("unified page: %d\n%s", p.Status, p.Body)
+		}
+		return b, p
+	}
+
+	// The sign-up link without (or with another) CSRF token.
+	b, p := start()
+	link := regexp.MustCompile(`href="([^"]*claimsexchange=SignUpWithLogonEmailExchange[^"]*)"`).FindStringSubmatch(p.Body)
+	if link == nil {
+		t.Fatalf("no sign-up link:\n%s", p.Body)
+	}
+	u, _ := p.URL.Parse(html.UnescapeString(link[1]))
+	q := u.Query()
+	q.Set("csrf_token", "forged")
+	u.RawQuery = q.Encode()
+	if got := b.Get(u.String()); got.Status != http.StatusForbidden {
+		t.Errorf("sign-up link with a forged CSRF token: %d", got.Status)
+	}
+
+	// A form for a page that is not the current one changes nothing.
+	got := b.Submit(p, "next", map[string]string{"page": "LocalAccountSignUpWithLogonEmail", "email": "x@example.com"})
+	if got.Status != 200 || !strings.Contains(got.Body, `data-name="Unified"`) {
+		t.Errorf("stale page form: %d\n%s", got.Status, got.Body)
+	}
+
+	// Cancel on the sign-up page; the forgot-password link.
+	p = b.Follow(p, "createAccount")
+	if cb := b.Callback(b.Submit(p, "cancel", nil)); cb.Get("error") != "access_denied" || !strings.HasPrefix(cb.Get("error_description"), "AADB2C90091") {
+		t.Errorf("cancel: %v", cb)
+	}
+	b, p = start()
+	if cb := b.Callback(b.Follow(p, "forgotPassword")); cb.Get("error") != "access_denied" || !strings.HasPrefix(cb.Get("error_description"), "AADB2C90118") {
+		t.Errorf("forgot password: %v", cb)
+	}
+
+	// Smart lockout: the tenth wrong password (the default threshold) locks
+	// the address (an unknown one too: nothing tells them apart).
+	b, p = start()
+	for i := 0; i < 9; i++ {
+		p = b.Submit(p, "next", map[string]string{"signInName": "nobody@example.com", "password": fmt.Sprintf("wrong-%d", i)})
+		if !strings.Contains(p.Body, "Invalid username or password.") {
+			t.Fatalf("attempt %d: %d\n%s", i, p.Status, p.Body)
+		}
+	}
+	p = b.Submit(p, "next", map[string]string{"signInName": "nobody@example.com", "password": "wrong-again"})
+	if !strings.Contains(p.Body, "locked") {
+		t.Errorf("the tenth wrong password: %d\n%s", p.Status, p.Body)
 	}
 }
