@@ -194,6 +194,32 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 			f.Error, bad = orDefault(f.Claim.PatternHelpText, "Please enter a valid value."), true
 			continue
 		}
+		// PredicateValidationReference: each failed group's help text
+		// followed by its failed predicates' (B2C lists the unmet rules).
+		// A regular expression that runs out of time fails the field.
+		if ps := e.env.Policy.PredicateSet; f.Claim.PredicateValidation != "" && ps != nil {
+			if ok, fails, err := ps.Validate(f.Claim.PredicateValidation, v); err != nil || !ok {
+				var msg []string
+				for _, fl := range fails {
+					var preds []string
+					for _, p := range fl.Failed {
+						if p.HelpText != "" && p.HelpText != fl.HelpText {
+							preds = append(preds, p.HelpText)
+						}
+					}
+					switch {
+					case fl.HelpText == "":
+						msg = append(msg, preds...)
+					case len(preds) == 0:
+						msg = append(msg, fl.HelpText)
+					default:
+						msg = append(msg, fl.HelpText+" "+strings.Join(preds, ", "))
+					}
+				}
+				f.Error, bad = orDefault(strings.Join(msg, " "), "Please enter a valid value."), true
+				continue
+			}
+		}
 		if len(f.Claim.Enumeration) > 0 && !inEnum(f.Claim.Enumeration, v) {
 			f.Error, bad = "Please select a value from the list.", true
 			continue

@@ -1,0 +1,218 @@
+package journey_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/identity/claimstx"
+	"github.com/gatehouse/gatehouse/identity/ief/journey"
+)
+
+func TestSSOSessionSkipsProfiles(t *testing.T) {
+	profiles := rest("Login", `<OutputClaims><OutputClaim ClaimTypeReferenceId="objectId"/><OutputClaim ClaimTypeReferenceId="displayName"/></OutputClaims>
+<UseTechnicalProfileForSessionManagement ReferenceId="SM-AAD"/>`) +
+		rest("Noop", `<UseTechnicalProfileForSessionManagement ReferenceId="SM-Noop"/>`)
+	f := newFixture(t, profiles, uj("J", ex(1, "Login"), ex(2, "Noop"), send(3)), "", `<OutputClaim ClaimTypeReferenceId="fromSession"/>`)
+	f.out["Login"] = journey.Bag{"objectId": str("u1"), "displayName": str("Ada")}
+	st := f.start("J", nil, nil)
+	claims := wantDone(t, st, f.next(st, nil))
+	callsAre(t, f.calls, "Login", "Noop")
+	if _, ok := claims["fromSession"]; ok {
+		t.Errorf("no session yet: %v", claims)
+	}
+	ns := st.NewSession
+	if ns == nil || strings.Join(ns.Profiles, ",") != "Login" {
+		t.Fatalf("new session %+v: Login under SM-AAD, Noop not", ns)
+	}
+	// SM-AAD persists objectId only.
+	if len(ns.Claims) != 1 || ns.Claims.String("objectId") != "u1" {
+		t.Errorf("session claims %v", ns.Claims)
+	}
+
+	// The session, as stored and brought back.
+	raw, err := json.Marshal(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sso journey.Session
+	if err := json.Unmarshal(raw, &sso); err != nil {
+		t.Fatal(err)
+	}
+	f.calls = nil
+	st = f.start("J", nil, &sso)
+	claims = wantDone(t, st, f.next(st, nil))
+	// Login is skipped with its claims restored and the session manager's
+	// output claims added; the Noop-managed profile always runs.
+	callsAre(t, f.calls, "Noop")
+	if claims["sub"] != "u1" || claims["fromSession"] != true || st.Claims.Has("displayName") {
+		t.Errorf("claims %v, bag %v", claims, st.Claims)
+	}
+
+	// A profile under NoopSSOSessionProvider runs even when a session
+	// names it.
+	f.calls = nil
+	st = f.start("J", nil, &journey.Session{Profiles: []string{"Login", "Noop"}, Claims: journey.Bag{"objectId": str("u1")}})
+	wantDone(t, st, f.next(st, nil))
+	callsAre(t, f.calls, "Noop")
+
+	// A session without the profile skips nothing.
+	f.calls = nil
+	st = f.start("J", nil, &journey.Session{Profiles: []string{"Other"}, Claims: journey.Bag{"objectId": str("u9")}})
+	claims = wantDone(t, st, f.next(st, nil))
+	callsAre(t, f.calls, "Login", "Noop")
+	if claims["sub"] != "u1" || !reflect.DeepEqual(st.NewSession.Profiles, []string{"Other", "Login"}) {
+		t.Errorf("claims %v, new session %+v", claims, st.NewSession)
+	}
+}
+
+func TestEmailVerification(t *testing.T) {
+	profiles := page("P", "", `<OutputClaims><OutputClaim ClaimTypeReferenceId="email" PartnerClaimType="Verified.Email" Required="true"/><OutputClaim ClaimTypeReferenceId="givenName"/></OutputClaims>`)
+	f := newFixture(t, profiles, uj("J", ex(1, "P"), send(2)), "", `<OutputClaim ClaimTypeReferenceId="email"/>`)
+	st := f.start("J", nil, nil)
+	p := wantPage(t, f.next(st, nil), "P")
+	if fl := p.Field("email"); fl == nil || !fl.Verify || fl.Verified {
+		t.Fatalf("email field %+v", fl)
+	}
+	act := func(action string, values map[string]string) *journey.Page {
+		t.Helper()
+		return wantPage(t, f.next(st, &journey.Input{Profile: "P", Action: action, Claim: "email", Values: values}), "P")
+	}
+	const addr = "ada@example.com"
+
+	// Continue is refused until the address is verified.
+	p = act("", map[string]string{"email": addr})
+	if got := fieldError(t, p, "email"); got != "Verification is necessary. Please click Send button." {
+		t.Errorf("unverified: %q", got)
+	}
+	// A malformed address gets no code.
+	p = act("sendCode", map[string]string{"email": "nope"})
+	if fieldError(t, p, "email") != "Please enter a valid email address." || len(f.codes.sent) != 0 {
+		t.Errorf("bad address: %q, sent %v", fieldError(t, p, "email"), f.codes.sent)
+	}
+	p = act("sendCode", map[string]string{"email": addr})
+	if fl := p.Field("email"); !fl.CodeSent || fl.Verified || p.Info == "" || !reflect.DeepEqual(f.codes.sent, []string{addr}) {
+		t.Errorf("after send: %+v info %q sent %v", fl, p.Info, f.codes.sent)
+	}
+	p = act("verifyCode", map[string]string{"email": addr, "verificationCode": "000000"})
+	if fl := p.Field("email"); fl.Verified || !strings.Contains(fl.Error, "does not match") || st.Verified["email"] != "" {
+		t.Errorf("wrong code: %+v", fl)
+	}
+	p = act("verifyCode", map[string]string{"email": addr, "verificationCode": "123456"})
+	if fl := p.Field("email"); !fl.Verified || fl.Error != "" || st.Verified["email"] != addr {
+		t.Errorf("right code: %+v, verified %v", fl, st.Verified)
+	}
+	// Changing the address asks for verification again.
+	p = act("changeClaim", map[string]string{"email": addr})
+	if fl := p.Field("email"); fl.Verified || fl.Value != "" || st.Verified["email"] != "" {
+		t.Errorf("after change: %+v %v", fl, st.Verified)
+	}
+	p = act("", map[string]string{"email": addr})
+	if fieldError(t, p, "email") == "" {
+		t.Error("continue after changeClaim without verifying again")
+	}
+	act("sendCode", map[string]string{"email": addr})
+	act("verifyCode", map[string]string{"email": addr, "verificationCode": "123456"})
+	// Another address than the verified one is refused.
+	p = act("", map[string]string{"email": "eve@example.com"})
+	if fieldError(t, p, "email") == "" {
+		t.Error("continue with an address other than the verified one")
+	}
+	// An unknown action is refused.
+	if p = act("explode", map[string]string{"email": addr}); p.Error != "Unknown action." {
+		t.Errorf("unknown action: %q", p.Error)
+	}
+	claims := wantDone(t, st, f.submitPage(st, "P", map[string]string{"email": addr}))
+	if claims["email"] != addr {
+		t.Errorf("claims %v", claims)
+	}
+}
+
+// every DataType, and a null.
+func everyType(t *testing.T) journey.Bag {
+	t.Helper()
+	b := journey.Bag{"null": {DataType: claimstx.String}}
+	for id, c := range map[string]struct {
+		dt claimstx.DataType
+		v  string
+	}{
+		"s": {claimstx.String, "text ✓"}, "b": {claimstx.Boolean, "true"}, "i": {claimstx.Int, "-7"}, "l": {claimstx.Long, "9007199254740993"},
+		"dt": {claimstx.DateTime, "2026-12-03T12:34:56.789Z"}, "d": {claimstx.Date, "2026-12-03"},
+		"sc": {claimstx.StringCollection, "one"}, "p": {claimstx.PhoneNumber, "+4712345678"},
+	} {
+		v, err := claimstx.Parse(c.dt, c.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[id] = v
+	}
+	b["sc"] = claimstx.Claim{DataType: claimstx.StringCollection, Value: []string{"one", "two"}}
+	return b
+}
+
+func TestBagJSONRoundTrip(t *testing.T) {
+	b := everyType(t)
+	raw, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got journey.Bag
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, b) {
+		t.Errorf("round trip\n got %#v\nwant %#v", got, b)
+	}
+	if got.Has("null") || !got.Has("s") {
+		t.Error("Has")
+	}
+	if _, ok := got["l"].Value.(int64); !ok || got["l"].Value.(int64) != 9007199254740993 {
+		t.Errorf("a long loses no precision: %v", got["l"])
+	}
+	if tm, ok := got["dt"].Value.(time.Time); !ok || tm.Nanosecond() != 789000000 {
+		t.Errorf("dateTime %v", got["dt"])
+	}
+	var bad journey.Bag
+	if err := json.Unmarshal([]byte(`{"x":{"t":"int","v":"seven"}}`), &bad); err == nil || !strings.Contains(err.Error(), "claim x") {
+		t.Errorf("bad value: %v", err)
+	}
+}
+
+func TestStateJSONRoundTripMidJourney(t *testing.T) {
+	profiles := rest("Fill", `<OutputClaims>
+ <OutputClaim ClaimTypeReferenceId="objectId"/><OutputClaim ClaimTypeReferenceId="flag"/><OutputClaim ClaimTypeReferenceId="count"/>
+ <OutputClaim ClaimTypeReferenceId="big"/><OutputClaim ClaimTypeReferenceId="when"/><OutputClaim ClaimTypeReferenceId="day"/>
+ <OutputClaim ClaimTypeReferenceId="groups"/><OutputClaim ClaimTypeReferenceId="phone"/>
+</OutputClaims>`) + page("P", "", `<OutputClaims><OutputClaim ClaimTypeReferenceId="givenName"/></OutputClaims>`) + rest("After", "")
+	f := newFixture(t, profiles, uj("J", invoke(1, "S"), ex(2, "After"), send(3)), sj("S", "Call", ex(1, "Fill"), ex(2, "P")), `
+ <OutputClaim ClaimTypeReferenceId="flag"/><OutputClaim ClaimTypeReferenceId="count"/><OutputClaim ClaimTypeReferenceId="big"/>
+ <OutputClaim ClaimTypeReferenceId="when"/><OutputClaim ClaimTypeReferenceId="day"/><OutputClaim ClaimTypeReferenceId="groups"/>
+ <OutputClaim ClaimTypeReferenceId="phone"/><OutputClaim ClaimTypeReferenceId="givenName"/>`)
+	all := everyType(t)
+	f.out["Fill"] = journey.Bag{"objectId": str("u1"), "flag": all["b"], "count": all["i"], "big": all["l"], "when": all["dt"],
+		"day": all["d"], "groups": all["sc"], "phone": all["p"]}
+	st := f.start("J", map[string]string{"OIDC:ClientId": "app"}, nil)
+	wantPage(t, f.next(st, nil), "P")
+
+	raw, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back journey.State
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Claims, st.Claims) || !reflect.DeepEqual(back.Stack, st.Stack) || back.Page != "P" || back.Values["OIDC:ClientId"] != "app" {
+		t.Fatalf("state round trip\n got %+v\nwant %+v", back, *st)
+	}
+	claims := wantDone(t, &back, f.next(&back, &journey.Input{Profile: "P", Values: map[string]string{"givenName": "Ada"}}))
+	callsAre(t, f.calls, "Fill", "After")
+	want := map[string]any{"sub": "u1", "flag": true, "count": int64(-7), "big": int64(9007199254740993),
+		"when": all["dt"].Value.(time.Time).Unix(), "day": all["d"].Value.(time.Time).Unix(),
+		"groups": []string{"one", "two"}, "phone": "+4712345678", "givenName": "Ada"}
+	if !reflect.DeepEqual(claims, want) {
+		t.Errorf("claims\n got %#v\nwant %#v", claims, want)
+	}
+}
