@@ -264,7 +264,7 @@ func (e *Engine) step(ctx context.Context, st *State, j *ief.Journey, fr *Frame,
 			return nil, true, nil
 		}
 		if len(step.Exchanges) == 0 {
-			if in != nil && in.Action == "select" {
+			if in != nil && in.Action == "select" && in.Exchange != "" {
 				for _, s := range step.Selections {
 					if s.TargetExchange == in.Exchange {
 						st.Chosen = in.Exchange
@@ -332,7 +332,7 @@ func (e *Engine) exchange(ctx context.Context, st *State, step *ief.Step, id str
 		return nil, false, ErrCancelled
 	case "select":
 		// The sign-up link (SignUpTarget) or another provider's button.
-		if in.Exchange == tp.Metadata["SignUpTarget"] || selectionHas(step, in.Exchange) {
+		if in.Exchange != "" && (in.Exchange == tp.Metadata["SignUpTarget"] || selectionHas(step, in.Exchange)) {
 			st.Chosen, st.Page = in.Exchange, ""
 			return nil, true, nil
 		}

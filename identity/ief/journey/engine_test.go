@@ -93,6 +93,7 @@ func TestClaimsProviderSelection(t *testing.T) {
 		t.Errorf("selection page %+v", p)
 	}
 	// An exchange that is not among the choices shows the page again.
+	wantPage(t, f.next(st, &journey.Input{Profile: "selection", Action: "select"}), "selection")
 	wantPage(t, f.next(st, &journey.Input{Profile: "selection", Action: "select", Exchange: "CX"}), "selection")
 	callsAre(t, f.calls)
 	wantDone(t, st, f.next(st, &journey.Input{Profile: "selection", Action: "select", Exchange: "BX"}))
@@ -128,6 +129,9 @@ func TestCombinedSignInAndSignUp(t *testing.T) {
 	if p.Kind != "unified" || p.SignUp != "SignUpX" || strings.Join(fieldIDs(p), ",") != "email,password" {
 		t.Errorf("unified page %+v fields %v", p, fieldIDs(p))
 	}
+	// The step's selection has no TargetClaimsExchangeId: an empty
+	// exchange selects nothing.
+	wantPage(t, f.next(st, &journey.Input{Profile: "SignIn", Action: "select", Exchange: ""}), "SignIn")
 	p = wantPage(t, f.next(st, &journey.Input{Profile: "SignIn", Action: "select", Exchange: "SignUpX"}), "SignUp")
 	if p.Kind != "selfasserted" || strings.Join(fieldIDs(p), ",") != "displayName" {
 		t.Errorf("sign-up page %+v", p)
@@ -195,4 +199,20 @@ func TestStartUnknownJourney(t *testing.T) {
 	if _, err := f.engine.Start("Nope", nil, nil); err == nil || !strings.Contains(err.Error(), "Nope is not a user journey") {
 		t.Errorf("start: %v", err)
 	}
+}
+
+// A "select" answer names an exchange the page offers; an empty or
+// unknown one does not skip the page (a profile without a sign-up link
+// has SignUpTarget "").
+func TestSelectCannotSkipAPage(t *testing.T) {
+	f := newFixture(t, page("P", "", `<OutputClaims><OutputClaim ClaimTypeReferenceId="givenName" Required="true"/></OutputClaims>`), uj("J", ex(1, "P"), send(2)), "", "")
+	st := f.start("J", nil, nil)
+	wantPage(t, f.next(st, nil), "P")
+	for _, x := range []string{"", "PX", "Elsewhere"} {
+		p := wantPage(t, f.next(st, &journey.Input{Profile: "P", Action: "select", Exchange: x}), "P")
+		if st.Done || st.Claims.Has("givenName") || p.Error == "" && fieldError(t, p, "givenName") == "" {
+			t.Errorf("select %q: page %+v, done %v", x, p, st.Done)
+		}
+	}
+	wantDone(t, st, f.submitPage(st, "P", map[string]string{"givenName": "Ada"}))
 }

@@ -47,6 +47,7 @@ const buildingBlocks = `<BuildingBlocks>
  <ClaimType Id="message"><DataType>string</DataType></ClaimType>
  <ClaimType Id="copy"><DataType>string</DataType></ClaimType>
  <ClaimType Id="fromSession"><DataType>boolean</DataType></ClaimType>
+ <ClaimType Id="verificationCode"><DisplayName>Code</DisplayName><DataType>string</DataType><UserInputType>TextBox</UserInputType></ClaimType>
 </ClaimsSchema>
 <Predicates>
  <Predicate Id="IsLengthBetween8And64" Method="IsLengthRange" HelpText="The password must be between 8 and 64 characters.">
@@ -164,12 +165,13 @@ func sj(id, typ string, steps ...string) string {
 
 // policyXML is the base and relying-party files. rpOut is the relying
 // party's output claims besides objectId as sub.
-func policyXML(profiles, journeys, subJourneys, rpOut string) (string, string) {
+// blocks are extra BuildingBlocks elements (DisplayControls).
+func policyXML(profiles, journeys, subJourneys, rpOut string, blocks ...string) (string, string) {
 	if subJourneys != "" {
 		subJourneys = "<SubJourneys>" + subJourneys + "</SubJourneys>"
 	}
 	base := `<TrustFrameworkPolicy ` + tfNS + ` PolicyId="B2C_1A_Base" PublicPolicyUri="http://x/B2C_1A_Base">
-` + buildingBlocks + `
+` + strings.Replace(buildingBlocks, "</BuildingBlocks>", strings.Join(blocks, "")+"</BuildingBlocks>", 1) + `
 <ClaimsProviders><ClaimsProvider><DisplayName>Test</DisplayName><TechnicalProfiles>` + commonProfiles + profiles + `</TechnicalProfiles></ClaimsProvider></ClaimsProviders>
 <UserJourneys>` + journeys + `</UserJourneys>
 ` + subJourneys + `
@@ -186,9 +188,9 @@ func policyXML(profiles, journeys, subJourneys, rpOut string) (string, string) {
 	return base, rp
 }
 
-func loadPolicy(t *testing.T, profiles, journeys, subJourneys, rpOut string) *ief.Policy {
+func loadPolicy(t *testing.T, profiles, journeys, subJourneys, rpOut string, blocks ...string) *ief.Policy {
 	t.Helper()
-	base, rp := policyXML(profiles, journeys, subJourneys, rpOut)
+	base, rp := policyXML(profiles, journeys, subJourneys, rpOut, blocks...)
 	set, err := ief.Load([]ief.Source{{Path: "base.xml", Data: []byte(base)}, {Path: "rp.xml", Data: []byte(rp)}}, ief.Options{})
 	if err != nil {
 		t.Fatalf("load: %v", err)
@@ -229,9 +231,9 @@ type fixture struct {
 	in     map[string]journey.Bag               // by profile: Call.In
 }
 
-func newFixture(t *testing.T, profiles, journeys, subJourneys, rpOut string) *fixture {
+func newFixture(t *testing.T, profiles, journeys, subJourneys, rpOut string, blocks ...string) *fixture {
 	t.Helper()
-	f := &fixture{t: t, policy: loadPolicy(t, profiles, journeys, subJourneys, rpOut), codes: &codes{code: "123456"},
+	f := &fixture{t: t, policy: loadPolicy(t, profiles, journeys, subJourneys, rpOut, blocks...), codes: &codes{code: "123456"},
 		out: map[string]journey.Bag{}, errs: map[string]error{}, inputs: map[string]map[string]claimstx.Claim{}, in: map[string]journey.Bag{}}
 	run := journey.RunnerFunc(func(_ context.Context, c *journey.Call) (journey.Bag, error) {
 		f.calls = append(f.calls, c.Profile.ID)

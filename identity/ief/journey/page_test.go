@@ -384,3 +384,17 @@ func TestSendClaimsNames(t *testing.T) {
 		t.Errorf("subject %q", out.Subject)
 	}
 }
+
+// ContinueOnError lets a validation's user error through, not a failure
+// of the provider itself.
+func TestContinueOnErrorIsForUserErrors(t *testing.T) {
+	profiles := page("P", "", `<OutputClaims><OutputClaim ClaimTypeReferenceId="givenName"/></OutputClaims>
+<ValidationTechnicalProfiles>`+validation("V", ` ContinueOnError="true"`)+`</ValidationTechnicalProfiles>`) + rest("V", "")
+	f := newFixture(t, profiles, uj("J", ex(1, "P"), send(2)), "", "")
+	f.errs["V"] = errBoom
+	st := f.start("J", nil, nil)
+	wantPage(t, f.next(st, nil), "P")
+	if _, err := f.engine.Next(ctxb, st, &journey.Input{Profile: "P"}); err != errBoom {
+		t.Errorf("err %v", err)
+	}
+}

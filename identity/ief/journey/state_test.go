@@ -216,3 +216,60 @@ func TestStateJSONRoundTripMidJourney(t *testing.T) {
 		t.Errorf("claims\n got %#v\nwant %#v", claims, want)
 	}
 }
+
+const verificationControl = `<DisplayControls>
+ <DisplayControl Id="emailVerificationControl" UserInterfaceControlType="VerificationControl">
+  <DisplayClaims>
+   <DisplayClaim ClaimTypeReferenceId="email" Required="true"/>
+   <DisplayClaim ClaimTypeReferenceId="verificationCode" ControlClaimType="VerificationCode" Required="true"/>
+  </DisplayClaims>
+  <OutputClaims></OutputClaims>
+  <Actions>
+   <Action Id="SendCode"><ValidationClaimsExchange><ValidationClaimsExchangeTechnicalProfile TechnicalProfileReferenceId="Send"/></ValidationClaimsExchange></Action>
+   <Action Id="VerifyCode"><ValidationClaimsExchange><ValidationClaimsExchangeTechnicalProfile TechnicalProfileReferenceId="Verify"/></ValidationClaimsExchange></Action>
+  </Actions>
+ </DisplayControl>
+</DisplayControls>`
+
+func TestVerificationControl(t *testing.T) {
+	profiles := page("P", "", `<DisplayClaims><DisplayClaim DisplayControlReferenceId="emailVerificationControl"/><DisplayClaim ClaimTypeReferenceId="givenName"/></DisplayClaims>
+<OutputClaims><OutputClaim ClaimTypeReferenceId="email"/><OutputClaim ClaimTypeReferenceId="givenName"/></OutputClaims>`) +
+		rest("Send", `<InputClaims><InputClaim ClaimTypeReferenceId="email"/></InputClaims>`) +
+		rest("Verify", `<InputClaims><InputClaim ClaimTypeReferenceId="email"/><InputClaim ClaimTypeReferenceId="verificationCode"/></InputClaims>`)
+	f := newFixture(t, profiles, uj("J", ex(1, "P"), send(2)), "", `<OutputClaim ClaimTypeReferenceId="email"/>`, verificationControl)
+	st := f.start("J", nil, nil)
+	p := wantPage(t, f.next(st, nil), "P")
+	if got := strings.Join(fieldIDs(p), ","); got != "email,givenName" {
+		t.Fatalf("fields %s", got)
+	}
+	if fl := p.Field("email"); !fl.Verify || fl.Control != "emailVerificationControl" || fl.Code != "verificationCode" || !fl.Required {
+		t.Fatalf("email field %+v", fl)
+	}
+	act := func(action string, values map[string]string) *journey.Page {
+		t.Helper()
+		return wantPage(t, f.next(st, &journey.Input{Profile: "P", Action: action, Claim: "email", Values: values}), "P")
+	}
+	const addr = "ada@example.com"
+	p = act("sendCode", map[string]string{"email": addr})
+	callsAre(t, f.calls, "Send")
+	if f.inputs["Send"]["email"].Value != addr || !p.Field("email").CodeSent {
+		t.Errorf("send: inputs %v field %+v", f.inputs["Send"], p.Field("email"))
+	}
+	if st.Claims.Has("email") {
+		t.Errorf("an action leaves the bag as it was: %v", st.Claims)
+	}
+	f.errs["Verify"] = &journey.UserError{Code: "AADB2C90126", Message: "Wrong code."}
+	p = act("verifyCode", map[string]string{"email": addr, "verificationCode": "1"})
+	if fl := p.Field("email"); fl.Verified || fl.Error != "Wrong code." {
+		t.Errorf("wrong code: %+v", fl)
+	}
+	delete(f.errs, "Verify")
+	p = act("verifyCode", map[string]string{"email": addr, "verificationCode": " 123456 "})
+	if fl := p.Field("email"); !fl.Verified || f.in["Verify"].String("verificationCode") != "123456" {
+		t.Errorf("right code: %+v, Verify saw %v", fl, f.in["Verify"])
+	}
+	claims := wantDone(t, st, f.submitPage(st, "P", map[string]string{"email": addr}))
+	if claims["email"] != addr || f.codes.sent != nil {
+		t.Errorf("claims %v (built-in codes used: %v)", claims, f.codes.sent)
+	}
+}
