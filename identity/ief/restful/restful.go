@@ -326,9 +326,9 @@ func (c *Client) Call(ctx context.Context, r Request) (map[string]claimstx.Claim
 		return nil, fmt.Errorf("restful: %s: SendClaimsIn %q is not Body, Form, Header, QueryString or Url", p.ID, p.SendClaimsIn)
 	}
 	start := time.Now()
-	res, err := c.hc.Call(ctx, req)
-	out, err := c.interpret(res, err, r.Outputs)
-	c.record(ctx, res, err, time.Since(start))
+	res, cerr := c.hc.Call(ctx, req)
+	out, err := c.interpret(res, cerr, r.Outputs)
+	c.record(ctx, res, cerr, err, time.Since(start))
 	return out, err
 }
 
@@ -388,7 +388,8 @@ func (c *Client) interpret(res *connector.Response, err error, outputs []Output)
 }
 
 // record logs and audits one call: no claim value, secret or query.
-func (c *Client) record(ctx context.Context, res *connector.Response, err error, d time.Duration) {
+// cerr is the HTTP call's error, err the call's outcome.
+func (c *Client) record(ctx context.Context, res *connector.Response, cerr, err error, d time.Duration) {
 	if c.o.Logger == nil && c.o.Audit == nil {
 		return
 	}
@@ -402,8 +403,8 @@ func (c *Client) record(ctx context.Context, res *connector.Response, err error,
 	case errors.As(err, &re) && re.Code == "":
 		e.Outcome, e.Reason = connector.OutcomeValidationError, "userMessage"
 	case err != nil:
-		e.Outcome, e.Reason = connector.OutcomeFailed, err.Error()
-		if errors.As(err, &ce) {
+		e.Outcome, e.Reason = connector.OutcomeFailed, "error"
+		if errors.As(cerr, &ce) {
 			e.Reason, e.Attempts = ce.Kind.String(), ce.Attempts
 			if e.Status == 0 {
 				e.Status = ce.Status
