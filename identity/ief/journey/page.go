@@ -237,7 +237,11 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 	if bad {
 		return page, nil
 	}
-	saved := copyBag(st.Claims)
+	saved, savedSession := copyBag(st.Claims), st.NewSession
+	if savedSession != nil {
+		// record changes the new session in place.
+		st.NewSession = &Session{Profiles: append([]string(nil), savedSession.Profiles...), Claims: copyBag(savedSession.Claims)}
+	}
 	for k, v := range collected {
 		st.Claims[k] = v
 	}
@@ -247,7 +251,9 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 		}
 	}
 	fail := func(err error) (*Page, error) {
-		st.Claims = saved
+		// The profiles that ran are undone with the claims: a session
+		// must not name a validation of a page the user did not pass.
+		st.Claims, st.NewSession = saved, savedSession
 		var ue *UserError
 		if errors.As(err, &ue) {
 			page.Error, page.Status, page.RetryAfter = ue.Message, ue.Status, ue.RetryAfter

@@ -273,3 +273,39 @@ func TestVerificationControl(t *testing.T) {
 		t.Errorf("claims %v (built-in codes used: %v)", claims, f.codes.sent)
 	}
 }
+
+// A validation profile under a session manager that succeeded on a page
+// the user did not get past is not in the new session: the page's
+// failure rolls the session back with the claims.
+func TestFailedPageLeavesNoSession(t *testing.T) {
+	profiles := page("SignIn", `<Item Key="SignUpTarget">SignUpX</Item>`, `<OutputClaims><OutputClaim ClaimTypeReferenceId="email"/><OutputClaim ClaimTypeReferenceId="objectId"/></OutputClaims>
+<ValidationTechnicalProfiles><ValidationTechnicalProfile ReferenceId="Login"/><ValidationTechnicalProfile ReferenceId="Check"/></ValidationTechnicalProfiles>`) +
+		rest("Login", outObjectID+`<UseTechnicalProfileForSessionManagement ReferenceId="SM-AAD"/>`) + rest("Check", "") +
+		page("SignUp", "", `<OutputClaims><OutputClaim ClaimTypeReferenceId="displayName"/><OutputClaim ClaimTypeReferenceId="objectId"/></OutputClaims>
+<ValidationTechnicalProfiles><ValidationTechnicalProfile ReferenceId="Write"/></ValidationTechnicalProfiles>`) + rest("Write", outObjectID)
+	journeys := uj("J", combined(1, "SignIn"),
+		`<OrchestrationStep Order="2" Type="ClaimsExchange"><Preconditions>`+pre("ClaimsExist", true, "SkipThisOrchestrationStep", "objectId")+
+			`</Preconditions><ClaimsExchanges><ClaimsExchange Id="SignUpX" TechnicalProfileReferenceId="SignUp"/></ClaimsExchanges></OrchestrationStep>`,
+		send(3))
+	f := newFixture(t, profiles, journeys, "", "")
+	f.out["Login"] = journey.Bag{"objectId": str("blocked")}
+	f.out["Write"] = journey.Bag{"objectId": str("new")}
+	f.errs["Check"] = &journey.UserError{Code: "AADB2C90051", Message: "Your account is locked."}
+	st := f.start("J", nil, nil)
+	wantPage(t, f.next(st, nil), "SignIn")
+	p := wantPage(t, f.submitPage(st, "SignIn", map[string]string{"email": "a@b.c"}), "SignIn")
+	if p.Error != "Your account is locked." {
+		t.Fatalf("page error %q", p.Error)
+	}
+	if st.NewSession != nil && len(st.NewSession.Profiles) > 0 {
+		t.Errorf("new session after a refused page: %+v", st.NewSession)
+	}
+	wantPage(t, f.next(st, &journey.Input{Profile: "SignIn", Action: "select", Exchange: "SignUpX"}), "SignUp")
+	claims := wantDone(t, st, f.submitPage(st, "SignUp", map[string]string{"displayName": "Eve"}))
+	if claims["sub"] != "new" {
+		t.Errorf("claims %v", claims)
+	}
+	if st.NewSession != nil && (len(st.NewSession.Profiles) > 0 || st.NewSession.Claims.Has("objectId")) {
+		t.Errorf("the session would sign the next journey in as %q: %+v", st.NewSession.Claims.String("objectId"), st.NewSession)
+	}
+}
