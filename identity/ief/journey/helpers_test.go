@@ -47,6 +47,9 @@ const buildingBlocks = `<BuildingBlocks>
  <ClaimType Id="message"><DataType>string</DataType></ClaimType>
  <ClaimType Id="copy"><DataType>string</DataType></ClaimType>
  <ClaimType Id="fromSession"><DataType>boolean</DataType></ClaimType>
+ <ClaimType Id="notice"><DisplayName>Notice</DisplayName><DataType>string</DataType><UserInputType>Paragraph</UserInputType></ClaimType>
+ <ClaimType Id="colors"><DisplayName>Colors</DisplayName><DataType>string</DataType><UserInputType>CheckboxMultiSelect</UserInputType>
+  <Restriction><Enumeration Text="Red" Value="red" SelectByDefault="false"/><Enumeration Text="Blue" Value="blue" SelectByDefault="false"/></Restriction></ClaimType>
  <ClaimType Id="verificationCode"><DisplayName>Code</DisplayName><DataType>string</DataType><UserInputType>TextBox</UserInputType></ClaimType>
 </ClaimsSchema>
 <Predicates>

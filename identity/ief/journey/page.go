@@ -173,8 +173,8 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 	collected := Bag{}
 	bad := false
 	for _, f := range page.Fields {
-		if f.ReadOnly {
-			continue
+		if f.ReadOnly || f.Claim.UserInputType == "Paragraph" {
+			continue // shown, never taken from the form
 		}
 		v := strings.TrimSpace(f.Value)
 		if f.Claim.UserInputType == "Password" {
@@ -220,7 +220,11 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 				continue
 			}
 		}
-		if len(f.Claim.Enumeration) > 0 && !inEnum(f.Claim.Enumeration, v) {
+		items := []string{v}
+		if f.Claim.UserInputType == "CheckboxMultiSelect" {
+			items = strings.Split(v, ",") // the checked items, comma-separated
+		}
+		if len(f.Claim.Enumeration) > 0 && !allInEnum(f.Claim.Enumeration, items) {
 			f.Error, bad = "Please select a value from the list.", true
 			continue
 		}
@@ -381,6 +385,15 @@ func inEnum(vals []ief.EnumValue, v string) bool {
 		}
 	}
 	return false
+}
+
+func allInEnum(vals []ief.EnumValue, items []string) bool {
+	for _, v := range items {
+		if !inEnum(vals, v) {
+			return false
+		}
+	}
+	return true
 }
 
 func orDefault(s, def string) string {

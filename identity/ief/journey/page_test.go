@@ -398,3 +398,27 @@ func TestContinueOnErrorIsForUserErrors(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// A Paragraph shows text; it is never taken from the form. A
+// CheckboxMultiSelect's value is its checked items, comma-separated, each
+// from the list.
+func TestParagraphAndMultiSelect(t *testing.T) {
+	profiles := rest("Seed", `<OutputClaims><OutputClaim ClaimTypeReferenceId="notice"/></OutputClaims>`) +
+		page("P", "", `<InputClaims><InputClaim ClaimTypeReferenceId="notice"/></InputClaims>
+<OutputClaims><OutputClaim ClaimTypeReferenceId="notice"/><OutputClaim ClaimTypeReferenceId="colors"/></OutputClaims>`)
+	f := newFixture(t, profiles, uj("J", ex(1, "Seed"), ex(2, "P"), send(3)), "", `<OutputClaim ClaimTypeReferenceId="notice"/><OutputClaim ClaimTypeReferenceId="colors"/>`)
+	f.out["Seed"] = journey.Bag{"notice": str("Terms changed.")}
+	st := f.start("J", nil, nil)
+	p := wantPage(t, f.next(st, nil), "P")
+	if p.Field("notice") == nil || p.Field("notice").Value != "Terms changed." {
+		t.Fatalf("notice field %+v", p.Field("notice"))
+	}
+	p = wantPage(t, f.submitPage(st, "P", map[string]string{"colors": "red,green"}), "P")
+	if fieldError(t, p, "colors") != "Please select a value from the list." {
+		t.Errorf("colors: %q", fieldError(t, p, "colors"))
+	}
+	claims := wantDone(t, st, f.submitPage(st, "P", map[string]string{"colors": "red,blue", "notice": "forged"}))
+	if claims["colors"] != "red,blue" || claims["notice"] != "Terms changed." {
+		t.Errorf("claims %v", claims)
+	}
+}
