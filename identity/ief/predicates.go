@@ -44,11 +44,11 @@ func (c *checker) predicates(p *Policy) {
 							grp.HelpText = refs.Attr("HelpText")
 						}
 						if m := refs.Attr("MatchAtLeast"); m != "" {
-							n, err := strconv.Atoi(m)
+							k, err := strconv.Atoi(m)
 							if err != nil {
-								n = -1 // reported by Compile as out of range
+								k = -1 // reported by Compile as out of range
 							}
-							grp.MatchAtLeast = n
+							grp.MatchAtLeast = k
 						}
 						for _, r := range refs.KidsNamed("PredicateReference") {
 							grp.PredicateRefs = append(grp.PredicateRefs, predicate.Ref{ID: r.Attr("Id")})
@@ -73,7 +73,7 @@ func (c *checker) predicates(p *Policy) {
 				list = p.PredicateValidations
 			}
 			pos := p.Pos
-			if n := byID(list, pr.Element, pr.ID); n != nil {
+			if n := byID(list, pr.Element, pr.ID, pr.Msg == "duplicate Id"); n != nil {
 				pos = n.Pos
 			}
 			c.add(pos, "%s", pr.Error())
@@ -83,16 +83,21 @@ func (c *checker) predicates(p *Policy) {
 	p.PredicateSet = set
 }
 
-// byID is the container's child element with the name and Id (the first,
-// for a duplicate's problem the element itself is not told apart).
-func byID(list *tfxml.Node, name, id string) *tfxml.Node {
+// byID is the container's child element with the name and Id: the first,
+// or the second when the problem is that there are two.
+func byID(list *tfxml.Node, name, id string, second bool) *tfxml.Node {
 	if list == nil {
 		return nil
 	}
+	var found *tfxml.Node
 	for _, k := range list.KidsNamed(name) {
-		if k.Attr("Id") == id {
+		if k.Attr("Id") != id {
+			continue
+		}
+		if !second || found != nil {
 			return k
 		}
+		found = k
 	}
-	return nil
+	return found
 }

@@ -162,6 +162,10 @@ func TestPredicateProblemsAtTheirElement(t *testing.T) {
 		{"match at least",
 			strings.Replace(strongPassword, `MatchAtLeast="3"`, `MatchAtLeast="5"`, 1),
 			`<PredicateValidation Id="StrongPassword"`, `PredicateValidation "StrongPassword" group "CharacterClasses": MatchAtLeast 5 with 4 predicate references`},
+		{"duplicate",
+			strings.Replace(strongPassword, `</Predicates>`, `<Predicate Id="Number" Method="IncludesCharacters"><Parameters><Parameter Id="CharacterSet">0-9</Parameter></Parameters></Predicate>
+</Predicates>`, 1),
+			`<Predicate Id="Number" Method="IncludesCharacters"><Parameters>`, `Predicate "Number": duplicate Id`},
 		{"missing parameter",
 			strings.Replace(strongPassword, `<Parameter Id="Maximum">64</Parameter>`, ``, 1),
 			`<Predicate Id="IsLengthBetween8And64"`, `Predicate "IsLengthBetween8And64" Maximum: missing`},
