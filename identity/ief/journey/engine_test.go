@@ -216,3 +216,45 @@ func TestSelectCannotSkipAPage(t *testing.T) {
 	}
 	wantDone(t, st, f.submitPage(st, "P", map[string]string{"givenName": "Ada"}))
 }
+
+// Env.Resolve answers claim resolvers before State.Values; {Claim:x}
+// is always the bag's.
+func TestEnvResolve(t *testing.T) {
+	p := loadPolicy(t, rest("R", `<InputClaims>
+ <InputClaim ClaimTypeReferenceId="clientId" DefaultValue="{OIDC:ClientId}"/>
+ <InputClaim ClaimTypeReferenceId="message" DefaultValue="{Culture:LanguageName}/{Claim:objectId}"/>
+</InputClaims>`), uj("J", ex(1, "R"), send(2)), "", "")
+	var got map[string]string
+	var asked []string
+	e, err := journey.New(journey.Env{Policy: p,
+		Runners: map[string]journey.Runner{"RESTful": journey.RunnerFunc(func(_ context.Context, c *journey.Call) (journey.Bag, error) {
+			got = map[string]string{"clientId": c.In.String("clientId"), "message": c.In.String("message")}
+			return nil, nil
+		})},
+		Resolve: func(_ *journey.State, name string) (string, bool) {
+			asked = append(asked, name)
+			if name == "OIDC:ClientId" {
+				return "from-env", true
+			}
+			return "", false
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := e.Start("J", map[string]string{"OIDC:ClientId": "from-values", "Culture:LanguageName": "nb"}, nil)
+	if _, err := e.Next(ctxb, st, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got["clientId"] != "from-env" || got["message"] != "nb/" || strings.Join(asked, ",") != "OIDC:ClientId,Culture:LanguageName" {
+		t.Errorf("got %v, asked %v", got, asked)
+	}
+}
+
+// A ClaimsExchange step with several exchanges runs the one a selection
+// chose; with none chosen it runs nothing.
+func TestSeveralExchangesWithoutASelection(t *testing.T) {
+	f := newFixture(t, rest("A", "")+rest("B", ""), uj("J", exchanges(1, "A", "B"), send(2)), "", "")
+	st := f.start("J", nil, nil)
+	wantDone(t, st, f.next(st, nil))
+	callsAre(t, f.calls)
+}
