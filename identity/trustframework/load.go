@@ -950,20 +950,17 @@ func (l *loader) validateJourney(p *Policies, j *UserJourney) {
 	}
 }
 
-// restConfig is a compiled RESTful profile.
+// restConfig is what the loader checks of a RESTful profile and the
+// executor reads besides identity/ief/restful's Profile.
 type restConfig struct {
 	serviceURL       string
 	sendIn           string
 	auth             string
-	debug            bool
 	resolveJSONPaths bool
 	claimResolving   bool
 	bearerClaim      string
 	payloadClaim     string
-	placeholders     []string
-	messages         map[string]string
-	// keys by role
-	user, pass, cert, bearer, apiHeader, apiKey string
+	bearer           string // the BearerAuthenticationToken key
 }
 
 var restMetadata = map[string]bool{"ServiceUrl": true, "AuthenticationType": true, "AllowInsecureAuthInProduction": true,
@@ -988,7 +985,6 @@ func (l *loader) compileREST(p *Policies, tp *TechnicalProfile) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	rc.messages = map[string]string{}
 	for _, k := range keys {
 		v := tp.Metadata[k]
 		if !restMetadata[k] {
@@ -1014,7 +1010,7 @@ func (l *loader) compileREST(p *Policies, tp *TechnicalProfile) {
 		case "AllowInsecureAuthInProduction":
 			boolItem()
 		case "DebugMode":
-			rc.debug = boolItem()
+			boolItem()
 		case "ResolveJsonPathsInJsonTokens":
 			rc.resolveJSONPaths = boolItem()
 		case "IncludeClaimResolvingInClaimsHandling":
@@ -1024,7 +1020,7 @@ func (l *loader) compileREST(p *Policies, tp *TechnicalProfile) {
 		case "ClaimUsedForRequestPayload":
 			rc.payloadClaim = v
 		default:
-			rc.messages[k] = v
+			// DefaultUserMessageIfRequestFailed, UserMessageIf...: restful.FromMetadata
 		}
 	}
 	insecure, _ := parseBool(tp.Metadata["AllowInsecureAuthInProduction"])
@@ -1058,20 +1054,17 @@ func (l *loader) compileREST(p *Policies, tp *TechnicalProfile) {
 			if !found {
 				l.add(pos("ServiceUrl"), "%s: ServiceUrl placeholder {%s} is not an input claim", where, m[1])
 			}
-			rc.placeholders = append(rc.placeholders, m[1])
 		}
 	default:
 		l.add(pos("SendClaimsIn"), "%s: SendClaimsIn must be Body, Form, Header, Url or QueryString, not %q", where, rc.sendIn)
 	}
 	// keys per authentication type
 	allowedKeys := map[string]bool{}
-	need := func(id string) string {
+	need := func(id string) {
 		allowedKeys[id] = true
-		v := tp.Keys[id]
-		if v == "" {
+		if tp.Keys[id] == "" {
 			l.add(tp.Pos, "%s: AuthenticationType %s needs CryptographicKeys/Key Id=%q", where, rc.auth, id)
 		}
-		return v
 	}
 	switch rc.auth {
 	case "":
@@ -1081,9 +1074,10 @@ func (l *loader) compileREST(p *Policies, tp *TechnicalProfile) {
 			l.add(pos("AuthenticationType"), "%s: AuthenticationType None needs AllowInsecureAuthInProduction=true (or the policy's DeploymentMode=\"Development\")", where)
 		}
 	case "Basic":
-		rc.user, rc.pass = need("BasicAuthenticationUsername"), need("BasicAuthenticationPassword")
+		need("BasicAuthenticationUsername")
+		need("BasicAuthenticationPassword")
 	case "ClientCertificate":
-		rc.cert = need("ClientCertificate")
+		need("ClientCertificate")
 	case "Bearer":
 		allowedKeys["BearerAuthenticationToken"] = true
 		rc.bearer = tp.Keys["BearerAuthenticationToken"]
@@ -1097,9 +1091,8 @@ func (l *loader) compileREST(p *Policies, tp *TechnicalProfile) {
 		if len(tp.Keys) != 1 {
 			l.add(tp.Pos, "%s: AuthenticationType ApiKeyHeader needs exactly one Key (its Id is the header name)", where)
 		}
-		for id, ref := range tp.Keys {
+		for id := range tp.Keys {
 			allowedKeys[id] = true
-			rc.apiHeader, rc.apiKey = id, ref
 			if strings.ContainsAny(id, " \t\"(),/:;<=>?@[\\]{}") {
 				l.add(tp.keyPos[id], "%s: Key Id %q is not a valid HTTP header name", where, id)
 			}
