@@ -26,9 +26,7 @@ import (
 // loyaltyId claim collected at sign-up, REST-ValidateProfile as a
 // validation profile of LocalAccountSignUpWithLogonEmail (Basic
 // authentication with policy keys, as the sample advises for
-// production), and its promoCode answer. (The sample's lang input is
-// {Culture:LCID}; the engine's claim resolvers have {Culture:RFC5646}
-// but not LCID yet, so this layer sends that.)
+// production), and its promoCode answer.
 const restExtensions = `<?xml version="1.0" encoding="utf-8" ?>
 <TrustFrameworkPolicy xmlns="http://schemas.microsoft.com/online/cpim/schemas/2013/06" PolicySchemaVersion="0.3.0.0"
   TenantId="contoso.onmicrosoft.com" PolicyId="B2C_1A_TrustFrameworkExtensions_REST"
@@ -74,7 +72,7 @@ const restExtensions = `<?xml version="1.0" encoding="utf-8" ?>
           <InputClaims>
             <InputClaim ClaimTypeReferenceId="loyaltyId" />
             <InputClaim ClaimTypeReferenceId="email" />
-            <InputClaim ClaimTypeReferenceId="userLanguage" PartnerClaimType="lang" DefaultValue="{Culture:RFC5646}" AlwaysUseDefaultValue="true" />
+            <InputClaim ClaimTypeReferenceId="userLanguage" PartnerClaimType="lang" DefaultValue="{Culture:LCID}" AlwaysUseDefaultValue="true" />
           </InputClaims>
           <OutputClaims>
             <OutputClaim ClaimTypeReferenceId="promoCode" />
@@ -243,29 +241,28 @@ func TestStarterPackRESTValidation(t *testing.T) {
 	}
 
 	// 409: the API's userMessage on the sign-up page, no sign-in.
-	_, refused, _ := signUp("grace@example.com", "1234")
+	signUpBrowser, refused, signUpPKCE := signUp("grace@example.com", "1234")
 	if refused.Status != 200 || !strings.Contains(refused.Body, "Your loyalty ID is not valid. Please try again.") ||
 		!strings.Contains(refused.Body, `data-name="SelfAsserted"`) || !strings.Contains(refused.Body, `value="1234"`) {
 		t.Fatalf("409 page: %d\n%s", refused.Status, refused.Body)
 	}
 	calls := api.calls()
-	if len(calls) != 1 || calls[0]["loyaltyId"] != "1234" || calls[0]["email"] != "grace@example.com" || calls[0]["lang"] != "en" {
+	if len(calls) != 1 || calls[0]["loyaltyId"] != "1234" || calls[0]["email"] != "grace@example.com" || calls[0]["lang"] != "1033" {
 		t.Errorf("API bodies %v", calls)
 	}
-	// (B2C puts an extension's validation profiles before the base's, so
-	// REST-ValidateProfile runs before AAD-UserWriteUsingLogonEmail and the
-	// user may correct the loyalty ID on this page and resubmit. The
-	// engine's merge appends them today, so the refused address already
-	// has an account: the accepted sign-up below uses another address.)
-
-	// 200: the sign-up completes with the API's promo code in the token.
-	br, done, pkce := signUp("hopper@example.com", "5678")
+	// B2C puts an extension's validation profiles before the base's, so
+	// REST-ValidateProfile ran before AAD-UserWriteUsingLogonEmail: no
+	// account exists yet, and the user corrects the loyalty ID on the same
+	// page. 200: the sign-up completes with the promo code in the token.
+	br, pkce := signUpBrowser, signUpPKCE
+	done := br.Submit(refused, "continue", map[string]string{"email": "grace@example.com", "newPassword": pw, "reenterPassword": pw,
+		"displayName": "Grace H", "givenName": "Grace", "surname": "Hopper", "loyaltyId": "5678"})
 	cb := br.Callback(done)
 	if cb.Get("code") == "" {
 		t.Fatalf("no code after the accepted sign-up: %v\n%s", cb, done.Body)
 	}
 	_, _, claims := redeem(t, ctx, conf, verifier, cb.Get("code"), pkce)
-	if claims["promoCode"] != "PROMO-5678" || claims["email"] != "hopper@example.com" || claims["name"] != "Grace H" || claims["sub"] == "" {
+	if claims["promoCode"] != "PROMO-5678" || claims["email"] != "grace@example.com" || claims["name"] != "Grace H" || claims["sub"] == "" {
 		t.Errorf("token claims %v", claims)
 	}
 	if calls := api.calls(); len(calls) != 2 || calls[1]["loyaltyId"] != "5678" {

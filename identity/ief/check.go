@@ -146,7 +146,7 @@ func (c *checker) profile(p *Policy, tp *TechnicalProfile, opts Options, claim f
 			c.add(tp.Pos, "%s: not yet supported: %s", owner, tp.Provider.NotYet)
 		default:
 			for _, k := range sortedKeys(tp.Metadata) {
-				if !tp.Provider.readsMetadata(k) {
+				if !tp.Provider.readsMetadata(k) && !engineMetadata[k] {
 					c.add(tp.itemPos[k], "%s: the %s provider has no metadata key %s (it reads %s)", owner, tp.Provider.Name, k, strings.Join(tp.Provider.Metadata, ", "))
 				}
 			}
@@ -197,7 +197,12 @@ func (c *checker) profile(p *Policy, tp *TechnicalProfile, opts Options, claim f
 		}
 	}
 	switch tp.Enabled {
-	case "", "Always", "Never", "OnClaimsExistence", "OnItemExistenceInStringCollectionClaim", "OnItemAbsenceInStringCollectionClaim":
+	case "OnItemExistenceInStringCollectionClaim", "OnItemAbsenceInStringCollectionClaim":
+		ct := p.Claim(tp.Metadata["ClaimTypeOnWhichToEnable"])
+		if ct == nil || ct.DataType != "stringCollection" || tp.Metadata["ClaimValueOnWhichToEnable"] == "" {
+			c.add(tp.Pos, "%s: EnabledForUserJourneys %s needs the metadata ClaimTypeOnWhichToEnable (a stringCollection claim) and ClaimValueOnWhichToEnable", owner, tp.Enabled)
+		}
+	case "", "Always", "Never", "OnClaimsExistence":
 	default:
 		c.add(tp.Pos, "%s: EnabledForUserJourneys %q is not Always, Never, OnClaimsExistence, OnItemExistenceInStringCollectionClaim or OnItemAbsenceInStringCollectionClaim", owner, tp.Enabled)
 	}
@@ -232,6 +237,10 @@ func (c *checker) usedDirectly(p *Policy, id string) bool {
 	}
 	return false
 }
+
+// engineMetadata are Metadata keys the engine itself reads, whatever the
+// provider (EnabledForUserJourneys on a string collection).
+var engineMetadata = map[string]bool{"ClaimTypeOnWhichToEnable": true, "ClaimValueOnWhichToEnable": true}
 
 func isSessionHandler(h string) bool { return strings.HasPrefix(h, "Web.TPEngine.SSO.") }
 

@@ -79,6 +79,7 @@ func mergeInto(dst, src *tfxml.Node) {
 		return
 	}
 	index := map[string]*tfxml.Node{}
+	var added []*tfxml.Node
 	for _, k := range dst.Kids {
 		if key, ok := identity(dst.Name, k); ok {
 			if _, dup := index[key]; !dup {
@@ -94,10 +95,39 @@ func mergeInto(dst, src *tfxml.Node) {
 			}
 			c := k.Clone()
 			index[key] = c
-			dst.Kids = append(dst.Kids, c)
+			added = append(added, c)
 			continue
 		}
-		dst.Kids = append(dst.Kids, k.Clone())
+		added = append(added, k.Clone())
+	}
+	switch src.Name {
+	case "ValidationTechnicalProfiles":
+		// B2C: an inheriting policy's validation profiles go to the top
+		// of the base's list, so they run before (say) the directory
+		// write of the starter pack's sign-up page.
+		dst.Kids = append(added, dst.Kids...)
+	case "OutputClaims", "DisplayClaims":
+		// The order of a page's claims is the inheriting policy's when
+		// it lists them ("specify the entire list of output claims to
+		// control the order"): the base's claims it does not list keep
+		// their order first, then its list in its order.
+		listed := map[*tfxml.Node]bool{}
+		var order []*tfxml.Node
+		for _, k := range src.Kids {
+			if key, ok := identity(src.Name, k); ok {
+				listed[index[key]] = true
+				order = append(order, index[key])
+			}
+		}
+		var kept []*tfxml.Node
+		for _, k := range dst.Kids {
+			if !listed[k] {
+				kept = append(kept, k)
+			}
+		}
+		dst.Kids = append(kept, order...)
+	default:
+		dst.Kids = append(dst.Kids, added...)
 	}
 }
 

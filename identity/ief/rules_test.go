@@ -155,3 +155,28 @@ func FuzzLoad(f *testing.F) {
 		_, _ = Load([]Source{{Path: "rp.xml", Data: rp}, {Path: "ext.xml", Data: ext}, {Path: "base.xml", Data: base}}, Options{})
 	})
 }
+
+// B2C's merge puts an inheriting policy's validation profiles first, and
+// a page's claims in the inheriting policy's order when it lists them.
+func TestMergeOrder(t *testing.T) {
+	base := strings.Replace(miniBase, `<OutputClaims><OutputClaim ClaimTypeReferenceId="email" Required="true"/></OutputClaims>`,
+		`<OutputClaims><OutputClaim ClaimTypeReferenceId="email" Required="true"/><OutputClaim ClaimTypeReferenceId="objectId"/></OutputClaims>
+   <ValidationTechnicalProfiles><ValidationTechnicalProfile ReferenceId="JwtIssuer"/></ValidationTechnicalProfiles>`, 1)
+	ext := strings.Replace(miniExt, `<OutputClaims><OutputClaim ClaimTypeReferenceId="objectId"/></OutputClaims>`,
+		`<OutputClaims><OutputClaim ClaimTypeReferenceId="objectId"/><OutputClaim ClaimTypeReferenceId="email"/></OutputClaims>
+  <ValidationTechnicalProfiles><ValidationTechnicalProfile ReferenceId="Check"/></ValidationTechnicalProfiles>
+ </TechnicalProfile>
+ <TechnicalProfile Id="Check">
+  <Protocol Name="Proprietary" Handler="Web.TPEngine.Providers.ClaimsTransformationProtocolProvider, Web.TPEngine, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null"/>`, 1)
+	set, err := loadMini(base, ext, miniRP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := set.Policy("B2C_1A_rp").Profiles["Page"]
+	if len(page.Validations) != 2 || page.Validations[0].Profile != "Check" || page.Validations[1].Profile != "JwtIssuer" {
+		t.Errorf("validation order %+v", page.Validations)
+	}
+	if len(page.OutputClaims) != 2 || page.OutputClaims[0].ClaimType != "objectId" || page.OutputClaims[1].ClaimType != "email" || !page.OutputClaims[1].Required {
+		t.Errorf("output claim order %+v", page.OutputClaims)
+	}
+}

@@ -330,13 +330,24 @@ func (f *Flows) resolverValues(r *http.Request, tx *identity.Transaction, pf *po
 	return map[string]string{
 		"OIDC:ClientId": q.ClientID, "OIDC:LoginHint": q.LoginHint, "OIDC:Nonce": q.Nonce, "OIDC:Prompt": q.Prompt,
 		"OIDC:Scope": strings.Join(q.Scopes, " "), "OIDC:DomainHint": q.DomainHint, "OIDC:RedirectUri": q.RedirectURI,
-		"Culture:RFC5646": lang, "Culture:LanguageName": lname, "Culture:RegionName": region,
+		"Culture:RFC5646": lang, "Culture:LanguageName": lname, "Culture:RegionName": region, "Culture:LCID": lcid(lang),
 		"Policy:PolicyId": pf.policy.ID, "Policy:TenantObjectId": f.reg.TenantID, "Policy:RelyingPartyTenantId": pf.policy.TenantID,
 		"Policy:TrustFrameworkTenantId": pf.policy.TenantID, "Context:CorrelationId": tx.ID,
 		"Context:IPAddress": f.limits.ClientIP(r).String(), "Context:DeploymentMode": pf.policy.DeploymentMode,
 		"Context:DateTimeInUtc": f.now().UTC().Format("01/02/2006 15:04:05"),
 	}
 }
+
+// lcids are Windows locale ids of the languages Gatehouse ships, for
+// {Culture:LCID}; a language alone means its main region, as B2C's
+// cultures do (en is en-US).
+var lcids = map[string]string{"en": "1033", "en-us": "1033", "en-gb": "2057", "de": "1031", "de-de": "1031",
+	"de-at": "3079", "de-ch": "2055", "fr": "1036", "fr-fr": "1036", "fr-ca": "3084", "es": "3082", "es-es": "3082",
+	"es-mx": "2058", "it": "1040", "it-it": "1040", "nl": "1043", "nl-nl": "1043", "pt-br": "1046", "pt": "2070",
+	"pt-pt": "2070", "ja": "1041", "ja-jp": "1041", "zh-hans": "2052", "zh-cn": "2052", "zh-hant": "1028", "ko": "1042",
+	"sv": "1053", "da": "1030", "nb": "1044", "fi": "1035", "pl": "1045", "ru": "1049", "tr": "1055"}
+
+func lcid(lang string) string { return lcids[strings.ToLower(lang)] }
 
 // policyLanguage is the page language: the policy's Localization when it
 // has one (ui_locales, then Accept-Language), else the user flows' choice.

@@ -102,6 +102,9 @@ func New(env Env) (*Engine, error) {
 	if env.Now == nil {
 		env.Now = time.Now
 	}
+	if ps := env.Policy.PredicateSet; ps != nil {
+		ps.Now = env.Now // IsDateRange's Today
+	}
 	for _, tp := range env.Policy.Profiles {
 		if tp.Provider == nil || isInteractive(tp) || isSession(tp) || tp.OutputTokenFormat != "" || !used(env.Policy, tp.ID) {
 			continue
@@ -366,6 +369,17 @@ func (e *Engine) enabled(st *State, tp *ief.TechnicalProfile) bool {
 				return false
 			}
 		}
+	case "OnItemExistenceInStringCollectionClaim", "OnItemAbsenceInStringCollectionClaim":
+		// Metadata ClaimTypeOnWhichToEnable names a stringCollection
+		// claim, ClaimValueOnWhichToEnable the item.
+		items, _ := st.Claims[e.claimID(tp.Metadata["ClaimTypeOnWhichToEnable"])].Value.([]string)
+		found := false
+		for _, it := range items {
+			if it == tp.Metadata["ClaimValueOnWhichToEnable"] {
+				found = true
+			}
+		}
+		return found == (tp.Enabled == "OnItemExistenceInStringCollectionClaim")
 	}
 	return true
 }
