@@ -508,9 +508,9 @@ func (f *Flows) postPolicy(w http.ResponseWriter, r *http.Request, tx *identity.
 		case "tx", "csrf_token", "page", pages.FormAction, pages.FormClaimsExchange:
 			continue
 		}
-		if len(vs) > 0 {
-			in.Values[k] = vs[0]
-		}
+		// A CheckboxMultiSelect posts one value per ticked box: the claim
+		// is their comma-separated list, as B2C's.
+		in.Values[k] = strings.Join(vs, ",")
 	}
 	action := form.Get(pages.FormAction)
 	switch {
