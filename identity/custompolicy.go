@@ -8,17 +8,13 @@ import (
 	"github.com/gatehouse/gatehouse/internal/config"
 )
 
-// CustomFlow is a custom policy's relying party as a flow: its PolicyId
-// (B2C_1A_...), the hosted flow its journey runs (signUpOrSignIn,
-// passwordReset or profileEdit; "" when none is recognised), its output
-// claim types, the attributes its sign-up/profile page collects, whether
-// sign-up verifies the email address, and where it is declared.
+// CustomFlow is a custom policy's relying party as a flow, run by the
+// policy engine: its PolicyId (B2C_1A_...), the claims the token issuer
+// adds itself (objectId as oid, newUser) when the relying party lists
+// them, and where it is declared.
 type CustomFlow struct {
-	PolicyID          string
-	Type              string
-	Claims            []string
-	Attributes        []string
-	EmailVerification bool
+	PolicyID string
+	Claims   []string
 	// Token lifetimes of the policy's JwtIssuer (0: B2C's defaults) and
 	// its AuthenticationContextReferenceClaimPattern PolicyId (the policy
 	// in acr rather than tfp).
@@ -27,18 +23,18 @@ type CustomFlow struct {
 	Pos                                                            config.Pos
 }
 
-// CustomPolicySource is the loaded custom policies
-// (*trustframework.Policies, which imports this package).
+// CustomPolicySource is the loaded custom policies (the policy engine's
+// relying parties).
 type CustomPolicySource interface {
 	CustomFlows() []CustomFlow
 }
 
 // AddCustomPolicies adds the relying parties of the custom policies to
 // the registry as flows (Flow.Custom), so that /{tenant}/B2C_1A_x/oauth2/
-// v2.0/authorize etc. work like a user flow's endpoints. Token lifetimes
-// are the defaults. A policy whose name is a user flow's, or whose journey
-// is none of Gatehouse's hosted flows, is an error at the policy's
-// position (all returned together as config.Errors). src may be nil.
+// v2.0/authorize etc. work like a user flow's endpoints; the hosted pages
+// run the policy's journey (Flow.Type "journey"). A policy whose name is a
+// user flow's is an error at the policy's position (all returned together
+// as config.Errors). src may be nil.
 func AddCustomPolicies(reg *Registry, src CustomPolicySource) error {
 	if reg == nil {
 		return fmt.Errorf("identity: AddCustomPolicies: no registry")
@@ -56,11 +52,6 @@ func AddCustomPolicies(reg *Registry, src CustomPolicySource) error {
 		case !strings.HasPrefix(key, "b2c_1a_"):
 			add(cf.Pos, "custom policy %s: a relying-party policy id starts with B2C_1A_", cf.PolicyID)
 			continue
-		case cf.Type == "journey":
-			// A policy on the engine: its journey is whatever it says.
-		case cf.Type == "":
-			add(cf.Pos, "custom policy %s: its user journey runs none of Gatehouse's hosted flows (it must use SelfAsserted-LocalAccountSignin-Email, LocalAccountDiscoveryUsingEmailAddress or SelfAsserted-ProfileUpdate)", cf.PolicyID)
-			continue
 		}
 		if old := reg.Flows[key]; old != nil {
 			what := "a user flow (identity.userFlows)"
@@ -72,12 +63,9 @@ func AddCustomPolicies(reg *Registry, src CustomPolicySource) error {
 		}
 		reg.Flows[key] = &Flow{
 			Name:              cf.PolicyID,
-			Type:              cf.Type,
+			Type:              "journey",
 			Claims:            append([]string(nil), cf.Claims...),
-			Attributes:        append([]string(nil), cf.Attributes...),
-			EmailVerification: cf.EmailVerification,
 			Custom:            true,
-			Password:          PasswordRules{MinLength: 8, MaxLength: 64, Classes: 3},
 			AccessTokenTTL:    orDuration(cf.AccessTokenTTL, DefaultAccessTokenTTL),
 			IDTokenTTL:        orDuration(cf.IDTokenTTL, DefaultAccessTokenTTL),
 			RefreshTokenTTL:   orDuration(cf.RefreshTokenTTL, DefaultRefreshTokenTTL),

@@ -235,13 +235,13 @@ func (a *customPolicyAPI) calls() []string {
 	return append([]string(nil), a.seen...)
 }
 
-// TestCustomPolicyEndToEnd: B2C_1A_signup_signin through the real binary.
-// Sign-up runs the validation profile (a 409 userMessage is shown, nothing
-// stored; then success), the journey calls REST-AcquireAccessToken and
-// REST-GetProfile with the first one's token as bearer, and GetProfile's
-// loyaltyNumber is in the id token. Needs the roles wiring
-// (trustframework.Load/Start, identity.AddCustomPolicies,
-// userflow.Options.CustomPolicies in internal/roles BuildIdentity).
+// TestCustomPolicyEndToEnd: B2C_1A_signup_signin through the real binary,
+// from an extensions file and a relying party only — the starter pack's
+// base and localization are built in. Sign-up verifies the address and runs
+// the validation profile (a 409 userMessage is shown, nothing stored; the
+// user changes the address, then succeeds), the journey calls
+// REST-AcquireAccessToken and REST-GetProfile with the first one's token as
+// bearer, and GetProfile's loyaltyNumber is in the id token.
 func TestCustomPolicyEndToEnd(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback"
 	api := newCustomPolicyAPI(t)
@@ -254,12 +254,14 @@ func TestCustomPolicyEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := strings.Replace(string(b), "  userFlows:\n", fmt.Sprintf(`  customPolicies: [%q, %q]
+	mailDir := dir + "/outbox"
+	cfg := strings.Replace(string(b), "  userFlows:\n", fmt.Sprintf(`  email: { outbox: %q }
+  customPolicies: [%q, %q]
   policyKeys:
     - { name: B2C_1A_SecureRESTClientId, secret: env:REST_CLIENT_ID }
     - { name: B2C_1A_SecureRESTClientSecret, secret: env:REST_CLIENT_SECRET }
   userFlows:
-`, ext, rp), 1)
+`, mailDir, ext, rp), 1)
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -282,15 +284,26 @@ func TestCustomPolicyEndToEnd(t *testing.T) {
 		t.Fatalf("sign-in page: %d\n%s", page.Status, page.Body)
 	}
 	page = br.Follow(page, "createAccount")
+	seen := map[string]bool{}
+	verify := func(p *testutil.Page, addr string) *testutil.Page {
+		t.Helper()
+		p = br.Submit(p, "email_ver_but_send", map[string]string{"email": addr})
+		p = br.Submit(p, "email_ver_but_verify", map[string]string{"email": addr, "email_ver_input": lastCode(t, mailDir, seen)})
+		if !strings.Contains(p.Body, `id="email_ver_but_edit"`) {
+			t.Fatalf("after verifying %s: %d\n%s", addr, p.Status, p.Body)
+		}
+		return p
+	}
 	const pw = "Str0ng-Passw0rd!"
 	fields := map[string]string{"email": "blocked@example.com", "newPassword": pw, "reenterPassword": pw,
 		"displayName": "Custom User", "givenName": "Custom", "surname": "User"}
-	refused := br.Submit(page, "continue", fields)
+	refused := br.Submit(verify(page, fields["email"]), "continue", fields)
 	if !strings.Contains(refused.Body, "This email address cannot sign up.") || !strings.Contains(refused.Body, `value="blocked@example.com"`) {
 		t.Fatalf("validation error page: %d\n%s", refused.Status, refused.Body)
 	}
 	fields["email"] = "custom.user@example.com"
-	q := br.Callback(br.Submit(refused, "continue", fields))
+	page = verify(br.Submit(refused, "email_ver_but_edit", nil), fields["email"])
+	q := br.Callback(br.Submit(page, "continue", fields))
 	if q.Get("state") != state || q.Get("code") == "" {
 		t.Fatalf("callback = %v", q)
 	}

@@ -332,15 +332,22 @@ func TestExampleCustomPolicy(t *testing.T) {
 		t.Fatalf("sign-in page: %d\n%s", page.Status, page.Body)
 	}
 	page = br.Follow(page, "createAccount")
+	mailDir, seen := filepath.Join(filepath.Dir(file), "outbox"), map[string]bool{}
+	verify := func(p *testutil.Page, addr string) *testutil.Page {
+		t.Helper()
+		p = br.Submit(p, "email_ver_but_send", map[string]string{"email": addr})
+		return br.Submit(p, "email_ver_but_verify", map[string]string{"email": addr, "email_ver_input": lastCode(t, mailDir, seen)})
+	}
 	const pw = "Str0ng-Passw0rd!"
 	fields := map[string]string{"email": "blocked@example.com", "newPassword": pw, "reenterPassword": pw,
 		"displayName": "Example User", "givenName": "Example", "surname": "User"}
-	refused := br.Submit(page, "continue", fields)
+	refused := br.Submit(verify(page, fields["email"]), "continue", fields)
 	if !strings.Contains(refused.Body, "This email address cannot sign up.") {
 		t.Fatalf("validation error page: %d\n%s", refused.Status, refused.Body)
 	}
 	fields["email"] = "example.user@example.com"
-	q := br.Callback(br.Submit(refused, "continue", fields))
+	page = verify(br.Submit(refused, "email_ver_but_edit", nil), fields["email"])
+	q := br.Callback(br.Submit(page, "continue", fields))
 	if q.Get("state") != state || q.Get("code") == "" {
 		t.Fatalf("callback = %v", q)
 	}

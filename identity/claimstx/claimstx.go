@@ -2,7 +2,7 @@
 // (the Identity Experience Framework's TransformationMethod values) as pure
 // functions over typed claims.
 //
-// It is a leaf package: the custom policy engine (identity/trustframework)
+// It is a leaf package: the custom policy engine (identity/ief/journey)
 // resolves ClaimTypeReferenceIds, claim resolvers in parameter values (for
 // example {RelyingPartyTenantId}) and policy keys (Hash's randomizerSecret)
 // before it calls Run, and maps the TransformationClaimType-keyed Outputs back

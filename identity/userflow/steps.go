@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"net"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -56,16 +55,13 @@ type call struct {
 	flow *identity.Flow
 	st   *state
 	page string
-	// sso: a custom policy's journey for an SSO session (no new session).
+	// sso: the browser's SSO session a custom policy's journey runs with.
 	sso *identity.Result
 	// pol is a policy journey's state (custom policies on the engine);
 	// st points into it.
 	pol *policyState
 	// lang is a policy journey's page language.
 	lang locale.Lang
-	// cpClaims are a custom policy's claims from the sign-up page's
-	// validation profiles, for the journey.
-	cpClaims map[string]any
 }
 
 func (c *call) view() *view { return c.f.newView(c.w, c.r, c.tx, c.flow, c.st, c.page) }
@@ -281,12 +277,6 @@ func (c *call) finish(u *store.User, newUser bool) {
 	var claims map[string]any
 	switch {
 	case c.flow.Type == "profileEdit" && c.page == pageSignIn:
-	case c.flow.Custom:
-		tc, ok := c.journey(u, newUser)
-		if !ok {
-			return
-		}
-		claims = tc
 	default:
 		out, ok := c.connector(StepPreTokenIssuance, userClaims(u))
 		if !ok {
@@ -294,9 +284,7 @@ func (c *call) finish(u *store.User, newUser bool) {
 		}
 		claims = out.Claims
 	}
-	if c.sso != nil {
-		authTime = c.sso.AuthTime // SSO: the session exists already
-	} else if c.page == pageProfile && !c.st.AuthTime.IsZero() {
+	if c.page == pageProfile && !c.st.AuthTime.IsZero() {
 		authTime = c.st.AuthTime // profile edit after SSO: no new credential entry
 	} else if err := c.f.startSession(c.w, c.r, u, now); err != nil {
 		c.f.fail(c.w, err)
@@ -349,104 +337,6 @@ func (c *call) connector(step string, claims map[string]any) (Outcome, bool) {
 		}
 		c.f.errorPage(c.w, http.StatusForbidden, msg)
 		return out, false
-	}
-	return out, true
-}
-
-// customRequest is the request a custom policy runs for.
-func (c *call) customRequest() CustomRequest {
-	cr := CustomRequest{Flow: c.flow, Request: c.tx.Request, TenantID: c.f.reg.TenantID, CorrelationID: c.tx.ID,
-		Culture: c.tx.Request.UILocales}
-	if cr.Culture == "" {
-		cr.Culture = browserLocale(c.r)
-	}
-	if host, _, err := net.SplitHostPort(c.r.RemoteAddr); err == nil {
-		cr.IPAddress = host
-	}
-	return cr
-}
-
-// browserLocale is the browser's first language ("" if none).
-func browserLocale(r *http.Request) string {
-	al := r.Header.Get("Accept-Language")
-	al, _, _ = strings.Cut(al, ",")
-	al, _, _ = strings.Cut(al, ";")
-	if al = strings.TrimSpace(al); al != "" && al != "*" && len(al) <= 35 {
-		return al
-	}
-	return ""
-}
-
-// customClaims are a user's claims by claim type, for a custom policy.
-func customClaims(u *store.User) map[string]any {
-	m := userClaims(u)
-	delete(m, "identities")
-	return m
-}
-
-// validateCustom runs a custom policy's sign-up validation profiles. A
-// user error is shown on the page (inputs kept, nothing stored); false: a
-// page was written.
-func (c *call) validateCustom(v *view, u *store.User) bool {
-	if c.f.cp == nil {
-		c.f.fail(c.w, errors.New("userflow: custom policy flow without Options.CustomPolicies"))
-		return false
-	}
-	claims := customClaims(u)
-	delete(claims, "objectId")
-	out, err := c.f.cp.ValidateSignUp(c.r.Context(), c.customRequest(), claims)
-	if err != nil {
-		var ue customUserError
-		if errors.As(err, &ue) {
-			c.f.log.InfoContext(c.r.Context(), "userflow: custom policy validation refused sign-up", "flow", c.flow.Name, "err", err)
-			v.Error = ue.UserMessage()
-			c.f.render(c.w, v)
-			return false
-		}
-		c.f.fail(c.w, err)
-		return false
-	}
-	c.cpClaims = out
-	// The page's attributes the profiles output are written with the
-	// account (as AAD-UserWriteUsingLogonEmail persists the bag's claims).
-	for _, a := range c.flow.Attributes {
-		if s, ok := out[a].(string); ok && s != "" && a != "email" && validAttrName(a) {
-			setAttr(u, a, s)
-		}
-	}
-	return true
-}
-
-// journey runs a custom policy's RESTful steps after authentication and
-// returns the token claims. A user error ends the flow as B2C does: back
-// to the app with error=server_error and the error's description
-// (AADB2C90075: The claims exchange '...' specified in step 'n' returned
-// HTTP error response with Code 'Conflict' and Reason '...'.). false: a
-// page or redirect was written.
-func (c *call) journey(u *store.User, newUser bool) (map[string]any, bool) {
-	ctx := c.r.Context()
-	if c.f.cp == nil {
-		c.f.fail(c.w, errors.New("userflow: custom policy flow without Options.CustomPolicies"))
-		return nil, false
-	}
-	bag := map[string]any{}
-	for k, v := range c.cpClaims {
-		bag[k] = v
-	}
-	for k, v := range customClaims(u) {
-		bag[k] = v
-	}
-	bag["newUser"] = newUser
-	out, err := c.f.cp.AfterAuthentication(ctx, c.customRequest(), bag)
-	if err != nil {
-		var ue customUserError
-		if errors.As(err, &ue) {
-			c.f.log.WarnContext(ctx, "userflow: custom policy journey failed", "flow", c.flow.Name, "err", err)
-			c.f.comp.Fail(c.w, c.r, c.tx, "server_error", ue.ErrorDescription())
-			return nil, false
-		}
-		c.f.fail(c.w, err)
-		return nil, false
 	}
 	return out, true
 }
@@ -744,9 +634,6 @@ func (c *call) signUp() {
 		return
 	} else if !errors.Is(err, store.ErrNotFound) {
 		c.f.fail(c.w, err)
-		return
-	}
-	if c.flow.Custom && !c.validateCustom(v, u) {
 		return
 	}
 	h, err := c.f.hasher.Hash(ctx, pw)

@@ -106,42 +106,6 @@ type Connectors interface {
 	Call(ctx context.Context, step string, flow *identity.Flow, claims map[string]any) (Outcome, error)
 }
 
-// CustomPolicies runs the custom-policy parts of a custom policy's flow
-// (identity.Flow.Custom): implemented by *trustframework.Policies (this
-// package cannot import it: it imports the connector package, which
-// imports this one). Errors that should reach the user implement
-// UserMessage and ErrorDescription (*trustframework.UserError).
-type CustomPolicies interface {
-	// ValidateSignUp runs the sign-up page's validation technical profiles
-	// before the account is written; claims are by claim type (email,
-	// displayName, givenName, surname, extension_...). It returns the
-	// claims with the profiles' outputs.
-	ValidateSignUp(ctx context.Context, req CustomRequest, claims map[string]any) (map[string]any, error)
-	// AfterAuthentication runs the journey's RESTful claims exchanges
-	// and returns the token claims (the relying party's output claims).
-	AfterAuthentication(ctx context.Context, req CustomRequest, claims map[string]any) (map[string]any, error)
-}
-
-// CustomRequest is the authorization request a custom policy runs for
-// (the values of its claim resolvers).
-type CustomRequest struct {
-	Flow    *identity.Flow
-	Request identity.AuthRequest
-	// TenantID is the tenant's GUID ({Policy:TenantObjectId}).
-	TenantID string
-	// Culture: ui_locales, else the browser's first language.
-	Culture       string
-	IPAddress     string
-	CorrelationID string // the transaction id
-}
-
-// customUserError is *trustframework.UserError as the pages see it.
-type customUserError interface {
-	error
-	UserMessage() string
-	ErrorDescription() string
-}
-
 // Options configure New.
 type Options struct {
 	Registry  *identity.Registry
@@ -165,9 +129,6 @@ type Options struct {
 	Key        []byte
 	Hasher     *password.Hasher // default password.DefaultHasher()
 	Connectors Connectors       // nil: none
-	// CustomPolicies runs the flows of custom policies (Flow.Custom);
-	// required when the registry has one.
-	CustomPolicies CustomPolicies
 	// Policies are custom policies on the policy engine (identity/ief):
 	// their relying parties run here as journeys. PolicyDir resolves
 	// content definitions' relative LoadUri paths.
@@ -200,7 +161,6 @@ type Flows struct {
 	events    *secevent.Recorder
 	metrics   *idmetrics.Metrics
 	conn      Connectors
-	cp        CustomPolicies
 	now       func() time.Time
 	log       *slog.Logger
 	key       []byte
@@ -237,7 +197,7 @@ func New(o Options) (*Flows, error) {
 		src = &config.Identity{}
 	}
 	f := &Flows{reg: o.Registry, st: o.Store, comp: o.Completer, mail: o.Mail, hasher: o.Hasher,
-		conn: o.Connectors, cp: o.CustomPolicies, now: o.Now, log: o.Logger, key: o.Key, limits: o.Limits, events: o.Events,
+		conn: o.Connectors, now: o.Now, log: o.Logger, key: o.Key, limits: o.Limits, events: o.Events,
 		metrics: o.Metrics, restful: o.RESTful}
 	if f.limits == nil {
 		f.limits = identity.NewLimits(src)
@@ -303,11 +263,9 @@ func New(o Options) (*Flows, error) {
 	if f.policies, err = f.newPolicyFlows(o.Policies, o.PolicyDir); err != nil {
 		return nil, err
 	}
-	if f.cp == nil {
-		for _, fl := range o.Registry.Flows {
-			if fl.Custom && f.policies[strings.ToLower(fl.Name)] == nil {
-				return nil, fmt.Errorf("userflow: custom policy %s needs Options.CustomPolicies", fl.Name)
-			}
+	for _, fl := range o.Registry.Flows {
+		if fl.Custom && f.policies[strings.ToLower(fl.Name)] == nil {
+			return nil, fmt.Errorf("userflow: custom policy %s needs its policy in Options.Policies", fl.Name)
 		}
 	}
 	return f, nil
@@ -395,18 +353,6 @@ func (f *Flows) Begin(w http.ResponseWriter, r *http.Request, tx *identity.Trans
 		return
 	}
 	st := loadState(tx)
-	if tx.SSO && flow.Custom {
-		// SSO into a custom policy: its journey still runs.
-		if res, ok := f.Session(r); ok && res.User != nil {
-			c := &call{f: f, w: w, r: r, tx: tx, flow: flow, st: st, page: pageSignIn, sso: res}
-			c.finish(res.User, false)
-			return
-		}
-		if strings.Contains(" "+tx.Request.Prompt+" ", " none ") {
-			f.comp.Fail(w, r, tx, "login_required", "AADB2C90077: User does not have an existing session and request prompt parameter has a value of 'None'.")
-			return
-		}
-	}
 	if flow.Type == "profileEdit" && st.UserID == "" {
 		if res, ok := f.Session(r); ok {
 			st.UserID, st.AuthTime = res.User.ID, res.AuthTime

@@ -93,7 +93,6 @@ type envOpts struct {
 	page   *config.Page
 	hasher *password.Hasher
 	conn   Connectors
-	cp     CustomPolicies
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -120,17 +119,13 @@ func newEnv(t testing.TB, o envOpts) *env {
 	} {
 		e.reg.Flows[strings.ToLower(fl.Name)] = fl
 	}
-	if o.cp != nil {
-		e.reg.Flows["b2c_1a_signup_signin"] = &identity.Flow{Name: "B2C_1A_signup_signin", Type: "signUpOrSignIn", Custom: true,
-			Attributes: []string{"displayName", "givenName", "surname"}, Password: password.Simple}
-	}
 	h := o.hasher
 	if h == nil {
 		h = password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1}, 0)
 	}
 	ob := mail.Outbox(e.outbox)
 	e.flows, err = New(Options{Registry: e.reg, Store: st, Completer: e.comp, Mail: ob, Page: o.page,
-		Hasher: h, Now: e.clock.Now, Key: []byte("test key"), Connectors: o.conn, CustomPolicies: o.cp,
+		Hasher: h, Now: e.clock.Now, Key: []byte("test key"), Connectors: o.conn,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -20,7 +20,6 @@ import (
 	"github.com/gatehouse/gatehouse/identity/ief/restful"
 	"github.com/gatehouse/gatehouse/identity/keyring"
 	"github.com/gatehouse/gatehouse/identity/mail"
-	"github.com/gatehouse/gatehouse/identity/trustframework"
 	"github.com/gatehouse/gatehouse/identity/userflow"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/keys"
@@ -76,20 +75,13 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	if err != nil {
 		return nil, err
 	}
-	// Custom policies (B2C_1A_...) become flows beside the user flows:
-	// on the policy engine when the files bring their base, else over
-	// the built-in base (trustframework).
-	engineSet, policyDir, onEngine, err := enginePolicies(cfg.CustomPolicies)
+	// Custom policies (B2C_1A_...) become flows beside the user flows,
+	// run by the policy engine.
+	engineSet, policyDir, err := enginePolicies(cfg.CustomPolicies)
 	if err != nil {
 		return nil, err
 	}
-	pols := &trustframework.Policies{}
-	if onEngine {
-		err = identity.AddCustomPolicies(reg, policyFlows{engineSet})
-	} else if pols, err = trustframework.Load(cfg.CustomPolicies); err == nil {
-		err = identity.AddCustomPolicies(reg, pols)
-	}
-	if err != nil {
+	if err := identity.AddCustomPolicies(reg, policyFlows{engineSet}); err != nil {
 		return nil, err
 	}
 	mode, err := deploymentMode(cfg)
@@ -141,9 +133,6 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		return fail(err)
 	}
 	resolver := km.Resolver(keys.DefaultTTL)
-	if err := pols.Start(trustframework.Options{Keys: resolver}); err != nil {
-		return fail(err)
-	}
 	conns, err := connector.New(cfg.APIConnectors, connector.Options{
 		Keys:           resolver,
 		DeploymentMode: mode,
@@ -171,7 +160,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	} else {
 		log.Warn("identity.email is not configured: self-service password reset cannot send codes")
 	}
-	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, Logger: log, CustomPolicies: pols, Events: events, Metrics: im,
+	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, Logger: log, Events: events, Metrics: im,
 		Policies: engineSet, PolicyDir: policyDir, RESTful: restful.New(restful.Options{Keys: resolver, DeploymentMode: mode, Logger: log,
 			Audit: func(e connector.Entry) { im.ConnectorCall(e.Connector, e.Step, e.Outcome, e.Duration) }})}
 	if len(cfg.APIConnectors) > 0 {

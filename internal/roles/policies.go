@@ -9,19 +9,18 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/ief"
-	"github.com/gatehouse/gatehouse/identity/ief/tfxml"
 	"github.com/gatehouse/gatehouse/internal/config"
 )
 
-// enginePolicies loads identity.customPolicies on the policy engine when
-// they bring their own root (a file without BasePolicy, such as the
-// starter pack's TrustFrameworkBase.xml): those run B2C's journeys as
-// written. Files without a root — the first round's extension-and-
-// relying-party files over Gatehouse's built-in base — stay with package
-// trustframework (ok=false). dir is where relative LoadUri paths start.
-func enginePolicies(paths []config.Path) (set *ief.Set, dir string, ok bool, err error) {
+// enginePolicies loads identity.customPolicies on the policy engine. Files
+// that inherit from the starter pack's base or localization without
+// bringing them run on the built-in copies (identity/ief/builtin). dir is
+// where relative LoadUri paths start: the first file's folder.
+func enginePolicies(paths []config.Path) (set *ief.Set, dir string, err error) {
+	if len(paths) == 0 {
+		return nil, "", nil
+	}
 	var srcs []ief.Source
-	root := false
 	for _, p := range paths {
 		path := p.Abs
 		if path == "" {
@@ -29,21 +28,15 @@ func enginePolicies(paths []config.Path) (set *ief.Set, dir string, ok bool, err
 		}
 		data, rerr := os.ReadFile(path)
 		if rerr != nil {
-			return nil, "", false, &config.Error{Pos: p.Pos, Msg: "custom policy: " + rerr.Error()}
+			return nil, "", &config.Error{Pos: p.Pos, Msg: "custom policy: " + rerr.Error()}
 		}
-		if n, perr := tfxml.Parse(path, data); perr == nil && n.Kid("BasePolicy") == nil && n.Name == "TrustFrameworkPolicy" {
-			root = true
-			if dir == "" {
-				dir = filepath.Dir(path)
-			}
+		if dir == "" {
+			dir = filepath.Dir(path)
 		}
 		srcs = append(srcs, ief.Source{Path: path, Data: data})
 	}
-	if !root {
-		return nil, "", false, nil
-	}
 	set, err = ief.Load(srcs, ief.Options{})
-	return set, dir, err == nil, err
+	return set, dir, err
 }
 
 // policyFlows lists an engine set's relying parties as flows.
@@ -51,9 +44,12 @@ type policyFlows struct{ set *ief.Set }
 
 func (s policyFlows) CustomFlows() []identity.CustomFlow {
 	var out []identity.CustomFlow
+	if s.set == nil {
+		return nil
+	}
 	for _, id := range s.set.IDs() {
 		p := s.set.Policy(id)
-		cf := identity.CustomFlow{PolicyID: p.ID, Type: "journey", Pos: p.Pos}
+		cf := identity.CustomFlow{PolicyID: p.ID, Pos: p.Pos}
 		// Claims the issuer adds itself when the relying party lists them.
 		for _, r := range p.RP.Profile.OutputClaims {
 			if ct := p.Claim(r.ClaimType); ct != nil && r.PartnerClaimType == "" {

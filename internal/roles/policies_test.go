@@ -40,22 +40,22 @@ func TestEnginePolicyFlows(t *testing.T) {
 		}
 		paths = append(paths, config.Path{Raw: p, Abs: p})
 	}
-	set, _, ok, err := enginePolicies(paths)
-	if err != nil || !ok {
-		t.Fatalf("%v %v", ok, err)
+	set, _, err := enginePolicies(paths)
+	if err != nil {
+		t.Fatal(err)
 	}
 	flows := policyFlows{set}.CustomFlows()
 	if len(flows) != 1 {
 		t.Fatalf("%+v", flows)
 	}
 	f := flows[0]
-	if f.PolicyID != "B2C_1A_rp" || f.Type != "journey" || f.AccessTokenTTL != 20*time.Minute || f.IDTokenTTL != 15*time.Minute ||
+	if f.PolicyID != "B2C_1A_rp" || f.AccessTokenTTL != 20*time.Minute || f.IDTokenTTL != 15*time.Minute ||
 		f.RefreshTokenTTL != 24*time.Hour || f.RollingRefreshTTL != 0 || !f.ACR || strings.Join(f.Claims, ",") != "objectId" {
 		t.Errorf("%+v", f)
 	}
-	// Without a root policy the files are not the engine's.
-	if _, _, ok, err := enginePolicies(paths[1:]); ok || err != nil {
-		t.Errorf("extension-only files on the engine: %v %v", ok, err)
+	// A relying party whose base is missing (and not built in) is an error.
+	if _, _, err := enginePolicies(paths[1:]); err == nil || !strings.Contains(err.Error(), "base policy B2C_1A_Base is not among the policy files") {
+		t.Errorf("%v", err)
 	}
 }
 
@@ -69,9 +69,9 @@ func TestPoliciesNeedMail(t *testing.T) {
 		p := filepath.Join(dir, n)
 		paths = append(paths, config.Path{Raw: p, Abs: p})
 	}
-	set, _, ok, err := enginePolicies(paths)
-	if err != nil || !ok {
-		t.Fatalf("%v %v", ok, err)
+	set, _, err := enginePolicies(paths)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if !policiesNeedMail(set) || policiesNeedMail(nil) {
 		t.Error("the starter pack's sign-up verifies email addresses")

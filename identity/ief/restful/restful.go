@@ -1,7 +1,6 @@
 // Package restful is Azure AD B2C's RESTful technical profile
-// (Web.TPEngine.Providers.RestfulProvider): one implementation for the
-// policy engine (New, a journey.Runner) and for the older extension-only
-// executor (identity/trustframework, through Client).
+// (Web.TPEngine.Providers.RestfulProvider) on the policy engine (New, a
+// journey.Runner; Client is the call itself).
 //
 // A call sends the profile's input claims — typed in a JSON body as B2C
 // does (numbers as numbers, booleans as booleans, collections as arrays),
