@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -147,9 +146,6 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	if err != nil {
 		return fail(err)
 	}
-	if err := checkFlowConnectors(cfg); err != nil {
-		return fail(err)
-	}
 	var sender mail.Sender
 	if cfg.Email != nil {
 		if sender, err = mail.FromConfig(cfg.Email, log); err != nil {
@@ -186,40 +182,6 @@ func deploymentMode(cfg *config.Identity) (string, error) {
 		return connector.Development, nil
 	}
 	return "", &config.Error{Pos: cfg.Pos, Msg: fmt.Sprintf("identity.deploymentMode %q must be Development or Production", cfg.DeploymentMode)}
-}
-
-// connectorSteps are the keys of userFlows[].apiConnectors.
-var connectorSteps = map[string]bool{"postFederationSignup": true, "postAttributeCollection": true, "preTokenIssuance": true}
-
-// checkFlowConnectors: every userFlows[].apiConnectors entry names a step
-// and a configured connector (the registry checks this too; kept here so
-// the wiring never hands the pages a dangling name).
-func checkFlowConnectors(cfg *config.Identity) error {
-	names := map[string]bool{}
-	for _, c := range cfg.APIConnectors {
-		names[c.Name] = true
-	}
-	var errs config.Errors
-	for _, f := range cfg.UserFlows {
-		steps := make([]string, 0, len(f.APIConnectors))
-		for step := range f.APIConnectors {
-			steps = append(steps, step)
-		}
-		sort.Strings(steps)
-		for _, step := range steps {
-			name := f.APIConnectors[step]
-			if !connectorSteps[step] {
-				errs = append(errs, &config.Error{Pos: f.Pos, Msg: fmt.Sprintf("identity.userFlows[%s].apiConnectors: step %q must be postFederationSignup, postAttributeCollection or preTokenIssuance", f.Name, step)})
-			}
-			if !names[name] {
-				errs = append(errs, &config.Error{Pos: f.Pos, Msg: fmt.Sprintf("identity.userFlows[%s].apiConnectors: %q is not in identity.apiConnectors", f.Name, name)})
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
 }
 
 // StorageURL resolves a relative sqlite:// path against the config's folder,
