@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -355,5 +356,100 @@ func TestStarterPackPagesRefuse(t *testing.T) {
 	p = b.Submit(p, "next", map[string]string{"signInName": "nobody@example.com", "password": "wrong-again"})
 	if !strings.Contains(p.Body, "locked") {
 		t.Errorf("the tenth wrong password: %d\n%s", p.Status, p.Body)
+	}
+}
+
+// germanLayer adds German to the starter pack as B2C's localization guide
+// does: a supported language, the sign-in page's resources for it, and the
+// content definition's reference. Strings it leaves out come from
+// Gatehouse's built-in German.
+const germanLayer = `<?xml version="1.0" encoding="utf-8" ?>
+<TrustFrameworkPolicy xmlns="http://schemas.microsoft.com/online/cpim/schemas/2013/06" PolicySchemaVersion="0.3.0.0"
+  TenantId="contoso.onmicrosoft.com" PolicyId="B2C_1A_German" PublicPolicyUri="http://contoso.onmicrosoft.com/B2C_1A_German">
+  <BasePolicy><TenantId>contoso.onmicrosoft.com</TenantId><PolicyId>B2C_1A_TrustFrameworkExtensions</PolicyId></BasePolicy>
+  <BuildingBlocks>
+    <ContentDefinitions>
+      <ContentDefinition Id="api.signuporsignin">
+        <LocalizedResourcesReferences MergeBehavior="Prepend">
+          <LocalizedResourcesReference Language="de" LocalizedResourcesReferenceId="api.signuporsignin.de" />
+        </LocalizedResourcesReferences>
+      </ContentDefinition>
+    </ContentDefinitions>
+    <Localization Enabled="true">
+      <SupportedLanguages DefaultLanguage="en" MergeBehavior="Append">
+        <SupportedLanguage>de</SupportedLanguage>
+      </SupportedLanguages>
+      <LocalizedResources Id="api.signuporsignin.de">
+        <LocalizedStrings>
+          <LocalizedString ElementType="ClaimType" ElementId="signInName" StringId="DisplayName">E-Mail-Adresse</LocalizedString>
+          <LocalizedString ElementType="UxElement" StringId="button_signin">Anmelden</LocalizedString>
+          <LocalizedString ElementType="ErrorMessage" StringId="DefaultMessage">Benutzername oder Kennwort ist falsch.</LocalizedString>
+        </LocalizedStrings>
+      </LocalizedResources>
+    </Localization>
+  </BuildingBlocks>
+</TrustFrameworkPolicy>`
+
+const germanRP = `<?xml version="1.0" encoding="utf-8" ?>
+<TrustFrameworkPolicy xmlns="http://schemas.microsoft.com/online/cpim/schemas/2013/06" PolicySchemaVersion="0.3.0.0"
+  TenantId="contoso.onmicrosoft.com" PolicyId="B2C_1A_signup_signin_de" PublicPolicyUri="http://contoso.onmicrosoft.com/B2C_1A_signup_signin_de">
+  <BasePolicy><TenantId>contoso.onmicrosoft.com</TenantId><PolicyId>B2C_1A_German</PolicyId></BasePolicy>
+  <RelyingParty>
+    <DefaultUserJourney ReferenceId="SignUpOrSignIn" />
+    <TechnicalProfile Id="PolicyProfile">
+      <DisplayName>PolicyProfile</DisplayName>
+      <Protocol Name="OpenIdConnect" />
+      <OutputClaims><OutputClaim ClaimTypeReferenceId="objectId" PartnerClaimType="sub"/></OutputClaims>
+      <SubjectNamingInfo ClaimType="sub" />
+    </TechnicalProfile>
+  </RelyingParty>
+</TrustFrameworkPolicy>`
+
+// TestStarterPackLocalization: ui_locales (then Accept-Language) picks the
+// policy's German resources — its label, button and error message — with
+// Gatehouse's built-in German for the strings it leaves out; English is the
+// default.
+func TestStarterPackLocalization(t *testing.T) {
+	const callback = "http://127.0.0.1:1/callback"
+	file, publicURL, _, env := starterPackConfig(t, "LocalAccounts", callback)
+	dir := filepath.Dir(file)
+	layer := writeFile(t, dir, "policies/German.xml", germanLayer)
+	rp := writeFile(t, dir, "policies/SignUpOrSignin_de.xml", germanRP)
+	b, _ := os.ReadFile(file)
+	cfg := strings.Replace(string(b), "  customPolicies: [", fmt.Sprintf("  customPolicies: [%q, %q, ", layer, rp), 1)
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startServe(t, file, env, "identity")
+	provider := tenantProvider(t, context.Background(), publicURL, "B2C_1A_signup_signin_de")
+	conf := &oauth2.Config{ClientID: webClientID, RedirectURL: callback, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+	open := func(opts ...oauth2.AuthCodeOption) (*testutil.Browser, *testutil.Page) {
+		br := testutil.NewBrowser(t, callback, nil)
+		return br, br.Get(conf.AuthCodeURL("st", append(opts, oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))...))
+	}
+	br, p := open(oauth2.SetAuthURLParam("ui_locales", "de"))
+	for _, want := range []string{`lang="de"`, ">E-Mail-Adresse</label>", ">Anmelden</button>", ">Kennwort vergessen?</a>"} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("German page lacks %s:\n%s", want, p.Body)
+		}
+	}
+	p = br.Submit(p, "next", map[string]string{"signInName": "nobody@example.com", "password": "wrong-Passw0rd"})
+	if !strings.Contains(p.Body, "Benutzername oder Kennwort ist falsch.") {
+		t.Errorf("German error:\n%s", p.Body)
+	}
+	// Accept-Language when ui_locales is absent; English by default.
+	req, _ := http.NewRequest("GET", conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), nil)
+	req.Header.Set("Accept-Language", "de-AT,de;q=0.9,en;q=0.5")
+	res, err := testutil.NewBrowser(t, callback, nil).Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), ">Anmelden</button>") {
+		t.Errorf("Accept-Language de-AT: not German")
+	}
+	if _, p := open(); !strings.Contains(p.Body, `lang="en"`) || !strings.Contains(p.Body, ">Sign in</button>") {
+		t.Errorf("default page not English:\n%s", p.Body)
 	}
 }

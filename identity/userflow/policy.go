@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -208,9 +209,16 @@ func directoryRunner(dir *directory.Directory) journey.Runner {
 			RaiseIfExists:   md["RaiseErrorIfClaimsPrincipalAlreadyExists"] == "true",
 			InputClaims:     refs(c.Profile.InputClaims), PersistedClaims: refs(c.Profile.PersistedClaims),
 			OutputClaims: refs(c.Profile.OutputClaims), Messages: map[string]string{}}
+		if c := callFrom(ctx); c != nil {
+			for _, k := range []string{directory.MsgAlreadyExists, directory.MsgDoesNotExist} {
+				if t := c.errorText(k, ""); t != "" {
+					p.Messages[k] = t
+				}
+			}
+		}
 		for k, v := range md {
 			if strings.HasPrefix(k, "UserMessageIf") {
-				p.Messages[k] = v
+				p.Messages[k] = v // the profile's own text wins
 			}
 		}
 		out, err := dir.Run(ctx, p, directory.Claims(c.In))
@@ -241,12 +249,14 @@ func localCredentials(ctx context.Context, jc *journey.Call) (journey.Bag, error
 		md := jc.Profile.Metadata
 		switch {
 		case d.locked:
-			msg = orText(md["UserMessageIfUserAccountLocked"], msg)
+			msg = orText(md["UserMessageIfUserAccountLocked"], c.errorText("UserMessageIfUserAccountLocked", msg))
 		case d.noAccount && md["UserMessageIfClaimsPrincipalDoesNotExist"] != "":
 			// The policy chose to tell unknown accounts apart (B2C's default).
 			msg = md["UserMessageIfClaimsPrincipalDoesNotExist"]
 		case d.status == 0:
-			msg = orText(md["UserMessageIfInvalidPassword"], msg)
+			// A wrong password and an unknown account read the same: the
+			// policy's DefaultMessage ("Invalid username or password.").
+			msg = orText(md["UserMessageIfInvalidPassword"], c.errorText("DefaultMessage", msg))
 		}
 		return nil, &journey.UserError{Code: "AADB2C90225", Message: msg, Status: d.status, RetryAfter: d.retryAfter}
 	}
@@ -405,8 +415,42 @@ func (f *Flows) beginPolicy(w http.ResponseWriter, r *http.Request, tx *identity
 	c.advance(pf, nil)
 }
 
+// policyTexts are the policy's localized strings in the page language,
+// from every content definition's resources: what providers' messages
+// (ErrorMessage strings) are looked up in.
+func (c *call) policyTexts() *localization.Strings {
+	if c.texts == nil && c.pf != nil {
+		var refs []localization.Ref
+		for _, id := range sortedIDs(c.pf.policy.ContentDefs) {
+			refs = append(refs, localRefs(c.pf.policy.ContentDefs[id])...)
+		}
+		c.texts, _ = localization.Lookup(c.pf.loc, string(c.lang), "selfasserted", refs)
+	}
+	return c.texts
+}
+
+func sortedIDs(m map[string]*ief.ContentDef) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// errorText is an ErrorMessage string of the policy's localization, or def.
+func (c *call) errorText(id, def string) string {
+	if t := c.policyTexts(); t != nil {
+		if s, ok := t.Error(id); ok && s != "" {
+			return s
+		}
+	}
+	return def
+}
+
 // advance runs the journey to its next page, or to its end.
 func (c *call) advance(pf *policyFlow, in *journey.Input) {
+	c.pf = pf
 	ctx := context.WithValue(c.r.Context(), callKey{}, c)
 	out, err := pf.engine.Next(ctx, c.pol.Journey, in)
 	var ue *journey.UserError
@@ -623,12 +667,13 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 		}
 		return l, h
 	}
+	info := localText(strs, "", jp.InfoID, jp.Info)
 	controls := map[string]*pages.Control{}
 	var order []*pages.Control
 	for _, fl := range jp.Fields {
 		l, h := label(fl.Claim)
 		pf := pages.Field{ClaimTypeID: fl.Claim.ID, Label: l, HelpText: h, InputType: fl.Claim.UserInputType, Value: fl.Value,
-			Required: fl.Required, ReadOnly: fl.ReadOnly, PatternHelpText: fl.Claim.PatternHelpText, Error: fl.Error}
+			Required: fl.Required, ReadOnly: fl.ReadOnly, PatternHelpText: fl.Claim.PatternHelpText, Error: localText(strs, fl.Claim.ID, fl.ErrorID, fl.Error)}
 		for _, e := range fl.Claim.Enumeration {
 			pf.Options = append(pf.Options, pages.Option{Value: e.Value, Text: e.Text, Selected: e.Value == fl.Value || fl.Value == "" && e.SelectByDefault})
 		}
@@ -646,7 +691,7 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 		if fl.Control == "" {
 			// B2C's built-in verification of a Verified.* claim: the
 			// email_ver_but_send ... buttons on the field itself.
-			pf.Verification = &pages.Verification{State: state, Message: jp.Info}
+			pf.Verification = &pages.Verification{State: state, Message: info}
 			p.Fields = append(p.Fields, pf)
 			continue
 		}
@@ -656,7 +701,8 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 			controls[fl.Control] = ctl
 			order = append(order, ctl)
 		}
-		pf.Error, ctl.Error, ctl.State, ctl.Message = "", fl.Error, state, jp.Info
+		ctl.Error, ctl.State, ctl.Message = pf.Error, state, info
+		pf.Error = ""
 		ctl.Fields = append(ctl.Fields, pf)
 		if state == pages.StateVerifyCode {
 			ctl.Fields = append(ctl.Fields, pages.Field{ClaimTypeID: orText(fl.Code, "verificationCode"),
@@ -729,6 +775,25 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 		c.w.WriteHeader(jp.Status)
 	}
 	_, _ = c.w.Write(body.Bytes())
+}
+
+// localText is a journey message in the page's language: the claim's
+// PatternHelpText, or the UX string id, else the engine's English.
+func localText(strs *localization.Strings, claim, id, def string) string {
+	if strs == nil || id == "" {
+		return def
+	}
+	var t string
+	var ok bool
+	if id == "PatternHelpText" {
+		t, ok = strs.Claim(claim, id)
+	} else {
+		t, ok = strs.UX(id)
+	}
+	if ok && t != "" {
+		return t
+	}
+	return def
 }
 
 func contractName(k pages.Kind) string {

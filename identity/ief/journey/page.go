@@ -24,8 +24,9 @@ type Page struct {
 	// Choices are the provider buttons of a selection step.
 	Choices []string
 	Error   string
-	// Info is a notice such as "a code was sent".
-	Info string
+	// Info is a notice such as "a code was sent"; InfoID its B2C string id
+	// (ver_info_msg, ver_success_msg).
+	Info, InfoID string
 	// Status and RetryAfter: a throttle's 429 (0 = 200).
 	Status     int
 	RetryAfter time.Duration
@@ -46,6 +47,10 @@ type Field struct {
 	Control  string
 	Verified bool
 	CodeSent bool
+	// ErrorID is the B2C string id of Error (required_field,
+	// error_passwordEntryMismatch, ...) for the page's localization;
+	// "PatternHelpText" means the claim's own localized pattern help.
+	ErrorID string
 	// Code is the VerificationControl's code claim (its ControlClaimType
 	// VerificationCode), asked for beside the address.
 	Code string
@@ -182,16 +187,16 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 		}
 		switch {
 		case v == "" && f.Required:
-			f.Error, bad = "This information is required.", true
+			f.Error, f.ErrorID, bad = "This information is required.", "required_field", true
 			continue
 		case v == "":
 			continue
 		case f.Verify && st.Verified[f.Claim.ID] != v:
-			f.Error, bad = "Verification is necessary. Please click Send button.", true
+			f.Error, f.ErrorID, bad = "Verification is necessary. Please click Send button.", "ver_intro_msg", true
 			continue
 		}
 		if ok, err := f.Claim.CheckPattern(v); err != nil || !ok {
-			f.Error, bad = orDefault(f.Claim.PatternHelpText, "Please enter a valid value."), true
+			f.Error, f.ErrorID, bad = orDefault(f.Claim.PatternHelpText, "Please enter a valid value."), "PatternHelpText", true
 			continue
 		}
 		// PredicateValidationReference: each failed group's help text
@@ -236,7 +241,8 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 		collected[f.Claim.ID] = c
 	}
 	if np, re := collected.String("newPassword"), collected.String("reenterPassword"); page.Field("reenterPassword") != nil && np != re {
-		page.Field("reenterPassword").Error, bad = "The password entry fields do not match. Please enter the same password in both fields and try again.", true
+		f := page.Field("reenterPassword")
+		f.Error, f.ErrorID, bad = "The password entry fields do not match. Please enter the same password in both fields and try again.", "error_passwordEntryMismatch", true
 	}
 	if bad {
 		return page, nil
@@ -317,7 +323,7 @@ func (e *Engine) verification(ctx context.Context, st *State, page *Page, in *In
 	}
 	address := strings.TrimSpace(in.Values[f.Claim.ID])
 	if ok, err := f.Claim.CheckPattern(address); address == "" || err != nil || !ok {
-		f.Error = orDefault(f.Claim.PatternHelpText, "Please enter a valid value.")
+		f.Error, f.ErrorID = orDefault(f.Claim.PatternHelpText, "Please enter a valid value."), "PatternHelpText"
 		return page, nil
 	}
 	f.Value = address
@@ -341,7 +347,7 @@ func (e *Engine) verification(ctx context.Context, st *State, page *Page, in *In
 		return nil, err
 	case in.Action == "sendCode":
 		f.CodeSent, f.Verified = true, false
-		page.Info = "Verification code has been sent to your inbox. Please copy it to the input box below."
+		page.Info, page.InfoID = "Verification code has been sent to your inbox. Please copy it to the input box below.", "ver_info_msg"
 		if st.Verified[f.Claim.ID] == address {
 			delete(st.Verified, f.Claim.ID)
 		}
@@ -350,7 +356,7 @@ func (e *Engine) verification(ctx context.Context, st *State, page *Page, in *In
 			st.Verified = map[string]string{}
 		}
 		st.Verified[f.Claim.ID], f.Verified = address, true
-		page.Info = "E-mail address verified. You can now continue."
+		page.Info, page.InfoID = "E-mail address verified. You can now continue.", "ver_success_msg"
 	}
 	return page, nil
 }
