@@ -130,6 +130,12 @@ func (l Lang) T(id string) string {
 	return id
 }
 
+// Lookup is the text of id in l itself, without falling back to English.
+func (l Lang) Lookup(id string) (string, bool) {
+	s, ok := tables[l][id]
+	return s, ok
+}
+
 // F is T with the placeholders {0}, {1}, ... replaced by args.
 func (l Lang) F(id string, args ...any) string {
 	s := l.T(id)

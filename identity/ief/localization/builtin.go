@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/text/language"
+
+	"github.com/gatehouse/gatehouse/identity/locale"
 )
 
 //go:embed strings/*.json
@@ -62,6 +64,18 @@ func Builtin(lang, section, stringID string) (string, bool) {
 	for _, l := range builtinChain(lang) {
 		if t, ok := builtin[l][section][stringID]; ok {
 			return t, true
+		}
+		// The user flows' texts (identity/locale: nine languages, B2C's
+		// string ids) stand in for a language this package has no file
+		// for, so policies get every language the hosted pages have —
+		// for ids this page contract has (the English file says which).
+		if _, known := builtin[fallback][section][stringID]; !known {
+			continue
+		}
+		if ll, ok := locale.Parse(l); ok && strings.EqualFold(string(ll), l) {
+			if t, ok := ll.Lookup(stringID); ok {
+				return t, true
+			}
 		}
 	}
 	return "", false

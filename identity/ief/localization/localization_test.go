@@ -264,8 +264,9 @@ func TestBuiltin(t *testing.T) {
 	for _, c := range []struct{ lang, section, id, want string }{
 		{"en", "unifiedssp", "heading", "Sign in"},
 		{"en", "selfasserted", "heading", "User Details"},
-		{"de-AT", "unifiedssp", "button_signin", "Anmelden"}, // base language
-		{"fr", "unifiedssp", "button_signin", "Sign in"},     // no fr file: English
+		{"de-AT", "unifiedssp", "button_signin", "Anmelden"},  // base language
+		{"fr", "unifiedssp", "button_signin", "Se connecter"}, // no fr file: the user flows' French
+		{"sv", "unifiedssp", "button_signin", "Sign in"},      // neither: English
 		{"", ErrorMessage, "UserMessageIfInvalidPassword", "Your password is incorrect."},
 		{"de", ErrorMessage, "UserMessageIfUserAccountLocked", "Ihr Konto ist vorübergehend gesperrt, um eine nicht autorisierte Verwendung zu verhindern. Versuchen Sie es später noch mal."},
 	} {
