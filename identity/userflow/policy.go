@@ -532,20 +532,30 @@ func claimID(p *ief.Policy, ref string) string {
 	return ref
 }
 
-// postPolicy takes a page's answer.
-func (f *Flows) postPolicy(w http.ResponseWriter, r *http.Request, tx *identity.Transaction, flow *identity.Flow, pf *policyFlow) {
+// resume continues a stored journey for a page request; false: an error
+// page was written.
+func (f *Flows) resume(w http.ResponseWriter, r *http.Request, tx *identity.Transaction, flow *identity.Flow, pf *policyFlow) (*call, bool) {
 	ps, err := loadPolicyState(tx)
 	if err != nil {
 		f.errorPage(w, http.StatusBadRequest, "We are having trouble loading your current state. Please start again from the application.")
-		return
+		return nil, false
 	}
-	form := r.PostForm
 	c := &call{f: f, w: w, r: r, tx: tx, flow: flow, st: &ps.Pages, pol: ps, lang: locale.Lang(f.policyLanguage(r, tx, pf))}
 	if tx.SSO {
 		if res, ok := f.Session(r); ok {
 			c.sso = res
 		}
 	}
+	return c, true
+}
+
+// postPolicy takes a page's answer.
+func (f *Flows) postPolicy(w http.ResponseWriter, r *http.Request, tx *identity.Transaction, flow *identity.Flow, pf *policyFlow) {
+	c, ok := f.resume(w, r, tx, flow, pf)
+	if !ok {
+		return
+	}
+	ps, form := c.pol, r.PostForm
 	in := &journey.Input{Profile: form.Get("page"), Values: map[string]string{}}
 	for k, vs := range form {
 		switch k {
@@ -603,13 +613,11 @@ func controlClaim(pf *policyFlow, control string) string {
 // forgot-password links (B2C's claimsexchange query, with the CSRF token)
 // or a reload.
 func (f *Flows) showPolicy(w http.ResponseWriter, r *http.Request, tx *identity.Transaction, flow *identity.Flow, pf *policyFlow) {
-	ps, err := loadPolicyState(tx)
-	if err != nil {
-		f.errorPage(w, http.StatusBadRequest, "We are having trouble loading your current state. Please start again from the application.")
+	c, ok := f.resume(w, r, tx, flow, pf)
+	if !ok {
 		return
 	}
-	c := &call{f: f, w: w, r: r, tx: tx, flow: flow, st: &ps.Pages, pol: ps, lang: locale.Lang(f.policyLanguage(r, tx, pf))}
-	q := r.URL.Query()
+	ps, q := c.pol, r.URL.Query()
 	ex := q.Get("claimsexchange")
 	if ex == "" {
 		c.advance(pf, nil)

@@ -35,10 +35,11 @@ import (
 	"github.com/gatehouse/gatehouse/keys"
 )
 
-// Deployment modes (identity.deploymentMode and a policy's DeploymentMode).
+// Deployment modes (identity.deploymentMode and a policy's DeploymentMode):
+// the API connectors' own.
 const (
-	Development = "Development"
-	Production  = "Production"
+	Development = connector.Development
+	Production  = connector.Production
 )
 
 // Options are what calls need besides the profile.
