@@ -70,6 +70,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, rt *route) 
 		LoginHint:           q.Get("login_hint"),
 		DomainHint:          q.Get("domain_hint"),
 		UILocales:           q.Get("ui_locales"),
+		Extra:               extraParams(q),
 	}
 	// From here on errors go back to the verified redirect URI.
 	if bad != nil {

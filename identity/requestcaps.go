@@ -61,6 +61,37 @@ var paramCaps = map[string]int{
 	"client_info":           8,
 }
 
+// Bounds of the other query parameters an authorize request may carry
+// for {OAUTH-KV:name}: they are stored with the transaction, so an
+// anonymous caller's extras are few and short (longer ones are dropped).
+const (
+	maxExtraParams     = 16
+	maxExtraParamName  = 64
+	maxExtraParamValue = 512
+)
+
+// extraParams are q's parameters that are not protocol parameters, within
+// the bounds above (in name order; a repeated one keeps its first value).
+func extraParams(q url.Values) map[string]string {
+	names := make([]string, 0, len(q))
+	for k := range q {
+		if _, protocol := paramCaps[k]; !protocol && k != "" && len(k) <= maxExtraParamName {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	var out map[string]string
+	for _, k := range names {
+		if v := q.Get(k); v != "" && len(v) <= maxExtraParamValue && len(out) < maxExtraParams {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // paramProblem is a parameter over its cap or repeated.
 type paramProblem struct {
 	name     string

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -212,5 +213,20 @@ func TestAuthorizeThrottle(t *testing.T) {
 	}
 	if n := e.transactions(); n != 3 {
 		t.Errorf("%d transactions stored, want 3", n)
+	}
+}
+
+// Other query parameters are kept for {OAUTH-KV:name}, few and short.
+func TestExtraParams(t *testing.T) {
+	q := url.Values{"client_id": {"x"}, "campaignId": {"spring"}, "empty": {""}, "long": {strings.Repeat("v", maxExtraParamValue+1)}}
+	for i := 0; i < 40; i++ {
+		q.Set(fmt.Sprintf("p%02d", i), "v")
+	}
+	got := extraParams(q)
+	if got["campaignId"] != "spring" || got["client_id"] != "" || got["empty"] != "" || got["long"] != "" || len(got) != maxExtraParams {
+		t.Errorf("%d %v", len(got), got)
+	}
+	if extraParams(url.Values{"scope": {"openid"}}) != nil {
+		t.Error("protocol parameters only: no extras")
 	}
 }

@@ -47,6 +47,10 @@ const restExtensions = `<?xml version="1.0" encoding="utf-8" ?>
         <DataType>string</DataType>
         <UserInputType>Paragraph</UserInputType>
       </ClaimType>
+      <ClaimType Id="campaignId">
+        <DisplayName>Campaign from the app's authorize request</DisplayName>
+        <DataType>string</DataType>
+      </ClaimType>
       <ClaimType Id="userLanguage">
         <DisplayName>User UI language (used by REST API to return localized error messages)</DisplayName>
         <DataType>string</DataType>
@@ -72,6 +76,7 @@ const restExtensions = `<?xml version="1.0" encoding="utf-8" ?>
           <InputClaims>
             <InputClaim ClaimTypeReferenceId="loyaltyId" />
             <InputClaim ClaimTypeReferenceId="email" />
+            <InputClaim ClaimTypeReferenceId="campaignId" DefaultValue="{OAUTH-KV:campaignId}" AlwaysUseDefaultValue="true" />
             <InputClaim ClaimTypeReferenceId="userLanguage" PartnerClaimType="lang" DefaultValue="{Culture:LCID}" AlwaysUseDefaultValue="true" />
           </InputClaims>
           <OutputClaims>
@@ -223,7 +228,7 @@ func TestStarterPackRESTValidation(t *testing.T) {
 		t.Helper()
 		br := testutil.NewBrowser(t, callback, nil)
 		pkce := oauth2.GenerateVerifier()
-		p := br.Get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(pkce), oidc.Nonce("n1")))
+		p := br.Get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(pkce), oidc.Nonce("n1"), oauth2.SetAuthURLParam("campaignId", "spring")))
 		if p.Status != 200 || !strings.Contains(p.Body, `data-name="Unified"`) {
 			t.Fatalf("authorize: %d\n%s", p.Status, p.Body)
 		}
@@ -247,7 +252,7 @@ func TestStarterPackRESTValidation(t *testing.T) {
 		t.Fatalf("409 page: %d\n%s", refused.Status, refused.Body)
 	}
 	calls := api.calls()
-	if len(calls) != 1 || calls[0]["loyaltyId"] != "1234" || calls[0]["email"] != "grace@example.com" || calls[0]["lang"] != "1033" {
+	if len(calls) != 1 || calls[0]["loyaltyId"] != "1234" || calls[0]["email"] != "grace@example.com" || calls[0]["lang"] != "1033" || calls[0]["campaignId"] != "spring" {
 		t.Errorf("API bodies %v", calls)
 	}
 	// B2C puts an extension's validation profiles before the base's, so

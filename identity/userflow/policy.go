@@ -337,7 +337,7 @@ func denialErr(d *denial, err error) error {
 func (f *Flows) resolverValues(r *http.Request, tx *identity.Transaction, pf *policyFlow, lang string) map[string]string {
 	q := tx.Request
 	lname, region, _ := strings.Cut(lang, "-")
-	return map[string]string{
+	values := map[string]string{
 		"OIDC:ClientId": q.ClientID, "OIDC:LoginHint": q.LoginHint, "OIDC:Nonce": q.Nonce, "OIDC:Prompt": q.Prompt,
 		"OIDC:Scope": strings.Join(q.Scopes, " "), "OIDC:DomainHint": q.DomainHint, "OIDC:RedirectUri": q.RedirectURI,
 		"Culture:RFC5646": lang, "Culture:LanguageName": lname, "Culture:RegionName": region, "Culture:LCID": lcid(lang),
@@ -346,6 +346,10 @@ func (f *Flows) resolverValues(r *http.Request, tx *identity.Transaction, pf *po
 		"Context:IPAddress": f.limits.ClientIP(r).String(), "Context:DeploymentMode": pf.policy.DeploymentMode,
 		"Context:DateTimeInUtc": f.now().UTC().Format("01/02/2006 15:04:05"),
 	}
+	for k, v := range q.Extra {
+		values["OAUTH-KV:"+k] = v
+	}
+	return values
 }
 
 // lcids are Windows locale ids of the languages Gatehouse ships, for
