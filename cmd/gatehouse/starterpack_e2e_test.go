@@ -453,3 +453,53 @@ func TestStarterPackLocalization(t *testing.T) {
 		t.Errorf("default page not English:\n%s", p.Body)
 	}
 }
+
+// TestStarterPackSSOScope: a relying party with SingleSignOn Scope
+// Application signs an app in silently only where that app signed in with
+// the session; the tenant-scoped policy stays silent for every app.
+func TestStarterPackSSOScope(t *testing.T) {
+	const callback = "http://127.0.0.1:1/callback"
+	file, publicURL, mailDir, env := starterPackConfig(t, "LocalAccounts", callback)
+	dir := filepath.Dir(file)
+	susi, err := os.ReadFile(filepath.Join(dir, "policies", "SignUpOrSignin.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scoped := strings.NewReplacer("B2C_1A_signup_signin", "B2C_1A_signup_signin_app",
+		"</Endpoints>", `</Endpoints>
+    <UserJourneyBehaviors><SingleSignOn Scope="Application" /></UserJourneyBehaviors>`).Replace(string(susi))
+	rp := writeFile(t, dir, "policies/SignUpOrSignin_app.xml", scoped)
+	b, _ := os.ReadFile(file)
+	if err := os.WriteFile(file, []byte(strings.Replace(string(b), "  customPolicies: [", fmt.Sprintf("  customPolicies: [%q, ", rp), 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startServe(t, file, env, "identity")
+	ctx := context.Background()
+	authorize := func(br *testutil.Browser, policy, client string) *testutil.Page {
+		provider := tenantProvider(t, ctx, publicURL, policy)
+		conf := &oauth2.Config{ClientID: client, RedirectURL: callback, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+		return br.Get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	}
+	silent := func(p *testutil.Page) bool { return p.Status == http.StatusFound && p.Header.Get("Location") != "" }
+
+	// Sign up through the application-scoped policy from the web app.
+	br := testutil.NewBrowser(t, callback, nil)
+	p := br.Follow(authorize(br, "B2C_1A_signup_signin_app", webClientID), "createAccount")
+	seen := map[string]bool{}
+	p = br.Submit(p, "email_ver_but_send", map[string]string{"email": "scope@example.com"})
+	p = br.Submit(p, "email_ver_but_verify", map[string]string{"email": "scope@example.com", "email_ver_input": lastCode(t, mailDir, seen)})
+	p = br.Submit(p, "continue", map[string]string{"email": "scope@example.com", "newPassword": "Passw0rd!Long",
+		"reenterPassword": "Passw0rd!Long", "displayName": "Scope", "givenName": "S", "surname": "Cope"})
+	if !silent(p) {
+		t.Fatalf("sign-up: %d\n%s", p.Status, p.Body)
+	}
+	if p := authorize(br, "B2C_1A_signup_signin_app", webClientID); !silent(p) {
+		t.Errorf("the same app again: %d, want a silent sign-in", p.Status)
+	}
+	if p := authorize(br, "B2C_1A_signup_signin_app", apiClientID); silent(p) || !strings.Contains(p.Body, `id="signInName"`) {
+		t.Errorf("another app on the application-scoped policy: %d, want the sign-in page", p.Status)
+	}
+	if p := authorize(br, "B2C_1A_signup_signin", apiClientID); !silent(p) {
+		t.Errorf("another app on the tenant-scoped policy: %d, want a silent sign-in", p.Status)
+	}
+}

@@ -3,6 +3,7 @@ package userflow
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -397,15 +398,66 @@ func (pf *policyFlow) ssoSession(u *store.User) *journey.Session {
 	return s
 }
 
+// ---- SingleSignOn Scope ----
+//
+// The SSO session is the tenant's (B2C's default Scope, Tenant). A relying
+// party with Scope Application or Policy honours it only where that
+// application or policy signed in with it: a completed journey leaves a
+// marker cookie for its scope, bound (HMAC under the pages' key) to the
+// account and the session's sign-in time, so a session started elsewhere
+// does not carry it. Suppressed honours no session.
+
+// scopeKey is the relying party's SSO scope for a transaction ("" for
+// Tenant, which needs no marker).
+func scopeKey(pf *policyFlow, tx *identity.Transaction) string {
+	switch pf.policy.RP.Behaviors.SSOScope {
+	case "Application":
+		return "app\x00" + tx.Request.ClientID
+	case "Policy":
+		return "policy\x00" + strings.ToLower(pf.policy.ID)
+	}
+	return ""
+}
+
+func (f *Flows) scopeCookie(key string) string {
+	return "x-ms-cpim-sso-scope_" + hex.EncodeToString(f.mac("sso-scope-name", key)[:8])
+}
+
+func (f *Flows) scopeValue(key, userID string, authTime time.Time) string {
+	return hex.EncodeToString(f.mac("sso-scope", key, userID, strconv.FormatInt(authTime.Unix(), 10)))
+}
+
+// inScope reports whether the browser's session may sign in this
+// relying party's journey.
+func (f *Flows) inScope(r *http.Request, pf *policyFlow, tx *identity.Transaction, res *identity.Result) bool {
+	if pf.policy.RP.Behaviors.SSOScope == "Suppressed" {
+		return false
+	}
+	key := scopeKey(pf, tx)
+	if key == "" {
+		return true
+	}
+	c, err := r.Cookie(f.scopeCookie(key))
+	return err == nil && hmac.Equal([]byte(c.Value), []byte(f.scopeValue(key, res.User.ID, res.AuthTime)))
+}
+
+// markScope records that the relying party's scope signed in with the
+// session.
+func (f *Flows) markScope(w http.ResponseWriter, pf *policyFlow, tx *identity.Transaction, userID string, authTime time.Time) {
+	if key := scopeKey(pf, tx); key != "" {
+		http.SetCookie(w, &http.Cookie{Name: f.scopeCookie(key), Value: f.scopeValue(key, userID, authTime),
+			Path: f.cookiePath(), MaxAge: int(f.lifetime / time.Second), HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode})
+	}
+}
+
 // beginPolicy starts a custom policy's journey.
 func (f *Flows) beginPolicy(w http.ResponseWriter, r *http.Request, tx *identity.Transaction, flow *identity.Flow, pf *policyFlow) {
 	ps := &policyState{}
 	lang := f.policyLanguage(r, tx, pf)
 	c := &call{f: f, w: w, r: r, tx: tx, flow: flow, st: &ps.Pages, pol: ps, lang: locale.Lang(lang)}
 	var sso *journey.Session
-	// SingleSignOn Scope Suppressed: every journey asks again.
-	if tx.SSO && pf.policy.RP.Behaviors.SSOScope != "Suppressed" {
-		if res, ok := f.Session(r); ok && res.User != nil {
+	if tx.SSO {
+		if res, ok := f.Session(r); ok && res.User != nil && f.inScope(r, pf, tx, res) {
 			sso = pf.ssoSession(res.User)
 			c.sso = res
 		}
@@ -510,6 +562,7 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 		c.f.fail(c.w, err)
 		return
 	}
+	c.f.markScope(c.w, pf, c.tx, u.ID, authTime)
 	claims := map[string]any{}
 	newUser := false
 	for k, v := range out.Claims {
@@ -546,7 +599,7 @@ func (f *Flows) resume(w http.ResponseWriter, r *http.Request, tx *identity.Tran
 	}
 	c := &call{f: f, w: w, r: r, tx: tx, flow: flow, st: &ps.Pages, pol: ps, lang: locale.Lang(f.policyLanguage(r, tx, pf))}
 	if tx.SSO {
-		if res, ok := f.Session(r); ok {
+		if res, ok := f.Session(r); ok && res.User != nil && f.inScope(r, pf, tx, res) {
 			c.sso = res
 		}
 	}
