@@ -71,6 +71,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, rt *route) 
 		DomainHint:          q.Get("domain_hint"),
 		UILocales:           q.Get("ui_locales"),
 		Extra:               extraParams(q),
+		Issuer:              p.issuerOf(rt.flow),
 	}
 	// From here on errors go back to the verified redirect URI.
 	if bad != nil {

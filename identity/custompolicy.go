@@ -19,7 +19,7 @@ type CustomFlow struct {
 	// its AuthenticationContextReferenceClaimPattern PolicyId (the policy
 	// in acr rather than tfp).
 	AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, RollingRefreshTTL time.Duration
-	ACR                                                            bool
+	ACR, IssuerTfp                                                 bool
 	Pos                                                            config.Pos
 }
 
@@ -71,6 +71,7 @@ func AddCustomPolicies(reg *Registry, src CustomPolicySource) error {
 			RefreshTokenTTL:   orDuration(cf.RefreshTokenTTL, DefaultRefreshTokenTTL),
 			RollingRefreshTTL: orDuration(cf.RollingRefreshTTL, DefaultRollingRefreshTTL),
 			ACR:               cf.ACR,
+			IssuerTfp:         cf.IssuerTfp,
 		}
 	}
 	if len(errs) > 0 {

@@ -32,7 +32,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request, rt *route) 
 	}
 	sort.Strings(extra)
 	doc := map[string]any{
-		"issuer":                                         p.issuer,
+		"issuer":                                         p.issuerOf(rt.flow),
 		"authorization_endpoint":                         p.endpointURL(rt, "oauth2/v2.0/authorize"),
 		"token_endpoint":                                 p.endpointURL(rt, "oauth2/v2.0/token"),
 		"end_session_endpoint":                           p.endpointURL(rt, "oauth2/v2.0/logout"),

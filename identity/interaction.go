@@ -25,6 +25,9 @@ type AuthRequest struct {
 	DomainHint          string   `json:"domain_hint,omitempty"`
 	UILocales           string   `json:"ui_locales,omitempty"`
 	MaxAge              *int     `json:"max_age,omitempty"`
+	// Issuer is the flow's issuer, sent back as iss (RFC 9207); "" is the
+	// tenant's.
+	Issuer string `json:"iss,omitempty"`
 	// Extra are the request's other query parameters, for custom policies'
 	// {OAUTH-KV:name} claim resolvers (bounded: extraParams).
 	Extra map[string]string `json:"extra,omitempty"`

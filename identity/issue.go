@@ -40,7 +40,7 @@ func (p *Provider) tokenClaims(flow *Flow, g *grant, aud string, ttl time.Durati
 	for k, v := range g.Claims {
 		c[k] = v
 	}
-	c["iss"] = p.issuer
+	c["iss"] = p.issuerOf(flow)
 	c["sub"] = g.UserID
 	c["aud"] = aud
 	c["exp"] = now.Add(ttl).Unix()

@@ -86,7 +86,7 @@ func (p *Provider) hintAudience(ctx context.Context, tok string) (string, bool) 
 		Iss string          `json:"iss"`
 		Aud json.RawMessage `json:"aud"`
 	}
-	if json.Unmarshal(payload, &c) != nil || c.Iss != p.issuer {
+	if json.Unmarshal(payload, &c) != nil || !p.ownIssuer(c.Iss) {
 		return "", false
 	}
 	var one string

@@ -280,3 +280,39 @@ func TestClientCredentials(t *testing.T) {
 		}
 	}
 }
+
+// IssuanceClaimPattern AuthorityWithTfp: the flow's discovery, its tokens
+// and the authorization response's iss name the policy's own issuer, and
+// logout accepts an id_token_hint from it.
+func TestIssuerWithTfp(t *testing.T) {
+	e := newEnv(t, "ES256")
+	e.reg.Flows[strings.ToLower(flowName)].IssuerTfp = true
+	want := e.srv.URL + "/tfp/" + tenantID + "/" + flowName + "/v2.0/"
+	resp := e.get(e.authority() + "/v2.0/.well-known/openid-configuration")
+	var doc map[string]any
+	json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if doc["issuer"] != want {
+		t.Fatalf("discovery issuer %v, want %s", doc["issuer"], want)
+	}
+	verifier := "tfp-verifier-0123456789012345678901234567890123"
+	q, _ := e.authorize(spaParams(verifier))
+	if q.Get("iss") != want {
+		t.Errorf("authorization response iss %q", q.Get("iss"))
+	}
+	code, r := e.postToken(url.Values{"grant_type": {"authorization_code"}, "client_id": {spaID}, "code": {q.Get("code")},
+		"redirect_uri": {spaRedir}, "code_verifier": {verifier}}, "", "")
+	if code != 200 {
+		t.Fatalf("redeem: %d %v", code, r)
+	}
+	idt := r["id_token"].(string)
+	if c := claimsOf(t, idt); c["iss"] != want {
+		t.Errorf("id token iss %v", c["iss"])
+	}
+	if c := claimsOf(t, r["access_token"].(string)); c["iss"] != want {
+		t.Errorf("access token iss %v", c["iss"])
+	}
+	if !e.p.ownIssuer(want) || e.p.ownIssuer(e.srv.URL+"/tfp/"+tenantID+"/B2C_1_other/v2.0/") {
+		t.Error("ownIssuer")
+	}
+}

@@ -146,6 +146,28 @@ func (p *Provider) pages() Interaction {
 // Issuer is the iss of every token: {publicUrl}/{tenantId}/v2.0/.
 func (p *Provider) Issuer() string { return p.issuer }
 
+// issuerOf is the issuer of a flow's tokens: the tenant's, or with
+// IssuanceClaimPattern AuthorityWithTfp the policy's own.
+func (p *Provider) issuerOf(f *Flow) string {
+	if f != nil && f.IssuerTfp {
+		return strings.TrimSuffix(p.reg.PublicURL, "/") + "/tfp/" + p.reg.TenantID + "/" + f.Name + "/v2.0/"
+	}
+	return p.issuer
+}
+
+// ownIssuer reports whether iss is one of this provider's issuers.
+func (p *Provider) ownIssuer(iss string) bool {
+	if iss == p.issuer {
+		return true
+	}
+	for _, f := range p.reg.Flows {
+		if f.IssuerTfp && iss == p.issuerOf(f) {
+			return true
+		}
+	}
+	return false
+}
+
 // Keyring is the signing keyring (for operations and tests).
 func (p *Provider) Keyring() *keyring.Keyring { return p.keys }
 

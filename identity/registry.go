@@ -77,6 +77,10 @@ type Flow struct {
 	// ACR puts the policy in the acr claim instead of tfp (a JwtIssuer's
 	// AuthenticationContextReferenceClaimPattern PolicyId).
 	ACR bool
+	// IssuerTfp: the flow's tokens and discovery name the issuer with the
+	// policy, {publicUrl}/tfp/{tenant id}/{policy}/v2.0/ (a JwtIssuer's
+	// IssuanceClaimPattern AuthorityWithTfp).
+	IssuerTfp bool
 }
 
 // PasswordRules are the flow's password complexity.

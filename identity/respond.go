@@ -14,7 +14,11 @@ func (p *Provider) respond(w http.ResponseWriter, req *AuthRequest, params url.V
 	if req.State != "" {
 		params.Set("state", req.State)
 	}
-	params.Set("iss", p.issuer)
+	iss := req.Issuer
+	if iss == "" {
+		iss = p.issuer
+	}
+	params.Set("iss", iss)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	switch req.ResponseMode {

@@ -67,6 +67,7 @@ func (s policyFlows) CustomFlows() []identity.CustomFlow {
 			cf.AccessTokenTTL, cf.IDTokenTTL = secs("token_lifetime_secs"), secs("id_token_lifetime_secs")
 			cf.RefreshTokenTTL, cf.RollingRefreshTTL = secs("refresh_token_lifetime_secs"), secs("rolling_refresh_token_lifetime_secs")
 			cf.ACR = iss.Metadata["AuthenticationContextReferenceClaimPattern"] == "PolicyId"
+			cf.IssuerTfp = iss.Metadata["IssuanceClaimPattern"] == "AuthorityWithTfp"
 		}
 		out = append(out, cf)
 	}

@@ -22,7 +22,8 @@ func TestEnginePolicyFlows(t *testing.T) {
 <ClaimsProviders><ClaimsProvider><DisplayName>Issuer</DisplayName><TechnicalProfiles>
  <TechnicalProfile Id="JwtIssuer"><Protocol Name="OpenIdConnect"/><OutputTokenFormat>JWT</OutputTokenFormat>
   <Metadata><Item Key="token_lifetime_secs">1200</Item><Item Key="id_token_lifetime_secs">900</Item>
-   <Item Key="refresh_token_lifetime_secs">86400</Item><Item Key="AuthenticationContextReferenceClaimPattern">PolicyId</Item></Metadata>
+   <Item Key="refresh_token_lifetime_secs">86400</Item><Item Key="AuthenticationContextReferenceClaimPattern">PolicyId</Item>
+   <Item Key="IssuanceClaimPattern">AuthorityWithTfp</Item></Metadata>
  </TechnicalProfile></TechnicalProfiles></ClaimsProvider></ClaimsProviders>
 <UserJourneys><UserJourney Id="J"><OrchestrationSteps>
  <OrchestrationStep Order="1" Type="SendClaims" CpimIssuerTechnicalProfileReferenceId="JwtIssuer"/></OrchestrationSteps></UserJourney></UserJourneys>
@@ -50,7 +51,7 @@ func TestEnginePolicyFlows(t *testing.T) {
 	}
 	f := flows[0]
 	if f.PolicyID != "B2C_1A_rp" || f.AccessTokenTTL != 20*time.Minute || f.IDTokenTTL != 15*time.Minute ||
-		f.RefreshTokenTTL != 24*time.Hour || f.RollingRefreshTTL != 0 || !f.ACR || strings.Join(f.Claims, ",") != "objectId" {
+		f.RefreshTokenTTL != 24*time.Hour || f.RollingRefreshTTL != 0 || !f.ACR || !f.IssuerTfp || strings.Join(f.Claims, ",") != "objectId" {
 		t.Errorf("%+v", f)
 	}
 	// A relying party whose base is missing (and not built in) is an error.
