@@ -343,7 +343,7 @@ func (f *Flows) resolverValues(r *http.Request, tx *identity.Transaction, pf *po
 		"OIDC:Scope": strings.Join(q.Scopes, " "), "OIDC:DomainHint": q.DomainHint, "OIDC:RedirectUri": q.RedirectURI,
 		"Culture:RFC5646": lang, "Culture:LanguageName": lname, "Culture:RegionName": region, "Culture:LCID": lcid(lang),
 		"Policy:PolicyId": pf.policy.ID, "Policy:TenantObjectId": f.reg.TenantID, "Policy:RelyingPartyTenantId": pf.policy.TenantID,
-		"Policy:TrustFrameworkTenantId": pf.policy.TenantID, "Context:CorrelationId": tx.ID,
+		"Policy:TrustFrameworkTenantId": pf.policy.TenantID, "Context:CorrelationId": f.correlationID(tx),
 		"Context:IPAddress": f.limits.ClientIP(r).String(), "Context:DeploymentMode": pf.policy.DeploymentMode,
 		"Context:DateTimeInUtc": f.now().UTC().Format("01/02/2006 15:04:05"),
 	}
@@ -363,6 +363,15 @@ var lcids = map[string]string{"en": "1033", "en-us": "1033", "en-gb": "2057", "d
 	"sv": "1053", "da": "1030", "nb": "1044", "fi": "1035", "pl": "1045", "ru": "1049", "tr": "1055"}
 
 func lcid(lang string) string { return lcids[strings.ToLower(lang)] }
+
+// correlationID is the transaction's {Context:CorrelationId}: a GUID
+// derived from its id, which is a secret of the sign-in and must not reach
+// the tenant's APIs.
+func (f *Flows) correlationID(tx *identity.Transaction) string {
+	b := f.mac("correlation", tx.ID)[:16]
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80 // a version-4 GUID's shape
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
 
 // policyLanguage is the page language: the policy's Localization when it
 // has one (ui_locales, then Accept-Language), else the user flows' choice.

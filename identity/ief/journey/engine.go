@@ -214,6 +214,10 @@ func (e *Engine) Next(ctx context.Context, st *State, in *Input) (*Outcome, erro
 		}
 		fr := &st.Stack[len(st.Stack)-1]
 		j := e.journey(fr)
+		if j == nil {
+			// A transaction stored before the policy changed.
+			return nil, &UserError{Code: "AADB2C90046", Message: "We are having trouble loading your current state. You might want to try starting your session over from the beginning."}
+		}
 		if fr.Step >= len(j.Steps) {
 			st.Stack = st.Stack[:len(st.Stack)-1]
 			continue

@@ -1,7 +1,9 @@
 package journey_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -307,5 +309,19 @@ func TestFailedPageLeavesNoSession(t *testing.T) {
 	}
 	if st.NewSession != nil && (len(st.NewSession.Profiles) > 0 || st.NewSession.Claims.Has("objectId")) {
 		t.Errorf("the session would sign the next journey in as %q: %+v", st.NewSession.Claims.String("objectId"), st.NewSession)
+	}
+}
+
+// A transaction stored before its journey left the policy ends with
+// B2C's "trouble loading your current state", not a crash.
+func TestStaleJourney(t *testing.T) {
+	f := newFixture(t, page("P", "", `<OutputClaims><OutputClaim ClaimTypeReferenceId="email"/></OutputClaims>`),
+		uj("J", ex(1, "P"), send(2)), "", "")
+	st := f.start("J", nil, nil)
+	st.Stack[0].Journey = "Gone"
+	_, err := f.engine.Next(context.Background(), st, nil)
+	var ue *journey.UserError
+	if !errors.As(err, &ue) || ue.Code != "AADB2C90046" {
+		t.Errorf("%v", err)
 	}
 }
