@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/identity/ief/localization"
 	"github.com/gatehouse/gatehouse/identity/ief/tfxml"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/dotnetregex"
@@ -39,7 +40,7 @@ func (c *checker) build(root *tfxml.Node) *Policy {
 					p.ContentDefs[d.Attr("Id")] = contentDef(d)
 				}
 			case "Localization":
-				p.Localization = k
+				p.Localization = localizationOf(k)
 			case "DisplayControls":
 				for _, d := range k.Kids {
 					p.DisplayControls[d.Attr("Id")] = displayControl(d)
@@ -374,4 +375,38 @@ func relyingParty(n *tfxml.Node) *RelyingParty {
 		rp.Profile = profile(tp)
 	}
 	return rp
+}
+
+// localizationOf reads the merged Localization element.
+func localizationOf(n *tfxml.Node) *localization.Localization {
+	if n == nil {
+		return nil
+	}
+	l := &localization.Localization{Enabled: n.Attr("Enabled") != "false", Resources: map[string]*localization.Resources{}}
+	if sl := n.Kid("SupportedLanguages"); sl != nil {
+		l.Default, l.MergeBehavior = sl.Attr("DefaultLanguage"), sl.Attr("MergeBehavior")
+		for _, k := range sl.Kids {
+			l.Languages = append(l.Languages, k.Text)
+		}
+	}
+	for _, lr := range n.KidsNamed("LocalizedResources") {
+		r := &localization.Resources{ID: lr.Attr("Id")}
+		if ls := lr.Kid("LocalizedStrings"); ls != nil {
+			for _, s := range ls.Kids {
+				r.Strings = append(r.Strings, localization.String{ElementType: s.Attr("ElementType"), ElementID: s.Attr("ElementId"),
+					StringID: s.Attr("StringId"), Text: s.Text})
+			}
+		}
+		if lc := lr.Kid("LocalizedCollections"); lc != nil {
+			for _, c := range lc.Kids {
+				col := localization.Collection{ElementType: c.Attr("ElementType"), ElementID: c.Attr("ElementId"), TargetCollection: c.Attr("TargetCollection")}
+				for _, it := range c.Kids {
+					col.Items = append(col.Items, localization.Item{Text: it.Attr("Text"), Value: it.Attr("Value"), SelectByDefault: it.Attr("SelectByDefault") == "true"})
+				}
+				r.Collections = append(r.Collections, col)
+			}
+		}
+		l.Resources[r.ID] = r
+	}
+	return l
 }

@@ -13,6 +13,7 @@ package ief
 import (
 	"strings"
 
+	"github.com/gatehouse/gatehouse/identity/ief/localization"
 	"github.com/gatehouse/gatehouse/identity/ief/predicate"
 	"github.com/gatehouse/gatehouse/identity/ief/tfxml"
 	"github.com/gatehouse/gatehouse/internal/config"
@@ -36,9 +37,10 @@ type Policy struct {
 	SubJourneys     map[string]*Journey
 	RP              *RelyingParty
 
-	// Predicates, PredicateValidations and Localization are the merged
-	// elements, read by the predicate and localization packages.
-	Predicates, PredicateValidations, Localization *tfxml.Node
+	// Predicates and PredicateValidations are the merged elements, read by
+	// the predicate package; Localization the merged Localization.
+	Predicates, PredicateValidations *tfxml.Node
+	Localization                     *localization.Localization
 	// PredicateSet is Predicates and PredicateValidations compiled: what a
 	// self-asserted page validates a PredicateValidationReference with.
 	PredicateSet *predicate.Set

@@ -3,6 +3,8 @@ package ief
 import (
 	"sort"
 
+	"github.com/gatehouse/gatehouse/identity/ief/localization"
+
 	"github.com/gatehouse/gatehouse/identity/ief/tfxml"
 )
 
@@ -28,14 +30,6 @@ func hasID(list *tfxml.Node, id string) bool {
 	return false
 }
 
-func hasLocalizedResources(loc *tfxml.Node, id string) bool {
-	if loc == nil {
-		return false
-	}
-	for _, r := range loc.KidsNamed("LocalizedResources") {
-		if r.Attr("Id") == id {
-			return true
-		}
-	}
-	return false
+func hasLocalizedResources(loc *localization.Localization, id string) bool {
+	return loc != nil && loc.Resources[id] != nil
 }

@@ -109,6 +109,10 @@ func (f *Flows) newPolicyFlows(set *ief.Set, baseDir string) (map[string]*policy
 	}
 	runners := f.runners()
 	var errs config.Errors
+	// Relying parties share their base's content definitions: each
+	// template is fetched (and its error reported) once.
+	templates := map[string]*pages.Template{}
+	failed := map[string]bool{}
 	for _, id := range set.IDs() {
 		p := set.Policy(id)
 		eng, err := journey.New(journey.Env{Policy: p, Runners: runners, Codes: codes{}, Now: f.now})
@@ -117,61 +121,30 @@ func (f *Flows) newPolicyFlows(set *ief.Set, baseDir string) (map[string]*policy
 			continue
 		}
 		pf := &policyFlow{policy: p, engine: eng, templates: map[string]*pages.Template{}}
-		for cid, cd := range p.ContentDefs {
-			if cd.LoadURI == "" {
+		for _, cid := range sortedIDs(p.ContentDefs) {
+			cd := p.ContentDefs[cid]
+			if cd.LoadURI == "" || failed[cd.LoadURI] {
 				continue
 			}
-			t, err := pages.LoadTemplate(context.Background(), cd.LoadURI, baseDir, fetchTemplate)
-			if err != nil {
-				errs = append(errs, &config.Error{Pos: cd.Pos, Msg: fmt.Sprintf("content definition %s: LoadUri: %v", cid, err)})
-				continue
+			t := templates[cd.LoadURI]
+			if t == nil {
+				var err error
+				if t, err = pages.LoadTemplate(context.Background(), cd.LoadURI, baseDir, fetchTemplate); err != nil {
+					failed[cd.LoadURI] = true
+					errs = append(errs, &config.Error{Pos: cd.Pos, Msg: fmt.Sprintf("content definition %s: LoadUri: %v", cid, err)})
+					continue
+				}
+				templates[cd.LoadURI] = t
 			}
 			pf.templates[cid] = t
 		}
-		if pf.loc, err = loadLocalization(p); err != nil {
-			errs = append(errs, &config.Error{Pos: p.Pos, Msg: err.Error()})
-		}
+		pf.loc = p.Localization
 		out[strings.ToLower(p.ID)] = pf
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return out, nil
-}
-
-// loadLocalization reads the merged Localization element.
-func loadLocalization(p *ief.Policy) (*localization.Localization, error) {
-	n := p.Localization
-	if n == nil {
-		return nil, nil
-	}
-	l := &localization.Localization{Enabled: n.Attr("Enabled") != "false", Resources: map[string]*localization.Resources{}}
-	if sl := n.Kid("SupportedLanguages"); sl != nil {
-		l.Default, l.MergeBehavior = sl.Attr("DefaultLanguage"), sl.Attr("MergeBehavior")
-		for _, k := range sl.Kids {
-			l.Languages = append(l.Languages, k.Text)
-		}
-	}
-	for _, lr := range n.KidsNamed("LocalizedResources") {
-		r := &localization.Resources{ID: lr.Attr("Id")}
-		if ls := lr.Kid("LocalizedStrings"); ls != nil {
-			for _, s := range ls.Kids {
-				r.Strings = append(r.Strings, localization.String{ElementType: s.Attr("ElementType"), ElementID: s.Attr("ElementId"),
-					StringID: s.Attr("StringId"), Text: s.Text})
-			}
-		}
-		if lc := lr.Kid("LocalizedCollections"); lc != nil {
-			for _, c := range lc.Kids {
-				col := localization.Collection{ElementType: c.Attr("ElementType"), ElementID: c.Attr("ElementId"), TargetCollection: c.Attr("TargetCollection")}
-				for _, it := range c.Kids {
-					col.Items = append(col.Items, localization.Item{Text: it.Attr("Text"), Value: it.Attr("Value"), SelectByDefault: it.Attr("SelectByDefault") == "true"})
-				}
-				r.Collections = append(r.Collections, col)
-			}
-		}
-		l.Resources[r.ID] = r
-	}
-	return l, nil
 }
 
 // runners are the providers whose work needs Gatehouse's stores and the
