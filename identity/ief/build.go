@@ -361,8 +361,6 @@ func relyingParty(n *tfxml.Node) *RelyingParty {
 				rp.Behaviors.SessionExpirySeconds, _ = strconv.Atoi(k.Text)
 			case "ScriptExecution":
 				rp.Behaviors.ScriptExecution = k.Text
-			case "ContentDefinitionParameters":
-				rp.Behaviors.ContentDefParams = "set"
 			case "JourneyInsights":
 				rp.Behaviors.JourneyInsights = true
 			case "JourneyFraming":

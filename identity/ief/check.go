@@ -264,7 +264,7 @@ func (c *checker) journey(p *Policy, j *Journey, sub bool, claim func(config.Pos
 		}
 	}
 	for i, s := range j.Steps {
-		so := owner + " step " + itoa(s.Order)
+		so := owner + " step " + strconv.Itoa(s.Order)
 		if !stepTypes[s.Type] {
 			c.add(s.Pos, "%s: Type %s is not an orchestration step type", so, s.Type)
 		}
@@ -388,5 +388,3 @@ func oneOf(v string, set ...string) bool {
 	}
 	return false
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

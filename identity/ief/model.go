@@ -257,7 +257,6 @@ type Behaviors struct {
 	SessionExpiryType     string // Rolling (default), Absolute
 	SessionExpirySeconds  int    // 86400 by default
 	ScriptExecution       string // Disallow (default), Allow
-	ContentDefParams      string
 	JourneyInsights       bool
 	JourneyFraming        bool
 	JourneyFramingOrigins []string

@@ -1,6 +1,7 @@
 package ief
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -175,7 +176,7 @@ func TestPredicateProblemsAtTheirElement(t *testing.T) {
 		_, err := loadMini(base, miniExt, miniRP)
 		line := lineOf(base, c.elem)
 		col := strings.Index(strings.Split(base, "\n")[line-1], "<") + 1
-		want := "base.xml:" + itoa(line) + ":" + itoa(col) + ": " + c.want
+		want := "base.xml:" + strconv.Itoa(line) + ":" + strconv.Itoa(col) + ": " + c.want
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s:\n got %v\nwant %q", c.name, err, want)
 		}

@@ -258,11 +258,9 @@ func (e *Engine) step(ctx context.Context, st *State, j *ief.Journey, fr *Frame,
 		st.Stack = append(st.Stack, Frame{Journey: sub.ID, Sub: true})
 		return nil, false, nil
 	case "SendClaims":
-		issuer := step.Issuer
-		if issuer == "" {
-			issuer = j.DefaultIssuer
-		}
-		out, err := e.sendClaims(ctx, st, e.env.Policy.Profiles[issuer])
+		// The token issuer (JwtIssuer) is Gatehouse's: the journey hands
+		// the relying party's claims to it.
+		out, err := e.sendClaims(ctx, st)
 		return out, false, err
 	case "ClaimsProviderSelection", "CombinedSignInAndSignUp":
 		if step.Type == "ClaimsProviderSelection" && len(step.Selections) == 1 && step.Selections[0].TargetExchange != "" {

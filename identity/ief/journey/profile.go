@@ -154,7 +154,7 @@ func (e *Engine) skip(st *State, pcs []ief.Precondition, action string) bool {
 }
 
 // sendClaims ends the journey: the relying party's output claims by name.
-func (e *Engine) sendClaims(ctx context.Context, st *State, issuer *ief.TechnicalProfile) (*Outcome, error) {
+func (e *Engine) sendClaims(ctx context.Context, st *State) (*Outcome, error) {
 	rp := e.env.Policy.RP.Profile
 	if err := e.transform(st, rp.InputTx); err != nil {
 		return nil, err
@@ -185,7 +185,6 @@ func (e *Engine) sendClaims(ctx context.Context, st *State, issuer *ief.Technica
 		out.Subject, _ = out.Claims[name].(string)
 	}
 	st.Done = true
-	_ = issuer
 	return out, ctx.Err()
 }
 
