@@ -74,6 +74,7 @@ func Load(srcs []Source, opts Options) (*Set, error) {
 			}
 			continue
 		}
+		c.refuseUnsupported(root)
 		f := &file{path: s.Path, root: root, id: root.Attr("PolicyId"), tenant: root.Attr("TenantId"),
 			mode: root.Attr("DeploymentMode")}
 		if bp := root.Kid("BasePolicy"); bp != nil {

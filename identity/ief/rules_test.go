@@ -180,3 +180,15 @@ func TestMergeOrder(t *testing.T) {
 		t.Errorf("output claim order %+v", page.OutputClaims)
 	}
 }
+
+// An element of B2C's schema Gatehouse does not implement is refused with
+// its name and place, not ignored.
+func TestUnsupportedElements(t *testing.T) {
+	base := strings.Replace(miniBase, `<OutputTokenFormat>JWT</OutputTokenFormat>`,
+		`<OutputTokenFormat>JWT</OutputTokenFormat>
+   <ErrorHandlers><ErrorHandler><ErrorResponseFormat>json</ErrorResponseFormat><ResponseMatch>x</ResponseMatch><Action>Reauthenticate</Action></ErrorHandler></ErrorHandlers>`, 1)
+	_, err := loadMini(base, miniExt, miniRP)
+	if err == nil || !strings.Contains(err.Error(), "base.xml:28:4: not supported: <ErrorHandlers>: Gatehouse does not implement technical profile error handlers yet") {
+		t.Errorf("%v", err)
+	}
+}
