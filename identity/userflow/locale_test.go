@@ -197,3 +197,19 @@ func TestLocaleFlowLanguages(t *testing.T) {
 	mustContain(t, e.beginLang("B2C_1_susi", "", "sv"), `<html lang="en">`)
 	mustContain(t, e.beginLang("B2C_1_susi", "", "de"), `<html lang="de">`)
 }
+
+// Error pages outside a flow's pages speak the browser's language.
+func TestErrorPageLanguage(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	req, _ := http.NewRequest("GET", e.srv.URL+"/contoso.onmicrosoft.com/B2C_1_susi/api/CombinedSigninAndSignup/unified?tx=nope", nil)
+	req.Header.Set("Accept-Language", "de-DE,de;q=0.9")
+	r := e.do(req)
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, `lang="de"`) ||
+		!strings.Contains(r.body, "Ihre Sitzung ist abgelaufen. Beginnen Sie erneut in der Anwendung.") || !strings.Contains(r.body, "<title>Fehler</title>") {
+		t.Errorf("%d\n%s", r.status, r.body)
+	}
+	req, _ = http.NewRequest("GET", e.srv.URL+"/contoso.onmicrosoft.com/B2C_1_susi/api/CombinedSigninAndSignup/unified?tx=nope", nil)
+	if r := e.do(req); !strings.Contains(r.body, `lang="en"`) || !strings.Contains(r.body, "Your session has expired.") {
+		t.Errorf("English default:\n%s", r.body)
+	}
+}

@@ -303,7 +303,7 @@ func (f *Flows) render(w http.ResponseWriter, v *view) {
 		err = pageTmpl.ExecuteTemplate(&body, "layout", v)
 	}
 	if err != nil {
-		f.fail(w, err)
+		f.fail(w, nil, err) // a template bug: no request language to honour
 		return
 	}
 	csp := "default-src 'none'; style-src " + style + "; img-src " + img + "; font-src 'self' https:; form-action " +

@@ -446,7 +446,7 @@ func (f *Flows) beginPolicy(w http.ResponseWriter, r *http.Request, tx *identity
 	}
 	js, err := pf.engine.Start(pf.policy.RP.Journey, f.resolverValues(r, tx, pf, lang), sso)
 	if err != nil {
-		f.fail(w, err)
+		f.fail(w, r, err)
 		return
 	}
 	ps.Journey = js
@@ -501,7 +501,7 @@ func (c *call) advance(pf *policyFlow, in *journey.Input) {
 		c.f.comp.Fail(c.w, c.r, c.tx, "server_error", ue.Code+": "+ue.Message)
 		return
 	default:
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	if out.Page != nil {
@@ -511,7 +511,7 @@ func (c *call) advance(pf *policyFlow, in *journey.Input) {
 			return
 		}
 		if err := c.store(); err != nil {
-			c.f.fail(c.w, err)
+			c.f.fail(c.w, c.r, err)
 			return
 		}
 		c.renderPolicy(pf, out.Page)
@@ -533,7 +533,7 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 		return
 	}
 	if err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	now := c.f.now()
@@ -541,7 +541,7 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 	if c.sso != nil && !c.pol.Interactive {
 		authTime = c.sso.AuthTime // the session covered the whole journey
 	} else if err := c.f.startSession(c.w, c.r, u, now); err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	c.f.markScope(c.w, pf, c.tx, u.ID, authTime)
@@ -576,7 +576,7 @@ func claimID(p *ief.Policy, ref string) string {
 func (f *Flows) resume(w http.ResponseWriter, r *http.Request, tx *identity.Transaction, flow *identity.Flow, pf *policyFlow) (*call, bool) {
 	ps, err := loadPolicyState(tx)
 	if err != nil {
-		f.errorPage(w, http.StatusBadRequest, "We are having trouble loading your current state. Please start again from the application.")
+		f.errorPage(w, r, http.StatusBadRequest, "error_state")
 		return nil, false
 	}
 	c := &call{f: f, w: w, r: r, tx: tx, flow: flow, st: &ps.Pages, pol: ps, lang: locale.Lang(f.policyLanguage(r, tx, pf))}
@@ -663,7 +663,7 @@ func (f *Flows) showPolicy(w http.ResponseWriter, r *http.Request, tx *identity.
 		return
 	}
 	if !f.checkCSRFValue(r, tx, q.Get("csrf_token")) {
-		f.errorPage(w, http.StatusForbidden, "The request could not be verified. Please go back, reload the page and try again.")
+		f.errorPage(w, r, http.StatusForbidden, "error_csrf")
 		return
 	}
 	if ex == "ForgotPassword" {
@@ -787,7 +787,7 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 	if tmpl == nil {
 		var err error
 		if tmpl, err = pages.LoadTemplate(c.r.Context(), "~/default", "", nil); err != nil {
-			f.fail(c.w, err)
+			f.fail(c.w, c.r, err)
 			return
 		}
 	}
@@ -797,7 +797,7 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 	p.Nonce = hex.EncodeToString(nb)
 	var body bytes.Buffer
 	if err := tmpl.Render(&body, p, allowScripts); err != nil {
-		f.fail(c.w, err)
+		f.fail(c.w, c.r, err)
 		return
 	}
 	formAction := "'self'"

@@ -72,7 +72,7 @@ func (c *call) view() *view { return c.f.newView(c.w, c.r, c.tx, c.flow, c.st, c
 
 func (c *call) save() bool {
 	if err := c.store(); err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return false
 	}
 	return true
@@ -152,7 +152,7 @@ func (c *call) signIn() {
 	}
 	u, d, err := c.checkPassword(email, pw)
 	if err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	if d != nil {
@@ -291,7 +291,7 @@ func (c *call) finish(u *store.User, newUser bool) {
 	if c.page == pageProfile && !c.st.AuthTime.IsZero() {
 		authTime = c.st.AuthTime // profile edit after SSO: no new credential entry
 	} else if err := c.f.startSession(c.w, c.r, u, now); err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	if c.flow.Type == "profileEdit" && c.page == pageSignIn {
@@ -330,7 +330,7 @@ func (c *call) connector(step string, claims map[string]any) (Outcome, bool) {
 	out, err := c.f.conn.Call(c.r.Context(), step, c.flow, claims)
 	if err != nil {
 		c.f.log.ErrorContext(c.r.Context(), "userflow: API connector", "step", step, "err", err)
-		c.f.errorPage(c.w, http.StatusBadGateway, "There was a problem with your request. Please try again later.")
+		c.f.errorPage(c.w, c.r, http.StatusBadGateway, "error_api")
 		return out, false
 	}
 	if out.Action == ShowBlockPage {
@@ -339,7 +339,7 @@ func (c *call) connector(step string, claims map[string]any) (Outcome, bool) {
 		if msg == "" {
 			msg = "There was a problem with your request."
 		}
-		c.f.errorPage(c.w, http.StatusForbidden, msg)
+		c.f.errorText(c.w, c.r, http.StatusForbidden, msg)
 		return out, false
 	}
 	return out, true
@@ -395,7 +395,7 @@ func (c *call) sendCode(resend bool) {
 	}
 	d, err := c.issueCode(email, locale.Lang(v.Lang))
 	if err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	v = c.view()
@@ -455,7 +455,7 @@ func (c *call) issueCode(email string, lang locale.Lang) (*denial, error) {
 func (c *call) verifyCode() {
 	d, err := c.checkCode(c.r.PostForm.Get("email_ver_input"))
 	if err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	v := c.view()
@@ -637,12 +637,12 @@ func (c *call) signUp() {
 		c.f.render(c.w, v)
 		return
 	} else if !errors.Is(err, store.ErrNotFound) {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	h, err := c.f.hasher.Hash(ctx, pw)
 	if err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	u.PasswordHash = h
@@ -652,7 +652,7 @@ func (c *call) signUp() {
 		c.f.render(c.w, v)
 		return
 	} else if err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	c.f.rememberDevice(c.w, email)
@@ -685,17 +685,17 @@ func (c *call) reset() {
 		c.f.render(c.w, v)
 		return
 	} else if err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	h, err := c.f.hasher.Hash(ctx, pw)
 	if err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	u.PasswordHash, u.UpdatedAt = h, c.f.now()
 	if err := c.f.st.Users().Update(ctx, u); err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	// A reset unlocks the account and ends the other SSO sessions.
@@ -714,7 +714,7 @@ func (c *call) profile() {
 	ctx := c.r.Context()
 	u, err := c.f.st.Users().Get(ctx, c.st.UserID)
 	if err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	v := c.view()
@@ -728,7 +728,7 @@ func (c *call) profile() {
 	}
 	u.UpdatedAt = c.f.now()
 	if err := c.f.st.Users().Update(ctx, u); err != nil {
-		c.f.fail(c.w, err)
+		c.f.fail(c.w, c.r, err)
 		return
 	}
 	c.finish(u, false)

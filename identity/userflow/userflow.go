@@ -47,6 +47,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/ief/journey"
+	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/internal/config"
@@ -345,7 +346,7 @@ func allowed(flow *identity.Flow, st *state, page string) (string, bool) {
 func (f *Flows) Begin(w http.ResponseWriter, r *http.Request, tx *identity.Transaction) {
 	flow := f.flowOf(tx)
 	if flow == nil {
-		f.errorPage(w, http.StatusBadRequest, "The requested user flow is not configured.")
+		f.errorPage(w, r, http.StatusBadRequest, "error_no_flow")
 		return
 	}
 	if pf := f.policies[strings.ToLower(flow.Name)]; pf != nil {
@@ -357,7 +358,7 @@ func (f *Flows) Begin(w http.ResponseWriter, r *http.Request, tx *identity.Trans
 		if res, ok := f.Session(r); ok {
 			st.UserID, st.AuthTime = res.User.ID, res.AuthTime
 			if err := f.saveState(r.Context(), tx, st); err != nil {
-				f.fail(w, err)
+				f.fail(w, r, err)
 				return
 			}
 		}
@@ -395,25 +396,25 @@ func (f *Flows) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // flow of the URL.
 func (f *Flows) load(w http.ResponseWriter, r *http.Request, id string) (*identity.Transaction, *identity.Flow, bool) {
 	if id == "" || len(id) > 256 {
-		f.errorPage(w, http.StatusBadRequest, "The request is missing its transaction. Please start again from the application.")
+		f.errorPage(w, r, http.StatusBadRequest, "error_no_tx")
 		return nil, nil, false
 	}
 	tx, err := f.comp.Transaction(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		f.errorPage(w, http.StatusBadRequest, "Your session has expired. Please start again from the application.")
+		f.errorPage(w, r, http.StatusBadRequest, "error_expired")
 		return nil, nil, false
 	}
 	if err != nil {
-		f.fail(w, err)
+		f.fail(w, r, err)
 		return nil, nil, false
 	}
 	flow := f.flowOf(tx)
 	if cf := identity.FlowFromContext(r.Context()); cf != nil && (flow == nil || !strings.EqualFold(cf.Name, flow.Name)) {
-		f.errorPage(w, http.StatusBadRequest, "The request does not belong to this user flow.")
+		f.errorPage(w, r, http.StatusBadRequest, "error_wrong_flow")
 		return nil, nil, false
 	}
 	if flow == nil {
-		f.errorPage(w, http.StatusBadRequest, "The requested user flow is not configured.")
+		f.errorPage(w, r, http.StatusBadRequest, "error_no_flow")
 		return nil, nil, false
 	}
 	return tx, flow, true
@@ -432,7 +433,7 @@ func (f *Flows) show(w http.ResponseWriter, r *http.Request) {
 	st := loadState(tx)
 	page, ok := allowed(flow, st, q.Get("page"))
 	if !ok {
-		f.errorPage(w, http.StatusNotFound, "This page does not exist in this user flow.")
+		f.errorPage(w, r, http.StatusNotFound, "error_no_page")
 		return
 	}
 	f.render(w, f.newView(w, r, tx, flow, st, page))
@@ -441,7 +442,7 @@ func (f *Flows) show(w http.ResponseWriter, r *http.Request) {
 func (f *Flows) post(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		f.errorPage(w, http.StatusBadRequest, "The request is not valid.")
+		f.errorPage(w, r, http.StatusBadRequest, "error_invalid")
 		return
 	}
 	tx, flow, ok := f.load(w, r, r.PostForm.Get("tx"))
@@ -449,7 +450,7 @@ func (f *Flows) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !f.checkCSRF(r, tx) {
-		f.errorPage(w, http.StatusForbidden, "The request could not be verified. Please go back, reload the page and try again.")
+		f.errorPage(w, r, http.StatusForbidden, "error_csrf")
 		return
 	}
 	if pf := f.policies[strings.ToLower(flow.Name)]; pf != nil {
@@ -459,7 +460,7 @@ func (f *Flows) post(w http.ResponseWriter, r *http.Request) {
 	st := loadState(tx)
 	page, ok := allowed(flow, st, r.PostForm.Get("page"))
 	if !ok {
-		f.errorPage(w, http.StatusBadRequest, "This page does not exist in this user flow.")
+		f.errorPage(w, r, http.StatusBadRequest, "error_no_page")
 		return
 	}
 	action := r.PostForm.Get("action")
@@ -480,7 +481,7 @@ func (f *Flows) post(w http.ResponseWriter, r *http.Request) {
 		case "email_ver_but_edit":
 			st.Email, st.VerificationID, st.EmailVerified = "", "", false
 			if err := f.saveState(r.Context(), tx, st); err != nil {
-				f.fail(w, err)
+				f.fail(w, r, err)
 				return
 			}
 			f.render(w, f.newView(w, r, tx, flow, st, page))
@@ -611,26 +612,44 @@ func (f *Flows) startSession(w http.ResponseWriter, r *http.Request, u *store.Us
 
 // ---- errors ----
 
-func (f *Flows) fail(w http.ResponseWriter, err error) {
+func (f *Flows) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, store.ErrUnavailable) {
 		f.log.Error("userflow: store unavailable", "err", err)
-		f.errorPage(w, http.StatusServiceUnavailable, "The service is temporarily unavailable. Please try again in a moment.")
+		f.errorPage(w, r, http.StatusServiceUnavailable, "error_unavailable")
 		return
 	}
 	f.log.Error("userflow: internal error", "err", err)
-	f.errorPage(w, http.StatusInternalServerError, "Something went wrong. Please try again.")
+	f.errorPage(w, r, http.StatusInternalServerError, "error_internal")
 }
 
 var errorTmpl = template.Must(template.New("e").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Error</title></head>
-<body><main><h1>Sorry, something went wrong</h1><div class="error pageLevel" id="pageError" role="alert"><p>{{.}}</p></div></main></body></html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Title}}</title></head>
+<body><main><h1>{{.Heading}}</h1><div class="error pageLevel" id="pageError" role="alert"><p>{{.Msg}}</p></div></main></body></html>
 `))
 
-func (f *Flows) errorPage(w http.ResponseWriter, status int, msg string) {
+// errorPage answers with an error page outside any flow's page: the
+// message id (locale strings, error_*) in the browser's language
+// (Accept-Language), English by default.
+func (f *Flows) errorPage(w http.ResponseWriter, r *http.Request, status int, id string) {
+	f.errorText(w, r, status, errorLang(r).T(id))
+}
+
+// errorLang is the language of an error page: the browser's (r may be
+// nil: English).
+func errorLang(r *http.Request) locale.Lang {
+	if r == nil {
+		return locale.English
+	}
+	return locale.Choose("", r.Header.Get("Accept-Language"), locale.English)
+}
+
+// errorText is errorPage with a text of its own (an API's block message).
+func (f *Flows) errorText(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	l := errorLang(r)
 	securityHeaders(w.Header(), "default-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_ = errorTmpl.Execute(w, msg)
+	_ = errorTmpl.Execute(w, struct{ Lang, Title, Heading, Msg string }{string(l), l.T("error_title"), l.T("error_heading"), msg})
 }
 
 func securityHeaders(h http.Header, csp string) {
