@@ -274,3 +274,26 @@ func TestStarterPackRESTValidation(t *testing.T) {
 		t.Errorf("API bodies %v", calls)
 	}
 }
+
+// TestStarterPackMissingPolicyKey: serve refuses a RESTful profile whose
+// policy key does not exist, at the Key's place, before listening.
+func TestStarterPackMissingPolicyKey(t *testing.T) {
+	file, _, _, env := starterPackConfig(t, "LocalAccounts", "http://127.0.0.1:1/callback")
+	dir := filepath.Dir(file)
+	ext := writeFile(t, dir, "policies/TrustFrameworkExtensions_REST.xml", strings.ReplaceAll(restExtensions, "https://TESTSERVER", "https://127.0.0.1:9"))
+	rp := writeFile(t, dir, "policies/SignUpOrSignin_REST.xml", restRelyingParty)
+	b, _ := os.ReadFile(file)
+	cfg := customPoliciesLine.ReplaceAllString(string(b), fmt.Sprintf(`  customPolicies: [$1, %q, %q]
+  policyKeys:
+    - { name: B2C_1A_RestApiUsername, secret: env:REST_USER }`, ext, rp))
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env = append(env, "REST_USER=rest-user")
+	out, errOut, code := gatehouse(t, env, "serve", "--config", file)
+	errOut += out
+	want := ext + ":45:13: technical profile REST-ValidateProfile: policy key B2C_1A_RestApiPassword does not exist"
+	if code == 0 || !strings.Contains(errOut, want) || strings.Contains(errOut, "B2C_1A_RestApiUsername does not exist") {
+		t.Errorf("exit %d, want %q in:\n%s", code, want, errOut)
+	}
+}

@@ -162,6 +162,9 @@ type TechnicalProfile struct {
 	itemPos           map[string]config.Pos
 }
 
+// KeyPos is where a CryptographicKeys Key (by Id) is written.
+func (tp *TechnicalProfile) KeyPos(id string) config.Pos { return tp.itemPos["key:"+id] }
+
 // ClaimRef is an InputClaim, OutputClaim, PersistedClaim or DisplayClaim.
 type ClaimRef struct {
 	ClaimType        string

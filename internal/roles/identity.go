@@ -131,6 +131,13 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		}
 		return fail(err)
 	}
+	// Keys added with `gatehouse keys add` live in the real store only:
+	// validation (on its in-memory store) cannot see them.
+	if cfg.Storage != checkStore {
+		if err := checkPolicyKeys(ctx, km, engineSet); err != nil {
+			return fail(err)
+		}
+	}
 	resolver := km.Resolver(keys.DefaultTTL)
 	conns, err := connector.New(cfg.APIConnectors, connector.Options{
 		Keys:           resolver,

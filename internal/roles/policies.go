@@ -1,8 +1,12 @@
 package roles
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +14,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/keys"
 )
 
 // enginePolicies loads identity.customPolicies on the policy engine. Files
@@ -116,4 +121,44 @@ func policiesNeedMail(set *ief.Set) bool {
 		}
 	}
 	return false
+}
+
+// checkPolicyKeys reports every policy key a RESTful profile names that
+// the key store does not have, at the Key's place — as B2C refuses a
+// policy whose keys do not exist — instead of failing at the first call.
+// (Other providers' keys, such as the issuer's signing containers, are
+// Gatehouse's own.)
+func checkPolicyKeys(ctx context.Context, km *keys.Manager, set *ief.Set) error {
+	if set == nil {
+		return nil
+	}
+	var errs config.Errors
+	seen := map[string]bool{}
+	for _, id := range set.IDs() {
+		p := set.Policy(id)
+		for _, tp := range p.Profiles {
+			if tp.Provider == nil || tp.Provider.Name != "RESTful" {
+				continue
+			}
+			for kid, name := range tp.Keys {
+				_, err := km.Container(ctx, name)
+				switch {
+				case err == nil:
+				case errors.Is(err, keys.ErrNoContainer):
+					pos := tp.KeyPos(kid)
+					if k := pos.String() + name; !seen[k] {
+						seen[k] = true
+						errs = append(errs, &config.Error{Pos: pos, Msg: fmt.Sprintf("technical profile %s: policy key %s does not exist (add it with `gatehouse keys add` or identity.policyKeys)", tp.ID, name)})
+					}
+				default:
+					return err
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+		return errs
+	}
+	return nil
 }
