@@ -269,7 +269,7 @@ func (c *checker) journey(p *Policy, j *Journey, sub bool, claim func(config.Pos
 			c.add(s.Pos, "%s: Type %s is not an orchestration step type", so, s.Type)
 		}
 		switch s.Type {
-		case "GetClaims", "UserDialog", "ReviewScreen":
+		case "UserDialog", "ReviewScreen":
 			c.add(s.Pos, "%s: not yet supported: step Type %s", so, s.Type)
 		}
 		if s.ContentDef != "" && p.ContentDefs[s.ContentDef] == nil {

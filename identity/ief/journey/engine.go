@@ -257,6 +257,19 @@ func (e *Engine) step(ctx context.Context, st *State, j *ief.Journey, fr *Frame,
 		}
 		st.Stack = append(st.Stack, Frame{Journey: sub.ID, Sub: true})
 		return nil, false, nil
+	case "GetClaims":
+		// The relying party's InputClaims: what the app passed (claim
+		// resolvers such as {OAUTH-KV:name}, defaults) enters the bag.
+		call, err := e.call(st, e.env.Policy.RP.Profile)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, r := range e.env.Policy.RP.Profile.InputClaims {
+			if v, ok := call.In[e.claimID(r.ClaimType)]; ok {
+				st.Claims[e.claimID(r.ClaimType)] = v
+			}
+		}
+		return nil, true, nil
 	case "SendClaims":
 		// The token issuer (JwtIssuer) is Gatehouse's: the journey hands
 		// the relying party's claims to it.

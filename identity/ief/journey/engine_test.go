@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/ief/journey"
 )
 
@@ -257,4 +258,25 @@ func TestSeveralExchangesWithoutASelection(t *testing.T) {
 	st := f.start("J", nil, nil)
 	wantDone(t, st, f.next(st, nil))
 	callsAre(t, f.calls)
+}
+
+// GetClaims puts the relying party's InputClaims in the bag: here the
+// app's own authorize parameter through {OAUTH-KV:name}.
+func TestGetClaimsStep(t *testing.T) {
+	base, rp := policyXML("", uj("J", `<OrchestrationStep Order="1" Type="GetClaims"/>`, send(2)), "", `<OutputClaim ClaimTypeReferenceId="email"/>`)
+	rp = strings.Replace(rp, `<Protocol Name="OpenIdConnect"/>`, `<Protocol Name="OpenIdConnect"/>
+  <InputClaims><InputClaim ClaimTypeReferenceId="email" DefaultValue="{OAUTH-KV:login}"/></InputClaims>`, 1)
+	set, err := ief.Load([]ief.Source{{Path: "base.xml", Data: []byte(base)}, {Path: "rp.xml", Data: []byte(rp)}}, ief.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := journey.New(journey.Env{Policy: set.Policy("B2C_1A_rp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := eng.Start("J", map[string]string{"OAUTH-KV:login": "ada@example.com"}, nil)
+	out, err := eng.Next(context.Background(), st, nil)
+	if err != nil || !st.Done || out.Claims["email"] != "ada@example.com" {
+		t.Errorf("%v %+v", err, out)
+	}
 }
