@@ -130,6 +130,11 @@ func TestStarterPackDisplayControlsLocalAccounts(t *testing.T) {
 func runStarterPack(t *testing.T, pack string, ids verificationIDs) {
 	const callback = "http://127.0.0.1:1/callback"
 	file, publicURL, mailDir, env := starterPackConfig(t, pack, callback)
+	admin := testutil.FreePort(t)
+	b0, _ := os.ReadFile(file)
+	if err := os.WriteFile(file, append(b0, fmt.Sprintf("admin: { listen: 127.0.0.1:%d }\n", admin)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
 		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
 	}
@@ -252,6 +257,16 @@ func runStarterPack(t *testing.T, pack string, ids verificationIDs) {
 	p, conf, v, pkce = authorize(b4, "B2C_1A_signup_signin", webClientID)
 	if c := claimsOf(b4, p, conf, v, pkce); c["given_name"] != "Augusta" || c["family_name"] != "King" || c["name"] != "Ada L" {
 		t.Errorf("claims after profile edit %v", c)
+	}
+
+	// The engine's sign-ups and sign-ins move the identity metrics as the
+	// user flows' do.
+	m := scrape(t, fmt.Sprintf("http://127.0.0.1:%d", admin))
+	const f = `flow="B2C_1A_signup_signin"`
+	if m[`gatehouse_identity_signups_total{`+f+`,result="success"}`] != 1 || m[`gatehouse_identity_signins_total{`+f+`,result="success"}`] < 2 ||
+		m[`gatehouse_identity_signins_total{`+f+`,result="failure"}`] != 1 {
+		t.Errorf("metrics: signups %v, sign-ins %v / %v", m[`gatehouse_identity_signups_total{`+f+`,result="success"}`],
+			m[`gatehouse_identity_signins_total{`+f+`,result="success"}`], m[`gatehouse_identity_signins_total{`+f+`,result="failure"}`])
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/claimstx"
+	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/ief/directory"
 	"github.com/gatehouse/gatehouse/identity/ief/journey"
@@ -198,6 +199,10 @@ func directoryRunner(dir *directory.Directory) journey.Runner {
 		out, err := dir.Run(ctx, p, directory.Claims(c.In))
 		var de *directory.Error
 		if errors.As(err, &de) {
+			if call := callFrom(ctx); call != nil && de.Kind == directory.AlreadyExists && p.Operation == directory.Write {
+				call.f.metrics.SignUp(call.flow.Name, idmetrics.Failure)
+				call.f.metrics.Failed(idmetrics.ReasonUserExists)
+			}
 			return nil, &journey.UserError{Code: de.Code, Message: de.Message}
 		}
 		return journey.Bag(out), err
@@ -545,17 +550,19 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 		return
 	}
 	c.f.markScope(c.w, pf, c.tx, u.ID, authTime)
+	// newUser is the journey's (the directory write said it created the
+	// account), whether or not the relying party lists it.
+	newUser, _ := c.pol.Journey.Claims[claimID(pf.policy, "newUser")].Value.(bool)
 	claims := map[string]any{}
-	newUser := false
 	for k, v := range out.Claims {
 		switch k {
-		case "sub", "oid":
-			continue // the subject is the account's objectId (oid: Flow.Claims)
-		case "newUser":
-			newUser, _ = v.(bool) // the issuer adds it (Flow.Claims)
-			continue
+		case "sub", "oid", "newUser":
+			continue // the issuer adds these itself (Flow.Claims)
 		}
 		claims[k] = v
+	}
+	if newUser && c.pol.Interactive {
+		c.f.metrics.SignUp(c.flow.Name, idmetrics.Success)
 	}
 	res := identity.Result{User: u, AuthTime: authTime, NewUser: newUser}
 	if len(claims) > 0 {
