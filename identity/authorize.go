@@ -139,7 +139,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, rt *route) 
 		p.respondError(w, req, "invalid_request", b2cDesc(p.now(), "AADB2C90010", "The request does not contain a scope parameter."))
 		return
 	}
-	granted, multi := p.reg.grantedScopes(client, strings.Fields(raw))
+	granted, multi := p.reg.GrantedScopes(client, strings.Fields(raw))
 	if multi {
 		p.respondError(w, req, "invalid_request", b2cDesc(p.now(), "AADB2C90146", "The scope '"+raw+"' provided in request specifies more than one resource for an access token, which isn't supported."))
 		return
@@ -148,12 +148,12 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, rt *route) 
 		p.respondError(w, req, "invalid_scope", b2cDesc(p.now(), "AADB2C90055", "The scope '"+raw+"' must specify resource: openid, the client id or a granted API scope."))
 		return
 	}
-	sc := p.reg.parseGranted(client, granted)
-	if rtype.idToken && !sc.openid {
+	sc := p.reg.ParseGranted(client, granted)
+	if rtype.idToken && !sc.OpenID {
 		p.respondError(w, req, "invalid_scope", b2cDesc(p.now(), "AADB2C90055", "The scope '"+raw+"' must include openid for response type '"+req.ResponseType+"'."))
 		return
 	}
-	if rtype.token && sc.resource == nil {
+	if rtype.token && sc.Resource == nil {
 		p.respondError(w, req, "invalid_scope", b2cDesc(p.now(), "AADB2C90055", "The scope '"+raw+"' must specify a resource (the client id or a granted API scope) for response type '"+req.ResponseType+"'."))
 		return
 	}

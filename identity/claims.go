@@ -39,7 +39,7 @@ func shortExtension(name string) string {
 }
 
 // reserved claims are never taken from Result.Claims.
-var reservedClaims = set("iss", "sub", "aud", "exp", "nbf", "iat", "auth_time", "ver", "tfp", "nonce",
+var reservedClaims = claimSet("iss", "sub", "aud", "exp", "nbf", "iat", "auth_time", "ver", "tfp", "nonce",
 	"at_hash", "c_hash", "azp", "scp", "oid", "newUser")
 
 // userClaims are the user's claims chosen by the flow's application claims,
@@ -101,4 +101,12 @@ func userClaims(f *Flow, u *store.User, res *Result) map[string]any {
 		}
 	}
 	return c
+}
+
+func claimSet(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }

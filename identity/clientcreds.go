@@ -80,14 +80,14 @@ func (p *Provider) buildCC(client *App, scope string, flow *Flow) (*ccTemplate, 
 	if len(fields) != 1 || !strings.HasSuffix(fields[0], "/.default") {
 		return nil, p.oerr(http.StatusBadRequest, "invalid_scope", "AADB2C90117", "The scope '"+scope+"' provided in the request is not supported. The client credentials grant takes one scope: {identifierUri}/.default.")
 	}
-	api, _, ok := p.reg.resolveScope(fields[0])
+	api, _, ok := p.reg.ResolveScope(fields[0])
 	if !ok {
 		return nil, p.oerr(http.StatusBadRequest, "invalid_scope", "AADB2C90117", "The scope '"+scope+"' provided in the request is not supported: no API has that identifier URI.")
 	}
 	var granted []string
 	found := false
 	for _, perm := range client.Permissions {
-		a, name, ok := p.reg.resolveScope(perm)
+		a, name, ok := p.reg.ResolveScope(perm)
 		if !ok || a != api {
 			continue
 		}

@@ -41,7 +41,7 @@ func TestClientSecretGuessingThrottled(t *testing.T) {
 	now := time.Now()
 	e.p.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	lim := e.p.secrets.init(e.p)
-	lim.trusted = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} // the test's proxy
+	lim.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} // the test's proxy
 
 	post := func(secret, from string) (int, http.Header, map[string]any) {
 		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {daemonID}, "client_secret": {secret},

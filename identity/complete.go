@@ -139,9 +139,9 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, flow *Flow, 
 // access_token with token_type, expires_in and scope; id_token with
 // at_hash / c_hash over what travels with it.
 func (p *Provider) implicitTokens(params url.Values, flow *Flow, client *App, g *grant, rtype responseType, code string, now time.Time) bool {
-	sc := p.reg.parseGranted(client, g.Scopes)
+	sc := p.reg.ParseGranted(client, g.Scopes)
 	var access string
-	if rtype.token && sc.resource != nil {
+	if rtype.token && sc.Resource != nil {
 		tok, err := p.accessToken(flow, client, g, sc, now)
 		if err != nil {
 			p.log.Error("identity: sign token", "err", err)

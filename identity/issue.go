@@ -61,10 +61,10 @@ func (p *Provider) tokenClaims(flow *Flow, g *grant, aud string, ttl time.Durati
 
 // accessToken signs the access token of a grant for sc's resource.
 func (p *Provider) accessToken(flow *Flow, client *App, g *grant, sc scopeSet, now time.Time) (string, error) {
-	c := p.tokenClaims(flow, g, sc.resource.ClientID, flow.AccessTokenTTL, now)
+	c := p.tokenClaims(flow, g, sc.Resource.ClientID, flow.AccessTokenTTL, now)
 	c["azp"] = client.ClientID
-	if len(sc.names) > 0 {
-		c["scp"] = strings.Join(sc.names, " ")
+	if len(sc.Names) > 0 {
+		c["scp"] = strings.Join(sc.Names, " ")
 	}
 	return p.sign(c)
 }
@@ -110,10 +110,10 @@ func halfHash(alg, v string) string {
 // the rotated refresh token, and writes B2C's token response.
 func (p *Provider) issue(w http.ResponseWriter, r *http.Request, flow *Flow, client *App, g *grant, rotated *issuedRefresh) {
 	now := p.now()
-	sc := p.reg.parseGranted(client, g.Scopes)
+	sc := p.reg.ParseGranted(client, g.Scopes)
 	resp := map[string]any{"token_type": "Bearer", "not_before": now.Unix()}
 	var access string
-	if sc.resource != nil {
+	if sc.Resource != nil {
 		tok, err := p.accessToken(flow, client, g, sc, now)
 		if err != nil {
 			p.signFailed(w, err)
@@ -123,9 +123,9 @@ func (p *Provider) issue(w http.ResponseWriter, r *http.Request, flow *Flow, cli
 		resp["access_token"] = tok
 		resp["expires_in"] = int64(flow.AccessTokenTTL / time.Second)
 		resp["expires_on"] = now.Add(flow.AccessTokenTTL).Unix()
-		resp["resource"] = sc.resource.ClientID
+		resp["resource"] = sc.Resource.ClientID
 	}
-	if sc.openid {
+	if sc.OpenID {
 		tok, err := p.idToken(flow, client, g, now, access, "")
 		if err != nil {
 			p.signFailed(w, err)
@@ -146,7 +146,7 @@ func (p *Provider) issue(w http.ResponseWriter, r *http.Request, flow *Flow, cli
 		ci, _ := json.Marshal(map[string]string{"uid": g.UserID + "-" + strings.ToLower(flow.Name), "utid": p.reg.TenantID})
 		resp["client_info"] = base64.RawURLEncoding.EncodeToString(ci)
 	}
-	if sc.offline {
+	if sc.Offline {
 		rt := rotated
 		if rt == nil {
 			rt = &issuedRefresh{token: randomToken(32), expires: now.Add(p.refreshTTL(flow, client))}

@@ -14,8 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/roles"
@@ -281,8 +281,8 @@ func usersCreate(ctx context.Context, st store.Store, t stateTarget, audit *admi
 	if name == "" {
 		name = email[:strings.IndexByte(email, '@')]
 	}
-	if !identity.PlainName(name) {
-		fmt.Fprintf(stderr, "gatehouse users create: --display-name %q: %s\n", name, identity.MsgNameCharacters)
+	if !tenant.PlainName(name) {
+		fmt.Fprintf(stderr, "gatehouse users create: --display-name %q: %s\n", name, tenant.MsgNameCharacters)
 		return 1
 	}
 	now := time.Now().UTC()

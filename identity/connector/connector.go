@@ -39,7 +39,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/identity/userflow"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/keys"
@@ -341,7 +341,7 @@ var steps = map[string]string{
 // flow.APIConnectors; none: Continue). claims are the user's attributes
 // (email, displayName, ..., extension_Name, identities, objectId) plus
 // "client_id" and "ui_locales" of the request.
-func (cs *Connectors) Call(ctx context.Context, step string, flow *identity.Flow, claims map[string]any) (userflow.Outcome, error) {
+func (cs *Connectors) Call(ctx context.Context, step string, flow *tenant.Flow, claims map[string]any) (userflow.Outcome, error) {
 	name := userflow.ConnectorName(flow, step)
 	if name == "" {
 		return userflow.Outcome{Action: userflow.Continue}, nil
@@ -451,7 +451,7 @@ var reserved = map[string]bool{"version": true, "action": true, "userMessage": t
 var protectedTokenClaims = map[string]bool{"email": true, "emails": true, "objectId": true, "sub": true,
 	"newUser": true, "identityProvider": true, "identityProviderAccessToken": true, "tfp": true, "acr": true}
 
-func (cs *Connectors) interpret(cl *Client, step string, flow *identity.Flow, res *Response) (userflow.Outcome, error) {
+func (cs *Connectors) interpret(cl *Client, step string, flow *tenant.Flow, res *Response) (userflow.Outcome, error) {
 	bad := func(kind ErrorKind, format string, args ...any) (userflow.Outcome, error) {
 		return userflow.Outcome{}, &Error{Kind: kind, Connector: cl.Name(), Target: cl.Target(), Status: res.Status,
 			Attempts: res.Attempts, Err: fmt.Errorf(format, args...)}
@@ -518,7 +518,7 @@ func statusIs400(v any) bool {
 
 // overrides keeps the returned claims the step may set, under the flow's
 // names; attribute steps get strings.
-func (cs *Connectors) overrides(name, step string, flow *identity.Flow, obj map[string]any) map[string]any {
+func (cs *Connectors) overrides(name, step string, flow *tenant.Flow, obj map[string]any) map[string]any {
 	allowed := map[string]string{} // lower-case -> flow's spelling
 	token := step == userflow.StepPreTokenIssuance
 	list := flow.Attributes

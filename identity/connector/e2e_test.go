@@ -17,8 +17,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/identity/userflow"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/store"
@@ -28,10 +28,10 @@ import (
 // memCompleter stands in for the provider.
 type memCompleter struct {
 	mu  sync.Mutex
-	txs map[string]*identity.Transaction
+	txs map[string]*tenant.Transaction
 }
 
-func (c *memCompleter) Transaction(_ context.Context, id string) (*identity.Transaction, error) {
+func (c *memCompleter) Transaction(_ context.Context, id string) (*tenant.Transaction, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tx, ok := c.txs[id]
@@ -42,7 +42,7 @@ func (c *memCompleter) Transaction(_ context.Context, id string) (*identity.Tran
 	return &cp, nil
 }
 
-func (c *memCompleter) SaveTransaction(_ context.Context, tx *identity.Transaction) error {
+func (c *memCompleter) SaveTransaction(_ context.Context, tx *tenant.Transaction) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cp := *tx
@@ -50,11 +50,11 @@ func (c *memCompleter) SaveTransaction(_ context.Context, tx *identity.Transacti
 	return nil
 }
 
-func (c *memCompleter) Complete(w http.ResponseWriter, _ *http.Request, _ *identity.Transaction, res identity.Result) {
+func (c *memCompleter) Complete(w http.ResponseWriter, _ *http.Request, _ *tenant.Transaction, res tenant.Result) {
 	fmt.Fprintf(w, "COMPLETE new=%v", res.NewUser)
 }
 
-func (c *memCompleter) Fail(w http.ResponseWriter, _ *http.Request, _ *identity.Transaction, code, _ string) {
+func (c *memCompleter) Fail(w http.ResponseWriter, _ *http.Request, _ *tenant.Transaction, code, _ string) {
 	fmt.Fprintf(w, "FAIL %s", code)
 }
 
@@ -104,19 +104,19 @@ func TestHostedPagesWithRealConnector(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	pages := httptest.NewUnstartedServer(nil)
-	reg := &identity.Registry{TenantName: "contoso", TenantID: "00000000-0000-0000-0000-000000000001",
-		PublicURL: "http://" + pages.Listener.Addr().String(), Flows: map[string]*identity.Flow{}}
-	flow := &identity.Flow{Name: "B2C_1_api", Type: "signUpOrSignIn", Attributes: []string{"displayName", "postalCode", "extension_loyalty"},
+	reg := &tenant.Registry{TenantName: "contoso", TenantID: "00000000-0000-0000-0000-000000000001",
+		PublicURL: "http://" + pages.Listener.Addr().String(), Flows: map[string]*tenant.Flow{}}
+	flow := &tenant.Flow{Name: "B2C_1_api", Type: "signUpOrSignIn", Attributes: []string{"displayName", "postalCode", "extension_loyalty"},
 		APIConnectors: map[string]string{"postAttributeCollection": "validate"}}
 	reg.Flows["b2c_1_api"] = flow
-	comp := &memCompleter{txs: map[string]*identity.Transaction{}}
+	comp := &memCompleter{txs: map[string]*tenant.Transaction{}}
 	flows, err := userflow.New(userflow.Options{Registry: reg, Store: st, Completer: comp, Connectors: cs, Key: []byte("k"),
 		Hasher: password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1}, 0), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pages.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		flows.ServeHTTP(w, r.WithContext(identity.WithFlow(r.Context(), flow)))
+		flows.ServeHTTP(w, r.WithContext(tenant.WithFlow(r.Context(), flow)))
 	})
 	pages.Start()
 	t.Cleanup(pages.Close)
@@ -161,8 +161,8 @@ func TestHostedPagesWithRealConnector(t *testing.T) {
 		return len(us)
 	}
 	signupPage := func(id string) string {
-		_ = comp.SaveTransaction(ctx, &identity.Transaction{ID: id, Flow: "B2C_1_api",
-			Request: identity.AuthRequest{ClientID: "spa-client", RedirectURI: "https://app.example/cb", UILocales: "en-US"}})
+		_ = comp.SaveTransaction(ctx, &tenant.Transaction{ID: id, Flow: "B2C_1_api",
+			Request: tenant.AuthRequest{ClientID: "spa-client", RedirectURI: "https://app.example/cb", UILocales: "en-US"}})
 		return get(pages.URL + "/contoso.onmicrosoft.com/B2C_1_api/api/CombinedSigninAndSignup/unified?tx=" + id + "&page=signup")
 	}
 	fields := map[string]string{"email": "dana@example.com", "newPassword": "Passw0rd!x", "reenterPassword": "Passw0rd!x",

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/keys"
 )
@@ -187,7 +187,7 @@ const appID = "b2c-ext-0000-1111-2222-333344445555"
 // fixture builds Connectors for one connector and a flow using it at step.
 type fixture struct {
 	cs      *Connectors
-	flow    *identity.Flow
+	flow    *tenant.Flow
 	log     *syncBuffer
 	mu      sync.Mutex
 	entries []Entry
@@ -214,7 +214,7 @@ func newFixture(t *testing.T, p *pki, cfg config.APIConnector, step string, o Op
 		t.Fatal(err)
 	}
 	f.cs = cs
-	f.flow = &identity.Flow{Name: "B2C_1_susi", Type: "signUpOrSignIn",
+	f.flow = &tenant.Flow{Name: "B2C_1_susi", Type: "signUpOrSignIn",
 		Attributes:    []string{"displayName", "city", "postalCode", "extension_loyalty"},
 		Claims:        []string{"displayName", "emails", "objectId", "extension_role"},
 		APIConnectors: map[string]string{step: cfg.Name}}

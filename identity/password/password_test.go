@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/testutil"
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/postgres"
@@ -67,10 +67,10 @@ func TestSemaphoreHonoursContext(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	custom := identity.PasswordRules{MinLength: 4, MaxLength: 6, DigitsOnly: true}
-	custom2 := identity.PasswordRules{MinLength: 10, MaxLength: 256, Classes: 4}
+	custom := tenant.PasswordRules{MinLength: 4, MaxLength: 6, DigitsOnly: true}
+	custom2 := tenant.PasswordRules{MinLength: 10, MaxLength: 256, Classes: 4}
 	cases := []struct {
-		r    identity.PasswordRules
+		r    tenant.PasswordRules
 		pw   string
 		want string // substring of error; "" = ok
 	}{
@@ -81,7 +81,7 @@ func TestCheck(t *testing.T) {
 		{Strong, "abcdEFGH", "at least 3"},
 		{Strong, "abcdEFG1", ""},
 		{Strong, "abcd!fg1", ""},
-		{identity.PasswordRules{}, "abcdefgh", "at least 3"},
+		{tenant.PasswordRules{}, "abcdefgh", "at least 3"},
 		{custom, "1234", ""},
 		{custom, "12a4", "only numbers"},
 		{custom, "123", "between 4 and 6"},

@@ -6,32 +6,32 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 )
 
 // Simple is B2C's "Simple" complexity: 8 to 64 characters.
-var Simple = identity.PasswordRules{MinLength: 8, MaxLength: 64}
+var Simple = tenant.PasswordRules{MinLength: 8, MaxLength: 64}
 
 // Strong is B2C's default "Strong" complexity: 8 to 64 characters with at
 // least 3 of lowercase, uppercase, digit, symbol.
-var Strong = identity.PasswordRules{MinLength: 8, MaxLength: 64, Classes: 3}
+var Strong = tenant.PasswordRules{MinLength: 8, MaxLength: 64, Classes: 3}
 
 // Rules returns the rules of a complexity setting: "simple", "strong" (also
 // ""), or "custom" with custom (nil custom: Strong).
-func Rules(complexity string, minLength, maxLength, classes int, digitsOnly bool) identity.PasswordRules {
+func Rules(complexity string, minLength, maxLength, classes int, digitsOnly bool) tenant.PasswordRules {
 	switch strings.ToLower(complexity) {
 	case "simple":
 		return Simple
 	case "custom":
-		r := identity.PasswordRules{MinLength: minLength, MaxLength: maxLength, Classes: classes, DigitsOnly: digitsOnly}
+		r := tenant.PasswordRules{MinLength: minLength, MaxLength: maxLength, Classes: classes, DigitsOnly: digitsOnly}
 		return normalize(r)
 	default:
 		return Strong
 	}
 }
 
-func normalize(r identity.PasswordRules) identity.PasswordRules {
-	if r == (identity.PasswordRules{}) {
+func normalize(r tenant.PasswordRules) tenant.PasswordRules {
+	if r == (tenant.PasswordRules{}) {
 		return Strong
 	}
 	if r.MinLength <= 0 {
@@ -59,7 +59,7 @@ const (
 
 // Describe is the help text of a rule set, as shown under the password
 // field.
-func Describe(r identity.PasswordRules) string {
+func Describe(r tenant.PasswordRules) string {
 	r = normalize(r)
 	s := fmt.Sprintf("%d-%d characters", r.MinLength, r.MaxLength)
 	switch {
@@ -75,7 +75,7 @@ func Describe(r identity.PasswordRules) string {
 
 // Check returns a *PolicyError when password breaks the rules (the zero
 // rules mean Strong). Length counts characters (runes), not bytes.
-func Check(r identity.PasswordRules, password string) error {
+func Check(r tenant.PasswordRules, password string) error {
 	r = normalize(r)
 	if !utf8.ValidString(password) {
 		return &PolicyError{"The password contains characters that are not allowed."}

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gatehouse/gatehouse/identity"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 )
 
 // fakeConnectors scripts API connector answers (the real HTTP client is
@@ -24,7 +24,7 @@ type fakeCall struct {
 	claims     map[string]any
 }
 
-func (f *fakeConnectors) Call(_ context.Context, step string, flow *identity.Flow, claims map[string]any) (Outcome, error) {
+func (f *fakeConnectors) Call(_ context.Context, step string, flow *tenant.Flow, claims map[string]any) (Outcome, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, fakeCall{step, ConnectorName(flow, step), claims})
 	f.mu.Unlock()
@@ -142,7 +142,7 @@ func TestConnectorFailureAndBlock(t *testing.T) {
 }
 
 func TestConnectorName(t *testing.T) {
-	fl := &identity.Flow{APIConnectors: map[string]string{"postAttributeCollection": "a", "PreTokenIssuance": "b"}}
+	fl := &tenant.Flow{APIConnectors: map[string]string{"postAttributeCollection": "a", "PreTokenIssuance": "b"}}
 	if ConnectorName(fl, StepPostAttributeCollection) != "a" || ConnectorName(fl, "preTokenIssuance") != "b" ||
 		ConnectorName(fl, StepPostFederationSignup) != "" || ConnectorName(nil, "x") != "" {
 		t.Fatal("ConnectorName")

@@ -5,9 +5,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 )
 
 // language is the page language of a request in a transaction, as B2C
@@ -15,7 +15,7 @@ import (
 // transaction, so every page of the flow has it), else the browser's
 // Accept-Language, else the flow's default language (English). A flow
 // with languages chooses among those only.
-func (f *Flows) language(r *http.Request, tx *identity.Transaction, flow *identity.Flow) locale.Lang {
+func (f *Flows) language(r *http.Request, tx *tenant.Transaction, flow *tenant.Flow) locale.Lang {
 	var enabled []locale.Lang
 	for _, l := range flow.Languages {
 		enabled = append(enabled, locale.Lang(l))
@@ -28,27 +28,27 @@ func (f *Flows) language(r *http.Request, tx *identity.Transaction, flow *identi
 // The steps keep writing B2C's English texts; render shows them in the
 // page's language.
 var msgIDs = map[string]string{
-	msgInvalidCredentials:      "UserMessageIfInvalidPassword",
-	msgEmailRequired:           "requiredField_email",
-	msgPasswordRequired:        "requiredField_password",
-	msgInvalidEmail:            "invalid_email",
-	msgRequired:                "required_field",
-	msgTooLong:                 "error_value_too_long",
-	msgMismatch:                "error_passwordEntryMismatch",
-	msgUserExists:              "UserMessageIfClaimsPrincipalAlreadyExists",
-	msgNoAccount:               "UserMessageIfClaimsPrincipalDoesNotExist",
-	msgCodeSent:                "ver_info_msg",
-	msgVerified:                "ver_success_msg",
-	msgCodeWrong:               "ver_fail_code",
-	msgCodeExpired:             "ver_fail_code_expired",
-	msgTooManyAttempts:         "ver_fail_retry",
-	msgThrottled:               "ver_fail_throttled",
-	msgVerifyFirst:             "ver_required",
-	msgSendFailed:              "ver_fail_send",
-	msgCodeRequired:            "requiredField_verificationCode",
-	msgSignInThrottled:         "UserMessageIfSignInThrottled",
-	password.LockedMessage:     "UserMessageIfUserAccountLocked",
-	identity.MsgNameCharacters: "error_name_characters",
+	msgInvalidCredentials:    "UserMessageIfInvalidPassword",
+	msgEmailRequired:         "requiredField_email",
+	msgPasswordRequired:      "requiredField_password",
+	msgInvalidEmail:          "invalid_email",
+	msgRequired:              "required_field",
+	msgTooLong:               "error_value_too_long",
+	msgMismatch:              "error_passwordEntryMismatch",
+	msgUserExists:            "UserMessageIfClaimsPrincipalAlreadyExists",
+	msgNoAccount:             "UserMessageIfClaimsPrincipalDoesNotExist",
+	msgCodeSent:              "ver_info_msg",
+	msgVerified:              "ver_success_msg",
+	msgCodeWrong:             "ver_fail_code",
+	msgCodeExpired:           "ver_fail_code_expired",
+	msgTooManyAttempts:       "ver_fail_retry",
+	msgThrottled:             "ver_fail_throttled",
+	msgVerifyFirst:           "ver_required",
+	msgSendFailed:            "ver_fail_send",
+	msgCodeRequired:          "requiredField_verificationCode",
+	msgSignInThrottled:       "UserMessageIfSignInThrottled",
+	password.LockedMessage:   "UserMessageIfUserAccountLocked",
+	tenant.MsgNameCharacters: "error_name_characters",
 	"The password contains characters that are not allowed.": "password_error_characters",
 	"The password must contain only numbers (0-9).":          "password_error_digits",
 }

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/secevent"
 )
 
@@ -87,7 +87,7 @@ func (f *Flows) idHash(kind, email string) string {
 
 // over counts one event for key and reports whether lim is exceeded, and
 // how long until its window ends.
-func (c *call) over(key string, lim identity.Limit) (bool, time.Duration, error) {
+func (c *call) over(key string, lim tenant.Limit) (bool, time.Duration, error) {
 	now := c.f.now()
 	n, ends, err := c.f.st.Throttles().Hit(c.r.Context(), key, 1, now, lim.Window)
 	if err != nil {

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 )
 
 // beginLang starts a transaction of flow with ui_locales, the browser
@@ -25,8 +25,8 @@ func (e *env) beginLang(flow, uiLocales, acceptLanguage string) resp {
 	e.t.Helper()
 	e.n++
 	id := fmt.Sprintf("tx%d-%d", e.n, time.Now().UnixNano())
-	_ = e.comp.SaveTransaction(context.Background(), &identity.Transaction{ID: id, Flow: flow,
-		Request: identity.AuthRequest{ClientID: "app", RedirectURI: "https://app.example/cb", ResponseMode: "query",
+	_ = e.comp.SaveTransaction(context.Background(), &tenant.Transaction{ID: id, Flow: flow,
+		Request: tenant.AuthRequest{ClientID: "app", RedirectURI: "https://app.example/cb", ResponseMode: "query",
 			UILocales: uiLocales}})
 	req, _ := http.NewRequest("GET", e.srv.URL+"/contoso.onmicrosoft.com/"+flow+"/authorize?tx="+id, nil)
 	if acceptLanguage != "" {
@@ -156,7 +156,7 @@ func TestLocaleMessageIDs(t *testing.T) {
 			t.Errorf("attribute %s: table %q, code %q", name, got, info[0])
 		}
 	}
-	for _, r := range []identity.PasswordRules{{}, password.Simple, password.Strong,
+	for _, r := range []tenant.PasswordRules{{}, password.Simple, password.Strong,
 		{MinLength: 4, MaxLength: 6, DigitsOnly: true}, {MinLength: 10, MaxLength: 20, Classes: 4}} {
 		msgs := []string{password.Describe(r)}
 		for _, pw := range []string{"a", "abcdefghijkl", "123456", "abc\x01defghij", string([]byte{0xff, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'})} {

@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/config"
 )
 
@@ -117,7 +117,7 @@ func attrField(l locale.Lang, name string) *field {
 	return f
 }
 
-func (f *Flows) newView(w http.ResponseWriter, r *http.Request, tx *identity.Transaction, flow *identity.Flow, st *state, page string) *view {
+func (f *Flows) newView(w http.ResponseWriter, r *http.Request, tx *tenant.Transaction, flow *tenant.Flow, st *state, page string) *view {
 	base := f.apiBase(flow)
 	v := &view{Page: page, TX: tx.ID, CSRF: f.csrfToken(w, r, tx), Action: base + "/SelfAsserted",
 		Theme: f.theme, Tenant: f.reg.TenantName, redirectURI: tx.Request.RedirectURI, FormID: "attributeVerification",

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/claimstx"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/ief"
@@ -26,6 +25,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/ief/localization"
 	"github.com/gatehouse/gatehouse/identity/ief/pages"
 	"github.com/gatehouse/gatehouse/identity/locale"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -48,7 +48,7 @@ type policyState struct {
 	Interactive bool `json:"interactive,omitempty"`
 }
 
-func (f *Flows) savePolicyState(ctx context.Context, tx *identity.Transaction, ps *policyState) error {
+func (f *Flows) savePolicyState(ctx context.Context, tx *tenant.Transaction, ps *policyState) error {
 	b, err := json.Marshal(ps)
 	if err != nil {
 		return err
@@ -57,7 +57,7 @@ func (f *Flows) savePolicyState(ctx context.Context, tx *identity.Transaction, p
 	return f.comp.SaveTransaction(ctx, tx)
 }
 
-func loadPolicyState(tx *identity.Transaction) (*policyState, error) {
+func loadPolicyState(tx *tenant.Transaction) (*policyState, error) {
 	ps := &policyState{}
 	if err := json.Unmarshal(tx.State, ps); err != nil || ps.Journey == nil {
 		return nil, fmt.Errorf("userflow: transaction %s has no journey state", tx.ID)
@@ -313,7 +313,7 @@ func denialErr(d *denial, err error) error {
 // ---- the journey's HTTP side ----
 
 // resolverValues are the claim resolvers' values for a transaction.
-func (f *Flows) resolverValues(r *http.Request, tx *identity.Transaction, pf *policyFlow, lang string) map[string]string {
+func (f *Flows) resolverValues(r *http.Request, tx *tenant.Transaction, pf *policyFlow, lang string) map[string]string {
 	q := tx.Request
 	lname, region, _ := strings.Cut(lang, "-")
 	values := map[string]string{
@@ -345,7 +345,7 @@ func lcid(lang string) string { return lcids[strings.ToLower(lang)] }
 // correlationID is the transaction's {Context:CorrelationId}: a GUID
 // derived from its id, which is a secret of the sign-in and must not reach
 // the tenant's APIs.
-func (f *Flows) correlationID(tx *identity.Transaction) string {
+func (f *Flows) correlationID(tx *tenant.Transaction) string {
 	b := f.mac("correlation", tx.ID)[:16]
 	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80 // a version-4 GUID's shape
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
@@ -353,7 +353,7 @@ func (f *Flows) correlationID(tx *identity.Transaction) string {
 
 // policyLanguage is the page language: the policy's Localization when it
 // has one (ui_locales, then Accept-Language), else the user flows' choice.
-func (f *Flows) policyLanguage(r *http.Request, tx *identity.Transaction, pf *policyFlow) string {
+func (f *Flows) policyLanguage(r *http.Request, tx *tenant.Transaction, pf *policyFlow) string {
 	if pf.loc != nil && pf.loc.Enabled {
 		return localization.Choose(pf.loc, tx.Request.UILocales, r.Header.Get("Accept-Language"))
 	}
@@ -396,7 +396,7 @@ func (pf *policyFlow) ssoSession(u *store.User) *journey.Session {
 
 // scopeKey is the relying party's SSO scope for a transaction ("" for
 // Tenant, which needs no marker).
-func scopeKey(pf *policyFlow, tx *identity.Transaction) string {
+func scopeKey(pf *policyFlow, tx *tenant.Transaction) string {
 	switch pf.policy.RP.Behaviors.SSOScope {
 	case "Application":
 		return "app\x00" + tx.Request.ClientID
@@ -416,7 +416,7 @@ func (f *Flows) scopeValue(key, userID string, authTime time.Time) string {
 
 // inScope reports whether the browser's session may sign in this
 // relying party's journey.
-func (f *Flows) inScope(r *http.Request, pf *policyFlow, tx *identity.Transaction, res *identity.Result) bool {
+func (f *Flows) inScope(r *http.Request, pf *policyFlow, tx *tenant.Transaction, res *tenant.Result) bool {
 	if pf.policy.RP.Behaviors.SSOScope == "Suppressed" {
 		return false
 	}
@@ -430,7 +430,7 @@ func (f *Flows) inScope(r *http.Request, pf *policyFlow, tx *identity.Transactio
 
 // markScope records that the relying party's scope signed in with the
 // session.
-func (f *Flows) markScope(w http.ResponseWriter, pf *policyFlow, tx *identity.Transaction, userID string, authTime time.Time) {
+func (f *Flows) markScope(w http.ResponseWriter, pf *policyFlow, tx *tenant.Transaction, userID string, authTime time.Time) {
 	if key := scopeKey(pf, tx); key != "" {
 		http.SetCookie(w, &http.Cookie{Name: f.scopeCookie(key), Value: f.scopeValue(key, userID, authTime),
 			Path: f.cookiePath(), MaxAge: int(f.lifetime / time.Second), HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode})
@@ -438,7 +438,7 @@ func (f *Flows) markScope(w http.ResponseWriter, pf *policyFlow, tx *identity.Tr
 }
 
 // beginPolicy starts a custom policy's journey.
-func (f *Flows) beginPolicy(w http.ResponseWriter, r *http.Request, tx *identity.Transaction, flow *identity.Flow, pf *policyFlow) {
+func (f *Flows) beginPolicy(w http.ResponseWriter, r *http.Request, tx *tenant.Transaction, flow *tenant.Flow, pf *policyFlow) {
 	ps := &policyState{}
 	lang := f.policyLanguage(r, tx, pf)
 	c := &call{f: f, w: w, r: r, tx: tx, flow: flow, st: &ps.Pages, pol: ps, lang: locale.Lang(lang)}
@@ -564,7 +564,7 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 	if newUser && c.pol.Interactive {
 		c.f.metrics.SignUp(c.flow.Name, idmetrics.Success)
 	}
-	res := identity.Result{User: u, AuthTime: authTime, NewUser: newUser}
+	res := tenant.Result{User: u, AuthTime: authTime, NewUser: newUser}
 	if len(claims) > 0 {
 		res.Claims = claims
 	}
@@ -580,7 +580,7 @@ func claimID(p *ief.Policy, ref string) string {
 
 // resume continues a stored journey for a page request; false: an error
 // page was written.
-func (f *Flows) resume(w http.ResponseWriter, r *http.Request, tx *identity.Transaction, flow *identity.Flow, pf *policyFlow) (*call, bool) {
+func (f *Flows) resume(w http.ResponseWriter, r *http.Request, tx *tenant.Transaction, flow *tenant.Flow, pf *policyFlow) (*call, bool) {
 	ps, err := loadPolicyState(tx)
 	if err != nil {
 		f.errorPage(w, r, http.StatusBadRequest, "error_state")
@@ -596,7 +596,7 @@ func (f *Flows) resume(w http.ResponseWriter, r *http.Request, tx *identity.Tran
 }
 
 // postPolicy takes a page's answer.
-func (f *Flows) postPolicy(w http.ResponseWriter, r *http.Request, tx *identity.Transaction, flow *identity.Flow, pf *policyFlow) {
+func (f *Flows) postPolicy(w http.ResponseWriter, r *http.Request, tx *tenant.Transaction, flow *tenant.Flow, pf *policyFlow) {
 	c, ok := f.resume(w, r, tx, flow, pf)
 	if !ok {
 		return
@@ -658,7 +658,7 @@ func controlClaim(pf *policyFlow, control string) string {
 // showPolicy answers a GET of the journey's page: the sign-up and
 // forgot-password links (B2C's claimsexchange query, with the CSRF token)
 // or a reload.
-func (f *Flows) showPolicy(w http.ResponseWriter, r *http.Request, tx *identity.Transaction, flow *identity.Flow, pf *policyFlow) {
+func (f *Flows) showPolicy(w http.ResponseWriter, r *http.Request, tx *tenant.Transaction, flow *tenant.Flow, pf *policyFlow) {
 	c, ok := f.resume(w, r, tx, flow, pf)
 	if !ok {
 		return

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/secevent"
 )
 
@@ -69,8 +69,8 @@ func (e *env) beginWith(c *http.Client, flow string) resp {
 	e.t.Helper()
 	e.n++
 	id := fmt.Sprintf("tx%d-%d", e.n, time.Now().UnixNano())
-	_ = e.comp.SaveTransaction(context.Background(), &identity.Transaction{ID: id, Flow: flow,
-		Request: identity.AuthRequest{ClientID: "app", RedirectURI: "https://app.example/cb", ResponseMode: "query"}})
+	_ = e.comp.SaveTransaction(context.Background(), &tenant.Transaction{ID: id, Flow: flow,
+		Request: tenant.AuthRequest{ClientID: "app", RedirectURI: "https://app.example/cb", ResponseMode: "query"}})
 	req, _ := http.NewRequest("GET", e.srv.URL+"/contoso.onmicrosoft.com/"+flow+"/authorize?tx="+id, nil)
 	r, err := doWith(c, req)
 	if err != nil {
@@ -177,7 +177,7 @@ func distinct(n int, prefix string) []string {
 // attempt (issue 9, item 1).
 func TestSignInConcurrentLockout(t *testing.T) {
 	e, logs := secEnv(t)
-	e.flows.limits.SignInFailuresPerIP = identity.Limit{N: 100000, Window: time.Hour} // this test is about the lockout
+	e.flows.limits.SignInFailuresPerIP = tenant.Limit{N: 100000, Window: time.Hour} // this test is about the lockout
 	e.addUser("alice@example.com", goodPW)
 	h := e.flows.hasher
 	browser := newBrowser()

@@ -16,11 +16,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/ief/localization"
 	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/secevent"
 	"github.com/gatehouse/gatehouse/store"
@@ -52,12 +52,12 @@ type call struct {
 	f    *Flows
 	w    http.ResponseWriter
 	r    *http.Request
-	tx   *identity.Transaction
-	flow *identity.Flow
+	tx   *tenant.Transaction
+	flow *tenant.Flow
 	st   *state
 	page string
 	// sso: the browser's SSO session a custom policy's journey runs with.
-	sso *identity.Result
+	sso *tenant.Result
 	// pol is a policy journey's state (custom policies on the engine);
 	// st points into it.
 	pol *policyState
@@ -180,7 +180,7 @@ func (c *call) checkPassword(email, pw string) (*store.User, *denial, error) {
 	now := c.f.now()
 	ipKey := ""
 	if !familiar {
-		ipKey = "signin-fail:ip:" + identity.ThrottleKey(c.f.limits.ClientIP(c.r))
+		ipKey = "signin-fail:ip:" + tenant.ThrottleKey(c.f.limits.ClientIP(c.r))
 		over, wait, err := c.over(ipKey, c.f.limits.SignInFailuresPerIP)
 		if err != nil {
 			return nil, nil, err
@@ -303,7 +303,7 @@ func (c *call) finish(u *store.User, newUser bool) {
 		c.f.render(c.w, c.view())
 		return
 	}
-	res := identity.Result{User: u, AuthTime: authTime, NewUser: newUser}
+	res := tenant.Result{User: u, AuthTime: authTime, NewUser: newUser}
 	if len(claims) > 0 {
 		res.Claims = claims
 	}
@@ -421,7 +421,7 @@ func (c *call) issueCode(email string, lang locale.Lang) (*denial, error) {
 		return nil, errors.New("userflow: no mail sender configured")
 	}
 	if d, err := c.limit(secevent.CodeThrottled, email, msgThrottled, "",
-		"code-send:ip:"+identity.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodesPerIP,
+		"code-send:ip:"+tenant.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodesPerIP,
 		c.f.idHash("code-send:email", email), c.f.limits.CodesPerEmail); d != nil || err != nil {
 		return d, err
 	}
@@ -480,7 +480,7 @@ func (c *call) checkCode(code string) (*denial, error) {
 		return &denial{msg: msgCodeRequired, field: "email_ver_input"}, nil
 	}
 	if d, err := c.limit(secevent.CodeGuessThrottled, c.st.Email, msgTooManyAttempts, "email_ver_input",
-		"code-guess:ip:"+identity.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodeGuessesPerIP,
+		"code-guess:ip:"+tenant.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodeGuessesPerIP,
 		c.f.idHash("code-guess:email", c.st.Email), c.f.limits.CodeGuessesPerEmail); d != nil || err != nil {
 		return d, err
 	}
@@ -510,7 +510,7 @@ func (c *call) checkCode(code string) (*denial, error) {
 // it) on the email limit; over either it emits kind and returns a denial
 // with msg (on field, or page-level), 429 and Retry-After.
 func (c *call) limit(kind secevent.Kind, email string, msg, field string,
-	ipKey string, ipLim identity.Limit, emailKey string, emailLim identity.Limit) (*denial, error) {
+	ipKey string, ipLim tenant.Limit, emailKey string, emailLim tenant.Limit) (*denial, error) {
 	by := "ip"
 	over, wait, err := c.over(ipKey, ipLim)
 	if err == nil && !over {
@@ -556,10 +556,10 @@ func (c *call) attributes(v *view) map[string]string {
 			v.fieldError(a, msgRequired)
 		case len([]rune(val)) > maxAttrLen:
 			v.fieldError(a, msgTooLong)
-		case (a == "displayName" || a == "givenName" || a == "surname") && !identity.PlainName(val):
+		case (a == "displayName" || a == "givenName" || a == "surname") && !tenant.PlainName(val):
 			// Names end up in pages and apps that may write them as
 			// HTML: no markup, no control characters.
-			v.fieldError(a, identity.MsgNameCharacters)
+			v.fieldError(a, tenant.MsgNameCharacters)
 		}
 		out[a] = val
 	}

@@ -1,6 +1,6 @@
 // Package userflow is Gatehouse's hosted pages: B2C's sign-up or sign-in,
 // password reset and profile edit user flows for local (email) accounts.
-// It implements identity.Interaction and calls identity.Completer.
+// It implements tenant.Interaction and calls tenant.Completer.
 //
 // Paths (below /{tenant}/{policy}/api/, routed here by the provider):
 //
@@ -43,13 +43,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/ief/journey"
 	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/secevent"
 	"github.com/gatehouse/gatehouse/store"
@@ -64,7 +64,7 @@ const (
 
 // ConnectorName is the API connector of a flow's step ("" for none). The
 // config names steps postAttributeCollection etc.; the match ignores case.
-func ConnectorName(flow *identity.Flow, step string) string {
+func ConnectorName(flow *tenant.Flow, step string) string {
 	if flow == nil {
 		return ""
 	}
@@ -104,14 +104,14 @@ type Outcome struct {
 // failed (timeout, bad answer): the pages show a generic message and store
 // nothing. ValidationError is honoured at PostAttributeCollection only.
 type Connectors interface {
-	Call(ctx context.Context, step string, flow *identity.Flow, claims map[string]any) (Outcome, error)
+	Call(ctx context.Context, step string, flow *tenant.Flow, claims map[string]any) (Outcome, error)
 }
 
 // Options configure New.
 type Options struct {
-	Registry  *identity.Registry
+	Registry  *tenant.Registry
 	Store     store.Store
-	Completer identity.Completer
+	Completer tenant.Completer
 	// Mail sends verification codes (required when a flow verifies email
 	// or for password reset).
 	Mail mail.Sender
@@ -143,22 +143,22 @@ type Options struct {
 	// Metrics counts sign-ins, sign-ups and failures (nil: not counted).
 	Metrics *idmetrics.Metrics
 	// Limits are the throttles, familiar-device lifetime and trusted
-	// proxies (default: identity.NewLimits(Registry.Source)); the lockout
+	// proxies (default: tenant.NewLimits(Registry.Source)); the lockout
 	// threshold and duration come from Lockout.
-	Limits *identity.Limits
+	Limits *tenant.Limits
 	Now    func() time.Time
 	Logger *slog.Logger
 }
 
 // Flows is the hosted pages.
 type Flows struct {
-	reg       *identity.Registry
+	reg       *tenant.Registry
 	st        store.Store
-	comp      identity.Completer
+	comp      tenant.Completer
 	mail      mail.Sender
 	hasher    *password.Hasher
 	lock      *password.Lockout
-	limits    *identity.Limits
+	limits    *tenant.Limits
 	events    *secevent.Recorder
 	metrics   *idmetrics.Metrics
 	conn      Connectors
@@ -177,7 +177,7 @@ type Flows struct {
 	restful  journey.Runner
 }
 
-var _ identity.Interaction = (*Flows)(nil)
+var _ tenant.Interaction = (*Flows)(nil)
 
 // OTP settings (B2C's one-time password defaults).
 const (
@@ -201,7 +201,7 @@ func New(o Options) (*Flows, error) {
 		conn: o.Connectors, now: o.Now, log: o.Logger, key: o.Key, limits: o.Limits, events: o.Events,
 		metrics: o.Metrics, restful: o.RESTful}
 	if f.limits == nil {
-		f.limits = identity.NewLimits(src)
+		f.limits = tenant.NewLimits(src)
 	}
 	if f.hasher == nil {
 		f.hasher = password.DefaultHasher()
@@ -282,7 +282,7 @@ type state struct {
 	AuthTime       time.Time `json:"auth_time,omitzero"`
 }
 
-func loadState(tx *identity.Transaction) *state {
+func loadState(tx *tenant.Transaction) *state {
 	st := &state{}
 	if len(tx.State) > 0 {
 		_ = json.Unmarshal(tx.State, st)
@@ -290,7 +290,7 @@ func loadState(tx *identity.Transaction) *state {
 	return st
 }
 
-func (f *Flows) saveState(ctx context.Context, tx *identity.Transaction, st *state) error {
+func (f *Flows) saveState(ctx context.Context, tx *tenant.Transaction, st *state) error {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -299,11 +299,11 @@ func (f *Flows) saveState(ctx context.Context, tx *identity.Transaction, st *sta
 	return f.comp.SaveTransaction(ctx, tx)
 }
 
-func (f *Flows) flowOf(tx *identity.Transaction) *identity.Flow {
+func (f *Flows) flowOf(tx *tenant.Transaction) *tenant.Flow {
 	return f.reg.Flows[strings.ToLower(tx.Flow)]
 }
 
-func (f *Flows) apiBase(flow *identity.Flow) string {
+func (f *Flows) apiBase(flow *tenant.Flow) string {
 	return f.basePath + "/" + f.reg.Domain() + "/" + flow.Name + "/api"
 }
 
@@ -319,7 +319,7 @@ const (
 
 // allowed reports whether page belongs to the flow, and maps it to the
 // page actually shown (profile edit shows sign-in until signed in).
-func allowed(flow *identity.Flow, st *state, page string) (string, bool) {
+func allowed(flow *tenant.Flow, st *state, page string) (string, bool) {
 	switch flow.Type {
 	case "passwordReset":
 		return pageReset, page == "" || page == pageReset
@@ -343,7 +343,7 @@ func allowed(flow *identity.Flow, st *state, page string) (string, bool) {
 }
 
 // Begin shows the first page of the flow.
-func (f *Flows) Begin(w http.ResponseWriter, r *http.Request, tx *identity.Transaction) {
+func (f *Flows) Begin(w http.ResponseWriter, r *http.Request, tx *tenant.Transaction) {
 	flow := f.flowOf(tx)
 	if flow == nil {
 		f.errorPage(w, r, http.StatusBadRequest, "error_no_flow")
@@ -394,7 +394,7 @@ func (f *Flows) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // load finds the transaction of a request and checks it belongs to the
 // flow of the URL.
-func (f *Flows) load(w http.ResponseWriter, r *http.Request, id string) (*identity.Transaction, *identity.Flow, bool) {
+func (f *Flows) load(w http.ResponseWriter, r *http.Request, id string) (*tenant.Transaction, *tenant.Flow, bool) {
 	if id == "" || len(id) > 256 {
 		f.errorPage(w, r, http.StatusBadRequest, "error_no_tx")
 		return nil, nil, false
@@ -409,7 +409,7 @@ func (f *Flows) load(w http.ResponseWriter, r *http.Request, id string) (*identi
 		return nil, nil, false
 	}
 	flow := f.flowOf(tx)
-	if cf := identity.FlowFromContext(r.Context()); cf != nil && (flow == nil || !strings.EqualFold(cf.Name, flow.Name)) {
+	if cf := tenant.FlowFromContext(r.Context()); cf != nil && (flow == nil || !strings.EqualFold(cf.Name, flow.Name)) {
 		f.errorPage(w, r, http.StatusBadRequest, "error_wrong_flow")
 		return nil, nil, false
 	}
@@ -499,7 +499,7 @@ func (f *Flows) post(w http.ResponseWriter, r *http.Request) {
 
 // ---- CSRF ----
 
-func (f *Flows) csrfToken(w http.ResponseWriter, r *http.Request, tx *identity.Transaction) string {
+func (f *Flows) csrfToken(w http.ResponseWriter, r *http.Request, tx *tenant.Transaction) string {
 	var seed string
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 43 {
 		seed = c.Value
@@ -520,13 +520,13 @@ func tokenFor(seed, txID string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (f *Flows) checkCSRF(r *http.Request, tx *identity.Transaction) bool {
+func (f *Flows) checkCSRF(r *http.Request, tx *tenant.Transaction) bool {
 	return f.checkCSRFValue(r, tx, r.PostForm.Get("csrf_token"))
 }
 
 // checkCSRFValue checks a token against the browser's CSRF cookie (a
 // custom policy's sign-up link carries it in the query, as B2C's does).
-func (f *Flows) checkCSRFValue(r *http.Request, tx *identity.Transaction, token string) bool {
+func (f *Flows) checkCSRFValue(r *http.Request, tx *tenant.Transaction, token string) bool {
 	c, err := r.Cookie(csrfCookie)
 	if err != nil || len(c.Value) != 43 {
 		return false
@@ -544,7 +544,7 @@ func hashID(id string) string {
 
 // Session returns the user of a valid SSO session cookie and extends the
 // session (rolling lifetime).
-func (f *Flows) Session(r *http.Request) (*identity.Result, bool) {
+func (f *Flows) Session(r *http.Request) (*tenant.Result, bool) {
 	c, err := r.Cookie(f.ssoCookie)
 	if err != nil || len(c.Value) != 43 {
 		return nil, false
@@ -569,7 +569,7 @@ func (f *Flows) Session(r *http.Request) (*identity.Result, bool) {
 	if err := f.st.Sessions().Touch(ctx, h, now.Add(f.lifetime)); err != nil {
 		f.log.WarnContext(ctx, "userflow: extending session", "err", err)
 	}
-	return &identity.Result{User: u, AuthTime: s.AuthTime}, true
+	return &tenant.Result{User: u, AuthTime: s.AuthTime}, true
 }
 
 // SignOut deletes the stored session and the cookie.

@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/store"
@@ -30,11 +30,11 @@ import (
 // completer is a test double of the provider's side.
 type completer struct {
 	mu      sync.Mutex
-	txs     map[string]*identity.Transaction
-	results []identity.Result
+	txs     map[string]*tenant.Transaction
+	results []tenant.Result
 }
 
-func (c *completer) Transaction(_ context.Context, id string) (*identity.Transaction, error) {
+func (c *completer) Transaction(_ context.Context, id string) (*tenant.Transaction, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tx, ok := c.txs[id]
@@ -45,7 +45,7 @@ func (c *completer) Transaction(_ context.Context, id string) (*identity.Transac
 	return &cp, nil
 }
 
-func (c *completer) SaveTransaction(_ context.Context, tx *identity.Transaction) error {
+func (c *completer) SaveTransaction(_ context.Context, tx *tenant.Transaction) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cp := *tx
@@ -53,7 +53,7 @@ func (c *completer) SaveTransaction(_ context.Context, tx *identity.Transaction)
 	return nil
 }
 
-func (c *completer) Complete(w http.ResponseWriter, _ *http.Request, tx *identity.Transaction, res identity.Result) {
+func (c *completer) Complete(w http.ResponseWriter, _ *http.Request, tx *tenant.Transaction, res tenant.Result) {
 	c.mu.Lock()
 	c.results = append(c.results, res)
 	delete(c.txs, tx.ID)
@@ -61,7 +61,7 @@ func (c *completer) Complete(w http.ResponseWriter, _ *http.Request, tx *identit
 	fmt.Fprintf(w, "COMPLETE user=%s new=%v", res.User.ID, res.NewUser)
 }
 
-func (c *completer) Fail(w http.ResponseWriter, _ *http.Request, tx *identity.Transaction, code, desc string) {
+func (c *completer) Fail(w http.ResponseWriter, _ *http.Request, tx *tenant.Transaction, code, desc string) {
 	c.mu.Lock()
 	delete(c.txs, tx.ID)
 	c.mu.Unlock()
@@ -84,7 +84,7 @@ type env struct {
 	comp   *completer
 	clock  *clock
 	outbox string
-	reg    *identity.Registry
+	reg    *tenant.Registry
 	client *http.Client
 	n      int
 }
@@ -102,16 +102,16 @@ func newEnv(t testing.TB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	tb, _ := t.(*testing.T)
-	e := &env{t: tb, st: st, comp: &completer{txs: map[string]*identity.Transaction{}},
+	e := &env{t: tb, st: st, comp: &completer{txs: map[string]*tenant.Transaction{}},
 		clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, outbox: t.TempDir()}
 	e.srv = httptest.NewUnstartedServer(nil)
-	e.reg = &identity.Registry{TenantName: "contoso", TenantID: "00000000-0000-0000-0000-000000000001",
-		PublicURL: "http://" + e.srv.Listener.Addr().String(), Flows: map[string]*identity.Flow{}}
-	for _, fl := range []*identity.Flow{
+	e.reg = &tenant.Registry{TenantName: "contoso", TenantID: "00000000-0000-0000-0000-000000000001",
+		PublicURL: "http://" + e.srv.Listener.Addr().String(), Flows: map[string]*tenant.Flow{}}
+	for _, fl := range []*tenant.Flow{
 		{Name: "B2C_1_susi", Type: "signUpOrSignIn", Attributes: []string{"displayName", "givenName", "city", "extension_loyalty"}, EmailVerification: true},
 		{Name: "B2C_1_susi_nover", Type: "signUpOrSignIn", Attributes: []string{"displayName"}},
 		{Name: "B2C_1_simple", Type: "signUpOrSignIn", Password: password.Simple},
-		{Name: "B2C_1_custom", Type: "signUpOrSignIn", Password: identity.PasswordRules{MinLength: 4, MaxLength: 6, DigitsOnly: true}},
+		{Name: "B2C_1_custom", Type: "signUpOrSignIn", Password: tenant.PasswordRules{MinLength: 4, MaxLength: 6, DigitsOnly: true}},
 		{Name: "B2C_1_reset", Type: "passwordReset"},
 		{Name: "B2C_1_edit", Type: "profileEdit", Attributes: []string{"displayName", "city"}},
 		{Name: "B2C_1_api", Type: "signUpOrSignIn", Attributes: []string{"displayName", "postalCode"},
@@ -145,7 +145,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 			http.NotFound(w, r)
 			return
 		}
-		e.flows.ServeHTTP(w, r.WithContext(identity.WithFlow(r.Context(), fl)))
+		e.flows.ServeHTTP(w, r.WithContext(tenant.WithFlow(r.Context(), fl)))
 	})
 	e.srv.Config.Handler = mux
 	e.srv.Start()
@@ -176,8 +176,8 @@ func (e *env) do(req *http.Request) resp {
 func (e *env) begin(flow string) resp {
 	e.n++
 	id := fmt.Sprintf("tx%d-%d", e.n, time.Now().UnixNano())
-	_ = e.comp.SaveTransaction(context.Background(), &identity.Transaction{ID: id, Flow: flow,
-		Request: identity.AuthRequest{ClientID: "app", RedirectURI: "https://app.example/cb", ResponseMode: "query"}})
+	_ = e.comp.SaveTransaction(context.Background(), &tenant.Transaction{ID: id, Flow: flow,
+		Request: tenant.AuthRequest{ClientID: "app", RedirectURI: "https://app.example/cb", ResponseMode: "query"}})
 	req, _ := http.NewRequest("GET", e.srv.URL+"/contoso.onmicrosoft.com/"+flow+"/authorize?tx="+id, nil)
 	return e.do(req)
 }
@@ -614,7 +614,7 @@ func BenchmarkPasswordSignIn(b *testing.B) {
 			e.comp.mu.Lock()
 			e.n++
 			id := fmt.Sprintf("btx%d", e.n)
-			e.comp.txs[id] = &identity.Transaction{ID: id, Flow: "B2C_1_susi", Request: identity.AuthRequest{RedirectURI: "https://app.example/cb"}}
+			e.comp.txs[id] = &tenant.Transaction{ID: id, Flow: "B2C_1_susi", Request: tenant.AuthRequest{RedirectURI: "https://app.example/cb"}}
 			e.comp.mu.Unlock()
 			res, err := cl.Get(e.srv.URL + "/contoso.onmicrosoft.com/B2C_1_susi/authorize?tx=" + id)
 			if err != nil {

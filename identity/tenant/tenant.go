@@ -1,4 +1,11 @@
-package identity
+// Package tenant is identity's leaf: the tenant model (app registrations,
+// exposed scopes, user flows and custom policies' flows, built and checked
+// from the config by NewRegistry), the sign-in transaction and the
+// interfaces between the provider and the hosted pages (Interaction,
+// Completer), and the limits an anonymous caller meets. The provider
+// (package identity), the hosted pages (userflow), API connectors and
+// password rules import it; it imports none of them.
+package tenant
 
 import (
 	"time"
@@ -70,9 +77,8 @@ type Flow struct {
 	Languages       []string
 	DefaultLanguage string
 	// Custom marks a custom policy (B2C_1A_..., see AddCustomPolicies):
-	// the hosted pages run its validation profiles and journey through
-	// userflow.Options.CustomPolicies; Name is the relying party's
-	// PolicyId and Claims its output claim types.
+	// the hosted pages run its journey on the policy engine; Name is the
+	// relying party's PolicyId.
 	Custom bool
 	// ACR puts the policy in the acr claim instead of tfp (a JwtIssuer's
 	// AuthenticationContextReferenceClaimPattern PolicyId).

@@ -1,4 +1,4 @@
-package identity
+package tenant
 
 import (
 	"fmt"
@@ -242,16 +242,16 @@ func (v *regValidator) apps(cfg *config.Identity, reg *Registry) {
 	for i := range cfg.Apps {
 		a := &cfg.Apps[i]
 		for _, perm := range a.Permissions {
-			if _, _, ok := reg.resolveScope(perm); !ok {
+			if _, _, ok := reg.ResolveScope(perm); !ok {
 				v.add(a.Pos, "identity.apps[%s].permissions: %q is not an exposed scope of a configured API ({identifierUri}/{scope} or {identifierUri}/.default)", a.Name, perm)
 			}
 		}
 	}
 }
 
-// resolveScope splits a full scope string into the API and the scope name
+// ResolveScope splits a full scope string into the API and the scope name
 // (".default" included) when the API exists and exposes that scope.
-func (r *Registry) resolveScope(full string) (*App, string, bool) {
+func (r *Registry) ResolveScope(full string) (*App, string, bool) {
 	i := strings.LastIndexByte(full, '/')
 	if i <= 0 {
 		return nil, "", false

@@ -1,4 +1,4 @@
-package identity
+package tenant
 
 import (
 	"net/http"
@@ -33,7 +33,9 @@ type Limits struct {
 	ClientSecretFailuresPerIP     Limit // 20 per 5 min
 	AuthorizePerIP                Limit // 600 per 5 min
 
-	trusted []netip.Prefix
+	// TrustedProxies are identity.trustedProxies: only from these peers
+	// is X-Forwarded-For believed (ClientIP).
+	TrustedProxies []netip.Prefix
 }
 
 // Default limits.
@@ -99,14 +101,14 @@ func NewLimits(src *config.Identity) *Limits {
 			}
 		}
 		if err == nil {
-			l.trusted = append(l.trusted, p.Masked())
+			l.TrustedProxies = append(l.TrustedProxies, p.Masked())
 		}
 	}
 	return l
 }
 
 func (l *Limits) isTrusted(a netip.Addr) bool {
-	for _, p := range l.trusted {
+	for _, p := range l.TrustedProxies {
 		if p.Contains(a) {
 			return true
 		}
@@ -124,7 +126,7 @@ func (l *Limits) ClientIP(r *http.Request) netip.Addr {
 		return netip.Addr{}
 	}
 	peer = peer.Unmap()
-	if l == nil || len(l.trusted) == 0 || !l.isTrusted(peer) {
+	if l == nil || len(l.TrustedProxies) == 0 || !l.isTrusted(peer) {
 		return peer
 	}
 	return clientip.Forwarded(r.Header, peer, l.isTrusted, netip.Addr.Unmap)
