@@ -1,7 +1,7 @@
 package pages
 
 import (
-	_ "embed"
+	"embed"
 	"fmt"
 	"html/template"
 	"io"
@@ -11,14 +11,17 @@ import (
 )
 
 // The generated UI is an html/template, so every value is escaped for
-// its context (text, attribute, URL) whatever the caller put in the Page.
+// its context (text, attribute, URL) whatever the caller put in the Page:
+// the shared parts (ui/common.html) and one file per page type
+// (ui/unified.html, ui/selfasserted.html, ui/providers.html,
+// ui/exception.html), each a template named after the page type.
 //
-//go:embed ui.html
-var uiSource string
+//go:embed ui/*.html
+var uiFiles embed.FS
 
-var uiTmpl = template.Must(template.New("ui").Parse(uiSource))
+var uiTmpl = template.Must(template.New("ui").ParseFS(uiFiles, "ui/*.html"))
 
-// view is what ui.html renders: the Page plus what is derived from it.
+// view is what the ui templates render: the Page plus what is derived from it.
 type view struct {
 	P       *Page
 	Heading string
@@ -36,7 +39,7 @@ func (v *view) T(id string) string { return v.P.Text(id) }
 type fieldView struct {
 	ID, Label, Help, Error, Value string
 	InputType                     string // the UserInputType (the li's class)
-	Kind                          string // how ui.html renders it: input, select, group, date, paragraph
+	Kind                          string // how the ui templates render it: input, select, group, date, paragraph
 	HTMLType                      string // the input's type
 	Autocomplete                  string
 	Pattern, PatternHelp          string
