@@ -1,26 +1,18 @@
 package userflow
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity/claimstx"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/ief"
-	"github.com/gatehouse/gatehouse/identity/ief/directory"
 	"github.com/gatehouse/gatehouse/identity/ief/journey"
 	"github.com/gatehouse/gatehouse/identity/ief/localization"
 	"github.com/gatehouse/gatehouse/identity/ief/pages"
@@ -31,11 +23,10 @@ import (
 )
 
 // Custom policies on the policy engine (identity/ief): the journey runs
-// in package journey; this file is its HTTP side — the pages of B2C's
-// page contract (identity/ief/pages) behind the same transaction, CSRF,
-// session, throttle and lockout machinery as the user flows, and the
-// providers that need it (the local password check, email codes, the
-// directory).
+// in package journey; these files are its HTTP side — the pages of B2C's
+// page contract (identity/ief/pages, policy_render.go) behind the same
+// transaction, CSRF, session, throttle and lockout machinery as the user
+// flows, and the providers that need it (policy_providers.go).
 
 // policyState is a custom policy's Transaction.State on the policy
 // engine: the journey, and the pages' own state (the email verification
@@ -71,14 +62,6 @@ type policyFlow struct {
 	engine    *journey.Engine
 	templates map[string]*pages.Template // by content definition id
 	loc       *localization.Localization
-}
-
-type callKey struct{}
-
-// callFrom is the page request a runner runs in.
-func callFrom(ctx context.Context) *call {
-	c, _ := ctx.Value(callKey{}).(*call)
-	return c
 }
 
 // fetchTemplate fetches a content definition's LoadUri at start-up:
@@ -147,170 +130,6 @@ func (f *Flows) newPolicyFlows(set *ief.Set, baseDir string) (map[string]*policy
 	}
 	return out, nil
 }
-
-// runners are the providers whose work needs Gatehouse's stores and the
-// page request.
-func (f *Flows) runners() map[string]journey.Runner {
-	noop := journey.RunnerFunc(func(context.Context, *journey.Call) (journey.Bag, error) { return journey.Bag{}, nil })
-	dir := &directory.Directory{Users: f.st.Users(), Tenant: f.reg.Domain(), Now: f.now,
-		HashPassword: func(pw string) (string, error) { return f.hasher.Hash(context.Background(), pw) }}
-	return map[string]journey.Runner{
-		"ClaimsTransformation": noop,
-		"None":                 noop,
-		"AzureActiveDirectory": directoryRunner(dir),
-		"LocalCredentials (login-NonInteractive)": journey.RunnerFunc(localCredentials),
-		"AadSspr": journey.RunnerFunc(aadSspr),
-		"RESTful": f.restful,
-	}
-}
-
-func directoryRunner(dir *directory.Directory) journey.Runner {
-	return journey.RunnerFunc(func(ctx context.Context, c *journey.Call) (journey.Bag, error) {
-		md := c.Profile.Metadata
-		refs := func(list []ief.ClaimRef) []directory.Ref {
-			out := make([]directory.Ref, 0, len(list))
-			for _, r := range list {
-				ref := directory.Ref{ClaimType: r.ClaimType, PartnerClaimType: r.PartnerClaimType, DefaultValue: r.DefaultValue,
-					AlwaysUseDefault: r.AlwaysUseDefault}
-				if ct := c.Policy.Claim(r.ClaimType); ct != nil {
-					ref.ClaimType, ref.DataType = ct.ID, claimstx.DataType(ct.DataType)
-				}
-				out = append(out, ref)
-			}
-			return out
-		}
-		p := directory.Profile{ID: c.Profile.ID, Operation: md["Operation"],
-			RaiseIfNotExist: md["RaiseErrorIfClaimsPrincipalDoesNotExist"] == "true",
-			RaiseIfExists:   md["RaiseErrorIfClaimsPrincipalAlreadyExists"] == "true",
-			InputClaims:     refs(c.Profile.InputClaims), PersistedClaims: refs(c.Profile.PersistedClaims),
-			OutputClaims: refs(c.Profile.OutputClaims), Messages: map[string]string{}}
-		if c := callFrom(ctx); c != nil {
-			for _, k := range []string{directory.MsgAlreadyExists, directory.MsgDoesNotExist} {
-				if t := c.errorText(k, ""); t != "" {
-					p.Messages[k] = t
-				}
-			}
-		}
-		for k, v := range md {
-			if strings.HasPrefix(k, "UserMessageIf") {
-				p.Messages[k] = v // the profile's own text wins
-			}
-		}
-		out, err := dir.Run(ctx, p, directory.Claims(c.In))
-		var de *directory.Error
-		if errors.As(err, &de) {
-			if call := callFrom(ctx); call != nil && de.Kind == directory.AlreadyExists && p.Operation == directory.Write {
-				call.f.metrics.SignUp(call.flow.Name, idmetrics.Failure)
-				call.f.metrics.Failed(idmetrics.ReasonUserExists)
-			}
-			return nil, &journey.UserError{Code: de.Code, Message: de.Message}
-		}
-		return journey.Bag(out), err
-	})
-}
-
-// localCredentials is login-NonInteractive: B2C sends the username and
-// password to Entra ID; Gatehouse checks them itself, with the user
-// flows' throttle and smart lockout.
-func localCredentials(ctx context.Context, jc *journey.Call) (journey.Bag, error) {
-	c := callFrom(ctx)
-	if c == nil {
-		return nil, errors.New("userflow: login-NonInteractive outside a page request")
-	}
-	email := normEmail(claimstx.FormatValue(jc.Inputs["username"].Value))
-	pw := claimstx.FormatValue(jc.Inputs["password"].Value)
-	u, d, err := c.checkPassword(email, pw)
-	if err != nil {
-		return nil, err
-	}
-	if d != nil {
-		msg := d.msg
-		md := jc.Profile.Metadata
-		switch {
-		case d.locked:
-			msg = orText(md["UserMessageIfUserAccountLocked"], c.errorText("UserMessageIfUserAccountLocked", msg))
-		case d.noAccount && md["UserMessageIfClaimsPrincipalDoesNotExist"] != "":
-			// The policy chose to tell unknown accounts apart (B2C's default).
-			msg = md["UserMessageIfClaimsPrincipalDoesNotExist"]
-		case d.status == 0:
-			// A wrong password and an unknown account read the same: the
-			// policy's DefaultMessage ("Invalid username or password.").
-			msg = orText(md["UserMessageIfInvalidPassword"], c.errorText("DefaultMessage", msg))
-		}
-		return nil, &journey.UserError{Code: "AADB2C90225", Message: msg, Status: d.status, RetryAfter: d.retryAfter}
-	}
-	s := func(v string) claimstx.Claim { return claimstx.Claim{DataType: claimstx.String, Value: v} }
-	got := map[string]claimstx.Claim{"oid": s(u.ID), "sub": s(u.ID), "tid": s(c.f.reg.TenantID),
-		"upn": s(u.ID + "@" + c.f.reg.Domain()), "email": s(u.Email)}
-	if u.GivenName != "" {
-		got["given_name"] = s(u.GivenName)
-	}
-	if u.Surname != "" {
-		got["family_name"] = s(u.Surname)
-	}
-	if u.DisplayName != "" {
-		got["name"] = s(u.DisplayName)
-	}
-	return jc.ByName(got), nil
-}
-
-func orText(s, def string) string {
-	if s != "" {
-		return s
-	}
-	return def
-}
-
-// aadSspr is AadSsprProtocolProvider: send or verify an email code (the
-// display-controls packs' VerificationControl actions).
-func aadSspr(ctx context.Context, jc *journey.Call) (journey.Bag, error) {
-	addr := claimstx.FormatValue(jc.Inputs["emailAddress"].Value)
-	var err error
-	if jc.Profile.Metadata["Operation"] == "SendCode" {
-		err = codes{}.Send(ctx, jc.State, addr)
-	} else {
-		err = codes{}.Verify(ctx, jc.State, addr, claimstx.FormatValue(jc.Inputs["verificationCode"].Value))
-	}
-	return journey.Bag{}, err
-}
-
-// codes are the email codes of Verified.Email and AadSspr, with the user
-// flows' limits.
-type codes struct{}
-
-func (codes) Send(ctx context.Context, _ *journey.State, address string) error {
-	c := callFrom(ctx)
-	if c == nil {
-		return errors.New("userflow: email codes outside a page request")
-	}
-	email := normEmail(address)
-	if !validEmail(email) {
-		return &journey.UserError{Code: "AADB2C90046", Message: msgInvalidEmail}
-	}
-	d, err := c.issueCode(email, c.lang)
-	return denialErr(d, err)
-}
-
-func (codes) Verify(ctx context.Context, _ *journey.State, address, code string) error {
-	c := callFrom(ctx)
-	if c == nil {
-		return errors.New("userflow: email codes outside a page request")
-	}
-	if c.st.Email == "" || c.st.Email != normEmail(address) {
-		return &journey.UserError{Code: "AADB2C90046", Message: msgCodeExpired}
-	}
-	d, err := c.checkCode(code)
-	return denialErr(d, err)
-}
-
-func denialErr(d *denial, err error) error {
-	if err != nil || d == nil {
-		return err
-	}
-	return &journey.UserError{Code: "AADB2C90046", Message: d.msg, Status: d.status, RetryAfter: d.retryAfter}
-}
-
-// ---- the journey's HTTP side ----
 
 // resolverValues are the claim resolvers' values for a transaction.
 func (f *Flows) resolverValues(r *http.Request, tx *tenant.Transaction, pf *policyFlow, lang string) map[string]string {
@@ -385,58 +204,6 @@ func (pf *policyFlow) ssoSession(u *store.User) *journey.Session {
 	return s
 }
 
-// ---- SingleSignOn Scope ----
-//
-// The SSO session is the tenant's (B2C's default Scope, Tenant). A relying
-// party with Scope Application or Policy honours it only where that
-// application or policy signed in with it: a completed journey leaves a
-// marker cookie for its scope, bound (HMAC under the pages' key) to the
-// account and the session's sign-in time, so a session started elsewhere
-// does not carry it. Suppressed honours no session.
-
-// scopeKey is the relying party's SSO scope for a transaction ("" for
-// Tenant, which needs no marker).
-func scopeKey(pf *policyFlow, tx *tenant.Transaction) string {
-	switch pf.policy.RP.Behaviors.SSOScope {
-	case "Application":
-		return "app\x00" + tx.Request.ClientID
-	case "Policy":
-		return "policy\x00" + strings.ToLower(pf.policy.ID)
-	}
-	return ""
-}
-
-func (f *Flows) scopeCookie(key string) string {
-	return "x-ms-cpim-sso-scope_" + hex.EncodeToString(f.mac("sso-scope-name", key)[:8])
-}
-
-func (f *Flows) scopeValue(key, userID string, authTime time.Time) string {
-	return hex.EncodeToString(f.mac("sso-scope", key, userID, strconv.FormatInt(authTime.Unix(), 10)))
-}
-
-// inScope reports whether the browser's session may sign in this
-// relying party's journey.
-func (f *Flows) inScope(r *http.Request, pf *policyFlow, tx *tenant.Transaction, res *tenant.Result) bool {
-	if pf.policy.RP.Behaviors.SSOScope == "Suppressed" {
-		return false
-	}
-	key := scopeKey(pf, tx)
-	if key == "" {
-		return true
-	}
-	c, err := r.Cookie(f.scopeCookie(key))
-	return err == nil && hmac.Equal([]byte(c.Value), []byte(f.scopeValue(key, res.User.ID, res.AuthTime)))
-}
-
-// markScope records that the relying party's scope signed in with the
-// session.
-func (f *Flows) markScope(w http.ResponseWriter, pf *policyFlow, tx *tenant.Transaction, userID string, authTime time.Time) {
-	if key := scopeKey(pf, tx); key != "" {
-		http.SetCookie(w, &http.Cookie{Name: f.scopeCookie(key), Value: f.scopeValue(key, userID, authTime),
-			Path: f.cookiePath(), MaxAge: int(f.lifetime / time.Second), HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode})
-	}
-}
-
 // beginPolicy starts a custom policy's journey.
 func (f *Flows) beginPolicy(w http.ResponseWriter, r *http.Request, tx *tenant.Transaction, flow *tenant.Flow, pf *policyFlow) {
 	ps := &policyState{}
@@ -456,39 +223,6 @@ func (f *Flows) beginPolicy(w http.ResponseWriter, r *http.Request, tx *tenant.T
 	}
 	ps.Journey = js
 	c.advance(pf, nil)
-}
-
-// policyTexts are the policy's localized strings in the page language,
-// from every content definition's resources: what providers' messages
-// (ErrorMessage strings) are looked up in.
-func (c *call) policyTexts() *localization.Strings {
-	if c.texts == nil && c.pf != nil {
-		var refs []localization.Ref
-		for _, id := range sortedIDs(c.pf.policy.ContentDefs) {
-			refs = append(refs, localRefs(c.pf.policy.ContentDefs[id])...)
-		}
-		c.texts, _ = localization.Lookup(c.pf.loc, string(c.lang), "selfasserted", refs)
-	}
-	return c.texts
-}
-
-func sortedIDs(m map[string]*ief.ContentDef) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-// errorText is an ErrorMessage string of the policy's localization, or def.
-func (c *call) errorText(id, def string) string {
-	if t := c.policyTexts(); t != nil {
-		if s, ok := t.Error(id); ok && s != "" {
-			return s
-		}
-	}
-	return def
 }
 
 // advance runs the journey to its next page, or to its end.
@@ -680,193 +414,4 @@ func (f *Flows) showPolicy(w http.ResponseWriter, r *http.Request, tx *tenant.Tr
 	}
 	ps.Interactive = true
 	c.advance(pf, &journey.Input{Profile: ps.Journey.Page, Action: "select", Exchange: ex})
-}
-
-// renderPolicy renders a journey page with its content definition.
-func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
-	f := c.f
-	cd := pf.policy.ContentDefs[jp.ContentDef]
-	kind := map[string]pages.Kind{"unified": pages.Unified, "selfasserted": pages.SelfAsserted, "selection": pages.ProviderSelection}[jp.Kind]
-	var version pages.Version
-	if cd != nil {
-		if k, v, err := pages.ParseDataURI(cd.DataURI); err == nil {
-			kind, version = k, v
-		}
-	}
-	lang := string(c.lang)
-	strs, _ := localization.Lookup(pf.loc, lang, contractName(kind), localRefs(cd))
-	base := f.apiBase(c.flow)
-	csrf := f.csrfToken(c.w, c.r, c.tx)
-	p := &pages.Page{Kind: kind, Version: version, Lang: lang, FormAction: base + "/SelfAsserted",
-		Hidden:    []pages.Hidden{{Name: "tx", Value: c.tx.ID}, {Name: "csrf_token", Value: csrf}, {Name: "page", Value: jp.Profile}},
-		PageError: jp.Error, Texts: map[string]string{}}
-	if strs != nil {
-		for _, id := range []string{"heading", "button_signin", "button_continue", "button_cancel", "forgotpassword_link",
-			"createaccount_intro", "createaccount_link", "local_intro_email", "local_intro_generic", "ver_but_send",
-			"ver_but_verify", "ver_but_resend", "ver_but_edit", "ver_but_default", "ver_input", "ver_intro_msg"} {
-			if t, ok := strs.UX(id); ok {
-				p.Texts[id] = t
-			}
-		}
-	}
-	label := func(ct *ief.ClaimType) (string, string) {
-		l, h := ct.DisplayName, ct.UserHelpText
-		if strs != nil {
-			if t, ok := strs.Claim(ct.ID, "DisplayName"); ok {
-				l = t
-			}
-			if t, ok := strs.Claim(ct.ID, "UserHelpText"); ok {
-				h = t
-			}
-		}
-		return l, h
-	}
-	info := localText(strs, "", jp.InfoID, jp.Info)
-	controls := map[string]*pages.Control{}
-	var order []*pages.Control
-	for _, fl := range jp.Fields {
-		l, h := label(fl.Claim)
-		pf := pages.Field{ClaimTypeID: fl.Claim.ID, Label: l, HelpText: h, InputType: fl.Claim.UserInputType, Value: fl.Value,
-			Required: fl.Required, ReadOnly: fl.ReadOnly, PatternHelpText: fl.Claim.PatternHelpText, Error: localText(strs, fl.Claim.ID, fl.ErrorID, fl.Error)}
-		for _, e := range fl.Claim.Enumeration {
-			pf.Options = append(pf.Options, pages.Option{Value: e.Value, Text: e.Text, Selected: e.Value == fl.Value || fl.Value == "" && e.SelectByDefault})
-		}
-		if !fl.Verify {
-			p.Fields = append(p.Fields, pf)
-			continue
-		}
-		state := pages.StateSendCode
-		switch {
-		case fl.Verified:
-			state, pf.ReadOnly = pages.StateVerified, true
-		case fl.CodeSent:
-			state, pf.ReadOnly = pages.StateVerifyCode, true
-		}
-		if fl.Control == "" {
-			// B2C's built-in verification of a Verified.* claim: the
-			// email_ver_but_send ... buttons on the field itself.
-			pf.Verification = &pages.Verification{State: state, Message: info}
-			p.Fields = append(p.Fields, pf)
-			continue
-		}
-		ctl := controls[fl.Control]
-		if ctl == nil {
-			ctl = &pages.Control{ID: fl.Control, Type: "VerificationControl"}
-			controls[fl.Control] = ctl
-			order = append(order, ctl)
-		}
-		ctl.Error, ctl.State, ctl.Message = pf.Error, state, info
-		pf.Error = ""
-		ctl.Fields = append(ctl.Fields, pf)
-		if state == pages.StateVerifyCode {
-			ctl.Fields = append(ctl.Fields, pages.Field{ClaimTypeID: orText(fl.Code, "verificationCode"),
-				Label: orText(p.Texts["ver_input"], "Verification code"), Required: true})
-		}
-	}
-	for _, ctl := range order {
-		p.DisplayControls = append(p.DisplayControls, *ctl)
-	}
-	link := func(exchange string) string {
-		return base + "/CombinedSigninAndSignup/unified?" + url.Values{"tx": {c.tx.ID}, "csrf_token": {csrf}, "claimsexchange": {exchange}}.Encode()
-	}
-	if jp.Kind == "unified" {
-		if jp.SignUp != "" {
-			p.CreateAccount = &pages.Link{Href: link(jp.SignUp)}
-		}
-		p.ForgotPassword = &pages.Link{Href: link("ForgotPassword")}
-	}
-	for _, ch := range jp.Choices {
-		name := ch
-		for _, j := range pf.policy.Journeys {
-			for _, s := range j.Steps {
-				for _, x := range s.Exchanges {
-					if x.ID == ch {
-						if tp := pf.policy.Profiles[x.Profile]; tp != nil && tp.DisplayName != "" {
-							name = tp.DisplayName
-						}
-					}
-				}
-			}
-		}
-		p.Providers = append(p.Providers, pages.ProviderButton{ExchangeID: ch, DisplayName: name})
-	}
-	tmpl := pf.templates[jp.ContentDef]
-	if tmpl == nil {
-		var err error
-		if tmpl, err = pages.LoadTemplate(c.r.Context(), "~/default", "", nil); err != nil {
-			f.fail(c.w, c.r, err)
-			return
-		}
-	}
-	allowScripts := pf.policy.RP.Behaviors.ScriptExecution == "Allow" && version.AllowsScripts()
-	nb := make([]byte, 18)
-	_, _ = rand.Read(nb)
-	p.Nonce = hex.EncodeToString(nb)
-	var body bytes.Buffer
-	if err := tmpl.Render(&body, p, allowScripts); err != nil {
-		f.fail(c.w, c.r, err)
-		return
-	}
-	formAction := "'self'"
-	if o := origin(c.tx.Request.RedirectURI); o != "" {
-		formAction += " " + o
-	}
-	ext := ""
-	if !tmpl.Builtin() {
-		ext = " https:" // a tenant's template brings its stylesheets, images and fonts
-	}
-	script := "'none'"
-	if allowScripts {
-		script = "'nonce-" + p.Nonce + "'" + ext
-	}
-	securityHeaders(c.w.Header(), "default-src 'none'; script-src "+script+"; style-src 'self' 'nonce-"+p.Nonce+"'"+ext+
-		"; img-src 'self' data:"+ext+"; font-src 'self'"+ext+"; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
-	c.w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if jp.Status != 0 {
-		if jp.RetryAfter > 0 {
-			c.w.Header().Set("Retry-After", strconv.Itoa(int((jp.RetryAfter+time.Second-1)/time.Second)))
-		}
-		c.w.WriteHeader(jp.Status)
-	}
-	_, _ = c.w.Write(body.Bytes())
-}
-
-// localText is a journey message in the page's language: the claim's
-// PatternHelpText, or the UX string id, else the engine's English.
-func localText(strs *localization.Strings, claim, id, def string) string {
-	if strs == nil || id == "" {
-		return def
-	}
-	var t string
-	var ok bool
-	if id == "PatternHelpText" {
-		t, ok = strs.Claim(claim, id)
-	} else {
-		t, ok = strs.UX(id)
-	}
-	if ok && t != "" {
-		return t
-	}
-	return def
-}
-
-func contractName(k pages.Kind) string {
-	switch k {
-	case pages.Unified:
-		return "unifiedssp"
-	case pages.ProviderSelection:
-		return "providerselection"
-	}
-	return "selfasserted"
-}
-
-func localRefs(cd *ief.ContentDef) []localization.Ref {
-	if cd == nil {
-		return nil
-	}
-	var refs []localization.Ref
-	for lang, id := range cd.Localized {
-		refs = append(refs, localization.Ref{Language: lang, ResourcesID: id})
-	}
-	return refs
 }

@@ -1,0 +1,221 @@
+package userflow
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/identity/claimstx"
+	"github.com/gatehouse/gatehouse/identity/idmetrics"
+	"github.com/gatehouse/gatehouse/identity/ief"
+	"github.com/gatehouse/gatehouse/identity/ief/directory"
+	"github.com/gatehouse/gatehouse/identity/ief/journey"
+	"github.com/gatehouse/gatehouse/identity/ief/localization"
+)
+
+// The providers whose work needs Gatehouse's stores and the page request:
+// the local password check, email codes, AadSspr and the directory.
+
+type callKey struct{}
+
+// callFrom is the page request a runner runs in.
+func callFrom(ctx context.Context) *call {
+	c, _ := ctx.Value(callKey{}).(*call)
+	return c
+}
+
+// runners are the providers whose work needs Gatehouse's stores and the
+// page request.
+func (f *Flows) runners() map[string]journey.Runner {
+	noop := journey.RunnerFunc(func(context.Context, *journey.Call) (journey.Bag, error) { return journey.Bag{}, nil })
+	dir := &directory.Directory{Users: f.st.Users(), Tenant: f.reg.Domain(), Now: f.now,
+		HashPassword: func(pw string) (string, error) { return f.hasher.Hash(context.Background(), pw) }}
+	return map[string]journey.Runner{
+		"ClaimsTransformation": noop,
+		"None":                 noop,
+		"AzureActiveDirectory": directoryRunner(dir),
+		"LocalCredentials (login-NonInteractive)": journey.RunnerFunc(localCredentials),
+		"AadSspr": journey.RunnerFunc(aadSspr),
+		"RESTful": f.restful,
+	}
+}
+
+func directoryRunner(dir *directory.Directory) journey.Runner {
+	return journey.RunnerFunc(func(ctx context.Context, c *journey.Call) (journey.Bag, error) {
+		md := c.Profile.Metadata
+		refs := func(list []ief.ClaimRef) []directory.Ref {
+			out := make([]directory.Ref, 0, len(list))
+			for _, r := range list {
+				ref := directory.Ref{ClaimType: r.ClaimType, PartnerClaimType: r.PartnerClaimType, DefaultValue: r.DefaultValue,
+					AlwaysUseDefault: r.AlwaysUseDefault}
+				if ct := c.Policy.Claim(r.ClaimType); ct != nil {
+					ref.ClaimType, ref.DataType = ct.ID, claimstx.DataType(ct.DataType)
+				}
+				out = append(out, ref)
+			}
+			return out
+		}
+		p := directory.Profile{ID: c.Profile.ID, Operation: md["Operation"],
+			RaiseIfNotExist: md["RaiseErrorIfClaimsPrincipalDoesNotExist"] == "true",
+			RaiseIfExists:   md["RaiseErrorIfClaimsPrincipalAlreadyExists"] == "true",
+			InputClaims:     refs(c.Profile.InputClaims), PersistedClaims: refs(c.Profile.PersistedClaims),
+			OutputClaims: refs(c.Profile.OutputClaims), Messages: map[string]string{}}
+		if c := callFrom(ctx); c != nil {
+			for _, k := range []string{directory.MsgAlreadyExists, directory.MsgDoesNotExist} {
+				if t := c.errorText(k, ""); t != "" {
+					p.Messages[k] = t
+				}
+			}
+		}
+		for k, v := range md {
+			if strings.HasPrefix(k, "UserMessageIf") {
+				p.Messages[k] = v // the profile's own text wins
+			}
+		}
+		out, err := dir.Run(ctx, p, directory.Claims(c.In))
+		var de *directory.Error
+		if errors.As(err, &de) {
+			if call := callFrom(ctx); call != nil && de.Kind == directory.AlreadyExists && p.Operation == directory.Write {
+				call.f.metrics.SignUp(call.flow.Name, idmetrics.Failure)
+				call.f.metrics.Failed(idmetrics.ReasonUserExists)
+			}
+			return nil, &journey.UserError{Code: de.Code, Message: de.Message}
+		}
+		return journey.Bag(out), err
+	})
+}
+
+// localCredentials is login-NonInteractive: B2C sends the username and
+// password to Entra ID; Gatehouse checks them itself, with the user
+// flows' throttle and smart lockout.
+func localCredentials(ctx context.Context, jc *journey.Call) (journey.Bag, error) {
+	c := callFrom(ctx)
+	if c == nil {
+		return nil, errors.New("userflow: login-NonInteractive outside a page request")
+	}
+	email := normEmail(claimstx.FormatValue(jc.Inputs["username"].Value))
+	pw := claimstx.FormatValue(jc.Inputs["password"].Value)
+	u, d, err := c.checkPassword(email, pw)
+	if err != nil {
+		return nil, err
+	}
+	if d != nil {
+		msg := d.msg
+		md := jc.Profile.Metadata
+		switch {
+		case d.locked:
+			msg = orText(md["UserMessageIfUserAccountLocked"], c.errorText("UserMessageIfUserAccountLocked", msg))
+		case d.noAccount && md["UserMessageIfClaimsPrincipalDoesNotExist"] != "":
+			// The policy chose to tell unknown accounts apart (B2C's default).
+			msg = md["UserMessageIfClaimsPrincipalDoesNotExist"]
+		case d.status == 0:
+			// A wrong password and an unknown account read the same: the
+			// policy's DefaultMessage ("Invalid username or password.").
+			msg = orText(md["UserMessageIfInvalidPassword"], c.errorText("DefaultMessage", msg))
+		}
+		return nil, &journey.UserError{Code: "AADB2C90225", Message: msg, Status: d.status, RetryAfter: d.retryAfter}
+	}
+	s := func(v string) claimstx.Claim { return claimstx.Claim{DataType: claimstx.String, Value: v} }
+	got := map[string]claimstx.Claim{"oid": s(u.ID), "sub": s(u.ID), "tid": s(c.f.reg.TenantID),
+		"upn": s(u.ID + "@" + c.f.reg.Domain()), "email": s(u.Email)}
+	if u.GivenName != "" {
+		got["given_name"] = s(u.GivenName)
+	}
+	if u.Surname != "" {
+		got["family_name"] = s(u.Surname)
+	}
+	if u.DisplayName != "" {
+		got["name"] = s(u.DisplayName)
+	}
+	return jc.ByName(got), nil
+}
+
+func orText(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}
+
+// aadSspr is AadSsprProtocolProvider: send or verify an email code (the
+// display-controls packs' VerificationControl actions).
+func aadSspr(ctx context.Context, jc *journey.Call) (journey.Bag, error) {
+	addr := claimstx.FormatValue(jc.Inputs["emailAddress"].Value)
+	var err error
+	if jc.Profile.Metadata["Operation"] == "SendCode" {
+		err = codes{}.Send(ctx, jc.State, addr)
+	} else {
+		err = codes{}.Verify(ctx, jc.State, addr, claimstx.FormatValue(jc.Inputs["verificationCode"].Value))
+	}
+	return journey.Bag{}, err
+}
+
+// codes are the email codes of Verified.Email and AadSspr, with the user
+// flows' limits.
+type codes struct{}
+
+func (codes) Send(ctx context.Context, _ *journey.State, address string) error {
+	c := callFrom(ctx)
+	if c == nil {
+		return errors.New("userflow: email codes outside a page request")
+	}
+	email := normEmail(address)
+	if !validEmail(email) {
+		return &journey.UserError{Code: "AADB2C90046", Message: msgInvalidEmail}
+	}
+	d, err := c.issueCode(email, c.lang)
+	return denialErr(d, err)
+}
+
+func (codes) Verify(ctx context.Context, _ *journey.State, address, code string) error {
+	c := callFrom(ctx)
+	if c == nil {
+		return errors.New("userflow: email codes outside a page request")
+	}
+	if c.st.Email == "" || c.st.Email != normEmail(address) {
+		return &journey.UserError{Code: "AADB2C90046", Message: msgCodeExpired}
+	}
+	d, err := c.checkCode(code)
+	return denialErr(d, err)
+}
+
+func denialErr(d *denial, err error) error {
+	if err != nil || d == nil {
+		return err
+	}
+	return &journey.UserError{Code: "AADB2C90046", Message: d.msg, Status: d.status, RetryAfter: d.retryAfter}
+}
+
+// policyTexts are the policy's localized strings in the page language,
+// from every content definition's resources: what providers' messages
+// (ErrorMessage strings) are looked up in.
+func (c *call) policyTexts() *localization.Strings {
+	if c.texts == nil && c.pf != nil {
+		var refs []localization.Ref
+		for _, id := range sortedIDs(c.pf.policy.ContentDefs) {
+			refs = append(refs, localRefs(c.pf.policy.ContentDefs[id])...)
+		}
+		c.texts, _ = localization.Lookup(c.pf.loc, string(c.lang), "selfasserted", refs)
+	}
+	return c.texts
+}
+
+func sortedIDs(m map[string]*ief.ContentDef) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// errorText is an ErrorMessage string of the policy's localization, or def.
+func (c *call) errorText(id, def string) string {
+	if t := c.policyTexts(); t != nil {
+		if s, ok := t.Error(id); ok && s != "" {
+			return s
+		}
+	}
+	return def
+}
