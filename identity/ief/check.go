@@ -67,7 +67,9 @@ func (c *checker) checkPolicy(p *Policy, opts Options) {
 	for _, id := range sortedKeys(p.SubJourneys) {
 		c.journey(p, p.SubJourneys[id], true, claim)
 	}
-	c.relyingParty(p, claim)
+	if p.RP != nil {
+		c.relyingParty(p, claim)
+	}
 }
 
 func (c *checker) transformation(p *Policy, t *Transformation, claim func(config.Pos, string, string)) {

@@ -89,9 +89,17 @@ func Load(srcs []Source, opts Options) (*Set, error) {
 		order = append(order, f)
 	}
 	c.builtins(byID, order)
+	// Every relying party is built and checked; so is every other file no
+	// file inherits from (an extensions file listed without its relying
+	// parties, as B2C accepts uploads of), so its rules are checked too.
+	isBase := map[string]bool{}
+	for _, f := range order {
+		isBase[strings.ToUpper(f.base)] = true
+	}
 	set := &Set{Policies: map[string]*Policy{}}
 	for _, f := range order {
-		if f.root.Kid("RelyingParty") == nil {
+		rp := f.root.Kid("RelyingParty") != nil
+		if !rp && isBase[strings.ToUpper(f.id)] {
 			continue
 		}
 		chain := c.chain(f, byID)
@@ -107,10 +115,9 @@ func Load(srcs []Source, opts Options) (*Set, error) {
 		p := c.build(merged)
 		p.ID, p.TenantID, p.DeploymentMode, p.Chain, p.Pos = f.id, f.tenant, f.mode, ids, f.root.Pos
 		c.checkPolicy(p, opts)
-		set.Policies[strings.ToUpper(f.id)] = p
-	}
-	if len(order) > 0 && len(set.Policies) == 0 && len(c.errs) == 0 {
-		c.add(order[0].root.Pos, "none of the policy files has a <RelyingParty>: list the relying-party files (SignUpOrSignin.xml, ...) with their bases")
+		if rp {
+			set.Policies[strings.ToUpper(f.id)] = p
+		}
 	}
 	if len(c.errs) > 0 {
 		return nil, c.errs

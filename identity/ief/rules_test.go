@@ -133,10 +133,17 @@ func TestRuleViolationsNameFileLineAndRule(t *testing.T) {
 	}
 }
 
+// Files without a relying party (an extensions file listed alone, as the
+// first round's configs do) load and are checked, and make no flows.
 func TestNoRelyingParty(t *testing.T) {
-	_, err := Load([]Source{{Path: "base.xml", Data: []byte(miniBase)}}, Options{})
-	if err == nil || !strings.Contains(err.Error(), "none of the policy files has a <RelyingParty>") {
-		t.Errorf("%v", err)
+	set, err := Load([]Source{{Path: "base.xml", Data: []byte(miniBase)}, {Path: "ext.xml", Data: []byte(miniExt)}}, Options{})
+	if err != nil || len(set.Policies) != 0 {
+		t.Errorf("%v %v", err, set)
+	}
+	bad := strings.Replace(miniExt, `ClaimTypeReferenceId="objectId"`, `ClaimTypeReferenceId="nope"`, 1)
+	if _, err := Load([]Source{{Path: "base.xml", Data: []byte(miniBase)}, {Path: "ext.xml", Data: []byte(bad)}}, Options{}); err == nil ||
+		!strings.Contains(err.Error(), "claim type nope is not declared") {
+		t.Errorf("an extensions file's rules are not checked: %v", err)
 	}
 }
 

@@ -78,3 +78,17 @@ func TestPoliciesNeedMail(t *testing.T) {
 		t.Error("the starter pack's sign-up verifies email addresses")
 	}
 }
+
+// The contract's `customPolicies: [policies/TrustFrameworkExtensions.xml]`:
+// an extensions file alone (over the built-in base) loads, is checked, and
+// makes no flows — and, sending no codes, needs no identity.email.
+func TestExtensionsFileAlone(t *testing.T) {
+	p := filepath.Join("..", "..", "testdata", "b2c-starterpack", "LocalAccounts", "TrustFrameworkExtensions.xml")
+	set, _, err := enginePolicies([]config.Path{{Raw: p, Abs: p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flows := (policyFlows{set}).CustomFlows(); len(flows) != 0 || policiesNeedMail(set) {
+		t.Errorf("flows %v, needs mail %v", flows, policiesNeedMail(set))
+	}
+}
