@@ -518,3 +518,70 @@ func TestStarterPackSSOScope(t *testing.T) {
 		t.Errorf("another app on the tenant-scoped policy: %d, want a silent sign-in", p.Status)
 	}
 }
+
+// TestStarterPackCustomTemplate: a content definition's LoadUri is the
+// tenant's own template (a file beside the policies): the page is built
+// into its div#api, its script is removed unless the relying party allows
+// scripts (ScriptExecution Allow on a contract page version), and the
+// page's Content-Security-Policy lets its stylesheets load.
+func TestStarterPackCustomTemplate(t *testing.T) {
+	const callback = "http://127.0.0.1:1/callback"
+	file, publicURL, _, env := starterPackConfig(t, "LocalAccounts", callback)
+	dir := filepath.Dir(file)
+	writeFile(t, dir, "policies/templates/unified.html", `<!DOCTYPE html><html><head><title>Contoso</title>
+<link rel="stylesheet" href="https://cdn.contoso.example/b2c.css"></head>
+<body><header id="contoso-brand">Contoso</header><div id="api"></div>
+<script>document.body.dataset.tenant = "contoso";</script><a href="javascript:alert(1)">x</a></body></html>`)
+	layer := `<?xml version="1.0" encoding="utf-8" ?>
+<TrustFrameworkPolicy xmlns="http://schemas.microsoft.com/online/cpim/schemas/2013/06" PolicySchemaVersion="0.3.0.0"
+  TenantId="contoso.onmicrosoft.com" PolicyId="B2C_1A_BrandingLayer" PublicPolicyUri="http://contoso.onmicrosoft.com/B2C_1A_BrandingLayer">
+  <BasePolicy><TenantId>contoso.onmicrosoft.com</TenantId><PolicyId>B2C_1A_TrustFrameworkExtensions</PolicyId></BasePolicy>
+  <BuildingBlocks><ContentDefinitions>
+    <ContentDefinition Id="api.signuporsignin"><LoadUri>templates/unified.html</LoadUri></ContentDefinition>
+  </ContentDefinitions></BuildingBlocks>
+</TrustFrameworkPolicy>`
+	rp := func(id, behaviors string) string {
+		return `<?xml version="1.0" encoding="utf-8" ?>
+<TrustFrameworkPolicy xmlns="http://schemas.microsoft.com/online/cpim/schemas/2013/06" PolicySchemaVersion="0.3.0.0"
+  TenantId="contoso.onmicrosoft.com" PolicyId="` + id + `" PublicPolicyUri="http://contoso.onmicrosoft.com/` + id + `">
+  <BasePolicy><TenantId>contoso.onmicrosoft.com</TenantId><PolicyId>B2C_1A_BrandingLayer</PolicyId></BasePolicy>
+  <RelyingParty><DefaultUserJourney ReferenceId="SignUpOrSignIn" />` + behaviors + `
+    <TechnicalProfile Id="PolicyProfile"><Protocol Name="OpenIdConnect" />
+      <OutputClaims><OutputClaim ClaimTypeReferenceId="objectId" PartnerClaimType="sub"/></OutputClaims>
+      <SubjectNamingInfo ClaimType="sub" /></TechnicalProfile>
+  </RelyingParty>
+</TrustFrameworkPolicy>`
+	}
+	files := []string{
+		writeFile(t, dir, "policies/Branded.xml", layer),
+		writeFile(t, dir, "policies/SignUpOrSignin_branded.xml", rp("B2C_1A_branded", "")),
+		writeFile(t, dir, "policies/SignUpOrSignin_scripts.xml", rp("B2C_1A_branded_scripts", `
+    <UserJourneyBehaviors><ScriptExecution>Allow</ScriptExecution></UserJourneyBehaviors>`)),
+	}
+	b, _ := os.ReadFile(file)
+	cfg := strings.Replace(string(b), "  customPolicies: [", fmt.Sprintf("  customPolicies: [%q, %q, %q, ", files[0], files[1], files[2]), 1)
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startServe(t, file, env, "identity")
+	open := func(policy string) *testutil.Page {
+		provider := tenantProvider(t, context.Background(), publicURL, policy)
+		conf := &oauth2.Config{ClientID: webClientID, RedirectURL: callback, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+		return testutil.NewBrowser(t, callback, nil).Get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	}
+	p := open("B2C_1A_branded")
+	csp := p.Header.Get("Content-Security-Policy")
+	if !strings.Contains(p.Body, `id="contoso-brand"`) || !strings.Contains(p.Body, `id="signInName"`) ||
+		strings.Contains(p.Body, "<script") || strings.Contains(p.Body, "javascript:") ||
+		!strings.Contains(csp, "script-src 'none'") || !strings.Contains(csp, "style-src 'self' 'nonce-") || !strings.Contains(csp, " https:") {
+		t.Errorf("branded page without scripts: CSP %q\n%s", csp, p.Body)
+	}
+	p = open("B2C_1A_branded_scripts")
+	csp = p.Header.Get("Content-Security-Policy")
+	// The tenant's scripts run under the page's nonce (CSP still refuses
+	// javascript: URLs and inline handlers).
+	if !strings.Contains(p.Body, `<script nonce="`) || !strings.Contains(p.Body, `document.body.dataset.tenant`) ||
+		!strings.Contains(csp, "script-src 'nonce-") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("branded page with ScriptExecution Allow: CSP %q\n%s", csp, p.Body)
+	}
+}
