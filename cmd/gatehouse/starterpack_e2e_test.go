@@ -585,3 +585,85 @@ func TestStarterPackCustomTemplate(t *testing.T) {
 		t.Errorf("branded page with ScriptExecution Allow: CSP %q\n%s", csp, p.Body)
 	}
 }
+
+// predicateLayer adds a nickname to the starter pack's sign-up page,
+// checked by a PredicateValidation, with German texts for it.
+const predicateLayer = `<?xml version="1.0" encoding="utf-8" ?>
+<TrustFrameworkPolicy xmlns="http://schemas.microsoft.com/online/cpim/schemas/2013/06" PolicySchemaVersion="0.3.0.0"
+  TenantId="contoso.onmicrosoft.com" PolicyId="B2C_1A_Nickname" PublicPolicyUri="http://contoso.onmicrosoft.com/B2C_1A_Nickname">
+  <BasePolicy><TenantId>contoso.onmicrosoft.com</TenantId><PolicyId>B2C_1A_TrustFrameworkExtensions</PolicyId></BasePolicy>
+  <BuildingBlocks>
+    <ClaimsSchema>
+      <ClaimType Id="nickname"><DisplayName>Nickname</DisplayName><DataType>string</DataType><UserInputType>TextBox</UserInputType>
+        <PredicateValidationReference Id="NicknameRules" /></ClaimType>
+    </ClaimsSchema>
+    <Predicates>
+      <Predicate Id="Length3To10" Method="IsLengthRange" HelpText="3 to 10 characters">
+        <Parameters><Parameter Id="Minimum">3</Parameter><Parameter Id="Maximum">10</Parameter></Parameters>
+      </Predicate>
+    </Predicates>
+    <PredicateValidations>
+      <PredicateValidation Id="NicknameRules">
+        <PredicateGroups>
+          <PredicateGroup Id="LengthGroup"><UserHelpText>The nickname must have</UserHelpText>
+            <PredicateReferences><PredicateReference Id="Length3To10" /></PredicateReferences></PredicateGroup>
+        </PredicateGroups>
+      </PredicateValidation>
+    </PredicateValidations>
+    <ContentDefinitions>
+      <ContentDefinition Id="api.localaccountsignup">
+        <LocalizedResourcesReferences MergeBehavior="Prepend">
+          <LocalizedResourcesReference Language="de" LocalizedResourcesReferenceId="api.localaccountsignup.de" />
+        </LocalizedResourcesReferences>
+      </ContentDefinition>
+    </ContentDefinitions>
+    <Localization Enabled="true">
+      <SupportedLanguages DefaultLanguage="en" MergeBehavior="Append"><SupportedLanguage>de</SupportedLanguage></SupportedLanguages>
+      <LocalizedResources Id="api.localaccountsignup.de">
+        <LocalizedStrings>
+          <LocalizedString ElementType="InputValidation" ElementId="NicknameRules" StringId="LengthGroup">Der Spitzname braucht</LocalizedString>
+          <LocalizedString ElementType="Predicate" ElementId="Length3To10" StringId="HelpText">3 bis 10 Zeichen</LocalizedString>
+        </LocalizedStrings>
+      </LocalizedResources>
+    </Localization>
+  </BuildingBlocks>
+  <ClaimsProviders><ClaimsProvider><DisplayName>Local Account</DisplayName><TechnicalProfiles>
+    <TechnicalProfile Id="LocalAccountSignUpWithLogonEmail">
+      <OutputClaims><OutputClaim ClaimTypeReferenceId="nickname" /></OutputClaims>
+    </TechnicalProfile>
+  </TechnicalProfiles></ClaimsProvider></ClaimsProviders>
+</TrustFrameworkPolicy>`
+
+// TestStarterPackPredicates: a PredicateValidation on a sign-up field
+// refuses a value with its groups' and predicates' help texts, in the
+// page language from the policy's InputValidation and Predicate strings.
+func TestStarterPackPredicates(t *testing.T) {
+	const callback = "http://127.0.0.1:1/callback"
+	file, publicURL, _, env := starterPackConfig(t, "LocalAccounts", callback)
+	dir := filepath.Dir(file)
+	layer := writeFile(t, dir, "policies/Nickname.xml", predicateLayer)
+	rp := writeFile(t, dir, "policies/SignUpOrSignin_nick.xml", strings.NewReplacer("B2C_1A_signup_signin_de", "B2C_1A_signup_signin_nick",
+		"<PolicyId>B2C_1A_German</PolicyId>", "<PolicyId>B2C_1A_Nickname</PolicyId>").Replace(germanRP))
+	b, _ := os.ReadFile(file)
+	if err := os.WriteFile(file, []byte(strings.Replace(string(b), "  customPolicies: [", fmt.Sprintf("  customPolicies: [%q, %q, ", layer, rp), 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startServe(t, file, env, "identity")
+	provider := tenantProvider(t, context.Background(), publicURL, "B2C_1A_signup_signin_nick")
+	conf := &oauth2.Config{ClientID: webClientID, RedirectURL: callback, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
+	for _, c := range []struct{ lang, want string }{
+		{"en", "The nickname must have 3 to 10 characters"},
+		{"de", "Der Spitzname braucht 3 bis 10 Zeichen"},
+	} {
+		br := testutil.NewBrowser(t, callback, nil)
+		p := br.Get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("ui_locales", c.lang)))
+		p = br.Follow(p, "createAccount")
+		if !strings.Contains(p.Body, `id="nickname"`) {
+			t.Fatalf("no nickname field:\n%s", p.Body)
+		}
+		p = br.Submit(p, "continue", map[string]string{"email": "nick@example.com", "nickname": "ab"})
+		if !strings.Contains(p.Body, c.want) {
+			t.Errorf("%s: no %q on\n%s", c.lang, c.want, p.Body)
+		}
+	}
+}

@@ -62,6 +62,24 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 		l, h := label(fl.Claim)
 		pf := pages.Field{ClaimTypeID: fl.Claim.ID, Label: l, HelpText: h, InputType: fl.Claim.UserInputType, Value: fl.Value,
 			Required: fl.Required, ReadOnly: fl.ReadOnly, PatternHelpText: fl.Claim.PatternHelpText, Error: localText(strs, fl.Claim.ID, fl.ErrorID, fl.Error)}
+		if len(fl.Unmet) > 0 && strs != nil {
+			// The predicates' help texts in the page language: B2C's
+			// InputValidation strings (ElementId the PredicateValidation,
+			// StringId the group) and Predicate strings (HelpText).
+			pf.Error = journey.PredicateMessage(fl.Unmet, func(kind, id, def string) string {
+				var t string
+				var ok bool
+				if kind == "group" {
+					t, ok = strs.InputValidation(fl.Claim.PredicateValidation, id)
+				} else {
+					t, ok = strs.Predicate(id, "HelpText")
+				}
+				if ok && t != "" {
+					return t
+				}
+				return def
+			})
+		}
 		for _, e := range fl.Claim.Enumeration {
 			pf.Options = append(pf.Options, pages.Option{Value: e.Value, Text: e.Text, Selected: e.Value == fl.Value || fl.Value == "" && e.SelectByDefault})
 		}

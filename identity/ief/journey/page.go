@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity/claimstx"
 	"github.com/gatehouse/gatehouse/identity/ief"
+	"github.com/gatehouse/gatehouse/identity/ief/predicate"
 )
 
 // Page is what a self-asserted profile (or a selection step) asks of the
@@ -47,6 +48,9 @@ type Field struct {
 	Control  string
 	Verified bool
 	CodeSent bool
+	// Unmet are the predicate groups the value failed (Error is their
+	// English message), for a localized one (PredicateMessage).
+	Unmet []predicate.Failure
 	// ErrorID is the B2C string id of Error (required_field,
 	// error_passwordEntryMismatch, ...) for the page's localization;
 	// "PatternHelpText" means the claim's own localized pattern help.
@@ -204,24 +208,7 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 		// A regular expression that runs out of time fails the field.
 		if ps := e.env.Policy.PredicateSet; f.Claim.PredicateValidation != "" && ps != nil {
 			if ok, fails, err := ps.Validate(f.Claim.PredicateValidation, v); err != nil || !ok {
-				var msg []string
-				for _, fl := range fails {
-					var preds []string
-					for _, p := range fl.Failed {
-						if p.HelpText != "" && p.HelpText != fl.HelpText {
-							preds = append(preds, p.HelpText)
-						}
-					}
-					switch {
-					case fl.HelpText == "":
-						msg = append(msg, preds...)
-					case len(preds) == 0:
-						msg = append(msg, fl.HelpText)
-					default:
-						msg = append(msg, fl.HelpText+" "+strings.Join(preds, ", "))
-					}
-				}
-				f.Error, bad = orDefault(strings.Join(msg, " "), "Please enter a valid value."), true
+				f.Error, f.Unmet, bad = orDefault(PredicateMessage(fails, nil), "Please enter a valid value."), fails, true
 				continue
 			}
 		}
@@ -407,4 +394,34 @@ func orDefault(s, def string) string {
 		return s
 	}
 	return def
+}
+
+// PredicateMessage is B2C's message for unmet predicate groups: each
+// group's help text followed by its failed predicates' ("The password
+// must have at least 3 of the following: an uppercase letter, a symbol").
+// text, when not nil, localizes a help text: kind is "group" (id: the
+// group id) or "predicate" (id: the predicate id), def the policy's text.
+func PredicateMessage(fails []predicate.Failure, text func(kind, id, def string) string) string {
+	if text == nil {
+		text = func(_, _, def string) string { return def }
+	}
+	var msg []string
+	for _, fl := range fails {
+		group := text("group", fl.GroupID, fl.HelpText)
+		var preds []string
+		for _, p := range fl.Failed {
+			if t := text("predicate", p.PredicateID, p.HelpText); t != "" && p.HelpText != fl.HelpText {
+				preds = append(preds, t)
+			}
+		}
+		switch {
+		case group == "":
+			msg = append(msg, preds...)
+		case len(preds) == 0:
+			msg = append(msg, group)
+		default:
+			msg = append(msg, group+" "+strings.Join(preds, ", "))
+		}
+	}
+	return strings.Join(msg, " ")
 }
