@@ -89,6 +89,24 @@ func starterPackConfig(t *testing.T, pack, callback string) (file, publicURL, ma
 	return file, publicURL, mailDir, []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret}
 }
 
+// addPolicies lists more policy files in a starter-pack config (before
+// the pack's own; the order does not matter to the engine).
+func addPolicies(t *testing.T, file string, paths ...string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var quoted []string
+	for _, p := range paths {
+		quoted = append(quoted, fmt.Sprintf("%q", p))
+	}
+	cfg := strings.Replace(string(b), "  customPolicies: [", "  customPolicies: ["+strings.Join(quoted, ", ")+", ", 1)
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // lastCode is the newest verification code mailed to the outbox.
 func lastCode(t *testing.T, dir string, seen map[string]bool) string {
 	t.Helper()
@@ -428,13 +446,7 @@ func TestStarterPackLocalization(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback"
 	file, publicURL, _, env := starterPackConfig(t, "LocalAccounts", callback)
 	dir := filepath.Dir(file)
-	layer := writeFile(t, dir, "policies/German.xml", germanLayer)
-	rp := writeFile(t, dir, "policies/SignUpOrSignin_de.xml", germanRP)
-	b, _ := os.ReadFile(file)
-	cfg := strings.Replace(string(b), "  customPolicies: [", fmt.Sprintf("  customPolicies: [%q, %q, ", layer, rp), 1)
-	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	addPolicies(t, file, writeFile(t, dir, "policies/German.xml", germanLayer), writeFile(t, dir, "policies/SignUpOrSignin_de.xml", germanRP))
 	startServe(t, file, env, "identity")
 	provider := tenantProvider(t, context.Background(), publicURL, "B2C_1A_signup_signin_de")
 	conf := &oauth2.Config{ClientID: webClientID, RedirectURL: callback, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
@@ -483,11 +495,7 @@ func TestStarterPackSSOScope(t *testing.T) {
 	scoped := strings.NewReplacer("B2C_1A_signup_signin", "B2C_1A_signup_signin_app",
 		"</Endpoints>", `</Endpoints>
     <UserJourneyBehaviors><SingleSignOn Scope="Application" /></UserJourneyBehaviors>`).Replace(string(susi))
-	rp := writeFile(t, dir, "policies/SignUpOrSignin_app.xml", scoped)
-	b, _ := os.ReadFile(file)
-	if err := os.WriteFile(file, []byte(strings.Replace(string(b), "  customPolicies: [", fmt.Sprintf("  customPolicies: [%q, ", rp), 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	addPolicies(t, file, writeFile(t, dir, "policies/SignUpOrSignin_app.xml", scoped))
 	startServe(t, file, env, "identity")
 	ctx := context.Background()
 	authorize := func(br *testutil.Browser, policy, client string) *testutil.Page {
@@ -552,17 +560,10 @@ func TestStarterPackCustomTemplate(t *testing.T) {
   </RelyingParty>
 </TrustFrameworkPolicy>`
 	}
-	files := []string{
-		writeFile(t, dir, "policies/Branded.xml", layer),
+	addPolicies(t, file, writeFile(t, dir, "policies/Branded.xml", layer),
 		writeFile(t, dir, "policies/SignUpOrSignin_branded.xml", rp("B2C_1A_branded", "")),
 		writeFile(t, dir, "policies/SignUpOrSignin_scripts.xml", rp("B2C_1A_branded_scripts", `
-    <UserJourneyBehaviors><ScriptExecution>Allow</ScriptExecution></UserJourneyBehaviors>`)),
-	}
-	b, _ := os.ReadFile(file)
-	cfg := strings.Replace(string(b), "  customPolicies: [", fmt.Sprintf("  customPolicies: [%q, %q, %q, ", files[0], files[1], files[2]), 1)
-	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+    <UserJourneyBehaviors><ScriptExecution>Allow</ScriptExecution></UserJourneyBehaviors>`)))
 	startServe(t, file, env, "identity")
 	open := func(policy string) *testutil.Page {
 		provider := tenantProvider(t, context.Background(), publicURL, policy)
@@ -641,13 +642,9 @@ func TestStarterPackPredicates(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback"
 	file, publicURL, _, env := starterPackConfig(t, "LocalAccounts", callback)
 	dir := filepath.Dir(file)
-	layer := writeFile(t, dir, "policies/Nickname.xml", predicateLayer)
-	rp := writeFile(t, dir, "policies/SignUpOrSignin_nick.xml", strings.NewReplacer("B2C_1A_signup_signin_de", "B2C_1A_signup_signin_nick",
-		"<PolicyId>B2C_1A_German</PolicyId>", "<PolicyId>B2C_1A_Nickname</PolicyId>").Replace(germanRP))
-	b, _ := os.ReadFile(file)
-	if err := os.WriteFile(file, []byte(strings.Replace(string(b), "  customPolicies: [", fmt.Sprintf("  customPolicies: [%q, %q, ", layer, rp), 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	addPolicies(t, file, writeFile(t, dir, "policies/Nickname.xml", predicateLayer),
+		writeFile(t, dir, "policies/SignUpOrSignin_nick.xml", strings.NewReplacer("B2C_1A_signup_signin_de", "B2C_1A_signup_signin_nick",
+			"<PolicyId>B2C_1A_German</PolicyId>", "<PolicyId>B2C_1A_Nickname</PolicyId>").Replace(germanRP)))
 	startServe(t, file, env, "identity")
 	provider := tenantProvider(t, context.Background(), publicURL, "B2C_1A_signup_signin_nick")
 	conf := &oauth2.Config{ClientID: webClientID, RedirectURL: callback, Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID}}
