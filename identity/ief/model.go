@@ -60,6 +60,15 @@ func (p *Policy) Claim(id string) *ClaimType {
 	return p.claimsFold[strings.ToLower(id)]
 }
 
+// ClaimID is the declared id of a referenced claim type (references may
+// differ in case); ref itself when undeclared.
+func (p *Policy) ClaimID(ref string) string {
+	if ct := p.Claim(ref); ct != nil {
+		return ct.ID
+	}
+	return ref
+}
+
 // ClaimType is a ClaimsSchema entry.
 type ClaimType struct {
 	ID, DisplayName, DataType   string

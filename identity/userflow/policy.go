@@ -262,7 +262,7 @@ func (c *call) advance(pf *policyFlow, in *journey.Input) {
 // sendClaims completes the sign-in with the relying party's claims.
 func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 	ctx := c.r.Context()
-	oid := c.pol.Journey.Claims.String(claimID(pf.policy, "objectId"))
+	oid := c.pol.Journey.Claims.String(pf.policy.ClaimID("objectId"))
 	if oid == "" {
 		oid = out.Subject
 	}
@@ -286,7 +286,7 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 	c.f.markScope(c.w, pf, c.tx, u.ID, authTime)
 	// newUser is the journey's (the directory write said it created the
 	// account), whether or not the relying party lists it.
-	newUser, _ := c.pol.Journey.Claims[claimID(pf.policy, "newUser")].Value.(bool)
+	newUser, _ := c.pol.Journey.Claims[pf.policy.ClaimID("newUser")].Value.(bool)
 	claims := map[string]any{}
 	for k, v := range out.Claims {
 		switch k {
@@ -303,13 +303,6 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 		res.Claims = claims
 	}
 	c.f.comp.Complete(c.w, c.r, c.tx, res)
-}
-
-func claimID(p *ief.Policy, ref string) string {
-	if ct := p.Claim(ref); ct != nil {
-		return ct.ID
-	}
-	return ref
 }
 
 // resume continues a stored journey for a page request; false: an error
@@ -382,7 +375,7 @@ func controlClaim(pf *policyFlow, control string) string {
 	if dc := pf.policy.DisplayControls[control]; dc != nil {
 		for _, d := range dc.DisplayClaims {
 			if d.ControlClaimType == "" {
-				return claimID(pf.policy, d.ClaimType)
+				return pf.policy.ClaimID(d.ClaimType)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package userflow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sort"
@@ -105,14 +106,14 @@ func localCredentials(ctx context.Context, jc *journey.Call) (journey.Bag, error
 		md := jc.Profile.Metadata
 		switch {
 		case d.locked:
-			msg = orText(md["UserMessageIfUserAccountLocked"], c.errorText("UserMessageIfUserAccountLocked", msg))
+			msg = cmp.Or(md["UserMessageIfUserAccountLocked"], c.errorText("UserMessageIfUserAccountLocked", msg))
 		case d.noAccount && md["UserMessageIfClaimsPrincipalDoesNotExist"] != "":
 			// The policy chose to tell unknown accounts apart (B2C's default).
 			msg = md["UserMessageIfClaimsPrincipalDoesNotExist"]
 		case d.status == 0:
 			// A wrong password and an unknown account read the same: the
 			// policy's DefaultMessage ("Invalid username or password.").
-			msg = orText(md["UserMessageIfInvalidPassword"], c.errorText("DefaultMessage", msg))
+			msg = cmp.Or(md["UserMessageIfInvalidPassword"], c.errorText("DefaultMessage", msg))
 		}
 		return nil, &journey.UserError{Code: "AADB2C90225", Message: msg, Status: d.status, RetryAfter: d.retryAfter}
 	}
@@ -129,13 +130,6 @@ func localCredentials(ctx context.Context, jc *journey.Call) (journey.Bag, error
 		got["name"] = s(u.DisplayName)
 	}
 	return jc.ByName(got), nil
-}
-
-func orText(s, def string) string {
-	if s != "" {
-		return s
-	}
-	return def
 }
 
 // aadSspr is AadSsprProtocolProvider: send or verify an email code (the

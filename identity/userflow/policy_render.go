@@ -2,6 +2,7 @@ package userflow
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
@@ -111,8 +112,8 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 		pf.Error = ""
 		ctl.Fields = append(ctl.Fields, pf)
 		if state == pages.StateVerifyCode {
-			ctl.Fields = append(ctl.Fields, pages.Field{ClaimTypeID: orText(fl.Code, "verificationCode"),
-				Label: orText(p.Texts["ver_input"], "Verification code"), Required: true})
+			ctl.Fields = append(ctl.Fields, pages.Field{ClaimTypeID: cmp.Or(fl.Code, "verificationCode"),
+				Label: cmp.Or(p.Texts["ver_input"], "Verification code"), Required: true})
 		}
 	}
 	for _, ctl := range order {

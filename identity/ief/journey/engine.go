@@ -38,11 +38,7 @@ func (c *Call) ByName(got map[string]claimstx.Claim) Bag {
 	out := Bag{}
 	for _, r := range c.Profile.OutputClaims {
 		if v, ok := got[r.Name()]; ok {
-			id := r.ClaimType
-			if ct := c.Policy.Claim(id); ct != nil {
-				id = ct.ID
-			}
-			out[id] = v
+			out[c.Policy.ClaimID(r.ClaimType)] = v
 		}
 	}
 	return out
@@ -442,12 +438,7 @@ func isSession(tp *ief.TechnicalProfile) bool {
 
 // claimID is the declared id of a claim type (references may differ in
 // case: B2C matches them case-insensitively).
-func (e *Engine) claimID(ref string) string {
-	if ct := e.env.Policy.Claim(ref); ct != nil {
-		return ct.ID
-	}
-	return ref
-}
+func (e *Engine) claimID(ref string) string { return e.env.Policy.ClaimID(ref) }
 
 func (e *Engine) dataType(id string) claimstx.DataType {
 	if ct := e.env.Policy.Claim(id); ct != nil {

@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -200,7 +201,7 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 			continue
 		}
 		if ok, err := f.Claim.CheckPattern(v); err != nil || !ok {
-			f.Error, f.ErrorID, bad = orDefault(f.Claim.PatternHelpText, "Please enter a valid value."), "PatternHelpText", true
+			f.Error, f.ErrorID, bad = cmp.Or(f.Claim.PatternHelpText, "Please enter a valid value."), "PatternHelpText", true
 			continue
 		}
 		// PredicateValidationReference: each failed group's help text
@@ -208,7 +209,7 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 		// A regular expression that runs out of time fails the field.
 		if ps := e.env.Policy.PredicateSet; f.Claim.PredicateValidation != "" && ps != nil {
 			if ok, fails, err := ps.Validate(f.Claim.PredicateValidation, v); err != nil || !ok {
-				f.Error, f.Unmet, bad = orDefault(PredicateMessage(fails, nil), "Please enter a valid value."), fails, true
+				f.Error, f.Unmet, bad = cmp.Or(PredicateMessage(fails, nil), "Please enter a valid value."), fails, true
 				continue
 			}
 		}
@@ -310,7 +311,7 @@ func (e *Engine) verification(ctx context.Context, st *State, page *Page, in *In
 	}
 	address := strings.TrimSpace(in.Values[f.Claim.ID])
 	if ok, err := f.Claim.CheckPattern(address); address == "" || err != nil || !ok {
-		f.Error, f.ErrorID = orDefault(f.Claim.PatternHelpText, "Please enter a valid value."), "PatternHelpText"
+		f.Error, f.ErrorID = cmp.Or(f.Claim.PatternHelpText, "Please enter a valid value."), "PatternHelpText"
 		return page, nil
 	}
 	f.Value = address
@@ -387,13 +388,6 @@ func allInEnum(vals []ief.EnumValue, items []string) bool {
 		}
 	}
 	return true
-}
-
-func orDefault(s, def string) string {
-	if s != "" {
-		return s
-	}
-	return def
 }
 
 // PredicateMessage is B2C's message for unmet predicate groups: each
