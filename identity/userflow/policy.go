@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity/claimstx"
@@ -62,6 +65,43 @@ type policyFlow struct {
 	engine    *journey.Engine
 	templates map[string]*pages.Template // by content definition id
 	loc       *localization.Localization
+	// Worked out at load, not per request: each content definition's
+	// page type and version, the built-in template for definitions
+	// without a LoadUri, the providers' button texts by claims exchange,
+	// the self-asserted profiles an SSO session covers, and the
+	// localized strings by language and content definition.
+	pageKinds     map[string]pageKind
+	fallback      *pages.Template
+	exchangeNames map[string]string
+	ssoProfiles   []string
+	strings       sync.Map // "lang\x00contentDef" -> *localization.Strings
+}
+
+// pageKind is a content definition's page type and version (DataUri).
+type pageKind struct {
+	kind    pages.Kind
+	version pages.Version
+}
+
+// texts are the localized strings of a content definition (id "" : of
+// every content definition, for providers' messages) in lang.
+func (pf *policyFlow) texts(lang, contentDef string) *localization.Strings {
+	key := lang + "\x00" + contentDef
+	if s, ok := pf.strings.Load(key); ok {
+		return s.(*localization.Strings)
+	}
+	var refs []localization.Ref
+	page := "selfasserted"
+	if cd := pf.policy.ContentDefs[contentDef]; cd != nil {
+		refs, page = localRefs(cd), contractName(pf.pageKinds[contentDef].kind)
+	} else {
+		for _, id := range slices.Sorted(maps.Keys(pf.policy.ContentDefs)) {
+			refs = append(refs, localRefs(pf.policy.ContentDefs[id])...)
+		}
+	}
+	s, _ := localization.Lookup(pf.loc, lang, page, refs)
+	pf.strings.Store(key, s) // languages are the policy's or the built-in few: bounded
+	return s
 }
 
 // fetchTemplate fetches a content definition's LoadUri at start-up:
@@ -97,6 +137,10 @@ func (f *Flows) newPolicyFlows(set *ief.Set, baseDir string) (map[string]*policy
 	// template is fetched (and its error reported) once.
 	templates := map[string]*pages.Template{}
 	failed := map[string]bool{}
+	fallback, err := pages.LoadTemplate(context.Background(), "~/default", "", nil)
+	if err != nil {
+		return nil, err
+	}
 	for _, id := range set.IDs() {
 		p := set.Policy(id)
 		eng, err := journey.New(journey.Env{Policy: p, Runners: runners, Codes: codes{}, Now: f.now})
@@ -104,8 +148,10 @@ func (f *Flows) newPolicyFlows(set *ief.Set, baseDir string) (map[string]*policy
 			errs = append(errs, &config.Error{Pos: p.Pos, Msg: err.Error()})
 			continue
 		}
-		pf := &policyFlow{policy: p, engine: eng, templates: map[string]*pages.Template{}}
-		for _, cid := range sortedIDs(p.ContentDefs) {
+		pf := &policyFlow{policy: p, engine: eng, templates: map[string]*pages.Template{}, loc: p.Localization,
+			fallback: fallback, pageKinds: map[string]pageKind{}, exchangeNames: map[string]string{}}
+		pf.prepare()
+		for _, cid := range slices.Sorted(maps.Keys(p.ContentDefs)) {
 			cd := p.ContentDefs[cid]
 			if cd.LoadURI == "" || failed[cd.LoadURI] {
 				continue
@@ -122,13 +168,40 @@ func (f *Flows) newPolicyFlows(set *ief.Set, baseDir string) (map[string]*policy
 			}
 			pf.templates[cid] = t
 		}
-		pf.loc = p.Localization
 		out[strings.ToLower(p.ID)] = pf
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return out, nil
+}
+
+// prepare works out what pages and sessions need from the policy.
+func (pf *policyFlow) prepare() {
+	p := pf.policy
+	for id, cd := range p.ContentDefs {
+		if k, v, err := pages.ParseDataURI(cd.DataURI); err == nil {
+			pf.pageKinds[id] = pageKind{k, v}
+		}
+	}
+	for _, js := range []map[string]*ief.Journey{p.Journeys, p.SubJourneys} {
+		for _, j := range js {
+			for _, st := range j.Steps {
+				for _, x := range st.Exchanges {
+					if tp := p.Profiles[x.Profile]; tp != nil && tp.DisplayName != "" {
+						pf.exchangeNames[x.ID] = tp.DisplayName
+					}
+				}
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(p.Profiles)) {
+		tp := p.Profiles[id]
+		sm := p.Profiles[tp.SessionProfile]
+		if tp.Provider != nil && tp.Provider.Name == "SelfAsserted" && sm != nil && sm.Handler != "Web.TPEngine.SSO.NoopSSOSessionProvider" {
+			pf.ssoProfiles = append(pf.ssoProfiles, id)
+		}
+	}
 }
 
 // resolverValues are the claim resolvers' values for a transaction.
@@ -184,13 +257,7 @@ func (f *Flows) policyLanguage(r *http.Request, tx *tenant.Transaction, pf *poli
 // account's identifying claims; directory reads run again so tokens carry
 // current values.
 func (pf *policyFlow) ssoSession(u *store.User) *journey.Session {
-	s := &journey.Session{Claims: journey.Bag{}}
-	for id, tp := range pf.policy.Profiles {
-		sm := pf.policy.Profiles[tp.SessionProfile]
-		if tp.Provider != nil && tp.Provider.Name == "SelfAsserted" && sm != nil && sm.Handler != "Web.TPEngine.SSO.NoopSSOSessionProvider" {
-			s.Profiles = append(s.Profiles, id)
-		}
-	}
+	s := &journey.Session{Profiles: pf.ssoProfiles, Claims: journey.Bag{}}
 	str := func(v string) claimstx.Claim { return claimstx.Claim{DataType: claimstx.String, Value: v} }
 	set := func(claim string, c claimstx.Claim) {
 		if ct := pf.policy.Claim(claim); ct != nil {

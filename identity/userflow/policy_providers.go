@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"sort"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/identity/claimstx"
@@ -12,7 +11,6 @@ import (
 	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/ief/directory"
 	"github.com/gatehouse/gatehouse/identity/ief/journey"
-	"github.com/gatehouse/gatehouse/identity/ief/localization"
 )
 
 // The providers whose work needs Gatehouse's stores and the page request:
@@ -181,33 +179,10 @@ func denialErr(d *denial, err error) error {
 	return &journey.UserError{Code: "AADB2C90046", Message: d.msg, Status: d.status, RetryAfter: d.retryAfter}
 }
 
-// policyTexts are the policy's localized strings in the page language,
-// from every content definition's resources: what providers' messages
-// (ErrorMessage strings) are looked up in.
-func (c *call) policyTexts() *localization.Strings {
-	if c.texts == nil && c.pf != nil {
-		var refs []localization.Ref
-		for _, id := range sortedIDs(c.pf.policy.ContentDefs) {
-			refs = append(refs, localRefs(c.pf.policy.ContentDefs[id])...)
-		}
-		c.texts, _ = localization.Lookup(c.pf.loc, string(c.lang), "selfasserted", refs)
-	}
-	return c.texts
-}
-
-func sortedIDs(m map[string]*ief.ContentDef) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
-
 // errorText is an ErrorMessage string of the policy's localization, or def.
 func (c *call) errorText(id, def string) string {
-	if t := c.policyTexts(); t != nil {
-		if s, ok := t.Error(id); ok && s != "" {
+	if c.pf != nil {
+		if s, ok := c.pf.texts(string(c.lang), "").Error(id); ok && s != "" {
 			return s
 		}
 	}

@@ -23,13 +23,16 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 	cd := pf.policy.ContentDefs[jp.ContentDef]
 	kind := map[string]pages.Kind{"unified": pages.Unified, "selfasserted": pages.SelfAsserted, "selection": pages.ProviderSelection}[jp.Kind]
 	var version pages.Version
-	if cd != nil {
-		if k, v, err := pages.ParseDataURI(cd.DataURI); err == nil {
-			kind, version = k, v
-		}
+	if pk, ok := pf.pageKinds[jp.ContentDef]; ok {
+		kind, version = pk.kind, pk.version
 	}
 	lang := string(c.lang)
-	strs, _ := localization.Lookup(pf.loc, lang, contractName(kind), localRefs(cd))
+	var strs *localization.Strings
+	if cd != nil {
+		strs = pf.texts(lang, jp.ContentDef)
+	} else {
+		strs, _ = localization.Lookup(pf.loc, lang, contractName(kind), nil)
+	}
 	base := f.apiBase(c.flow)
 	csrf := f.csrfToken(c.w, c.r, c.tx)
 	p := &pages.Page{Kind: kind, Version: version, Lang: lang, FormAction: base + "/SelfAsserted",
@@ -129,27 +132,12 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 		p.ForgotPassword = &pages.Link{Href: link("ForgotPassword")}
 	}
 	for _, ch := range jp.Choices {
-		name := ch
-		for _, j := range pf.policy.Journeys {
-			for _, s := range j.Steps {
-				for _, x := range s.Exchanges {
-					if x.ID == ch {
-						if tp := pf.policy.Profiles[x.Profile]; tp != nil && tp.DisplayName != "" {
-							name = tp.DisplayName
-						}
-					}
-				}
-			}
-		}
+		name := cmp.Or(pf.exchangeNames[ch], ch)
 		p.Providers = append(p.Providers, pages.ProviderButton{ExchangeID: ch, DisplayName: name})
 	}
 	tmpl := pf.templates[jp.ContentDef]
 	if tmpl == nil {
-		var err error
-		if tmpl, err = pages.LoadTemplate(c.r.Context(), "~/default", "", nil); err != nil {
-			f.fail(c.w, c.r, err)
-			return
-		}
+		tmpl = pf.fallback
 	}
 	allowScripts := pf.policy.RP.Behaviors.ScriptExecution == "Allow" && version.AllowsScripts()
 	nb := make([]byte, 18)

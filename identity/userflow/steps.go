@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
-	"github.com/gatehouse/gatehouse/identity/ief/localization"
 	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/identity/tenant"
@@ -61,11 +60,9 @@ type call struct {
 	// pol is a policy journey's state (custom policies on the engine);
 	// st points into it.
 	pol *policyState
-	// lang is a policy journey's page language; pf its policy, texts its
-	// localized strings (policyTexts).
-	lang  locale.Lang
-	pf    *policyFlow
-	texts *localization.Strings
+	// lang is a policy journey's page language; pf its policy.
+	lang locale.Lang
+	pf   *policyFlow
 }
 
 func (c *call) view() *view { return c.f.newView(c.w, c.r, c.tx, c.flow, c.st, c.page) }
