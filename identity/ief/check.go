@@ -2,6 +2,8 @@ package ief
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,7 +21,7 @@ func (c *checker) checkPolicy(p *Policy, opts Options) {
 			c.add(pos, "%s: claim type %s is not declared in ClaimsSchema (B2C rule: every claim a policy uses is declared)", owner, id)
 		}
 	}
-	for _, id := range sortedKeys(p.ClaimTypes) {
+	for _, id := range slices.Sorted(maps.Keys(p.ClaimTypes)) {
 		ct := p.ClaimTypes[id]
 		if ct.DataType == "" {
 			c.add(ct.Pos, "ClaimType %s needs a <DataType>", id)
@@ -29,10 +31,10 @@ func (c *checker) checkPolicy(p *Policy, opts Options) {
 		}
 	}
 	c.predicates(p)
-	for _, id := range sortedKeys(p.Transformations) {
+	for _, id := range slices.Sorted(maps.Keys(p.Transformations)) {
 		c.transformation(p, p.Transformations[id], claim)
 	}
-	for _, id := range sortedKeys(p.ContentDefs) {
+	for _, id := range slices.Sorted(maps.Keys(p.ContentDefs)) {
 		d := p.ContentDefs[id]
 		for lang, res := range d.Localized {
 			if !hasLocalizedResources(p.Localization, res) {
@@ -40,7 +42,7 @@ func (c *checker) checkPolicy(p *Policy, opts Options) {
 			}
 		}
 	}
-	for _, id := range sortedKeys(p.DisplayControls) {
+	for _, id := range slices.Sorted(maps.Keys(p.DisplayControls)) {
 		dc := p.DisplayControls[id]
 		owner := "display control " + id
 		if dc.Type != "VerificationControl" && dc.Type != "CaptchaControl" && dc.Type != "TOTPQrCodeControl" {
@@ -51,20 +53,20 @@ func (c *checker) checkPolicy(p *Policy, opts Options) {
 				claim(r.Pos, owner, r.ClaimType)
 			}
 		}
-		for _, action := range sortedKeys(dc.Actions) {
+		for _, action := range slices.Sorted(maps.Keys(dc.Actions)) {
 			for _, v := range dc.Actions[action] {
 				c.profileRef(p, v.Pos, owner+" action "+action, v.Profile)
 				c.preconditions(p, v.Preconditions, owner, claim)
 			}
 		}
 	}
-	for _, id := range sortedKeys(p.Profiles) {
+	for _, id := range slices.Sorted(maps.Keys(p.Profiles)) {
 		c.profile(p, p.Profiles[id], opts, claim)
 	}
-	for _, id := range sortedKeys(p.Journeys) {
+	for _, id := range slices.Sorted(maps.Keys(p.Journeys)) {
 		c.journey(p, p.Journeys[id], false, claim)
 	}
-	for _, id := range sortedKeys(p.SubJourneys) {
+	for _, id := range slices.Sorted(maps.Keys(p.SubJourneys)) {
 		c.journey(p, p.SubJourneys[id], true, claim)
 	}
 	if p.RP != nil {
@@ -147,7 +149,7 @@ func (c *checker) profile(p *Policy, tp *TechnicalProfile, opts Options, claim f
 		case tp.Provider.NotYet != "":
 			c.add(tp.Pos, "%s: not yet supported: %s", owner, tp.Provider.NotYet)
 		default:
-			for _, k := range sortedKeys(tp.Metadata) {
+			for _, k := range slices.Sorted(maps.Keys(tp.Metadata)) {
 				if !tp.Provider.readsMetadata(k) && !engineMetadata[k] {
 					c.add(tp.itemPos[k], "%s: the %s provider has no metadata key %s (it reads %s)", owner, tp.Provider.Name, k, strings.Join(tp.Provider.Metadata, ", "))
 				}
@@ -187,7 +189,7 @@ func (c *checker) profile(p *Policy, tp *TechnicalProfile, opts Options, claim f
 			c.add(tp.itemPos["session"], "%s: session management profile %s is not a session provider (its handler is %q)", owner, sm.ID, sm.Handler)
 		}
 	}
-	for _, kid := range sortedKeys(tp.Keys) {
+	for _, kid := range slices.Sorted(maps.Keys(tp.Keys)) {
 		name := tp.Keys[kid]
 		up := strings.ToUpper(name)
 		if !strings.HasPrefix(up, "B2C_1A_") {
@@ -346,7 +348,7 @@ func (c *checker) relyingParty(p *Policy, claim func(config.Pos, string, string)
 	} else if p.Journeys[rp.Journey] == nil {
 		c.add(rp.Pos, "policy %s: DefaultUserJourney %s is not defined in UserJourneys", p.ID, rp.Journey)
 	}
-	for _, id := range sortedKeys(rp.Endpoints) {
+	for _, id := range slices.Sorted(maps.Keys(rp.Endpoints)) {
 		if p.Journeys[rp.Endpoints[id]] == nil {
 			c.add(rp.Pos, "policy %s: endpoint %s's journey %s is not defined in UserJourneys", p.ID, id, rp.Endpoints[id])
 		}

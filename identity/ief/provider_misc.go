@@ -1,8 +1,10 @@
 package ief
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/internal/config"
@@ -168,7 +170,7 @@ func checkRESTful(c *checker, p *Policy, tp *TechnicalProfile) {
 		c.add(pos("AuthenticationType"), "%s: AuthenticationType %q is not None, Basic, ClientCertificate, Bearer or ApiKeyHeader", where, auth)
 	}
 	if auth != "" {
-		for _, id := range sortedKeys(tp.Keys) {
+		for _, id := range slices.Sorted(maps.Keys(tp.Keys)) {
 			if !used[id] {
 				c.add(tp.Pos, "%s: CryptographicKeys Key %q is not read by AuthenticationType %s", where, id, auth)
 			}
