@@ -131,7 +131,7 @@ func (c *checker) include(id string, raw, resolved map[string]*tfxml.Node, path 
 
 func (c *checker) claimType(n *tfxml.Node) *ClaimType {
 	ct := &ClaimType{ID: n.Attr("Id"), Pos: n.Pos, DisplayName: n.KidText("DisplayName"), DataType: n.KidText("DataType"),
-		UserHelpText: n.KidText("UserHelpText"), AdminHelpText: n.KidText("AdminHelpText"), UserInputType: n.KidText("UserInputType")}
+		UserHelpText: n.KidText("UserHelpText"), UserInputType: n.KidText("UserInputType")}
 	if d := n.Kid("DefaultPartnerClaimTypes"); d != nil {
 		ct.PartnerClaimTypes = map[string]string{}
 		for _, pr := range d.Kids {
@@ -156,9 +156,6 @@ func (c *checker) claimType(n *tfxml.Node) *ClaimType {
 	}
 	if pv := n.Kid("PredicateValidationReference"); pv != nil {
 		ct.PredicateValidation = pv.Attr("Id")
-	}
-	if m := n.Kid("Mask"); m != nil {
-		ct.Mask = &Mask{Type: m.Attr("Type"), Prefix: m.Attr("Prefix"), Text: m.Text}
 	}
 	return ct
 }
@@ -297,10 +294,6 @@ func profile(n *tfxml.Node) *TechnicalProfile {
 		tp.SessionProfile = sm.Attr("ReferenceId")
 		tp.itemPos["session"] = sm.Pos
 	}
-	if sso := n.Kid("IncludeInSso"); sso != nil {
-		v := parseBool(sso.Text)
-		tp.IncludeInSso = &v
-	}
 	if sn := n.Kid("SubjectNamingInfo"); sn != nil {
 		tp.SubjectNaming = sn.Attr("ClaimType")
 	}
@@ -354,18 +347,12 @@ func relyingParty(n *tfxml.Node) *RelyingParty {
 				if v := k.Attr("Scope"); v != "" {
 					rp.Behaviors.SSOScope = v
 				}
-				rp.Behaviors.KeepAliveDays, _ = strconv.Atoi(k.Attr("KeepAliveInDays"))
 			case "SessionExpiryType":
 				rp.Behaviors.SessionExpiryType = k.Text
 			case "SessionExpiryInSeconds":
 				rp.Behaviors.SessionExpirySeconds, _ = strconv.Atoi(k.Text)
 			case "ScriptExecution":
 				rp.Behaviors.ScriptExecution = k.Text
-			case "JourneyInsights":
-				rp.Behaviors.JourneyInsights = true
-			case "JourneyFraming":
-				rp.Behaviors.JourneyFraming = parseBool(k.Attr("Enabled"))
-				rp.Behaviors.JourneyFramingOrigins = strings.Fields(k.Attr("Sources"))
 			}
 		}
 	}

@@ -71,16 +71,15 @@ func (p *Policy) ClaimID(ref string) string {
 
 // ClaimType is a ClaimsSchema entry.
 type ClaimType struct {
-	ID, DisplayName, DataType   string
-	UserHelpText, AdminHelpText string
-	UserInputType               string
-	PartnerClaimTypes           map[string]string // by protocol name
-	Pattern, PatternHelpText    string
-	Enumeration                 []EnumValue
-	PredicateValidation         string
-	Mask                        *Mask
-	Pos                         config.Pos
-	patternRE                   *dotnetregex.Regex
+	ID, DisplayName, DataType string
+	UserHelpText              string
+	UserInputType             string
+	PartnerClaimTypes         map[string]string // by protocol name
+	Pattern, PatternHelpText  string
+	Enumeration               []EnumValue
+	PredicateValidation       string
+	Pos                       config.Pos
+	patternRE                 *dotnetregex.Regex
 }
 
 // CheckPattern reports whether value satisfies the claim type's
@@ -98,9 +97,6 @@ type EnumValue struct {
 	Text, Value     string
 	SelectByDefault bool
 }
-
-// Mask is a claim's display mask (Simple or Regex).
-type Mask struct{ Type, Prefix, Text string }
 
 // Transformation is a ClaimsTransformation.
 type Transformation struct {
@@ -161,7 +157,6 @@ type TechnicalProfile struct {
 	OutputTx        []string
 	Validations     []ValidationRef
 	SessionProfile  string // UseTechnicalProfileForSessionManagement
-	IncludeInSso    *bool
 	// EnabledForUserJourneys: Always (""), Never, OnClaimsExistence,
 	// OnItemExistenceInStringCollectionClaim, OnItemAbsenceInStringCollectionClaim.
 	Enabled           string
@@ -264,12 +259,8 @@ type RelyingParty struct {
 
 // Behaviors are UserJourneyBehaviors.
 type Behaviors struct {
-	SSOScope              string // Tenant (default), Application, Policy, Suppressed
-	KeepAliveDays         int
-	SessionExpiryType     string // Rolling (default), Absolute
-	SessionExpirySeconds  int    // 86400 by default
-	ScriptExecution       string // Disallow (default), Allow
-	JourneyInsights       bool
-	JourneyFraming        bool
-	JourneyFramingOrigins []string
+	SSOScope             string // Tenant (default), Application, Policy, Suppressed
+	SessionExpiryType    string // Rolling (default), Absolute
+	SessionExpirySeconds int    // 86400 by default
+	ScriptExecution      string // Disallow (default), Allow
 }
