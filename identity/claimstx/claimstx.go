@@ -23,6 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -331,6 +333,14 @@ func (in Inputs) order(names []string, m map[string]Claim) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// paramOrder is the InputParameters' order: as written, else by Id.
+func (in Inputs) paramOrder() []string {
+	if in.ParamOrder != nil {
+		return in.ParamOrder
+	}
+	return slices.Sorted(maps.Keys(in.Params))
 }
 
 // ---- value formatting ----

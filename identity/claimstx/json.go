@@ -520,14 +520,7 @@ func generateJSON(in Inputs) (Outputs, error) {
 			return nil, err
 		}
 	}
-	porder := in.ParamOrder
-	if porder == nil {
-		pm := make(map[string]Claim, len(in.Params))
-		for k := range in.Params {
-			pm[k] = Claim{}
-		}
-		porder = in.order(nil, pm)
-	}
+	porder := in.paramOrder()
 	for _, id := range porder {
 		p, ok := in.Params[id]
 		if !ok {

@@ -541,14 +541,7 @@ func buildURI(in Inputs) (Outputs, error) {
 			query(name, v)
 		}
 	}
-	porder := in.ParamOrder
-	if porder == nil {
-		pm := make(map[string]Claim, len(in.Params))
-		for k := range in.Params {
-			pm[k] = Claim{}
-		}
-		porder = in.order(nil, pm)
-	}
+	porder := in.paramOrder()
 	for _, id := range porder {
 		if p, ok := in.Params[id]; ok && strings.HasPrefix(id, "query.") {
 			query(id, p.Value)
