@@ -410,13 +410,13 @@ func (b *browser) get(u string) (*page, error) {
 var (
 	formRE   = regexp.MustCompile(`<form[^>]*\baction="([^"]*)"`)
 	hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
-	anchorRE = regexp.MustCompile(`<a id="([^"]+)" href="([^"]*)"`)
+	anchorRE = regexp.MustCompile(`<a href="([^"]*)" id="([^"]+)"`)
 )
 
 func (b *browser) follow(p *page, id string) (*page, error) {
 	for _, m := range anchorRE.FindAllStringSubmatch(p.body, -1) {
-		if m[1] == id {
-			u, err := p.url.Parse(html.UnescapeString(m[2]))
+		if m[2] == id {
+			u, err := p.url.Parse(html.UnescapeString(m[1]))
 			if err != nil {
 				return nil, err
 			}

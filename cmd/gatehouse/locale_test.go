@@ -44,7 +44,7 @@ func TestLocaleBinary(t *testing.T) {
 	b := testutil.NewBrowser(t, callback, nil)
 	p := b.Get(authorize(url.Values{"ui_locales": {"de"}}))
 	want(p, `<html lang="de">`, "<title>Anmelden</title>", "Melden Sie sich mit Ihrer E-Mail-Adresse an",
-		`<label for="signInName">E-Mail-Adresse</label>`, `<label for="password">Kennwort</label>`,
+		`<label for="signInName" id="signInName_label">E-Mail-Adresse</label>`, `<label for="password" id="password_label">Kennwort</label>`,
 		`id="forgotPassword"`, "Kennwort vergessen?", `id="createAccount"`, "Jetzt registrieren",
 		`<button type="submit" id="next" name="action" value="next">Anmelden</button>`)
 	r := b.Submit(p, "next", map[string]string{"signInName": email, "password": "wrong-password"})

@@ -100,7 +100,7 @@ func TestResponseTypesBinary(t *testing.T) {
 		t.Fatalf("hybrid: want the form_post page to %s, got %d\n%s", callback, page.Status, page.Body)
 	}
 	got := url.Values{}
-	for _, h := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`).FindAllStringSubmatch(page.Body, -1) {
+	for _, h := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"/?>`).FindAllStringSubmatch(page.Body, -1) {
 		got.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
 	}
 	// RFC 9207: openid-client compares the response's iss with the

@@ -22,7 +22,7 @@ import (
 
 var (
 	secFormRE   = regexp.MustCompile(`<form id="[^"]+" method="post" action="([^"]+)"`)
-	secHiddenRE = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+	secHiddenRE = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)"/?>`)
 )
 
 // securityConfig is identityConfig with extra identity keys appended.

@@ -59,7 +59,8 @@ func (c *memCompleter) Fail(w http.ResponseWriter, _ *http.Request, _ *tenant.Tr
 }
 
 var (
-	hiddenRE = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+	hiddenRE = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)"/?>`)
+	createRE = regexp.MustCompile(`<a href="([^"]+)" id="createAccount"`)
 	actionRE = regexp.MustCompile(`<form id="[^"]+" method="post" action="([^"]+)"`)
 )
 
@@ -163,7 +164,12 @@ func TestHostedPagesWithRealConnector(t *testing.T) {
 	signupPage := func(id string) string {
 		_ = comp.SaveTransaction(ctx, &tenant.Transaction{ID: id, Flow: "B2C_1_api",
 			Request: tenant.AuthRequest{ClientID: "spa-client", RedirectURI: "https://app.example/cb", UILocales: "en-US"}})
-		return get(pages.URL + "/contoso.onmicrosoft.com/B2C_1_api/api/CombinedSigninAndSignup/unified?tx=" + id + "&page=signup")
+		signIn := get(pages.URL + "/contoso.onmicrosoft.com/B2C_1_api/api/CombinedSigninAndSignup/unified?tx=" + id)
+		m := createRE.FindStringSubmatch(signIn)
+		if m == nil {
+			t.Fatalf("no sign-up link:\n%s", signIn)
+		}
+		return get(pages.URL + html.UnescapeString(m[1]))
 	}
 	fields := map[string]string{"email": "dana@example.com", "newPassword": "Passw0rd!x", "reenterPassword": "Passw0rd!x",
 		"displayName": "Dana", "postalCode": "00000", "extension_loyalty": "none"}

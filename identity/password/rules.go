@@ -24,13 +24,14 @@ func Rules(complexity string, minLength, maxLength, classes int, digitsOnly bool
 		return Simple
 	case "custom":
 		r := tenant.PasswordRules{MinLength: minLength, MaxLength: maxLength, Classes: classes, DigitsOnly: digitsOnly}
-		return normalize(r)
+		return Normalize(r)
 	default:
 		return Strong
 	}
 }
 
-func normalize(r tenant.PasswordRules) tenant.PasswordRules {
+// Normalize fills unset limits with B2C's defaults (the zero rules are Strong).
+func Normalize(r tenant.PasswordRules) tenant.PasswordRules {
 	if r == (tenant.PasswordRules{}) {
 		return Strong
 	}
@@ -60,7 +61,7 @@ const (
 // Describe is the help text of a rule set, as shown under the password
 // field.
 func Describe(r tenant.PasswordRules) string {
-	r = normalize(r)
+	r = Normalize(r)
 	s := fmt.Sprintf("%d-%d characters", r.MinLength, r.MaxLength)
 	switch {
 	case r.DigitsOnly:
@@ -76,7 +77,7 @@ func Describe(r tenant.PasswordRules) string {
 // Check returns a *PolicyError when password breaks the rules (the zero
 // rules mean Strong). Length counts characters (runes), not bytes.
 func Check(r tenant.PasswordRules, password string) error {
-	r = normalize(r)
+	r = Normalize(r)
 	if !utf8.ValidString(password) {
 		return &PolicyError{"The password contains characters that are not allowed."}
 	}

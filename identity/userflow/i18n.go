@@ -1,7 +1,6 @@
 package userflow
 
 import (
-	"net/http"
 	"regexp"
 	"strings"
 
@@ -10,23 +9,10 @@ import (
 	"github.com/gatehouse/gatehouse/identity/tenant"
 )
 
-// language is the page language of a request in a transaction, as B2C
-// picks it: the authorization request's ui_locales (kept in the
-// transaction, so every page of the flow has it), else the browser's
-// Accept-Language, else the flow's default language (English). A flow
-// with languages chooses among those only.
-func (f *Flows) language(r *http.Request, tx *tenant.Transaction, flow *tenant.Flow) locale.Lang {
-	var enabled []locale.Lang
-	for _, l := range flow.Languages {
-		enabled = append(enabled, locale.Lang(l))
-	}
-	return locale.ChooseFrom(tx.Request.UILocales, r.Header.Get("Accept-Language"), locale.Lang(flow.DefaultLanguage), enabled)
-}
-
 // msgIDs are the string ids of the English messages the steps show
 // (steps.go, limits.go and the identity and password packages' texts).
-// The steps keep writing B2C's English texts; render shows them in the
-// page's language.
+// The runners keep writing B2C's English texts; the pages show them in
+// the page's language.
 var msgIDs = map[string]string{
 	msgInvalidCredentials:    "UserMessageIfInvalidPassword",
 	msgEmailRequired:         "requiredField_email",
@@ -89,13 +75,4 @@ func translate(l locale.Lang, msg string) string {
 		}
 	}
 	return msg
-}
-
-// localize shows the view's messages in its language.
-func (v *view) localize() {
-	l := locale.Lang(v.Lang)
-	v.Error, v.Info = translate(l, v.Error), translate(l, v.Info)
-	for _, fl := range v.Fields {
-		fl.Error, fl.Help = translate(l, fl.Error), translate(l, fl.Help)
-	}
 }

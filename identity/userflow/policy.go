@@ -40,6 +40,9 @@ type policyState struct {
 	// Interactive: the user answered a page in this transaction (so a new
 	// SSO session starts; a journey fully covered by the session keeps it).
 	Interactive bool `json:"interactive,omitempty"`
+	// TokenClaims are what a user flow's PreTokenIssuance API connector
+	// added for the token.
+	TokenClaims map[string]any `json:"tokenClaims,omitempty"`
 }
 
 func (f *Flows) savePolicyState(ctx context.Context, tx *tenant.Transaction, ps *policyState) error {
@@ -75,6 +78,11 @@ type policyFlow struct {
 	exchangeNames map[string]string
 	ssoProfiles   []string
 	strings       sync.Map // "lang\x00contentDef" -> *localization.Strings
+	// userFlow: a user flow compiled to a policy (identity/ief/userflows);
+	// its tokens carry the flow's application claims, and imgOrigin is the
+	// theme's logo origin for the pages' CSP.
+	userFlow  bool
+	imgOrigin string
 }
 
 // pageKind is a content definition's page type and version (DataUri).
@@ -271,13 +279,20 @@ func (pf *policyFlow) ssoSession(u *store.User) *journey.Session {
 	return s
 }
 
+// useSession reports whether the journey runs with the browser's SSO
+// session: the authorization endpoint found one (tx.SSO), or the flow is
+// a profile edit, which B2C runs with the session unless prompt=login.
+func (f *Flows) useSession(tx *tenant.Transaction, flow *tenant.Flow) bool {
+	return tx.SSO || flow.Type == "profileEdit" && !strings.Contains(" "+tx.Request.Prompt+" ", " login ")
+}
+
 // beginPolicy starts a custom policy's journey.
 func (f *Flows) beginPolicy(w http.ResponseWriter, r *http.Request, tx *tenant.Transaction, flow *tenant.Flow, pf *policyFlow) {
 	ps := &policyState{}
 	lang := f.policyLanguage(r, tx, pf)
 	c := &call{f: f, w: w, r: r, tx: tx, flow: flow, st: &ps.Pages, pol: ps, lang: locale.Lang(lang)}
 	var sso *journey.Session
-	if tx.SSO {
+	if f.useSession(tx, flow) {
 		if res, ok := f.Session(r); ok && res.User != nil && f.inScope(r, pf, tx, res) {
 			sso = pf.ssoSession(res.User)
 			c.sso = res
@@ -305,6 +320,8 @@ func (c *call) advance(pf *policyFlow, in *journey.Input) {
 		return
 	case errors.As(err, &ue):
 		c.f.comp.Fail(c.w, c.r, c.tx, "server_error", ue.Code+": "+ue.Message)
+		return
+	case c.connectorError(err):
 		return
 	default:
 		c.f.fail(c.w, c.r, err)
@@ -355,13 +372,18 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 	// account), whether or not the relying party lists it.
 	newUser, _ := c.pol.Journey.Claims[pf.policy.ClaimID("newUser")].Value.(bool)
 	claims := map[string]any{}
-	for k, v := range out.Claims {
-		switch k {
-		case "sub", "oid", "newUser":
-			continue // the issuer adds these itself (Flow.Claims)
+	if !pf.userFlow {
+		// A user flow's tokens carry its application claims (Flow.Claims,
+		// chosen by the issuer); a custom policy's its relying party's.
+		for k, v := range out.Claims {
+			switch k {
+			case "sub", "oid", "newUser":
+				continue // the issuer adds these itself (Flow.Claims)
+			}
+			claims[k] = v
 		}
-		claims[k] = v
 	}
+	maps.Copy(claims, c.pol.TokenClaims)
 	if newUser && c.pol.Interactive {
 		c.f.metrics.SignUp(c.flow.Name, idmetrics.Success)
 	}
@@ -381,7 +403,7 @@ func (f *Flows) resume(w http.ResponseWriter, r *http.Request, tx *tenant.Transa
 		return nil, false
 	}
 	c := &call{f: f, w: w, r: r, tx: tx, flow: flow, st: &ps.Pages, pol: ps, lang: locale.Lang(f.policyLanguage(r, tx, pf))}
-	if tx.SSO {
+	if f.useSession(tx, flow) {
 		if res, ok := f.Session(r); ok && res.User != nil && f.inScope(r, pf, tx, res) {
 			c.sso = res
 		}
@@ -431,7 +453,9 @@ func (f *Flows) postPolicy(w http.ResponseWriter, r *http.Request, tx *tenant.Tr
 			}
 		}
 	}
-	if in.Action == "" || in.Action == "select" {
+	if in.Action == "select" || in.Action == "" && slices.Contains(pf.ssoProfiles, in.Profile) {
+		// The user entered credentials (or chose a provider): a new SSO
+		// session starts; a profile page answered under the session keeps it.
 		ps.Interactive = true
 	}
 	c.advance(pf, in)
@@ -453,6 +477,10 @@ func controlClaim(pf *policyFlow, control string) string {
 // forgot-password links (B2C's claimsexchange query, with the CSRF token)
 // or a reload.
 func (f *Flows) showPolicy(w http.ResponseWriter, r *http.Request, tx *tenant.Transaction, flow *tenant.Flow, pf *policyFlow) {
+	if len(tx.State) == 0 {
+		f.beginPolicy(w, r, tx, flow, pf) // a transaction whose first page was not shown yet
+		return
+	}
 	c, ok := f.resume(w, r, tx, flow, pf)
 	if !ok {
 		return

@@ -35,8 +35,9 @@ func (f *Flows) runners() map[string]journey.Runner {
 		"None":                 noop,
 		"AzureActiveDirectory": directoryRunner(dir),
 		"LocalCredentials (login-NonInteractive)": journey.RunnerFunc(localCredentials),
-		"AadSspr": journey.RunnerFunc(aadSspr),
-		"RESTful": f.restful,
+		"AadSspr":      journey.RunnerFunc(aadSspr),
+		"RESTful":      f.restful,
+		"APIConnector": journey.RunnerFunc(f.apiConnector),
 	}
 }
 
@@ -81,8 +82,48 @@ func directoryRunner(dir *directory.Directory) journey.Runner {
 			}
 			return nil, &journey.UserError{Code: de.Code, Message: de.Message}
 		}
+		if err == nil && p.Operation == directory.Write {
+			if call := callFrom(ctx); call != nil {
+				call.passwordWritten(ctx, p, c.In, out)
+			}
+		}
 		return journey.Bag(out), err
 	})
+}
+
+// passwordWritten does what a password write means beyond the directory:
+// a new account's browser becomes a familiar device; a changed password
+// (a reset) unlocks the account and ends its other SSO sessions.
+func (c *call) passwordWritten(ctx context.Context, p directory.Profile, in, out map[string]claimstx.Claim) {
+	writes := false
+	for _, r := range p.PersistedClaims {
+		writes = writes || r.PartnerClaimType == "password"
+	}
+	if !writes {
+		return
+	}
+	oid := claimstx.FormatValue(in["objectId"].Value)
+	changed := oid != ""
+	if oid == "" {
+		oid = claimstx.FormatValue(out["objectId"].Value)
+	}
+	u, err := c.f.st.Users().Get(ctx, oid)
+	if err != nil {
+		c.f.log.WarnContext(ctx, "userflow: reading the account after a password write", "err", err)
+		return
+	}
+	if !changed {
+		c.f.rememberDevice(c.w, u.Email)
+		return
+	}
+	for _, k := range []string{lockKey(u.Email), familiarLockKey(u.Email)} {
+		if err := c.f.st.Lockouts().Reset(ctx, k); err != nil {
+			c.f.log.WarnContext(ctx, "userflow: resetting lockout", "err", err)
+		}
+	}
+	if err := c.f.st.Sessions().DeleteUser(ctx, u.ID); err != nil {
+		c.f.log.WarnContext(ctx, "userflow: ending sessions", "err", err)
+	}
 }
 
 // localCredentials is login-NonInteractive: B2C sends the username and

@@ -27,6 +27,9 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 		kind, version = pk.kind, pk.version
 	}
 	lang := string(c.lang)
+	// The runners write B2C's English texts (codes, lockout, throttles):
+	// shown in the page's language where Gatehouse has them.
+	jp.Error, jp.Info = translate(c.lang, jp.Error), translate(c.lang, jp.Info)
 	var strs *localization.Strings
 	if cd != nil {
 		strs = pf.texts(lang, jp.ContentDef)
@@ -47,6 +50,13 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 			}
 		}
 	}
+	if strs != nil {
+		// The browser tab's title: a "title" string, else the heading.
+		p.Title = cmp.Or(p.Texts["title"], p.Texts["heading"])
+		if t, ok := strs.UX("title"); ok {
+			p.Title = t
+		}
+	}
 	label := func(ct *ief.ClaimType) (string, string) {
 		l, h := ct.DisplayName, ct.UserHelpText
 		if strs != nil {
@@ -64,8 +74,15 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 	var order []*pages.Control
 	for _, fl := range jp.Fields {
 		l, h := label(fl.Claim)
+		if jp.Kind == "unified" && fl.ErrorID == "required_field" {
+			// The sign-in form's own texts: requiredField_email, _password.
+			id := map[string]string{"signInName": "requiredField_email", "password": "requiredField_password"}[fl.Claim.ID]
+			if t, ok := strs.UX(id); ok && id != "" && t != "" {
+				fl.Error, fl.ErrorID = t, ""
+			}
+		}
 		pf := pages.Field{ClaimTypeID: fl.Claim.ID, Label: l, HelpText: h, InputType: fl.Claim.UserInputType, Value: fl.Value,
-			Required: fl.Required, ReadOnly: fl.ReadOnly, PatternHelpText: fl.Claim.PatternHelpText, Error: localText(strs, fl.Claim.ID, fl.ErrorID, fl.Error)}
+			Required: fl.Required, ReadOnly: fl.ReadOnly, PatternHelpText: fl.Claim.PatternHelpText, Error: translate(c.lang, localText(strs, fl.Claim.ID, fl.ErrorID, fl.Error))}
 		if len(fl.Unmet) > 0 && strs != nil {
 			// The predicates' help texts in the page language: B2C's
 			// InputValidation strings (ElementId the PredicateValidation,
@@ -129,7 +146,7 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 		if jp.SignUp != "" {
 			p.CreateAccount = &pages.Link{Href: link(jp.SignUp)}
 		}
-		p.ForgotPassword = &pages.Link{Href: link("ForgotPassword")}
+		p.ForgotPassword = &pages.Link{Href: link(cmp.Or(jp.ForgotPassword, "ForgotPassword"))}
 	}
 	for _, ch := range jp.Choices {
 		name := cmp.Or(pf.exchangeNames[ch], ch)
@@ -160,8 +177,12 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 	if allowScripts {
 		script = "'nonce-" + p.Nonce + "'" + ext
 	}
+	img := "'self' data:"
+	if pf.imgOrigin != "" {
+		img += " " + pf.imgOrigin // the theme's logo
+	}
 	securityHeaders(c.w.Header(), "default-src 'none'; script-src "+script+"; style-src 'self' 'nonce-"+p.Nonce+"'"+ext+
-		"; img-src 'self' data:"+ext+"; font-src 'self'"+ext+"; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
+		"; img-src "+img+ext+"; font-src 'self'"+ext+"; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	c.w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if jp.Status != 0 {
 		if jp.RetryAfter > 0 {

@@ -104,8 +104,8 @@ func (e *env) submitWith(c *http.Client, page resp, action string, fields map[st
 func (e *env) followWith(c *http.Client, page resp, linkID string) resp {
 	e.t.Helper()
 	for _, m := range hrefRE.FindAllStringSubmatch(page.body, -1) {
-		if m[1] == linkID {
-			req, _ := http.NewRequest("GET", e.srv.URL+htmlUnescape(m[2]), nil)
+		if m[2] == linkID {
+			req, _ := http.NewRequest("GET", e.srv.URL+htmlUnescape(m[1]), nil)
 			r, err := doWith(c, req)
 			if err != nil {
 				e.t.Fatal(err)

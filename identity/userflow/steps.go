@@ -20,7 +20,6 @@ import (
 	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/identity/tenant"
-	"github.com/gatehouse/gatehouse/internal/ids"
 	"github.com/gatehouse/gatehouse/internal/secevent"
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -53,36 +52,20 @@ type call struct {
 	r    *http.Request
 	tx   *tenant.Transaction
 	flow *tenant.Flow
-	st   *state
-	page string
-	// sso: the browser's SSO session a custom policy's journey runs with.
-	sso *tenant.Result
-	// pol is a policy journey's state (custom policies on the engine);
-	// st points into it.
+	// st is the email verification in progress; it points into pol, the
+	// journey's state.
+	st  *state
 	pol *policyState
-	// lang is a policy journey's page language; pf its policy.
+	// sso: the browser's SSO session the journey runs with.
+	sso *tenant.Result
+	// lang is the page language; pf the policy.
 	lang locale.Lang
 	pf   *policyFlow
 }
 
-func (c *call) view() *view { return c.f.newView(c.w, c.r, c.tx, c.flow, c.st, c.page) }
-
-func (c *call) save() bool {
-	if err := c.store(); err != nil {
-		c.f.fail(c.w, c.r, err)
-		return false
-	}
-	return true
-}
-
-// store saves the transaction's progress: the pages' state, or a custom
-// policy's journey with it.
-func (c *call) store() error {
-	if c.pol != nil {
-		return c.f.savePolicyState(c.r.Context(), c.tx, c.pol)
-	}
-	return c.f.saveState(c.r.Context(), c.tx, c.st)
-}
+// store saves the transaction's progress: the journey and the email
+// verification beside it.
+func (c *call) store() error { return c.f.savePolicyState(c.r.Context(), c.tx, c.pol) }
 
 // denial is why a check refused: B2C's message, the field it is about
 // ("" = the page), and for throttles the status and Retry-After.
@@ -93,17 +76,6 @@ type denial struct {
 	// locked: smart lockout; noAccount: the address has no account (the
 	// message says nothing of it; a custom policy's journey may).
 	locked, noAccount bool
-}
-
-func (d *denial) apply(v *view) {
-	if d.field != "" {
-		v.fieldError(d.field, d.msg)
-	} else {
-		v.Error = d.msg
-	}
-	if d.status != 0 {
-		v.status, v.retryAfter = d.status, d.retryAfter
-	}
 }
 
 func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
@@ -120,45 +92,6 @@ func lockKey(email string) string { return "signin:" + email }
 
 // familiarLockKey counts the failures from the account's familiar devices.
 func familiarLockKey(email string) string { return lockKey(email) + "|familiar" }
-
-// signIn checks the email and password. Unknown accounts and wrong
-// passwords get the same message, the same work (a dummy argon2 run) and
-// the same lockout counting, so neither reveals whether an account exists.
-//
-// Order (each step bounds the next): the per-address throttle reserves a
-// failure slot for the client address (not for familiar devices); smart
-// lockout reserves an attempt (password.Lockout.Begin: atomic in the
-// store, so at most the threshold are verified per lock window, whatever
-// the concurrency or the number of processes); only then is the password
-// hashed. A success returns both reservations; a failure keeps them.
-func (c *call) signIn() {
-	form := c.r.PostForm
-	email := normEmail(form.Get("signInName"))
-	pw := form.Get("password")
-	v := c.view()
-	v.setValue("signInName", form.Get("signInName"))
-	if email == "" {
-		v.fieldError("signInName", msgEmailRequired)
-	}
-	if pw == "" {
-		v.fieldError("password", msgPasswordRequired)
-	}
-	if v.hasErrors() {
-		c.f.render(c.w, v)
-		return
-	}
-	u, d, err := c.checkPassword(email, pw)
-	if err != nil {
-		c.f.fail(c.w, c.r, err)
-		return
-	}
-	if d != nil {
-		d.apply(v)
-		c.f.render(c.w, v)
-		return
-	}
-	c.finish(u, false)
-}
 
 // checkPassword checks an email address and password: the per-address
 // throttle, smart lockout and the hash, in that order (see signIn). On
@@ -268,80 +201,6 @@ func (c *call) checkPassword(email, pw string) (*store.User, *denial, error) {
 	return u, nil, nil
 }
 
-// finish signs the user in (SSO session) and completes the flow, except on
-// the sign-in step of profile edit, which goes on to the profile page.
-func (c *call) finish(u *store.User, newUser bool) {
-	now := c.f.now()
-	authTime := now
-	// The token step's connector runs before the SSO session is made: a
-	// failing API leaves no session behind.
-	var claims map[string]any
-	switch {
-	case c.flow.Type == "profileEdit" && c.page == pageSignIn:
-	default:
-		out, ok := c.connector(StepPreTokenIssuance, userClaims(u))
-		if !ok {
-			return
-		}
-		claims = out.Claims
-	}
-	if c.page == pageProfile && !c.st.AuthTime.IsZero() {
-		authTime = c.st.AuthTime // profile edit after SSO: no new credential entry
-	} else if err := c.f.startSession(c.w, c.r, u, now); err != nil {
-		c.f.fail(c.w, c.r, err)
-		return
-	}
-	if c.flow.Type == "profileEdit" && c.page == pageSignIn {
-		c.st.UserID, c.st.AuthTime = u.ID, now
-		if !c.save() {
-			return
-		}
-		c.page = pageProfile
-		c.f.render(c.w, c.view())
-		return
-	}
-	res := tenant.Result{User: u, AuthTime: authTime, NewUser: newUser}
-	if len(claims) > 0 {
-		res.Claims = claims
-	}
-	c.f.comp.Complete(c.w, c.r, c.tx, res)
-}
-
-// connector runs the flow's API connector of a step (if any). false: a
-// page was written (block page, or the API failed).
-func (c *call) connector(step string, claims map[string]any) (Outcome, bool) {
-	if c.f.conn == nil || ConnectorName(c.flow, step) == "" {
-		return Outcome{Action: Continue}, true
-	}
-	claims["client_id"] = c.tx.Request.ClientID
-	if loc := c.tx.Request.UILocales; loc != "" {
-		claims["ui_locales"] = loc
-	} else if al := c.r.Header.Get("Accept-Language"); al != "" {
-		// The browser's first language, as B2C sends the device locale.
-		al, _, _ = strings.Cut(al, ",")
-		al, _, _ = strings.Cut(al, ";")
-		if al = strings.TrimSpace(al); al != "" && al != "*" && len(al) <= 35 {
-			claims["ui_locales"] = al
-		}
-	}
-	out, err := c.f.conn.Call(c.r.Context(), step, c.flow, claims)
-	if err != nil {
-		c.f.log.ErrorContext(c.r.Context(), "userflow: API connector", "step", step, "err", err)
-		c.f.errorPage(c.w, c.r, http.StatusBadGateway, "error_api")
-		return out, false
-	}
-	if out.Action == ShowBlockPage {
-		c.f.metrics.Failed(idmetrics.ReasonBlocked)
-		msg := out.Message
-		if msg == "" {
-			msg = "There was a problem with your request."
-		}
-		c.f.errorText(c.w, c.r, http.StatusForbidden, msg)
-		return out, false
-	}
-	return out, true
-}
-
 func userClaims(u *store.User) map[string]any {
 	m := map[string]any{"objectId": u.ID, "email": u.Email}
 	if u.DisplayName != "" {
@@ -374,34 +233,6 @@ func randomID() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// sendCode makes a 6-digit code (at most 10 per transaction), stores its
-// keyed hash for 10 minutes and mails it.
-func (c *call) sendCode(resend bool) {
-	email := c.st.Email
-	if !resend || email == "" {
-		email = normEmail(c.r.PostForm.Get("email"))
-	}
-	v := c.view()
-	if !validEmail(email) {
-		v.setValue("email", c.r.PostForm.Get("email"))
-		v.fieldError("email", msgInvalidEmail)
-		c.f.render(c.w, v)
-		return
-	}
-	d, err := c.issueCode(email, locale.Lang(v.Lang))
-	if err != nil {
-		c.f.fail(c.w, c.r, err)
-		return
-	}
-	v = c.view()
-	if d != nil {
-		d.apply(v)
-	} else {
-		v.Info = msgCodeSent
-	}
-	c.f.render(c.w, v)
 }
 
 // issueCode sends a new code to email (a valid address) within the
@@ -447,21 +278,6 @@ func (c *call) issueCode(email string, lang locale.Lang) (*denial, error) {
 	c.f.log.InfoContext(ctx, "userflow: verification code sent", "tx", c.tx.ID)
 	c.emit(secevent.CodeSent, email)
 	return nil, nil
-}
-
-func (c *call) verifyCode() {
-	d, err := c.checkCode(c.r.PostForm.Get("email_ver_input"))
-	if err != nil {
-		c.f.fail(c.w, c.r, err)
-		return
-	}
-	v := c.view()
-	if d != nil {
-		d.apply(v)
-	} else {
-		v.Info = msgVerified
-	}
-	c.f.render(c.w, v)
 }
 
 // checkCode checks the code of the transaction's pending verification
@@ -519,214 +335,4 @@ func (c *call) limit(kind secevent.Kind, email string, msg, field string,
 	}
 	c.emit(kind, email, slog.String("by", by))
 	return &denial{msg: msg, field: field, status: http.StatusTooManyRequests, retryAfter: wait}, nil
-}
-
-// newPassword reads and checks newPassword/reenterPassword.
-func (c *call) newPassword(v *view) string {
-	pw := c.r.PostForm.Get("newPassword")
-	again := c.r.PostForm.Get("reenterPassword")
-	switch {
-	case pw == "":
-		v.fieldError("newPassword", msgRequired)
-	case pw != again:
-		v.fieldError("reenterPassword", msgMismatch)
-	default:
-		if err := password.Check(c.flow.Password, pw); err != nil {
-			v.fieldError("newPassword", err.Error())
-		}
-	}
-	return pw
-}
-
-// attributes reads the flow's attributes from the form (all required, as
-// in B2C user flows).
-func (c *call) attributes(v *view) map[string]string {
-	out := map[string]string{}
-	for _, a := range c.flow.Attributes {
-		if a == "email" || !validAttrName(a) {
-			continue
-		}
-		val := strings.TrimSpace(c.r.PostForm.Get(a))
-		v.setValue(a, val)
-		switch {
-		case val == "":
-			v.fieldError(a, msgRequired)
-		case len([]rune(val)) > maxAttrLen:
-			v.fieldError(a, msgTooLong)
-		case (a == "displayName" || a == "givenName" || a == "surname") && !tenant.PlainName(val):
-			// Names end up in pages and apps that may write them as
-			// HTML: no markup, no control characters.
-			v.fieldError(a, tenant.MsgNameCharacters)
-		}
-		out[a] = val
-	}
-	return out
-}
-
-func setAttr(u *store.User, name, val string) {
-	switch name {
-	case "displayName":
-		u.DisplayName = val
-	case "givenName":
-		u.GivenName = val
-	case "surname":
-		u.Surname = val
-	case "email", "objectId", "identities":
-	default:
-		if u.Attributes == nil {
-			u.Attributes = map[string]string{}
-		}
-		u.Attributes[name] = val
-	}
-}
-
-func (c *call) signUp() {
-	ctx := c.r.Context()
-	v := c.view()
-	var email string
-	if c.flow.EmailVerification {
-		if !c.st.EmailVerified {
-			v.Error = msgVerifyFirst
-			c.f.render(c.w, v)
-			return
-		}
-		email = c.st.Email
-	} else {
-		email = normEmail(c.r.PostForm.Get("email"))
-		v.setValue("email", c.r.PostForm.Get("email"))
-		if !validEmail(email) {
-			v.fieldError("email", msgInvalidEmail)
-		}
-	}
-	pw := c.newPassword(v)
-	attrs := c.attributes(v)
-	if v.hasErrors() {
-		c.f.render(c.w, v)
-		return
-	}
-	now := c.f.now()
-	u := &store.User{ID: ids.NewGUID(), Email: email, CreatedAt: now, UpdatedAt: now,
-		Identities: []store.Identity{{SignInType: "emailAddress", Issuer: c.f.reg.Domain(), IssuerAssignedID: email}}}
-	for k, val := range attrs {
-		setAttr(u, k, val)
-	}
-	claims := userClaims(u)
-	delete(claims, "objectId")
-	claims["step"] = StepPostAttributeCollection
-	out, ok := c.connector(StepPostAttributeCollection, claims)
-	if !ok {
-		return
-	}
-	if out.Action == ValidationError {
-		c.signUpFailed(idmetrics.ReasonBlocked)
-		v.Error = out.Message
-		c.f.render(c.w, v)
-		return
-	}
-	for k, val := range out.Claims {
-		if s, ok := val.(string); ok && k != "email" && validAttrName(k) {
-			setAttr(u, k, s)
-		}
-	}
-	if _, err := c.f.st.Users().GetByEmail(ctx, email); err == nil {
-		c.signUpFailed(idmetrics.ReasonUserExists)
-		v.Error = msgUserExists
-		c.f.render(c.w, v)
-		return
-	} else if !errors.Is(err, store.ErrNotFound) {
-		c.f.fail(c.w, c.r, err)
-		return
-	}
-	h, err := c.f.hasher.Hash(ctx, pw)
-	if err != nil {
-		c.f.fail(c.w, c.r, err)
-		return
-	}
-	u.PasswordHash = h
-	if err := c.f.st.Users().Create(ctx, u); errors.Is(err, store.ErrConflict) {
-		c.signUpFailed(idmetrics.ReasonUserExists)
-		v.Error = msgUserExists
-		c.f.render(c.w, v)
-		return
-	} else if err != nil {
-		c.f.fail(c.w, c.r, err)
-		return
-	}
-	c.f.rememberDevice(c.w, email)
-	c.f.metrics.SignUp(c.flow.Name, idmetrics.Success)
-	c.finish(u, true)
-}
-
-// signUpFailed counts a sign-up refused for reason.
-func (c *call) signUpFailed(reason string) {
-	c.f.metrics.SignUp(c.flow.Name, idmetrics.Failure)
-	c.f.metrics.Failed(reason)
-}
-
-func (c *call) reset() {
-	ctx := c.r.Context()
-	v := c.view()
-	if !c.st.EmailVerified {
-		v.Error = msgVerifyFirst
-		c.f.render(c.w, v)
-		return
-	}
-	pw := c.newPassword(v)
-	if v.hasErrors() {
-		c.f.render(c.w, v)
-		return
-	}
-	u, err := c.f.st.Users().GetByEmail(ctx, c.st.Email)
-	if errors.Is(err, store.ErrNotFound) {
-		v.Error = msgNoAccount
-		c.f.render(c.w, v)
-		return
-	} else if err != nil {
-		c.f.fail(c.w, c.r, err)
-		return
-	}
-	h, err := c.f.hasher.Hash(ctx, pw)
-	if err != nil {
-		c.f.fail(c.w, c.r, err)
-		return
-	}
-	u.PasswordHash, u.UpdatedAt = h, c.f.now()
-	if err := c.f.st.Users().Update(ctx, u); err != nil {
-		c.f.fail(c.w, c.r, err)
-		return
-	}
-	// A reset unlocks the account and ends the other SSO sessions.
-	for _, k := range []string{lockKey(u.Email), familiarLockKey(u.Email)} {
-		if err := c.f.st.Lockouts().Reset(ctx, k); err != nil {
-			c.f.log.WarnContext(ctx, "userflow: resetting lockout", "err", err)
-		}
-	}
-	if err := c.f.st.Sessions().DeleteUser(ctx, u.ID); err != nil {
-		c.f.log.WarnContext(ctx, "userflow: ending sessions", "err", err)
-	}
-	c.finish(u, false)
-}
-
-func (c *call) profile() {
-	ctx := c.r.Context()
-	u, err := c.f.st.Users().Get(ctx, c.st.UserID)
-	if err != nil {
-		c.f.fail(c.w, c.r, err)
-		return
-	}
-	v := c.view()
-	attrs := c.attributes(v)
-	if v.hasErrors() {
-		c.f.render(c.w, v)
-		return
-	}
-	for k, val := range attrs {
-		setAttr(u, k, val)
-	}
-	u.UpdatedAt = c.f.now()
-	if err := c.f.st.Users().Update(ctx, u); err != nil {
-		c.f.fail(c.w, c.r, err)
-		return
-	}
-	c.finish(u, false)
 }

@@ -1,17 +1,21 @@
-// Package userflow is Gatehouse's hosted pages: B2C's sign-up or sign-in,
-// password reset and profile edit user flows for local (email) accounts.
-// It implements tenant.Interaction and calls tenant.Completer.
+// Package userflow is Gatehouse's hosted pages: B2C's user flows (sign-up
+// or sign-in, password reset, profile edit), compiled to policies by
+// identity/ief/userflows, and custom policies, both run as journeys of the
+// policy engine (identity/ief/journey) behind one transaction, CSRF,
+// session, throttle and lockout machinery. It implements
+// tenant.Interaction and calls tenant.Completer.
 //
 // Paths (below /{tenant}/{policy}/api/, routed here by the provider):
 //
-//	GET  .../api/CombinedSigninAndSignup/unified?tx={id}&page={signin|signup|reset|profile}
-//	     shows a page of the transaction (the links createAccount and
-//	     forgotPassword point here, so everything works without JavaScript)
+//	GET  .../api/CombinedSigninAndSignup/unified?tx={id}[&claimsexchange={id}&csrf_token=...]
+//	     shows the journey's page; with claimsexchange it follows the
+//	     sign-up or forgot-password link (so everything works without
+//	     JavaScript)
 //	POST .../api/SelfAsserted
-//	     every form: tx, csrf_token, page, action (the id of the pressed
-//	     button: next, continue, cancel, email_ver_but_send,
-//	     email_ver_but_verify, email_ver_but_resend, email_ver_but_edit) and
-//	     the inputs
+//	     every form: tx, csrf_token, page (the technical profile), action
+//	     (the pressed button: next, continue, cancel, email_ver_but_send,
+//	     email_ver_but_verify, email_ver_but_resend, email_ver_but_edit, a
+//	     display control's) and the inputs
 //
 // Begin renders the first page at the authorize URL itself.
 //
@@ -32,20 +36,22 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
-	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/ief/journey"
+	"github.com/gatehouse/gatehouse/identity/ief/pages"
+	"github.com/gatehouse/gatehouse/identity/ief/userflows"
 	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
@@ -169,7 +175,6 @@ type Flows struct {
 	lifetime  time.Duration
 	basePath  string // PublicURL path, "" or "/base"
 	theme     theme
-	custom    *customTemplate
 	ssoCookie string
 	// policies are the custom policies on the policy engine, by
 	// lower-case policy id.
@@ -251,15 +256,6 @@ func New(o Options) (*Flows, error) {
 		page = src.Page
 	}
 	f.theme = newTheme(page)
-	if page != nil && page.Template.IsSet() {
-		b, err := os.ReadFile(page.Template.Abs)
-		if err != nil {
-			return nil, fmt.Errorf("userflow: page template: %w", err)
-		}
-		if f.custom, err = parseCustom(string(b)); err != nil {
-			return nil, err
-		}
-	}
 	f.ssoCookie = "x-ms-cpim-sso_" + o.Registry.Domain()
 	if f.policies, err = f.newPolicyFlows(o.Policies, o.PolicyDir); err != nil {
 		return nil, err
@@ -269,38 +265,60 @@ func New(o Options) (*Flows, error) {
 			return nil, fmt.Errorf("userflow: custom policy %s needs its policy in Options.Policies", fl.Name)
 		}
 	}
+	if err := f.addUserFlows(page); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
-// state is the pages' progress, kept in Transaction.State.
-type state struct {
-	Email          string    `json:"email,omitempty"` // address being verified or verified
-	VerificationID string    `json:"vid,omitempty"`
-	EmailVerified  bool      `json:"verified,omitempty"`
-	CodesSent      int       `json:"codes,omitempty"`
-	UserID         string    `json:"uid,omitempty"` // profile edit: the signed-in user
-	AuthTime       time.Time `json:"auth_time,omitzero"`
-}
-
-func loadState(tx *tenant.Transaction) *state {
-	st := &state{}
-	if len(tx.State) > 0 {
-		_ = json.Unmarshal(tx.State, st)
+// addUserFlows compiles the user flows into policies (identity/ief/userflows)
+// and runs them like custom policies, in the pages' theme or template.
+func (f *Flows) addUserFlows(page *config.Page) error {
+	var flows []*tenant.Flow
+	for _, name := range slices.Sorted(maps.Keys(f.reg.Flows)) {
+		flows = append(flows, f.reg.Flows[name])
 	}
-	return st
-}
-
-func (f *Flows) saveState(ctx context.Context, tx *tenant.Transaction, st *state) error {
-	b, err := json.Marshal(st)
+	set, err := userflows.Load(flows, f.reg.Domain())
+	if err != nil {
+		return fmt.Errorf("userflow: compiling user flows: %w", err)
+	}
+	tmpl := pages.Themed(string(f.theme.Primary), string(f.theme.Background), f.theme.Logo, f.reg.TenantName)
+	if page != nil && page.Template.IsSet() {
+		if tmpl, err = pages.LoadTemplate(context.Background(), page.Template.Abs, "", nil); err != nil {
+			return fmt.Errorf("userflow: page template: %w", err)
+		}
+	}
+	pfs, err := f.newPolicyFlows(set, "")
 	if err != nil {
 		return err
 	}
-	tx.State = b
-	return f.comp.SaveTransaction(ctx, tx)
+	for id, pf := range pfs {
+		pf.userFlow, pf.imgOrigin = true, f.theme.logoOrigin
+		for cd := range pf.policy.ContentDefs {
+			pf.templates[cd] = tmpl
+		}
+		f.policies[id] = pf
+	}
+	return nil
 }
 
+// state is an email verification in progress (codes sent, the pending
+// code's id), kept with the journey in Transaction.State.
+type state struct {
+	Email          string `json:"email,omitempty"` // address being verified or verified
+	VerificationID string `json:"vid,omitempty"`
+	EmailVerified  bool   `json:"verified,omitempty"`
+	CodesSent      int    `json:"codes,omitempty"`
+}
+
+// flowOf is the transaction's flow; nil when it has none, or no policy
+// to run.
 func (f *Flows) flowOf(tx *tenant.Transaction) *tenant.Flow {
-	return f.reg.Flows[strings.ToLower(tx.Flow)]
+	fl := f.reg.Flows[strings.ToLower(tx.Flow)]
+	if fl == nil || f.policies[strings.ToLower(fl.Name)] == nil {
+		return nil
+	}
+	return fl
 }
 
 func (f *Flows) apiBase(flow *tenant.Flow) string {
@@ -309,39 +327,6 @@ func (f *Flows) apiBase(flow *tenant.Flow) string {
 
 func (f *Flows) cookiePath() string { return f.basePath + "/" }
 
-// Pages.
-const (
-	pageSignIn  = "signin"
-	pageSignUp  = "signup"
-	pageReset   = "reset"
-	pageProfile = "profile"
-)
-
-// allowed reports whether page belongs to the flow, and maps it to the
-// page actually shown (profile edit shows sign-in until signed in).
-func allowed(flow *tenant.Flow, st *state, page string) (string, bool) {
-	switch flow.Type {
-	case "passwordReset":
-		return pageReset, page == "" || page == pageReset
-	case "profileEdit":
-		if page != "" && page != pageProfile && page != pageSignIn {
-			return "", false
-		}
-		if st.UserID == "" {
-			return pageSignIn, true
-		}
-		return pageProfile, true
-	default: // signUpOrSignIn
-		switch page {
-		case "":
-			return pageSignIn, true
-		case pageSignIn, pageSignUp, pageReset:
-			return page, true
-		}
-		return "", false
-	}
-}
-
 // Begin shows the first page of the flow.
 func (f *Flows) Begin(w http.ResponseWriter, r *http.Request, tx *tenant.Transaction) {
 	flow := f.flowOf(tx)
@@ -349,26 +334,12 @@ func (f *Flows) Begin(w http.ResponseWriter, r *http.Request, tx *tenant.Transac
 		f.errorPage(w, r, http.StatusBadRequest, "error_no_flow")
 		return
 	}
-	if pf := f.policies[strings.ToLower(flow.Name)]; pf != nil {
-		f.beginPolicy(w, r, tx, flow, pf)
+	pf := f.policies[strings.ToLower(flow.Name)]
+	if pf == nil {
+		f.errorPage(w, r, http.StatusBadRequest, "error_no_flow")
 		return
 	}
-	st := loadState(tx)
-	if flow.Type == "profileEdit" && st.UserID == "" {
-		if res, ok := f.Session(r); ok {
-			st.UserID, st.AuthTime = res.User.ID, res.AuthTime
-			if err := f.saveState(r.Context(), tx, st); err != nil {
-				f.fail(w, r, err)
-				return
-			}
-		}
-	}
-	page, _ := allowed(flow, st, "")
-	v := f.newView(w, r, tx, flow, st, page)
-	if page == pageSignIn && tx.Request.LoginHint != "" {
-		v.setValue("signInName", tx.Request.LoginHint)
-	}
-	f.render(w, v)
+	f.beginPolicy(w, r, tx, flow, pf)
 }
 
 // ServeHTTP serves the pages' GETs and POSTs (paths in the package doc).
@@ -426,17 +397,7 @@ func (f *Flows) show(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if pf := f.policies[strings.ToLower(flow.Name)]; pf != nil {
-		f.showPolicy(w, r, tx, flow, pf)
-		return
-	}
-	st := loadState(tx)
-	page, ok := allowed(flow, st, q.Get("page"))
-	if !ok {
-		f.errorPage(w, r, http.StatusNotFound, "error_no_page")
-		return
-	}
-	f.render(w, f.newView(w, r, tx, flow, st, page))
+	f.showPolicy(w, r, tx, flow, f.policies[strings.ToLower(flow.Name)])
 }
 
 func (f *Flows) post(w http.ResponseWriter, r *http.Request) {
@@ -453,48 +414,7 @@ func (f *Flows) post(w http.ResponseWriter, r *http.Request) {
 		f.errorPage(w, r, http.StatusForbidden, "error_csrf")
 		return
 	}
-	if pf := f.policies[strings.ToLower(flow.Name)]; pf != nil {
-		f.postPolicy(w, r, tx, flow, pf)
-		return
-	}
-	st := loadState(tx)
-	page, ok := allowed(flow, st, r.PostForm.Get("page"))
-	if !ok {
-		f.errorPage(w, r, http.StatusBadRequest, "error_no_page")
-		return
-	}
-	action := r.PostForm.Get("action")
-	if action == "cancel" {
-		f.comp.Fail(w, r, tx, "access_denied", "AADB2C90091: The user has cancelled entering self-asserted information.")
-		return
-	}
-	c := &call{f: f, w: w, r: r, tx: tx, flow: flow, st: st, page: page}
-	switch page {
-	case pageSignIn:
-		c.signIn()
-	case pageSignUp, pageReset:
-		switch action {
-		case "email_ver_but_send", "email_ver_but_resend":
-			c.sendCode(action == "email_ver_but_resend")
-		case "email_ver_but_verify":
-			c.verifyCode()
-		case "email_ver_but_edit":
-			st.Email, st.VerificationID, st.EmailVerified = "", "", false
-			if err := f.saveState(r.Context(), tx, st); err != nil {
-				f.fail(w, r, err)
-				return
-			}
-			f.render(w, f.newView(w, r, tx, flow, st, page))
-		default:
-			if page == pageSignUp {
-				c.signUp()
-			} else {
-				c.reset()
-			}
-		}
-	case pageProfile:
-		c.profile()
-	}
+	f.postPolicy(w, r, tx, flow, f.policies[strings.ToLower(flow.Name)])
 }
 
 // ---- CSRF ----

@@ -149,6 +149,10 @@ type State struct {
 	Page string `json:"page,omitempty"`
 	// Verified are addresses proven by a code, by claim type.
 	Verified map[string]string `json:"verified,omitempty"`
+	// Pending are addresses a code was sent to and not yet verified, by
+	// claim type: the field stays locked to it (a form that omits the
+	// read-only address, or a resend, uses it).
+	Pending map[string]string `json:"pending,omitempty"`
 	// Session is the incoming SSO session; NewSession what SendClaims
 	// hands back to be stored.
 	Session    *Session `json:"session,omitempty"`
@@ -296,7 +300,9 @@ func (e *Engine) step(ctx context.Context, st *State, j *ief.Journey, fr *Frame,
 		if len(step.Exchanges) > 1 {
 			found := false
 			for _, x := range step.Exchanges {
-				if x.ID == st.Chosen {
+				// The chosen exchange, or the one whose page is waiting
+				// for the user (the choice was used when it showed).
+				if x.ID == st.Chosen || st.Chosen == "" && st.Page != "" && x.Profile == st.Page {
 					ex, found = x, true
 				}
 			}

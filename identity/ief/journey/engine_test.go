@@ -280,3 +280,41 @@ func TestGetClaimsStep(t *testing.T) {
 		t.Errorf("%v %+v", err, out)
 	}
 }
+
+// A step with several exchanges keeps running the chosen one while its
+// page is answered again (a validation error, a resubmission), and the
+// forgot-password link's exchange (setting.forgotPasswordLinkOverride) is
+// the link's, not a provider button.
+func TestChosenExchangePageResubmitted(t *testing.T) {
+	profiles := page("SignIn", `<Item Key="SignUpTarget">SignUpX</Item><Item Key="setting.forgotPasswordLinkOverride">ForgotX</Item>`,
+		`<OutputClaims><OutputClaim ClaimTypeReferenceId="email" Required="true"/><OutputClaim ClaimTypeReferenceId="objectId"/></OutputClaims>`) +
+		page("SignUp", "", `<OutputClaims><OutputClaim ClaimTypeReferenceId="displayName" Required="true"/><OutputClaim ClaimTypeReferenceId="objectId"/></OutputClaims>
+<ValidationTechnicalProfiles><ValidationTechnicalProfile ReferenceId="Write"/></ValidationTechnicalProfiles>`) +
+		page("Forgot", "", `<OutputClaims><OutputClaim ClaimTypeReferenceId="givenName" Required="true"/></OutputClaims>`) +
+		rest("Write", outObjectID)
+	journeys := uj("J", `<OrchestrationStep Order="1" Type="CombinedSignInAndSignUp" ContentDefinitionReferenceId="api.signuporsignin">
+<ClaimsProviderSelections><ClaimsProviderSelection TargetClaimsExchangeId="ForgotX"/><ClaimsProviderSelection ValidationClaimsExchangeId="SignInX"/></ClaimsProviderSelections>
+<ClaimsExchanges><ClaimsExchange Id="SignInX" TechnicalProfileReferenceId="SignIn"/></ClaimsExchanges></OrchestrationStep>
+<OrchestrationStep Order="2" Type="ClaimsExchange"><ClaimsExchanges>
+<ClaimsExchange Id="SignUpX" TechnicalProfileReferenceId="SignUp"/><ClaimsExchange Id="ForgotX" TechnicalProfileReferenceId="Forgot"/></ClaimsExchanges></OrchestrationStep>
+`, send(3))
+	f := newFixture(t, profiles, journeys, "", "")
+	f.out["Write"] = journey.Bag{"objectId": str("u-new")}
+	st := f.start("J", nil, nil)
+	p := wantPage(t, f.next(st, nil), "SignIn")
+	if p.ForgotPassword != "ForgotX" || len(p.Choices) != 0 {
+		t.Errorf("forgot-password link %q, buttons %v", p.ForgotPassword, p.Choices)
+	}
+	wantPage(t, f.next(st, &journey.Input{Profile: "SignIn", Action: "select", Exchange: "SignUpX"}), "SignUp")
+	// A missing field: the sign-up page again, not the next step.
+	wantPage(t, f.next(st, &journey.Input{Profile: "SignUp", Values: map[string]string{}}), "SignUp")
+	claims := wantDone(t, st, f.next(st, &journey.Input{Profile: "SignUp", Values: map[string]string{"displayName": "Ada"}}))
+	if claims["sub"] != "u-new" {
+		t.Errorf("claims %v", claims)
+	}
+	// The link's exchange runs the other profile of step 2.
+	st = f.start("J", nil, nil)
+	wantPage(t, f.next(st, nil), "SignIn")
+	wantPage(t, f.next(st, &journey.Input{Profile: "SignIn", Action: "select", Exchange: "ForgotX"}), "Forgot")
+	wantPage(t, f.next(st, &journey.Input{Profile: "Forgot", Values: map[string]string{}}), "Forgot")
+}

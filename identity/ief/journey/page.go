@@ -23,6 +23,11 @@ type Page struct {
 	Fields     []*Field
 	// SignUp is the ClaimsExchange the sign-up link selects.
 	SignUp string
+	// ForgotPassword is the ClaimsExchange the forgot-password link
+	// selects (metadata setting.forgotPasswordLinkOverride, B2C's embedded
+	// password reset); "" means the link ends the journey with
+	// AADB2C90118 for the app to start its reset policy.
+	ForgotPassword string
 	// Choices are the provider buttons of a selection step.
 	Choices []string
 	Error   string
@@ -100,11 +105,12 @@ func (e *Engine) page(st *State, step *ief.Step, tp *ief.TechnicalProfile, value
 		// The step's content definition (unifiedssp) is the page; the
 		// profile's own is for when it runs as a plain exchange.
 		p.Kind, p.SignUp = "unified", tp.Metadata["SignUpTarget"]
+		p.ForgotPassword = tp.Metadata["setting.forgotPasswordLinkOverride"]
 		if step.ContentDef != "" {
 			p.ContentDef = step.ContentDef
 		}
 		for _, s := range step.Selections {
-			if s.TargetExchange != "" {
+			if s.TargetExchange != "" && s.TargetExchange != p.ForgotPassword {
 				p.Choices = append(p.Choices, s.TargetExchange)
 			}
 		}
@@ -119,8 +125,14 @@ func (e *Engine) page(st *State, step *ief.Step, tp *ief.TechnicalProfile, value
 		if ct.UserInputType == "Password" {
 			f.Value = "" // never echoed back
 		}
+		if f.Verify && f.Value == "" {
+			// The locked address of a verification in progress or done.
+			f.Value = cmp.Or(st.Pending[ct.ID], st.Verified[ct.ID])
+		}
 		if f.Verify && f.Value != "" && st.Verified[ct.ID] == f.Value {
 			f.Verified = true
+		} else if f.Verify && f.Value != "" && st.Pending[ct.ID] == f.Value {
+			f.CodeSent = true
 		}
 		p.Fields = append(p.Fields, f)
 	}
@@ -170,7 +182,8 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 		// Edit a verified address: it must be verified again.
 		if f := page.Field(in.Claim); f != nil && f.Verify {
 			delete(st.Verified, f.Claim.ID)
-			f.Verified, f.Value = false, ""
+			delete(st.Pending, f.Claim.ID)
+			f.Verified, f.CodeSent, f.Value = false, false, ""
 		}
 		return page, nil
 	case "", "continue":
@@ -309,7 +322,7 @@ func (e *Engine) verification(ctx context.Context, st *State, page *Page, in *In
 		page.Error = "Unknown field."
 		return page, nil
 	}
-	address := strings.TrimSpace(in.Values[f.Claim.ID])
+	address := strings.TrimSpace(cmp.Or(in.Values[f.Claim.ID], f.Value))
 	if ok, err := f.Claim.CheckPattern(address); address == "" || err != nil || !ok {
 		f.Error, f.ErrorID = cmp.Or(f.Claim.PatternHelpText, "Please enter a valid value."), "PatternHelpText"
 		return page, nil
@@ -339,10 +352,15 @@ func (e *Engine) verification(ctx context.Context, st *State, page *Page, in *In
 		if st.Verified[f.Claim.ID] == address {
 			delete(st.Verified, f.Claim.ID)
 		}
+		if st.Pending == nil {
+			st.Pending = map[string]string{}
+		}
+		st.Pending[f.Claim.ID] = address
 	default:
 		if st.Verified == nil {
 			st.Verified = map[string]string{}
 		}
+		delete(st.Pending, f.Claim.ID)
 		st.Verified[f.Claim.ID], f.Verified = address, true
 		page.Info, page.InfoID = "E-mail address verified. You can now continue.", "ver_success_msg"
 	}

@@ -98,6 +98,15 @@ func TestEmailVerification(t *testing.T) {
 	if fl := p.Field("email"); !fl.CodeSent || fl.Verified || p.Info == "" || !reflect.DeepEqual(f.codes.sent, []string{addr}) {
 		t.Errorf("after send: %+v info %q sent %v", fl, p.Info, f.codes.sent)
 	}
+	// The address a code went to stays on the page when the form leaves
+	// the read-only field out (and a resend needs no address).
+	if fl := act("", map[string]string{}).Field("email"); fl.Value != addr || !fl.CodeSent {
+		t.Errorf("pending address not kept: %+v", fl)
+	}
+	act("sendCode", map[string]string{})
+	if len(f.codes.sent) != 2 || f.codes.sent[1] != addr {
+		t.Errorf("resend without an address: %v", f.codes.sent)
+	}
 	p = act("verifyCode", map[string]string{"email": addr, "verificationCode": "000000"})
 	if fl := p.Field("email"); fl.Verified || !strings.Contains(fl.Error, "does not match") || st.Verified["email"] != "" {
 		t.Errorf("wrong code: %+v", fl)

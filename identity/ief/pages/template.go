@@ -308,3 +308,25 @@ func setAttr(n *html.Node, key, val string) {
 	}
 	n.Attr = append(n.Attr, html.Attribute{Key: key, Val: val})
 }
+
+// Themed is the built-in template with a tenant's colours and logo
+// (identity.page): primary and background must be CSS colours and logo a
+// URL the caller checked; they are escaped here all the same.
+func Themed(primary, background, logo, logoAlt string) *Template {
+	src := string(defaultTemplate)
+	src = strings.Replace(src, ":root { --primary: #0b5cad; --bg: #f2f2f2; }",
+		":root { --primary: "+cssValue(primary)+"; --bg: "+cssValue(background)+"; }", 1)
+	if logo != "" {
+		src = strings.Replace(src, "<main>\n", `<main>`+"\n"+`<header><img class="companyLogo" src="`+
+			html.EscapeString(logo)+`" alt="`+html.EscapeString(logoAlt)+`"></header>`+"\n", 1)
+	}
+	return &Template{source: "~/themed", builtin: true, src: []byte(src)}
+}
+
+// cssValue keeps a colour from closing its declaration or the style.
+func cssValue(s string) string {
+	if strings.ContainsAny(s, ";{}<>\\\"'") {
+		return "inherit"
+	}
+	return s
+}
