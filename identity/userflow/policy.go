@@ -363,7 +363,7 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 	authTime := now
 	if c.sso != nil && !c.pol.Interactive {
 		authTime = c.sso.AuthTime // the session covered the whole journey
-	} else if err := c.f.startSession(c.w, c.r, u, now); err != nil {
+	} else if err := c.f.startSession(c.w, c.r, u, now, c.f.sessionTerms(pf)); err != nil {
 		c.f.fail(c.w, c.r, err)
 		return
 	}
@@ -392,6 +392,17 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 		res.Claims = claims
 	}
 	c.f.comp.Complete(c.w, c.r, c.tx, res)
+}
+
+// sessionTerms are the SSO session a policy's sign-in starts: its
+// relying party's SessionExpiryInSeconds and SessionExpiryType; a user
+// flow's are identity.sessionLifetime, rolling.
+func (f *Flows) sessionTerms(pf *policyFlow) sessionTerms {
+	b := pf.policy.RP.Behaviors
+	if pf.userFlow || b.SessionExpirySeconds <= 0 {
+		return sessionTerms{lifetime: f.lifetime}
+	}
+	return sessionTerms{lifetime: time.Duration(b.SessionExpirySeconds) * time.Second, absolute: b.SessionExpiryType == "Absolute"}
 }
 
 // resume continues a stored journey for a page request; false: an error

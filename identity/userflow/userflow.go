@@ -44,6 +44,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -462,11 +463,56 @@ func hashID(id string) string {
 	return hex.EncodeToString(s[:])
 }
 
-// Session returns the user of a valid SSO session cookie and extends the
-// session (rolling lifetime).
+// sessionTerms are how long an SSO session lasts and whether using it
+// extends it: a custom policy's UserJourneyBehaviors
+// (SessionExpiryInSeconds, SessionExpiryType Rolling or Absolute), else
+// identity.sessionLifetime, rolling.
+type sessionTerms struct {
+	lifetime time.Duration
+	absolute bool
+}
+
+// cookieValue is the session cookie: the 43-character random id, with
+// "{R|A}{seconds}." before it for terms other than the default. The store
+// keys the session by the hash of the whole value, so the terms cannot be
+// changed without losing the session.
+func (t sessionTerms) cookieValue(id string, def time.Duration) string {
+	if !t.absolute && t.lifetime == def {
+		return id
+	}
+	kind := "R"
+	if t.absolute {
+		kind = "A"
+	}
+	return fmt.Sprintf("%s%d.%s", kind, int64(t.lifetime/time.Second), id)
+}
+
+// parseSessionCookie reads the terms of a cookie value; false when it is
+// not one Gatehouse makes.
+func parseSessionCookie(v string, def time.Duration) (sessionTerms, bool) {
+	if len(v) == 43 {
+		return sessionTerms{lifetime: def}, true
+	}
+	head, id, ok := strings.Cut(v, ".")
+	if !ok || len(id) != 43 || len(head) < 2 || len(head) > 7 || head[0] != 'R' && head[0] != 'A' {
+		return sessionTerms{}, false
+	}
+	secs, err := strconv.Atoi(head[1:])
+	if err != nil || secs <= 0 {
+		return sessionTerms{}, false
+	}
+	return sessionTerms{lifetime: time.Duration(secs) * time.Second, absolute: head[0] == 'A'}, true
+}
+
+// Session returns the user of a valid SSO session cookie and extends a
+// rolling session.
 func (f *Flows) Session(r *http.Request) (*tenant.Result, bool) {
 	c, err := r.Cookie(f.ssoCookie)
-	if err != nil || len(c.Value) != 43 {
+	if err != nil {
+		return nil, false
+	}
+	terms, ok := parseSessionCookie(c.Value, f.lifetime)
+	if !ok {
 		return nil, false
 	}
 	ctx := r.Context()
@@ -486,8 +532,10 @@ func (f *Flows) Session(r *http.Request) (*tenant.Result, bool) {
 	if !u.RefreshTokensValidFrom.IsZero() && s.AuthTime.Before(u.RefreshTokensValidFrom) {
 		return nil, false // sessions revoked (signInSessionsValidFromDateTime)
 	}
-	if err := f.st.Sessions().Touch(ctx, h, now.Add(f.lifetime)); err != nil {
-		f.log.WarnContext(ctx, "userflow: extending session", "err", err)
+	if !terms.absolute {
+		if err := f.st.Sessions().Touch(ctx, h, now.Add(terms.lifetime)); err != nil {
+			f.log.WarnContext(ctx, "userflow: extending session", "err", err)
+		}
 	}
 	return &tenant.Result{User: u, AuthTime: s.AuthTime}, true
 }
@@ -512,7 +560,7 @@ func (f *Flows) sessionCookie(value string, maxAge int) *http.Cookie {
 }
 
 // startSession replaces the browser's session with a new one for u.
-func (f *Flows) startSession(w http.ResponseWriter, r *http.Request, u *store.User, authTime time.Time) error {
+func (f *Flows) startSession(w http.ResponseWriter, r *http.Request, u *store.User, authTime time.Time, terms sessionTerms) error {
 	ctx := r.Context()
 	if c, err := r.Cookie(f.ssoCookie); err == nil && c.Value != "" {
 		_ = f.st.Sessions().Delete(ctx, hashID(c.Value))
@@ -521,12 +569,12 @@ func (f *Flows) startSession(w http.ResponseWriter, r *http.Request, u *store.Us
 	if _, err := rand.Read(b); err != nil {
 		return err
 	}
-	id := base64.RawURLEncoding.EncodeToString(b)
-	if err := f.st.Sessions().Create(ctx, &store.Session{IDHash: hashID(id), UserID: u.ID, AuthTime: authTime,
-		ExpiresAt: authTime.Add(f.lifetime)}); err != nil {
+	value := terms.cookieValue(base64.RawURLEncoding.EncodeToString(b), f.lifetime)
+	if err := f.st.Sessions().Create(ctx, &store.Session{IDHash: hashID(value), UserID: u.ID, AuthTime: authTime,
+		ExpiresAt: authTime.Add(terms.lifetime)}); err != nil {
 		return err
 	}
-	http.SetCookie(w, f.sessionCookie(id, 0))
+	http.SetCookie(w, f.sessionCookie(value, 0))
 	return nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/identity/tenant"
@@ -95,6 +96,8 @@ type envOpts struct {
 	conn   Connectors
 	// tweak changes the flows before the pages compile them.
 	tweak func(*tenant.Registry)
+	// policies are custom policies, each a flow.
+	policies *ief.Set
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -124,13 +127,18 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.tweak != nil {
 		o.tweak(e.reg)
 	}
+	if o.policies != nil {
+		for _, id := range o.policies.IDs() {
+			e.reg.Flows[strings.ToLower(id)] = &tenant.Flow{Name: id, Type: "journey", Custom: true}
+		}
+	}
 	h := o.hasher
 	if h == nil {
 		h = password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1}, 0)
 	}
 	ob := mail.Outbox(e.outbox)
 	e.flows, err = New(Options{Registry: e.reg, Store: st, Completer: e.comp, Mail: ob, Page: o.page,
-		Hasher: h, Now: e.clock.Now, Key: []byte("test key"), Connectors: o.conn,
+		Hasher: h, Now: e.clock.Now, Key: []byte("test key"), Connectors: o.conn, Policies: o.policies,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -646,4 +654,76 @@ func BenchmarkPasswordSignIn(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signins/s")
+}
+
+// sessionPolicy is a relying party on the built-in starter-pack base whose
+// UserJourneyBehaviors set the SSO session's terms.
+func sessionPolicy(id, kind string, secs int) ief.Source {
+	return ief.Source{Path: id + ".xml", Data: []byte(fmt.Sprintf(`<TrustFrameworkPolicy xmlns="http://schemas.microsoft.com/online/cpim/schemas/2013/06"
+ PolicySchemaVersion="0.3.0.0" TenantId="contoso.onmicrosoft.com" PolicyId="%s" PublicPolicyUri="http://contoso.onmicrosoft.com/%s">
+ <BasePolicy><TenantId>contoso.onmicrosoft.com</TenantId><PolicyId>B2C_1A_TrustFrameworkLocalization</PolicyId></BasePolicy>
+ <RelyingParty><DefaultUserJourney ReferenceId="SignUpOrSignIn"/>
+  <UserJourneyBehaviors><SessionExpiryType>%s</SessionExpiryType><SessionExpiryInSeconds>%d</SessionExpiryInSeconds></UserJourneyBehaviors>
+  <TechnicalProfile Id="PolicyProfile"><DisplayName>PolicyProfile</DisplayName><Protocol Name="OpenIdConnect"/>
+   <OutputClaims><OutputClaim ClaimTypeReferenceId="objectId" PartnerClaimType="sub"/></OutputClaims><SubjectNamingInfo ClaimType="sub"/></TechnicalProfile>
+ </RelyingParty></TrustFrameworkPolicy>`, id, id, kind, secs))}
+}
+
+// TestPolicySessionTerms: a custom policy's SessionExpiryInSeconds and
+// SessionExpiryType govern the session its sign-in starts; a forged
+// cookie with other terms is no session.
+func TestPolicySessionTerms(t *testing.T) {
+	set, err := ief.Load([]ief.Source{sessionPolicy("B2C_1A_abs", "Absolute", 900), sessionPolicy("B2C_1A_roll", "Rolling", 900)}, ief.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOpts{policies: set})
+	e.addUser("gina@example.com", goodPW)
+	session := func() (*tenant.Result, bool, string) {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/", nil)
+		value := ""
+		for _, c := range e.client.Jar.Cookies(req.URL) {
+			req.AddCookie(c)
+			if strings.HasPrefix(c.Name, "x-ms-cpim-sso_") {
+				value = c.Value
+			}
+		}
+		res, ok := e.flows.Session(req)
+		return res, ok, value
+	}
+	signIn := func(policy string) {
+		t.Helper()
+		mustContain(t, e.submit(e.begin(policy), "next", map[string]string{"signInName": "gina@example.com", "password": goodPW}), "COMPLETE")
+	}
+
+	signIn("B2C_1A_abs")
+	if _, ok, v := session(); !ok || !strings.HasPrefix(v, "A900.") {
+		t.Fatalf("absolute session: %v %q", ok, v)
+	}
+	e.clock.Advance(899 * time.Second)
+	if _, ok, _ := session(); !ok {
+		t.Fatal("absolute session ended early")
+	}
+	e.clock.Advance(2 * time.Second) // used at 899 s: an absolute session is not extended
+	if _, ok, _ := session(); ok {
+		t.Fatal("absolute session outlived its 900 s")
+	}
+
+	signIn("B2C_1A_roll")
+	_, _, v := session()
+	if !strings.HasPrefix(v, "R900.") {
+		t.Fatalf("rolling cookie %q", v)
+	}
+	for i := 0; i < 3; i++ { // each use within 900 s extends it
+		e.clock.Advance(800 * time.Second)
+		if _, ok, _ := session(); !ok {
+			t.Fatalf("rolling session ended after use %d", i)
+		}
+	}
+	// Other terms on the same id are another (unknown) session.
+	req, _ := http.NewRequest("GET", e.srv.URL+"/", nil)
+	req.AddCookie(&http.Cookie{Name: "x-ms-cpim-sso_contoso.onmicrosoft.com", Value: "R86400." + v[len("R900."):]})
+	if _, ok := e.flows.Session(req); ok {
+		t.Fatal("a cookie with changed terms was accepted")
+	}
 }
