@@ -29,7 +29,7 @@ import (
 //go:embed policy.xml.tmpl
 var policyText string
 
-var policyTmpl = template.Must(template.New("policy").Funcs(template.FuncMap{}).Parse(policyText))
+var policyTmpl = template.Must(template.New("policy").Parse(policyText))
 
 // Journey is the user journey id of every compiled flow.
 const Journey = "UserFlow"
@@ -115,11 +115,9 @@ func Source(f *tenant.Flow, tenantDomain string) (ief.Source, error) {
 				PlainName: a == "displayName" || a == "givenName" || a == "surname"})
 		}
 	}
-	if f.Type != "passwordReset" {
+	if f.Type == "signUpOrSignIn" {
+		// Attributes are collected (and validated by the API) at sign-up.
 		d.PostAttributeCollection = connector(f, "PostAttributeCollection")
-	}
-	if f.Type != "signUpOrSignIn" {
-		d.PostAttributeCollection = ""
 	}
 	d.PreTokenIssuance = connector(f, "PreTokenIssuance")
 	d.ContentDefs = contentDefs(f.Type)
