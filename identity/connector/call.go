@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/tracing"
 	"github.com/gatehouse/gatehouse/keys"
 )
@@ -32,16 +33,17 @@ const (
 	DefaultTokenEarlyRefresh = 60 * time.Second
 )
 
-// AuthType is how a Client authenticates to the API.
-type AuthType string
+// AuthType is how a Client authenticates to the API (tenant's table,
+// shared with RESTful profiles).
+type AuthType = tenant.AuthType
 
 // Authentication types (the config's authenticationType values).
 const (
-	AuthNone         AuthType = "none"
-	AuthBasic        AuthType = "basic"
-	AuthCertificate  AuthType = "certificate"
-	AuthBearer       AuthType = "bearer"
-	AuthAPIKeyHeader AuthType = "apiKeyHeader"
+	AuthNone         = tenant.AuthNone
+	AuthBasic        = tenant.AuthBasic
+	AuthCertificate  = tenant.AuthCertificate
+	AuthBearer       = tenant.AuthBearer
+	AuthAPIKeyHeader = tenant.AuthAPIKeyHeader
 )
 
 // Auth is a Client's credentials. Every secret is the name of a policy key

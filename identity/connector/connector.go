@@ -245,23 +245,26 @@ func New(cfgs []config.APIConnector, o Options) (*Connectors, error) {
 // authOf maps a connector's config to Auth ("" problem = fine).
 func authOf(c config.APIConnector, ccs map[string]ClientCredentials) (Auth, string) {
 	var a Auth
-	switch strings.ToLower(c.AuthenticationType) {
-	case "none":
-		a.Type = AuthNone
-	case "basic":
-		a.Type = AuthBasic
+	if c.AuthenticationType == "" {
+		return a, "authenticationType is required: " + tenant.AuthTypeList()
+	}
+	info, ok := tenant.LookupAuthType(c.AuthenticationType)
+	if !ok {
+		return a, fmt.Sprintf("authenticationType %q must be %s", c.AuthenticationType, tenant.AuthTypeList())
+	}
+	a.Type = info.Type
+	switch a.Type { // none needs no credentials
+	case AuthBasic:
 		if c.Username == "" || c.Password == "" {
 			return a, "basic authentication needs username and password (policy key names)"
 		}
 		a.Username, a.Password = keys.Name(c.Username), keys.Name(c.Password)
-	case "certificate", "clientcertificate":
-		a.Type = AuthCertificate
+	case AuthCertificate:
 		if c.Certificate == "" {
 			return a, "certificate authentication needs certificate (a policy key name)"
 		}
 		a.Certificate = keys.Name(c.Certificate)
-	case "bearer":
-		a.Type = AuthBearer
+	case AuthBearer:
 		cc, hasCC := ccs[c.Name]
 		if c.ClientCredentials != nil {
 			if hasCC {
@@ -284,16 +287,11 @@ func authOf(c config.APIConnector, ccs map[string]ClientCredentials) (Auth, stri
 		default:
 			return a, "bearer authentication needs bearerToken (a policy key name) or client credentials"
 		}
-	case "apikeyheader":
-		a.Type = AuthAPIKeyHeader
+	case AuthAPIKeyHeader:
 		if c.APIKeyHeader == nil || c.APIKeyHeader.Name == "" || c.APIKeyHeader.Key == "" {
 			return a, "apiKeyHeader authentication needs apiKeyHeader: {name: <header>, key: <policy key name>}"
 		}
 		a.APIKeyHeader, a.APIKey = c.APIKeyHeader.Name, keys.Name(c.APIKeyHeader.Key)
-	case "":
-		return a, "authenticationType is required: basic, certificate, bearer, apiKeyHeader or none"
-	default:
-		return a, fmt.Sprintf("authenticationType %q must be basic, certificate, bearer, apiKeyHeader or none", c.AuthenticationType)
 	}
 	if _, ok := ccs[c.Name]; (ok || c.ClientCredentials != nil) && a.Type != AuthBearer {
 		return a, "clientCredentials are given but authenticationType is not bearer"
@@ -330,26 +328,20 @@ func redactString(s string) string {
 // Client returns the REST client of a connector (nil if unknown).
 func (cs *Connectors) Client(name string) *Client { return cs.byName[name] }
 
-// Step values (B2C's "step" in the body).
-var steps = map[string]string{
-	"postfederationsignup":    userflow.StepPostFederationSignup,
-	"postattributecollection": userflow.StepPostAttributeCollection,
-	"pretokenissuance":        userflow.StepPreTokenIssuance,
-}
-
 // Call runs the flow's connector of step (the config's
 // flow.APIConnectors; none: Continue). claims are the user's attributes
 // (email, displayName, ..., extension_Name, identities, objectId) plus
 // "client_id" and "ui_locales" of the request.
 func (cs *Connectors) Call(ctx context.Context, step string, flow *tenant.Flow, claims map[string]any) (userflow.Outcome, error) {
-	name := userflow.ConnectorName(flow, step)
+	name := tenant.ConnectorName(flow, step)
 	if name == "" {
 		return userflow.Outcome{Action: userflow.Continue}, nil
 	}
-	canon, ok := steps[strings.ToLower(step)]
+	st, ok := tenant.LookupConnectorStep(step)
 	if !ok {
 		return userflow.Outcome{}, fmt.Errorf("api connector %q: unknown step %q", name, step)
 	}
+	canon := st.B2C
 	cl := cs.byName[name]
 	if cl == nil {
 		return userflow.Outcome{}, fmt.Errorf("api connector %q (step %s) is not configured", name, canon)
@@ -467,7 +459,7 @@ func (cs *Connectors) interpret(cl *Client, step string, flow *tenant.Flow, res 
 		if !statusIs400(obj["status"]) {
 			return bad(KindMalformed, `a ValidationError needs "status": 400 in the body`)
 		}
-		if step != userflow.StepPostAttributeCollection {
+		if step != tenant.StepPostAttributeCollection {
 			return bad(KindMalformed, "ValidationError is only allowed at PostAttributeCollection, not %s", step)
 		}
 		msg, _ := obj["userMessage"].(string)
@@ -487,7 +479,7 @@ func (cs *Connectors) interpret(cl *Client, step string, flow *tenant.Flow, res 
 	case strings.EqualFold(action, "Continue"):
 		return userflow.Outcome{Action: userflow.Continue, Claims: cs.overrides(cl.Name(), step, flow, obj)}, nil
 	case strings.EqualFold(action, "ShowBlockPage"):
-		if step == userflow.StepPreTokenIssuance {
+		if step == tenant.StepPreTokenIssuance {
 			return bad(KindMalformed, "ShowBlockPage is not allowed at PreTokenIssuance (Continue only)")
 		}
 		msg, _ := obj["userMessage"].(string)
@@ -520,7 +512,7 @@ func statusIs400(v any) bool {
 // names; attribute steps get strings.
 func (cs *Connectors) overrides(name, step string, flow *tenant.Flow, obj map[string]any) map[string]any {
 	allowed := map[string]string{} // lower-case -> flow's spelling
-	token := step == userflow.StepPreTokenIssuance
+	token := step == tenant.StepPreTokenIssuance
 	list := flow.Attributes
 	if token {
 		list = flow.Claims

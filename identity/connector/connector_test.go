@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/identity/userflow"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/store"
@@ -79,7 +80,7 @@ func TestAuthTypes(t *testing.T) {
 			tc.cfg.Name = "c-" + tc.cfg.AuthenticationType
 			tc.cfg.EndpointURL = a.srv.URL + "/validate?code=url-secret"
 			f := newFixture(t, p, tc.cfg, stepPAC, Options{Keys: res})
-			out, err := f.cs.Call(context.Background(), userflow.StepPostAttributeCollection, f.flow, signupClaims())
+			out, err := f.cs.Call(context.Background(), tenant.StepPostAttributeCollection, f.flow, signupClaims())
 			if err != nil || out.Action != userflow.Continue {
 				t.Fatalf("call: %v %+v", err, out)
 			}
@@ -100,7 +101,7 @@ func TestRequestBody(t *testing.T) {
 	a := newAPI(t, p, tls.NoClientCert, nil)
 	f := newFixture(t, p, config.APIConnector{Name: "v", EndpointURL: a.srv.URL, AuthenticationType: "none",
 		AllowInsecureAuthInProduction: true}, stepPAC, Options{})
-	if _, err := f.cs.Call(context.Background(), userflow.StepPostAttributeCollection, f.flow, signupClaims()); err != nil {
+	if _, err := f.cs.Call(context.Background(), tenant.StepPostAttributeCollection, f.flow, signupClaims()); err != nil {
 		t.Fatal(err)
 	}
 	s := a.last()
@@ -126,7 +127,7 @@ func TestRequestBody(t *testing.T) {
 	}
 	// No connector on the step: no call.
 	n := a.count()
-	out, err := f.cs.Call(context.Background(), userflow.StepPostAttributeCollection, f.flow, nil)
+	out, err := f.cs.Call(context.Background(), tenant.StepPostAttributeCollection, f.flow, nil)
 	if err != nil || out.Action != userflow.Continue || a.count() != n {
 		t.Fatal("a step without connector called the API")
 	}
@@ -146,7 +147,7 @@ func TestResponses(t *testing.T) {
 		f.flow.APIConnectors = map[string]string{step: "v"}
 		return f.cs.Call(context.Background(), step, f.flow, map[string]any{"email": "a@example.com"})
 	}
-	pac, tok := userflow.StepPostAttributeCollection, userflow.StepPreTokenIssuance
+	pac, tok := tenant.StepPostAttributeCollection, tenant.StepPreTokenIssuance
 	ok := []struct {
 		step   string
 		status int
@@ -192,7 +193,7 @@ func TestResponses(t *testing.T) {
 		{pac, 302, `{}`, KindStatus},
 		{tok, 200, `{"version":"1.0.0","action":"ShowBlockPage","userMessage":"m"}`, KindMalformed},
 		{tok, 400, `{"version":"1.0.0","status":400,"action":"ValidationError","userMessage":"m"}`, KindMalformed},
-		{userflow.StepPostFederationSignup, 400, `{"version":"1.0.0","status":400,"action":"ValidationError","userMessage":"m"}`, KindMalformed},
+		{tenant.StepPostFederationSignup, 400, `{"version":"1.0.0","status":400,"action":"ValidationError","userMessage":"m"}`, KindMalformed},
 	}
 	for i, c := range bad {
 		out, err := call(c.step, c.status, c.body)
@@ -228,7 +229,7 @@ func TestCertificateRollover(t *testing.T) {
 		Certificate: "B2C_1A_Cert"}, stepPAC, Options{Keys: res})
 	call := func() {
 		t.Helper()
-		if _, err := f.cs.Call(context.Background(), userflow.StepPostAttributeCollection, f.flow, signupClaims()); err != nil {
+		if _, err := f.cs.Call(context.Background(), tenant.StepPostAttributeCollection, f.flow, signupClaims()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -246,14 +247,14 @@ func TestCertificateRollover(t *testing.T) {
 	// error, no retry loop beyond one.
 	other := newPKI(t)
 	res.setCert("B2C_1A_Cert", other.issue(t, "stranger", x509.ExtKeyUsageClientAuth))
-	_, err := f.cs.Call(context.Background(), userflow.StepPostAttributeCollection, f.flow, signupClaims())
+	_, err := f.cs.Call(context.Background(), tenant.StepPostAttributeCollection, f.flow, signupClaims())
 	var ce *Error
 	if !errors.As(err, &ce) || ce.Kind != KindUnreachable {
 		t.Fatalf("untrusted certificate: %v", err)
 	}
 	// No active certificate.
 	delete(res.certs, "B2C_1A_Cert")
-	_, err = f.cs.Call(context.Background(), userflow.StepPostAttributeCollection, f.flow, signupClaims())
+	_, err = f.cs.Call(context.Background(), tenant.StepPostAttributeCollection, f.flow, signupClaims())
 	if !errors.As(err, &ce) || ce.Kind != KindCredentials {
 		t.Fatalf("missing certificate: %v", err)
 	}
@@ -290,7 +291,7 @@ func TestClientCredentials(t *testing.T) {
 		Options{Keys: res, Now: clk.Now, ClientCredentials: map[string]ClientCredentials{"b": {TokenURL: tokSrv.URL + "/token",
 			ClientID: "gatehouse-connector", ClientSecret: "CCSecret", Scopes: []string{"https://contoso.onmicrosoft.com/api/.default"}}}})
 	call := func() error {
-		_, err := f.cs.Call(context.Background(), userflow.StepPostAttributeCollection, f.flow, signupClaims())
+		_, err := f.cs.Call(context.Background(), tenant.StepPostAttributeCollection, f.flow, signupClaims())
 		return err
 	}
 	var wg sync.WaitGroup
@@ -364,7 +365,7 @@ func TestTimeoutAndRetry(t *testing.T) {
 			AllowInsecureAuthInProduction: true}, stepPAC, Options{Timeout: 200 * time.Millisecond})
 	}
 	run := func(f *fixture) (userflow.Outcome, *Error) {
-		out, err := f.cs.Call(context.Background(), userflow.StepPostAttributeCollection, f.flow, signupClaims())
+		out, err := f.cs.Call(context.Background(), tenant.StepPostAttributeCollection, f.flow, signupClaims())
 		var ce *Error
 		if err != nil && !errors.As(err, &ce) {
 			t.Fatalf("error type %T", err)

@@ -10,7 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 
-	"github.com/gatehouse/gatehouse/identity/userflow"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/tracing"
 )
@@ -31,7 +31,7 @@ func TestTraceparent(t *testing.T) {
 	f := newFixture(t, p, config.APIConnector{Name: "v", EndpointURL: a.srv.URL, AuthenticationType: "none",
 		AllowInsecureAuthInProduction: true}, stepPAC, Options{})
 	ctx, span := otel.Tracer("test").Start(context.Background(), "sign-up")
-	if _, err := f.cs.Call(ctx, userflow.StepPostAttributeCollection, f.flow, signupClaims()); err != nil {
+	if _, err := f.cs.Call(ctx, tenant.StepPostAttributeCollection, f.flow, signupClaims()); err != nil {
 		t.Fatal(err)
 	}
 	span.End()

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/config"
 )
 
@@ -136,19 +137,25 @@ func checkRESTful(c *checker, p *Policy, tp *TechnicalProfile) {
 		}
 	}
 	bearerClaim := md["UseClaimAsBearerToken"]
-	switch auth {
-	case "":
-		c.add(tp.Pos, "%s: a RESTful profile needs the AuthenticationType metadata (None, Basic, ClientCertificate, Bearer or ApiKeyHeader)", where)
-	case "None":
+	info, _ := tenant.LookupB2CAuthType(auth) // B2C's names, shared with YAML connectors
+	typ := info.Type
+	switch typ {
+	case "": // missing or unknown
+		if auth == "" {
+			c.add(tp.Pos, "%s: a RESTful profile needs the AuthenticationType metadata (%s)", where, tenant.B2CAuthTypeList())
+		} else {
+			c.add(pos("AuthenticationType"), "%s: AuthenticationType %q is not %s", where, auth, tenant.B2CAuthTypeList())
+		}
+	case tenant.AuthNone:
 		if !insecure && !dev {
 			c.add(pos("AuthenticationType"), "%s: AuthenticationType None needs AllowInsecureAuthInProduction=true (or the policy's DeploymentMode=\"Development\")", where)
 		}
-	case "Basic":
+	case tenant.AuthBasic:
 		need("BasicAuthenticationUsername")
 		need("BasicAuthenticationPassword")
-	case "ClientCertificate":
+	case tenant.AuthCertificate:
 		need("ClientCertificate")
-	case "Bearer":
+	case tenant.AuthBearer:
 		used["BearerAuthenticationToken"] = true
 		switch hasKey := tp.Keys["BearerAuthenticationToken"] != ""; {
 		case !hasKey && bearerClaim == "":
@@ -156,7 +163,7 @@ func checkRESTful(c *checker, p *Policy, tp *TechnicalProfile) {
 		case hasKey && bearerClaim != "":
 			c.add(pos("UseClaimAsBearerToken"), "%s: give either UseClaimAsBearerToken or a BearerAuthenticationToken key, not both", where)
 		}
-	case "ApiKeyHeader":
+	case tenant.AuthAPIKeyHeader:
 		if len(tp.Keys) != 1 {
 			c.add(tp.Pos, "%s: AuthenticationType ApiKeyHeader needs exactly one CryptographicKeys Key, its Id the header name (e.g. x-functions-key)", where)
 		}
@@ -166,8 +173,6 @@ func checkRESTful(c *checker, p *Policy, tp *TechnicalProfile) {
 				c.add(tp.Pos, "%s: Key Id %q is not an HTTP header name", where, id)
 			}
 		}
-	default:
-		c.add(pos("AuthenticationType"), "%s: AuthenticationType %q is not None, Basic, ClientCertificate, Bearer or ApiKeyHeader", where, auth)
 	}
 	if auth != "" {
 		for _, id := range slices.Sorted(maps.Keys(tp.Keys)) {
@@ -177,7 +182,7 @@ func checkRESTful(c *checker, p *Policy, tp *TechnicalProfile) {
 		}
 	}
 	if bearerClaim != "" {
-		if auth != "Bearer" {
+		if typ != tenant.AuthBearer {
 			c.add(pos("UseClaimAsBearerToken"), "%s: UseClaimAsBearerToken needs AuthenticationType Bearer", where)
 		}
 		if !hasInput(tp, bearerClaim, false) {

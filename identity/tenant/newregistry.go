@@ -29,8 +29,6 @@ var applicationClaims = set("displayName", "givenName", "surname", "city", "coun
 	"postalCode", "state", "streetAddress", "emails", "objectId", "newUser", "identityProvider",
 	"identityProviderAccessToken", "legalAgeGroupClassification")
 
-var connectorSteps = set("postFederationSignup", "postAttributeCollection", "preTokenIssuance")
-
 // MinSecretLength is the shortest client secret accepted: the secrets are
 // checked with a fast keyed hash, so they must be high-entropy.
 const MinSecretLength = 16
@@ -323,8 +321,8 @@ func (v *regValidator) flows(cfg *config.Identity, reg *Registry) {
 			}
 		}
 		for step, name := range f.APIConnectors {
-			if !connectorSteps[step] {
-				v.add(f.Pos, "%s.apiConnectors: step %q must be postFederationSignup, postAttributeCollection or preTokenIssuance", key, step)
+			if s, ok := LookupConnectorStep(step); !ok || s.Config != step {
+				v.add(f.Pos, "%s.apiConnectors: step %q must be %s", key, step, ConnectorStepList())
 			}
 			if !connectors[name] {
 				v.add(f.Pos, "%s.apiConnectors: %q is not in identity.apiConnectors", key, name)

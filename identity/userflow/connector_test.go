@@ -26,7 +26,7 @@ type fakeCall struct {
 
 func (f *fakeConnectors) Call(_ context.Context, step string, flow *tenant.Flow, claims map[string]any) (Outcome, error) {
 	f.mu.Lock()
-	f.calls = append(f.calls, fakeCall{step, ConnectorName(flow, step), claims})
+	f.calls = append(f.calls, fakeCall{step, tenant.ConnectorName(flow, step), claims})
 	f.mu.Unlock()
 	return f.answer(step, claims)
 }
@@ -43,7 +43,7 @@ func (f *fakeConnectors) steps() []string {
 
 func TestConnectorValidationErrorThenContinue(t *testing.T) {
 	fc := &fakeConnectors{answer: func(step string, c map[string]any) (Outcome, error) {
-		if step == StepPreTokenIssuance {
+		if step == tenant.StepPreTokenIssuance {
 			return Outcome{Action: Continue, Claims: map[string]any{"extension_role": "member"}}, nil
 		}
 		if c["postalCode"] != "12349" {
@@ -93,11 +93,11 @@ func TestConnectorFailureAndBlock(t *testing.T) {
 	var mode string
 	fc := &fakeConnectors{answer: func(step string, _ map[string]any) (Outcome, error) {
 		switch {
-		case mode == "fail" && step == StepPostAttributeCollection:
+		case mode == "fail" && step == tenant.StepPostAttributeCollection:
 			return Outcome{}, errors.New(`api connector "validate": timeout after 2 attempts`)
-		case mode == "block" && step == StepPostAttributeCollection:
+		case mode == "block" && step == tenant.StepPostAttributeCollection:
 			return Outcome{Action: ShowBlockPage, Message: "Sign-ups from this domain are closed."}, nil
-		case mode == "tokenfail" && step == StepPreTokenIssuance:
+		case mode == "tokenfail" && step == tenant.StepPreTokenIssuance:
 			return Outcome{}, errors.New("bad answer")
 		}
 		return Outcome{Action: Continue}, nil
@@ -138,13 +138,5 @@ func TestConnectorFailureAndBlock(t *testing.T) {
 	}
 	if len(e.comp.results) != 0 {
 		t.Fatal("flow completed")
-	}
-}
-
-func TestConnectorName(t *testing.T) {
-	fl := &tenant.Flow{APIConnectors: map[string]string{"postAttributeCollection": "a", "PreTokenIssuance": "b"}}
-	if ConnectorName(fl, StepPostAttributeCollection) != "a" || ConnectorName(fl, "preTokenIssuance") != "b" ||
-		ConnectorName(fl, StepPostFederationSignup) != "" || ConnectorName(nil, "x") != "" {
-		t.Fatal("ConnectorName")
 	}
 }

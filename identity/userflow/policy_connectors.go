@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/claimstx"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/ief/journey"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 )
 
 // A user flow's API connectors as journey steps (the APIConnector
@@ -39,7 +40,7 @@ func (f *Flows) apiConnector(ctx context.Context, jc *journey.Call) (journey.Bag
 		return nil, errors.New("userflow: API connector outside a page request")
 	}
 	step, name := jc.Profile.Metadata["Step"], jc.Profile.Metadata["Connector"]
-	if !strings.EqualFold(ConnectorName(c.flow, step), name) {
+	if !strings.EqualFold(tenant.ConnectorName(c.flow, step), name) {
 		// The provider serves compiled user flows, whose profiles name
 		// the flow's own connectors.
 		return nil, fmt.Errorf("userflow: technical profile %s: connector %q is not the %s connector of %s", jc.Profile.ID, name, step, c.flow.Name)
@@ -48,7 +49,7 @@ func (f *Flows) apiConnector(ctx context.Context, jc *journey.Call) (journey.Bag
 		return journey.Bag{}, nil // no connectors configured (Options.Connectors)
 	}
 	var claims map[string]any
-	if step == StepPreTokenIssuance {
+	if step == tenant.StepPreTokenIssuance {
 		u, err := f.st.Users().Get(ctx, claimstx.FormatValue(jc.Inputs["objectId"].Value))
 		if err != nil {
 			return nil, err
@@ -89,13 +90,13 @@ func (f *Flows) apiConnector(ctx context.Context, jc *journey.Call) (journey.Bag
 		f.metrics.Failed(idmetrics.ReasonBlocked)
 		return nil, &blockPage{msg: out.Message}
 	case ValidationError:
-		if step == StepPostAttributeCollection {
+		if step == tenant.StepPostAttributeCollection {
 			f.metrics.SignUp(c.flow.Name, idmetrics.Failure)
 			f.metrics.Failed(idmetrics.ReasonBlocked)
 			return nil, &journey.UserError{Code: "AADB2C90075", Message: out.Message}
 		}
 	}
-	if step == StepPreTokenIssuance {
+	if step == tenant.StepPreTokenIssuance {
 		// Claims for the token, whatever their names (extension_...).
 		if len(out.Claims) > 0 && c.pol.TokenClaims == nil {
 			c.pol.TokenClaims = map[string]any{}

@@ -62,30 +62,6 @@ import (
 	"github.com/gatehouse/gatehouse/store"
 )
 
-// Connector steps (B2C's "step" values).
-const (
-	StepPostFederationSignup    = "PostFederationSignup"
-	StepPostAttributeCollection = "PostAttributeCollection"
-	StepPreTokenIssuance        = "PreTokenIssuance"
-)
-
-// ConnectorName is the API connector of a flow's step ("" for none). The
-// config names steps postAttributeCollection etc.; the match ignores case.
-func ConnectorName(flow *tenant.Flow, step string) string {
-	if flow == nil {
-		return ""
-	}
-	if n, ok := flow.APIConnectors[step]; ok {
-		return n
-	}
-	for k, n := range flow.APIConnectors {
-		if strings.EqualFold(k, step) {
-			return n
-		}
-	}
-	return ""
-}
-
 // Action is what an API connector answered.
 type Action int
 
@@ -106,7 +82,7 @@ type Outcome struct {
 
 // Connectors calls the API connectors configured on a flow's steps
 // (implemented by package connector). Call is made only for steps listed in
-// flow.APIConnectors (see ConnectorName). claims hold the user's attributes
+// flow.APIConnectors (see tenant.ConnectorName). claims hold the user's attributes
 // plus "client_id" and "ui_locales" of the request. An error means the API
 // failed (timeout, bad answer): the pages show a generic message and store
 // nothing. ValidationError is honoured at PostAttributeCollection only.

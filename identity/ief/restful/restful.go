@@ -32,6 +32,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity/claimstx"
 	"github.com/gatehouse/gatehouse/identity/connector"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/keys"
 )
 
@@ -139,22 +140,28 @@ var Placeholders = regexp.MustCompile(`\{([^{}:]+)\}`)
 // AuthenticationType and keys.
 func (p Profile) Auth() (connector.Auth, error) {
 	k := p.Keys
-	switch p.AuthenticationType {
-	case "", "None":
-		return connector.Auth{Type: connector.AuthNone}, nil
-	case "Basic":
-		return connector.Auth{Type: connector.AuthBasic, Username: k["BasicAuthenticationUsername"], Password: k["BasicAuthenticationPassword"]}, nil
-	case "ClientCertificate":
-		return connector.Auth{Type: connector.AuthCertificate, Certificate: k["ClientCertificate"]}, nil
-	case "Bearer":
-		return connector.Auth{Type: connector.AuthBearer, BearerToken: k["BearerAuthenticationToken"]}, nil
-	case "ApiKeyHeader":
+	typ := connector.AuthNone // B2C's default
+	if p.AuthenticationType != "" {
+		info, ok := tenant.LookupB2CAuthType(p.AuthenticationType)
+		if !ok {
+			return connector.Auth{}, fmt.Errorf("AuthenticationType %q is not %s", p.AuthenticationType, tenant.B2CAuthTypeList())
+		}
+		typ = info.Type
+	}
+	switch typ {
+	case connector.AuthBasic:
+		return connector.Auth{Type: typ, Username: k["BasicAuthenticationUsername"], Password: k["BasicAuthenticationPassword"]}, nil
+	case connector.AuthCertificate:
+		return connector.Auth{Type: typ, Certificate: k["ClientCertificate"]}, nil
+	case connector.AuthBearer:
+		return connector.Auth{Type: typ, BearerToken: k["BearerAuthenticationToken"]}, nil
+	case connector.AuthAPIKeyHeader:
 		for id, ref := range k {
-			return connector.Auth{Type: connector.AuthAPIKeyHeader, APIKeyHeader: id, APIKey: ref}, nil
+			return connector.Auth{Type: typ, APIKeyHeader: id, APIKey: ref}, nil
 		}
 		return connector.Auth{}, errors.New("AuthenticationType ApiKeyHeader needs a CryptographicKeys Key (its Id is the header name)")
 	}
-	return connector.Auth{}, fmt.Errorf("AuthenticationType %q is not None, Basic, ClientCertificate, Bearer or ApiKeyHeader", p.AuthenticationType)
+	return connector.Auth{Type: typ}, nil
 }
 
 // Client calls one RESTful profile's API. It is safe for concurrent use.
