@@ -117,9 +117,9 @@ func Source(f *tenant.Flow, tenantDomain string) (ief.Source, error) {
 	}
 	if f.Type == "signUpOrSignIn" {
 		// Attributes are collected (and validated by the API) at sign-up.
-		d.PostAttributeCollection = connector(f, "PostAttributeCollection")
+		d.PostAttributeCollection = tenant.ConnectorName(f, tenant.StepPostAttributeCollection)
 	}
-	d.PreTokenIssuance = connector(f, "PreTokenIssuance")
+	d.PreTokenIssuance = tenant.ConnectorName(f, tenant.StepPreTokenIssuance)
 	d.ContentDefs = contentDefs(f.Type)
 	d.Languages, d.DefaultLanguage = languages(f)
 	for _, l := range d.Languages {
@@ -152,15 +152,6 @@ func Load(flows []*tenant.Flow, tenantDomain string) (*ief.Set, error) {
 		return &ief.Set{Policies: map[string]*ief.Policy{}}, nil
 	}
 	return ief.Load(srcs, ief.Options{})
-}
-
-func connector(f *tenant.Flow, step string) string {
-	for k, n := range f.APIConnectors {
-		if strings.EqualFold(k, step) {
-			return n
-		}
-	}
-	return ""
 }
 
 // label is an attribute's label: B2C's for a built-in attribute, else its
