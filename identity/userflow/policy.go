@@ -31,7 +31,7 @@ import (
 // transaction, CSRF, session, throttle and lockout machinery as the user
 // flows, and the providers that need it (policy_providers.go).
 
-// policyState is a custom policy's Transaction.State on the policy
+// policyState is a journey's Transaction.State on the policy
 // engine: the journey, and the pages' own state (the email verification
 // in progress) beside it.
 type policyState struct {
