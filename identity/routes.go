@@ -31,6 +31,7 @@ var endpoints = map[string]string{
 //	/{tenant}/{policy}/oauth2/v2.0/authorize|token|logout
 //	/{tenant}/{policy}/discovery/v2.0/keys
 //	/{tenant}/{policy}/api/...                 (the hosted pages)
+//	/{tenant}/oauth2/authresp                  (identity providers' answers, to the hosted pages)
 //	/{tenant}/v2.0/.well-known/openid-configuration?p={policy}, /{tenant}/oauth2/v2.0/...?p=, /{tenant}/discovery/v2.0/keys?p=
 //	/tfp/{tenant}/{policy}/...                 (MSAL's form)
 //
@@ -79,6 +80,20 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		segs = segs[1:]
 	}
 	rest := strings.Join(segs, "/")
+	if rt.queryForm && strings.EqualFold(rest, "oauth2/authresp") && !rt.tfp {
+		// Identity providers send the browser back here (B2C's redirect
+		// URI); the transaction in the state parameter names the policy.
+		idmetrics.SetEndpoint(w, "authresp")
+		// (An id_token may be longer than a page field: the request's
+		// 64 KiB body cap bounds it.)
+		pages := p.pages()
+		if pages == nil {
+			writeOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the hosted pages are not configured")
+			return
+		}
+		pages.ServeHTTP(w, r)
+		return
+	}
 	if !rt.queryForm && len(segs) > 0 && segs[0] == "api" {
 		rt.endpoint = "api"
 	} else {

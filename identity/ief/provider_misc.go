@@ -48,8 +48,22 @@ func init() {
 	// profiles (RefreshTokenReadAndSetup) whose output claims the journey
 	// keeps.
 	register(&Provider{Name: "None", Protocol: "None", Metadata: []string{"url"}})
-	register(&Provider{Name: "OAuth2 identity provider", Protocol: "OAuth2",
-		NotYet: "OAuth2 identity providers such as Facebook (Gatehouse issue 12)"})
+	// OAuth2 identity providers (Facebook, GitHub, LinkedIn, Twitter
+	// style): authorization code, access token, claims endpoint.
+	register(&Provider{Name: ProviderOAuth2, Protocol: "OAuth2", Federated: true,
+		Metadata: []string{"ProviderName", "authorization_endpoint", "AccessTokenEndpoint", "ClaimsEndpoint",
+			"ClaimsEndpointAccessTokenName", "ClaimsEndpointFormatName", "ClaimsEndpointFormat", "client_id", "scope",
+			"HttpBinding", "UsePolicyInRedirectUri", "AccessTokenResponseFormat", "BearerTokenTransmissionMethod",
+			"ExtraParamsInAccessTokenEndpointResponse", "ExtraParamsInClaimsEndpointRequest", "ResponseErrorCodeParamName",
+			"IncludeClaimResolvingInClaimsHandling", "ResolveJsonPathsInJsonTokens", "AdditionalRequestQueryParameters",
+			"response_types", "response_mode", "token_endpoint_auth_method", "UsePKCE", "UserMessageIf*", "DefaultMessage"},
+		Check: func(c *checker, p *Policy, tp *TechnicalProfile) {
+			for _, k := range []string{"authorization_endpoint", "AccessTokenEndpoint", "client_id"} {
+				if tp.Metadata[k] == "" {
+					c.add(tp.Pos, "technical profile %s: an OAuth2 identity provider needs the %s metadata", tp.ID, k)
+				}
+			}
+		}})
 	register(&Provider{Name: "SAML2 identity provider", Protocol: "SAML2",
 		NotYet: "SAML identity providers (Gatehouse issue 12)"})
 	register(&Provider{Name: "PhoneFactor", Handler: "Web.TPEngine.Providers.PhoneFactorProtocolProvider",

@@ -22,12 +22,22 @@ type Provider struct {
 	// Metadata are the keys the provider reads; a key ending in * is a
 	// prefix (setting.*, UserMessageIf*).
 	Metadata []string
+	// Federated: an identity provider the browser visits (the journey
+	// redirects to it and continues with its answer).
+	Federated bool
 	// NotYet, when set, makes a profile of this provider a load error with
 	// this reason: B2C has it, Gatehouse does not run it yet.
 	NotYet string
 	// Check adds provider-specific load problems.
 	Check func(c *checker, p *Policy, tp *TechnicalProfile)
 }
+
+// The identity providers' names, by which the HTTP side hands the engine
+// their implementations (journey.Env.Federations).
+const (
+	ProviderOAuth2 = "OAuth2 identity provider"
+	ProviderOIDC   = "OpenIdConnect identity provider"
+)
 
 var providers []*Provider
 

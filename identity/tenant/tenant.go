@@ -8,6 +8,7 @@
 package tenant
 
 import (
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/internal/config"
@@ -29,6 +30,12 @@ type Registry struct {
 
 // Domain is the tenant's initial domain, "contoso.onmicrosoft.com".
 func (r *Registry) Domain() string { return r.TenantName + ".onmicrosoft.com" }
+
+// RedirectURI is where identity providers send the browser back, B2C's
+// {host}/{tenant}.onmicrosoft.com/oauth2/authresp.
+func (r *Registry) RedirectURI() string {
+	return strings.TrimSuffix(r.PublicURL, "/") + "/" + r.Domain() + "/oauth2/authresp"
+}
 
 // App is an app registration.
 type App struct {

@@ -151,7 +151,7 @@ func (f *Flows) newPolicyFlows(set *ief.Set, baseDir string) (map[string]*policy
 	}
 	for _, id := range set.IDs() {
 		p := set.Policy(id)
-		eng, err := journey.New(journey.Env{Policy: p, Runners: runners, Codes: codes{}, Now: f.now})
+		eng, err := journey.New(journey.Env{Policy: p, Runners: runners, Federations: f.federations, Codes: codes{}, Now: f.now})
 		if err != nil {
 			errs = append(errs, &config.Error{Pos: p.Pos, Msg: err.Error()})
 			continue
@@ -224,6 +224,8 @@ func (f *Flows) resolverValues(r *http.Request, tx *tenant.Transaction, pf *poli
 		"Policy:TrustFrameworkTenantId": pf.policy.TenantID, "Context:CorrelationId": f.correlationID(tx),
 		"Context:IPAddress": f.limits.ClientIP(r).String(), "Context:DeploymentMode": pf.policy.DeploymentMode,
 		"Context:DateTimeInUtc": f.now().UTC().Format("01/02/2006 15:04:05"),
+		// An identity provider's state carries the transaction back.
+		journey.TransactionValue: tx.ID,
 	}
 	for k, v := range q.Extra {
 		values["OAUTH-KV:"+k] = v
@@ -315,7 +317,7 @@ func (c *call) advance(pf *policyFlow, in *journey.Input) {
 	var ue *journey.UserError
 	switch {
 	case err == nil:
-	case errors.As(err, &ue) && ue.Code == journey.ErrCancelled.Code:
+	case errors.As(err, &ue) && (ue.Code == journey.ErrCancelled.Code || ue == journey.ErrProviderCancelled):
 		c.f.comp.Fail(c.w, c.r, c.tx, "access_denied", ue.Code+": "+ue.Message)
 		return
 	case errors.As(err, &ue):
@@ -325,6 +327,14 @@ func (c *call) advance(pf *policyFlow, in *journey.Input) {
 		return
 	default:
 		c.f.fail(c.w, c.r, err)
+		return
+	}
+	if out.Redirect != nil {
+		if strings.Contains(" "+c.tx.Request.Prompt+" ", " none ") {
+			c.f.comp.Fail(c.w, c.r, c.tx, "interaction_required", "AADB2C90077: User does not have an existing session and request prompt parameter has a value of 'None'.")
+			return
+		}
+		c.redirect(out.Redirect)
 		return
 	}
 	if out.Page != nil {

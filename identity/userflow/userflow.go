@@ -120,6 +120,10 @@ type Options struct {
 	PolicyDir string
 	// RESTful runs the engine's RESTful profiles (identity/ief/restful).
 	RESTful journey.Runner
+	// Federations are the identity providers the browser visits, by
+	// provider name (identity/ief/federation; RedirectURI is their
+	// callback).
+	Federations map[string]journey.Federation
 	// Events records security events (failed sign-ins, lockouts, code
 	// floods); nil logs them without counting.
 	Events *secevent.Recorder
@@ -155,8 +159,9 @@ type Flows struct {
 	ssoCookie string
 	// policies are the custom policies on the policy engine, by
 	// lower-case policy id.
-	policies map[string]*policyFlow
-	restful  journey.Runner
+	policies    map[string]*policyFlow
+	restful     journey.Runner
+	federations map[string]journey.Federation
 }
 
 var _ tenant.Interaction = (*Flows)(nil)
@@ -181,7 +186,7 @@ func New(o Options) (*Flows, error) {
 	}
 	f := &Flows{reg: o.Registry, st: o.Store, comp: o.Completer, mail: o.Mail, hasher: o.Hasher,
 		conn: o.Connectors, now: o.Now, log: o.Logger, key: o.Key, limits: o.Limits, events: o.Events,
-		metrics: o.Metrics, restful: o.RESTful}
+		metrics: o.Metrics, restful: o.RESTful, federations: o.Federations}
 	if f.limits == nil {
 		f.limits = tenant.NewLimits(src)
 	}
@@ -321,6 +326,10 @@ func (f *Flows) Begin(w http.ResponseWriter, r *http.Request, tx *tenant.Transac
 
 // ServeHTTP serves the pages' GETs and POSTs (paths in the package doc).
 func (f *Flows) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/oauth2/authresp") {
+		f.callback(w, r)
+		return
+	}
 	i := strings.LastIndex(r.URL.Path, "/api/")
 	if i < 0 {
 		http.NotFound(w, r)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gatehouse/gatehouse/internal/secevent"
-	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net/http"
 	"os"
@@ -13,9 +11,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/secevent"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/connector"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
+	"github.com/gatehouse/gatehouse/identity/ief"
+	"github.com/gatehouse/gatehouse/identity/ief/federation"
+	"github.com/gatehouse/gatehouse/identity/ief/journey"
 	"github.com/gatehouse/gatehouse/identity/ief/restful"
 	"github.com/gatehouse/gatehouse/identity/keyring"
 	"github.com/gatehouse/gatehouse/identity/mail"
@@ -169,6 +173,9 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	if len(cfg.APIConnectors) > 0 {
 		uo.Connectors = conns
 	}
+	fo := federation.Options{Keys: resolver, RedirectURI: reg.RedirectURI(), Logger: log}
+	uo.Federations = map[string]journey.Federation{ief.ProviderOAuth2: federation.NewOAuth2(fo),
+		ief.ProviderOIDC: federation.NewOIDC(fo)}
 	flows, err := userflow.New(uo)
 	if err != nil {
 		return fail(err)

@@ -123,7 +123,8 @@ func policiesNeedMail(set *ief.Set) bool {
 	return false
 }
 
-// checkPolicyKeys reports every policy key a RESTful profile names that
+// checkPolicyKeys reports every policy key a RESTful profile or an
+// identity provider (its client_secret) names that
 // the key store does not have, at the Key's place — as B2C refuses a
 // policy whose keys do not exist — instead of failing at the first call.
 // (Other providers' keys, such as the issuer's signing containers, are
@@ -137,7 +138,7 @@ func checkPolicyKeys(ctx context.Context, km *keys.Manager, set *ief.Set) error 
 	for _, id := range set.IDs() {
 		p := set.Policy(id)
 		for _, tp := range p.Profiles {
-			if tp.Provider == nil || tp.Provider.Name != "RESTful" {
+			if tp.Provider == nil || tp.Provider.Name != "RESTful" && !tp.Provider.Federated {
 				continue
 			}
 			for kid, name := range tp.Keys {

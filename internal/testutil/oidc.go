@@ -17,6 +17,9 @@ import (
 // document and a JWKS over real HTTP and signs tokens with an RSA key.
 type Issuer struct {
 	Server *httptest.Server
+	// Mux serves the discovery document and keys; tests add endpoints
+	// (an authorization or token endpoint) to it.
+	Mux    *http.ServeMux
 	Key    *rsa.PrivateKey
 	KeyID  string
 	signer jose.Signer
@@ -36,6 +39,7 @@ func NewIssuer(t testing.TB) *Issuer {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
+	is.Mux = mux
 	is.Server = httptest.NewServer(mux)
 	t.Cleanup(is.Server.Close)
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {

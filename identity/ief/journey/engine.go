@@ -78,6 +78,9 @@ type Env struct {
 	// Resolve returns a claim resolver's value ("OIDC:ClientId" ->
 	// client id); false when unknown, and the text stays as written.
 	Resolve func(st *State, name string) (string, bool)
+	// Federations are the identity providers the browser visits, by
+	// provider name (ief.Provider.Federated).
+	Federations map[string]Federation
 	// Codes sends and checks one-time codes (email verification).
 	Codes Codes
 	Now   func() time.Time
@@ -103,6 +106,12 @@ func New(env Env) (*Engine, error) {
 	}
 	for _, tp := range env.Policy.Profiles {
 		if tp.Provider == nil || isInteractive(tp) || isSession(tp) || tp.OutputTokenFormat != "" || !used(env.Policy, tp.ID) {
+			continue
+		}
+		if tp.Provider.Federated {
+			if env.Federations[tp.Provider.Name] == nil {
+				return nil, fmt.Errorf("journey: no federation for the %s provider (technical profile %s)", tp.Provider.Name, tp.ID)
+			}
 			continue
 		}
 		if env.Runners[tp.Provider.Name] == nil {
@@ -153,6 +162,9 @@ type State struct {
 	// claim type: the field stays locked to it (a form that omits the
 	// read-only address, or a resend, uses it).
 	Pending map[string]string `json:"pending,omitempty"`
+	// Federation is what an identity provider's Start kept for its
+	// Finish (state, nonce, PKCE verifier), while the browser is there.
+	Federation map[string]string `json:"federation,omitempty"`
 	// Session is the incoming SSO session; NewSession what SendClaims
 	// hands back to be stored.
 	Session    *Session `json:"session,omitempty"`
@@ -176,6 +188,8 @@ func (e *Engine) Start(journeyID string, values map[string]string, sso *Session)
 type Outcome struct {
 	// Page is set when a self-asserted profile needs the user.
 	Page *Page
+	// Redirect is set when the browser goes to an identity provider.
+	Redirect *Redirect
 	// Claims are the relying party's output claims by name when the
 	// journey reached SendClaims (State.Done).
 	Claims map[string]any
@@ -334,6 +348,9 @@ func (e *Engine) exchange(ctx context.Context, st *State, step *ief.Step, id str
 	}
 	if !e.enabled(st, tp) {
 		return nil, true, nil
+	}
+	if fed := e.federation(tp); fed != nil {
+		return e.federate(ctx, st, tp, fed, in)
 	}
 	if !isInteractive(tp) {
 		if _, err := e.run(ctx, st, tp); err != nil {

@@ -76,12 +76,20 @@ func (e *Engine) outputs(st *State, tp *ief.TechnicalProfile, got Bag) {
 	}
 }
 
-var resolverRE = regexp.MustCompile(`\{[A-Za-z-]+:[^{}]+\}`)
+var resolverRE = regexp.MustCompile(`\{[A-Za-z-]+:[^{}]+\}|\{(?:RelyingPartyTenantId|TrustFrameworkTenantId)\}`)
+
+// legacyResolvers are the older forms without a namespace the starter
+// packs still write (CreateUserPrincipalName's "cpim_{0}@{RelyingPartyTenantId}").
+var legacyResolvers = map[string]string{"RelyingPartyTenantId": "Policy:RelyingPartyTenantId",
+	"TrustFrameworkTenantId": "Policy:TrustFrameworkTenantId"}
 
 // resolve replaces claim resolvers ({OIDC:ClientId}, {Claim:x}) in s.
 func (e *Engine) resolve(st *State, s string) string {
 	return resolverRE.ReplaceAllStringFunc(s, func(m string) string {
 		name := m[1 : len(m)-1]
+		if full, ok := legacyResolvers[name]; ok {
+			name = full
+		}
 		if len(name) > 6 && name[:6] == "Claim:" {
 			return st.Claims.String(e.claimID(name[6:]))
 		}
