@@ -80,8 +80,12 @@ func userClaims(f *Flow, u *store.User, res *Result) map[string]any {
 				c["family_name"] = u.Surname
 			}
 		case "emails":
+			// A local account's sign-in address, else the address a
+			// federated account brought (mail: not unique, not a sign-in name).
 			if u.Email != "" {
 				c["emails"] = []string{u.Email}
+			} else if m := u.Attributes["mail"]; m != "" {
+				c["emails"] = []string{m}
 			}
 		case "identityProvider":
 			if res.IdentityProvider != "" {

@@ -57,6 +57,7 @@ func NewRegistry(cfg *config.Identity) (*Registry, error) {
 	v.tenant(cfg, reg)
 	v.publicURL(cfg, reg)
 	v.apps(cfg, reg)
+	v.identityProviders(cfg, reg)
 	v.flows(cfg, reg)
 	if len(v.errs) > 0 {
 		return nil, v.errs
@@ -331,6 +332,7 @@ func (v *regValidator) flows(cfg *config.Identity, reg *Registry) {
 		v.password(f, key, flow)
 		v.lifetimes(f, key, flow)
 		v.languages(f, key, flow)
+		v.flowProviders(f, key, flow, reg)
 	}
 }
 

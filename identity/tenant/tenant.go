@@ -24,6 +24,8 @@ type Registry struct {
 	Flows      map[string]*Flow // by lower-cased flow name (B2C names are case-insensitive)
 	// APIs by identifier URI (web apps exposing scopes).
 	APIs map[string]*App
+	// IdentityProviders user flows offer, by lower-cased name.
+	IdentityProviders map[string]*IdentityProvider
 	// Source is the config the registry was built from.
 	Source *config.Identity
 }
@@ -83,6 +85,9 @@ type Flow struct {
 	// the first of Languages).
 	Languages       []string
 	DefaultLanguage string
+	// IdentityProviders are a sign-up or sign-in flow's sign-in options:
+	// LocalProvider and Registry.IdentityProviders names, in order.
+	IdentityProviders []string
 	// Custom marks a custom policy (B2C_1A_..., see AddCustomPolicies):
 	// the hosted pages run its journey on the policy engine; Name is the
 	// relying party's PolicyId.

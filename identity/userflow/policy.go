@@ -398,6 +398,9 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 		c.f.metrics.SignUp(c.flow.Name, idmetrics.Success)
 	}
 	res := tenant.Result{User: u, AuthTime: authTime, NewUser: newUser}
+	if c.pol.Journey.Claims.String(pf.policy.ClaimID("authenticationSource")) == "socialIdpAuthentication" {
+		res.IdentityProvider = c.pol.Journey.Claims.String(pf.policy.ClaimID("identityProvider")) // the idp claim
+	}
 	if len(claims) > 0 {
 		res.Claims = claims
 	}

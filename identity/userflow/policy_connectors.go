@@ -64,7 +64,14 @@ func (f *Flows) apiConnector(ctx context.Context, jc *journey.Call) (journey.Bag
 				claims[name] = s
 			}
 		}
-		if email, _ := claims["email"].(string); email != "" {
+		idp, _ := claims["identityProvider"].(string)
+		key, _ := claims["issuerUserId"].(string)
+		delete(claims, "identityProvider")
+		delete(claims, "issuerUserId")
+		if email, _ := claims["email"].(string); idp != "" && key != "" {
+			// A federated sign-up: B2C sends the provider's identity.
+			claims["identities"] = []map[string]string{{"signInType": "federated", "issuer": idp, "issuerAssignedId": key}}
+		} else if email != "" {
 			claims["identities"] = []map[string]string{{"signInType": "emailAddress", "issuer": f.reg.Domain(),
 				"issuerAssignedId": normEmail(email)}}
 		}

@@ -40,10 +40,8 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -256,11 +254,7 @@ func New(o Options) (*Flows, error) {
 // addUserFlows compiles the user flows into policies (identity/ief/userflows)
 // and runs them like custom policies, in the pages' theme or template.
 func (f *Flows) addUserFlows(page *config.Page) error {
-	var flows []*tenant.Flow
-	for _, name := range slices.Sorted(maps.Keys(f.reg.Flows)) {
-		flows = append(flows, f.reg.Flows[name])
-	}
-	set, err := userflows.Load(flows, f.reg.Domain())
+	set, err := userflows.Load(f.reg)
 	if err != nil {
 		return fmt.Errorf("userflow: compiling user flows: %w", err)
 	}

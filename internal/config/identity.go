@@ -16,6 +16,9 @@ type Identity struct {
 	UserFlows      []UserFlow     `yaml:"userFlows"`
 	APIConnectors  []APIConnector `yaml:"apiConnectors"`
 	CustomPolicies []Path         `yaml:"customPolicies"`
+	// IdentityProviders are the providers user flows offer beside local
+	// accounts (a flow's identityProviders names them).
+	IdentityProviders []IdentityProvider `yaml:"identityProviders"`
 
 	// MasterKey encrypts secrets at rest (signing keys, policy keys): 32
 	// random bytes, base64. `gatehouse dev` makes one in its data dir.
@@ -282,6 +285,44 @@ type UserFlow struct {
 	// none of them (default en, or the first of languages).
 	Languages       []string `yaml:"languages"`
 	DefaultLanguage string   `yaml:"defaultLanguage"`
+	// IdentityProviders are the sign-in options of a sign-up or sign-in
+	// flow: local (email and password) and identity.identityProviders
+	// names (default: [local]).
+	IdentityProviders []string `yaml:"identityProviders"`
+}
+
+// IdentityProvider is an identity provider user flows offer: a generic
+// openIdConnect one, or a preset (microsoft, google, facebook, github,
+// twitter) with the provider's endpoints filled in.
+type IdentityProvider struct {
+	Pos  Pos    `yaml:"-"`
+	Name string `yaml:"name"`
+	Type string `yaml:"type"` // openIdConnect | microsoft | google | facebook | github | twitter | apple | saml
+	// DisplayName is the button's text (default: the preset's, or the name).
+	DisplayName  string `yaml:"displayName"`
+	ClientID     string `yaml:"clientId"`
+	ClientSecret Secret `yaml:"clientSecret"`
+	Scope        string `yaml:"scope"`
+	// ResponseType of an openIdConnect provider: code (default) or id_token.
+	ResponseType string `yaml:"responseType"`
+	// TokenEndpointAuthMethod: client_secret_post (default) or client_secret_basic.
+	TokenEndpointAuthMethod string `yaml:"tokenEndpointAuthMethod"`
+	// MetadataURL is an OpenID Connect provider's discovery document.
+	MetadataURL string `yaml:"metadataUrl"`
+	// Tenant is a microsoft provider's Entra tenant (id or domain).
+	Tenant string `yaml:"tenant"`
+	// The OAuth2 presets' endpoints, to point them elsewhere (a proxy, a
+	// test double).
+	AuthorizationEndpoint string `yaml:"authorizationEndpoint"`
+	TokenEndpoint         string `yaml:"tokenEndpoint"`
+	ClaimsEndpoint        string `yaml:"claimsEndpoint"`
+	// Claims map Gatehouse's claims (userId, displayName, email, givenName,
+	// surname) to the provider's names.
+	Claims map[string]string `yaml:"claims"`
+	// DomainHint is the domain_hint that goes straight to this provider
+	// and the idp claim of its users (default: the preset's, e.g.
+	// google.com, or the metadata's issuer host).
+	DomainHint string `yaml:"domainHint"`
 }
 
 // CustomPassword is B2C's "custom" password complexity.

@@ -15,6 +15,7 @@ import (
 	_ "embed"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -63,6 +64,21 @@ type resources struct {
 	Strings []localized
 }
 
+// provider is an identity provider's technical profile.
+type provider struct {
+	Name, DisplayName, Protocol, Domain string
+	Metadata                            []item
+	SecretRef                           string
+	Outputs                             []output
+	// IdpClaim is the identityProvider claim's fixed value ("": the
+	// id_token's issuer).
+	IdpClaim string
+}
+
+type item struct{ Key, Value string }
+
+type output struct{ Claim, Partner string }
+
 type data struct {
 	Name, Tenant, Type, Journey string
 	Verify                      bool
@@ -72,45 +88,53 @@ type data struct {
 	ClassesError, NameHelp      string
 	PostAttributeCollection     string
 	PreTokenIssuance            string
+	PostFederationSignup        string
 	ConnectorHandler            string
 	ContentDefs                 []contentDef
 	Languages                   []lang
 	DefaultLanguage             string
 	Resources                   []resources
+	// Local: the flow offers local accounts; Providers are its identity
+	// providers, and NameClaims the built-in name claims they may fill
+	// that the flow does not collect.
+	Local      bool
+	Providers  []provider
+	NameClaims []attr
+	step       int
 }
 
-// Order numbers the steps after the flow's own: n = 0 for the token
-// connector, 1 for SendClaims.
-func (d *data) Order(n int) int {
-	base := map[string]int{"signUpOrSignIn": 3, "passwordReset": 1, "profileEdit": 3}[d.Type]
-	if d.PreTokenIssuance != "" {
-		base++
-		if n == 0 {
-			return base
-		}
-	}
-	return base + 1
+// Next numbers the journey's steps.
+func (d *data) Next() int {
+	d.step++
+	return d.step
 }
+
+// SecretRef is the policy-key name under which a compiled flow's profile
+// reads an identity provider's client secret (identity.identityProviders'
+// clientSecret; the key store need not hold it).
+func SecretRef(providerName string) string { return "B2C_1A_UserFlowIdentityProvider_" + providerName }
 
 // Source compiles a user flow into its policy file.
-func Source(f *tenant.Flow, tenantDomain string) (ief.Source, error) {
+func Source(f *tenant.Flow, reg *tenant.Registry) (ief.Source, error) {
 	switch f.Type {
 	case "signUpOrSignIn", "passwordReset", "profileEdit":
 	default:
 		return ief.Source{}, fmt.Errorf("userflows: %s: type %q is not a user flow", f.Name, f.Type)
 	}
 	rules := password.Normalize(f.Password)
-	d := &data{Name: f.Name, Tenant: tenantDomain, Type: f.Type, Journey: Journey,
+	d := &data{Name: f.Name, Tenant: reg.Domain(), Type: f.Type, Journey: Journey,
 		Verify: f.EmailVerification || f.Type != "signUpOrSignIn", Password: rules,
 		PasswordHelp: esc(password.Describe(rules)), NameHelp: esc(tenant.MsgNameCharacters),
 		LengthError:      esc(locale.English.F("password_error_length", rules.MinLength, rules.MaxLength)),
 		ClassesError:     esc(locale.English.F("password_error_classes", rules.Classes)),
-		ConnectorHandler: ief.APIConnectorHandler}
+		ConnectorHandler: ief.APIConnectorHandler, Local: true}
+	collected := map[string]bool{}
 	if f.Type != "passwordReset" {
 		for _, a := range f.Attributes {
 			if a == "email" || !attrNameRE.MatchString(a) {
 				continue
 			}
+			collected[a] = true
 			d.Attributes = append(d.Attributes, attr{Name: a, Label: esc(label(locale.English, a)),
 				PlainName: a == "displayName" || a == "givenName" || a == "surname"})
 		}
@@ -118,9 +142,20 @@ func Source(f *tenant.Flow, tenantDomain string) (ief.Source, error) {
 	if f.Type == "signUpOrSignIn" {
 		// Attributes are collected (and validated by the API) at sign-up.
 		d.PostAttributeCollection = tenant.ConnectorName(f, tenant.StepPostAttributeCollection)
+		if err := d.providers(f, reg); err != nil {
+			return ief.Source{}, err
+		}
+		if len(d.Providers) > 0 {
+			d.PostFederationSignup = tenant.ConnectorName(f, tenant.StepPostFederationSignup)
+			for _, n := range []string{"displayName", "givenName", "surname"} {
+				if !collected[n] {
+					d.NameClaims = append(d.NameClaims, attr{Name: n, Label: esc(label(locale.English, n))})
+				}
+			}
+		}
 	}
 	d.PreTokenIssuance = tenant.ConnectorName(f, tenant.StepPreTokenIssuance)
-	d.ContentDefs = contentDefs(f.Type)
+	d.ContentDefs = contentDefs(f.Type, len(d.Providers) > 0)
 	d.Languages, d.DefaultLanguage = languages(f)
 	for _, l := range d.Languages {
 		for _, cd := range d.ContentDefs {
@@ -135,14 +170,76 @@ func Source(f *tenant.Flow, tenantDomain string) (ief.Source, error) {
 	return ief.Source{Path: "user flow " + f.Name, Data: b.Bytes()}, nil
 }
 
-// Load compiles and loads user flows (custom policies are skipped).
-func Load(flows []*tenant.Flow, tenantDomain string) (*ief.Set, error) {
+// providers turns the flow's identity providers into technical profiles.
+func (d *data) providers(f *tenant.Flow, reg *tenant.Registry) error {
+	if len(f.IdentityProviders) > 0 {
+		d.Local = false
+	}
+	for _, name := range f.IdentityProviders {
+		if name == tenant.LocalProvider {
+			d.Local = true
+			continue
+		}
+		p := reg.IdentityProviders[strings.ToLower(name)]
+		if p == nil {
+			return fmt.Errorf("userflows: %s: identity provider %q is not configured", f.Name, name)
+		}
+		pr := provider{Name: p.Name, DisplayName: esc(p.DisplayName), Protocol: p.Protocol, Domain: esc(p.Domain), IdpClaim: esc(p.Domain)}
+		md := func(k, v string) {
+			if v != "" {
+				pr.Metadata = append(pr.Metadata, item{k, esc(v)})
+			}
+		}
+		md("client_id", p.ClientID)
+		md("scope", p.Scope)
+		md("token_endpoint_auth_method", p.TokenAuth)
+		if p.Protocol == "OpenIdConnect" {
+			md("METADATA", p.MetadataURL)
+			md("response_types", p.ResponseType)
+		} else {
+			md("authorization_endpoint", p.AuthorizationEndpoint)
+			md("AccessTokenEndpoint", p.TokenEndpoint)
+			md("ClaimsEndpoint", p.ClaimsEndpoint)
+			md("AccessTokenResponseFormat", "json")
+			if p.TokenGET {
+				md("HttpBinding", "GET")
+			} else {
+				md("HttpBinding", "POST")
+			}
+			if p.ClaimsBearer {
+				md("BearerTokenTransmissionMethod", "AuthorizationHeader")
+			}
+			if p.JSONPaths {
+				md("ResolveJsonPathsInJsonTokens", "true")
+			}
+			if p.PKCE {
+				md("UsePKCE", "true")
+			}
+		}
+		if p.ClientSecret.IsSet() {
+			pr.SecretRef = SecretRef(p.Name)
+		}
+		for _, c := range [][2]string{{"issuerUserId", "userId"}, {"displayName", "displayName"}, {"email", "email"},
+			{"givenName", "givenName"}, {"surname", "surname"}} {
+			if v := p.Claims[c[1]]; v != "" {
+				pr.Outputs = append(pr.Outputs, output{c[0], esc(v)})
+			}
+		}
+		d.Providers = append(d.Providers, pr)
+	}
+	return nil
+}
+
+// Load compiles and loads the registry's user flows (custom policies are
+// skipped).
+func Load(reg *tenant.Registry) (*ief.Set, error) {
 	var srcs []ief.Source
-	for _, f := range flows {
+	for _, name := range slices.Sorted(maps.Keys(reg.Flows)) {
+		f := reg.Flows[name]
 		if f.Custom {
 			continue
 		}
-		s, err := Source(f, tenantDomain)
+		s, err := Source(f, reg)
 		if err != nil {
 			return nil, err
 		}
@@ -167,14 +264,19 @@ func label(l locale.Lang, name string) string {
 	return s
 }
 
-func contentDefs(typ string) []contentDef {
+func contentDefs(typ string, providers bool) []contentDef {
 	unified := contentDef{"api.signuporsignin", "unified", "urn:com:microsoft:aad:b2c:elements:contract:unifiedssp:2.1.5"}
 	sa := func(id string) contentDef {
 		return contentDef{id, "selfAsserted", "urn:com:microsoft:aad:b2c:elements:contract:selfasserted:2.1.7"}
 	}
 	switch typ {
 	case "signUpOrSignIn":
-		return []contentDef{unified, sa("api.localaccountsignup"), sa("api.localaccountpasswordreset")}
+		cds := []contentDef{unified, sa("api.localaccountsignup"), sa("api.localaccountpasswordreset")}
+		if providers {
+			cds = append(cds, contentDef{"api.idpselections", "idpSelector", "urn:com:microsoft:aad:b2c:elements:contract:providerselection:1.2.1"},
+				sa("api.selfasserted"))
+		}
+		return cds
 	case "passwordReset":
 		return []contentDef{sa("api.localaccountpasswordreset")}
 	}
@@ -228,6 +330,9 @@ func texts(l locale.Lang, cd string, d *data) []localized {
 			ux("invalid_email", "invalid_email"), ux("required_field", "required_field"),
 			claim("signInName", "DisplayName", l.T("logonIdentifier_email")), claim("password", "DisplayName", l.T("password"))}
 		return append(out, errs...)
+	}
+	if cd == "api.idpselections" {
+		return append([]localized{ux("title", "title_signin"), ux("heading", "title_signin")}, errs...)
 	}
 	title, heading, cont := "title_signup", "heading_signup", "button_create"
 	switch cd {

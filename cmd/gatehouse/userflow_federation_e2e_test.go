@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/internal/testutil"
+)
+
+// partnerIdP is an OpenID Connect provider for the tests: discovery and
+// keys (testutil.Issuer), an authorization endpoint that signs in a
+// configured user at once and posts the code back (form_post, as B2C
+// asks), and a token endpoint checking the code, PKCE, client secret and
+// redirect URI.
+type partnerIdP struct {
+	*testutil.Issuer
+	mu     sync.Mutex
+	user   map[string]any
+	grants map[string]partnerGrant
+}
+
+type partnerGrant struct{ challenge, nonce, redirect string }
+
+const partnerClientID, partnerSecret = "partner-client-1", "partner-secret-value-1"
+
+func newPartnerIdP(t *testing.T) *partnerIdP {
+	p := &partnerIdP{Issuer: testutil.NewIssuer(t), grants: map[string]partnerGrant{},
+		user: map[string]any{"sub": "partner-42", "name": "Pat Partner", "email": "pat@partner.example", "given_name": "Pat"}}
+	p.Mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("client_id") != partnerClientID || q.Get("response_type") != "code" || q.Get("response_mode") != "form_post" ||
+			q.Get("code_challenge_method") != "S256" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		code := base64.RawURLEncoding.EncodeToString(b)
+		p.mu.Lock()
+		p.grants[code] = partnerGrant{q.Get("code_challenge"), q.Get("nonce"), q.Get("redirect_uri")}
+		p.mu.Unlock()
+		// form_post: an auto-submitting form; the test browser posts it.
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<form method="post" action="%s"><input type="hidden" name="code" value="%s"/><input type="hidden" name="state" value="%s"/></form>`,
+			q.Get("redirect_uri"), code, q.Get("state"))
+	})
+	p.Mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		f := r.PostForm
+		p.mu.Lock()
+		g, ok := p.grants[f.Get("code")]
+		delete(p.grants, f.Get("code"))
+		user := map[string]any{}
+		for k, v := range p.user {
+			user[k] = v
+		}
+		p.mu.Unlock()
+		sum := sha256.Sum256([]byte(f.Get("code_verifier")))
+		if !ok || base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge || f.Get("redirect_uri") != g.redirect ||
+			f.Get("client_id") != partnerClientID || f.Get("client_secret") != partnerSecret {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+			return
+		}
+		user["aud"], user["nonce"] = partnerClientID, g.nonce
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"access_token": "at", "token_type": "Bearer", "id_token": p.Token(t, user)})
+	})
+	return p
+}
+
+// submitProviderForm submits the auto-posting form of a page (the provider's
+// form_post) as a browser would.
+func submitProviderForm(t *testing.T, b *testutil.Browser, p *testutil.Page) *testutil.Page {
+	t.Helper()
+	action := attrValue(t, p.Body, `<form method="post" action="`)
+	form := url.Values{"code": {hiddenValue(t, p.Body, "code")}, "state": {hiddenValue(t, p.Body, "state")}}
+	resp, err := b.Client.PostForm(action, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := readAll(resp)
+	return &testutil.Page{URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header, Body: body}
+}
+
+func attrValue(t *testing.T, body, prefix string) string {
+	t.Helper()
+	i := strings.Index(body, prefix)
+	if i < 0 {
+		t.Fatalf("no %s in:\n%s", prefix, body)
+	}
+	rest := body[i+len(prefix):]
+	return htmlUnescape(rest[:strings.IndexByte(rest, '"')])
+}
+
+// TestUserFlowIdentityProvider: a user flow offering local accounts and an
+// OpenID Connect provider. The first sign-in at the provider calls the
+// postFederationSignup connector with B2C's payload, asks the flow's
+// attributes (prefilled by the connector) and creates a federated account;
+// the second is silent; tokens carry idp.
+func TestUserFlowIdentityProvider(t *testing.T) {
+	const callback = "http://127.0.0.1:1/callback"
+	idp := newPartnerIdP(t)
+	var mu sync.Mutex
+	var calls []map[string]any
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		mu.Lock()
+		calls = append(calls, body)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"version":"1.0.0","action":"Continue","city":"Partnerville"}`))
+	}))
+	t.Cleanup(api.Close)
+	port := testutil.FreePort(t)
+	publicURL := fmt.Sprintf("http://127.0.0.1:%d", port)
+	dir := t.TempDir()
+	file := writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`identity:
+  listen: 127.0.0.1:%d
+  publicUrl: %s
+  tenant: { name: contoso, id: %s }
+  storage: sqlite://./data/gatehouse.db
+  masterKey: env:GH_MASTER_KEY
+  deploymentMode: Development
+  email: { outbox: ./outbox }
+  identityProviders:
+    - { name: partner, type: openIdConnect, displayName: Contoso Partner, metadataUrl: %s,
+        clientId: %s, clientSecret: env:PARTNER_SECRET, scope: openid profile email }
+  apiConnectors:
+    - { name: fed, endpointUrl: %s/fed, authenticationType: none }
+  apps:
+    - { name: Web, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET] }
+  userFlows:
+    - { name: B2C_1_susi, type: signUpOrSignIn, attributes: [displayName, city], identityProviders: [local, partner],
+        claims: [displayName, emails, objectId, newUser, identityProvider, city], apiConnectors: { postFederationSignup: fed } }
+`, port, publicURL, tenantID, idp.DiscoveryURL(), partnerClientID, api.URL, webClientID, callback))
+	os.MkdirAll(dir+"/data", 0o700)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	env := []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret, "PARTNER_SECRET=" + partnerSecret}
+	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
+		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
+	}
+	startServe(t, file, env, "identity")
+	ctx := context.Background()
+
+	signIn := func() (*testutil.Browser, *testutil.Page, func(*testutil.Page) map[string]any) {
+		b := testutil.NewBrowser(t, callback, nil)
+		p, conf, v, pkce := authorizePolicy(t, ctx, b, publicURL, "B2C_1_susi", callback)
+		if !strings.Contains(p.Body, `id="partner"`) || !strings.Contains(p.Body, ">Contoso Partner<") || !strings.Contains(p.Body, `id="signInName"`) {
+			t.Fatalf("sign-in page without the provider's button and the local form:\n%s", p.Body)
+		}
+		form := url.Values{"claimsexchange": {"partner"}}
+		for _, n := range []string{"tx", "csrf_token", "page"} {
+			form.Set(n, hiddenValue(t, p.Body, n))
+		}
+		resp, err := b.Client.PostForm(publicURL+"/contoso.onmicrosoft.com/B2C_1_susi/api/SelfAsserted", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := readAll(resp)
+		resp.Body.Close()
+		at := &testutil.Page{URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header, Body: body}
+		if !strings.HasPrefix(at.URL.String(), idp.Server.URL+"/authorize") {
+			t.Fatalf("not at the provider: %d %s\n%s", at.Status, at.URL, at.Body)
+		}
+		back := submitProviderForm(t, b, at)
+		return b, back, func(p *testutil.Page) map[string]any {
+			cb := b.Callback(p)
+			_, _, claims := redeem(t, ctx, conf, v, cb.Get("code"), pkce)
+			return claims
+		}
+	}
+
+	// First sign-in: the attributes page, prefilled by the connector.
+	b, p, claimsOf := signIn()
+	if p.Status != 200 || !strings.Contains(p.Body, `value="Pat Partner"`) || !strings.Contains(p.Body, `value="Partnerville"`) {
+		t.Fatalf("first sign-in page: %d\n%s", p.Status, p.Body)
+	}
+	mu.Lock()
+	first := calls[0]
+	mu.Unlock()
+	ids, _ := first["identities"].([]any)
+	id0, _ := ids[0].(map[string]any)
+	if first["step"] != "PostFederationSignup" || first["email"] != "pat@partner.example" || first["client_id"] != webClientID ||
+		len(ids) != 1 || id0["signInType"] != "federated" || id0["issuer"] != idp.IssuerURL() || id0["issuerAssignedId"] != "partner-42" {
+		t.Fatalf("postFederationSignup payload %v", first)
+	}
+	claims := claimsOf(b.Submit(p, "continue", map[string]string{"displayName": "Pat P", "city": "Partnerville"}))
+	sub := claims["sub"]
+	if claims["name"] != "Pat P" || claims["idp"] != idp.IssuerURL() || claims["newUser"] != true || claims["city"] != "Partnerville" {
+		t.Fatalf("first sign-in claims %v", claims)
+	}
+	if emails, _ := claims["emails"].([]any); len(emails) != 1 || emails[0] != "pat@partner.example" {
+		t.Errorf("emails %v", claims["emails"])
+	}
+	// Second sign-in in a new browser: no page, the same account.
+	_, p, claimsOf = signIn()
+	claims = claimsOf(p)
+	if claims["sub"] != sub || claims["newUser"] != nil || claims["idp"] != idp.IssuerURL() {
+		t.Fatalf("second sign-in claims %v (want %v)", claims, sub)
+	}
+	mu.Lock()
+	n := len(calls)
+	mu.Unlock()
+	if n != 1 {
+		t.Errorf("postFederationSignup called %d times, want once (first sign-in only)", n)
+	}
+}

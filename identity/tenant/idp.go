@@ -1,0 +1,202 @@
+package tenant
+
+import (
+	"cmp"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/internal/config"
+)
+
+// IdentityProvider is a provider user flows offer beside local accounts,
+// with a preset's endpoints filled in. Protocol is the policy engine's:
+// OpenIdConnect or OAuth2.
+type IdentityProvider struct {
+	Name, Type, Protocol, DisplayName string
+	ClientID                          string
+	ClientSecret                      config.Secret
+	Scope, ResponseType, TokenAuth    string
+	MetadataURL                       string
+	// OAuth2: the endpoints; ClaimsBearer sends the access token in the
+	// Authorization header; JSONPaths reads claims such as data.id.
+	AuthorizationEndpoint, TokenEndpoint, ClaimsEndpoint string
+	TokenGET, ClaimsBearer, JSONPaths, PKCE              bool
+	// Claims are the provider's names of userId, displayName, email,
+	// givenName and surname.
+	Claims map[string]string
+	// Domain is the idp claim of its users and the domain_hint that picks
+	// it ("" for an openIdConnect provider: the id_token's issuer).
+	Domain string
+}
+
+// LocalProvider is the name of local accounts in a flow's identityProviders.
+const LocalProvider = "local"
+
+// The claims every provider maps (Gatehouse's names).
+var providerClaims = []string{"userId", "displayName", "email", "givenName", "surname"}
+
+var oidcClaims = map[string]string{"userId": "sub", "displayName": "name", "email": "email", "givenName": "given_name", "surname": "family_name"}
+
+// presets are the providers B2C offers by name.
+var presets = map[string]IdentityProvider{
+	"openIdConnect": {Protocol: "OpenIdConnect", Scope: "openid profile email", Claims: oidcClaims},
+	"google": {Protocol: "OpenIdConnect", DisplayName: "Google", Domain: "google.com", Scope: "openid profile email",
+		MetadataURL: "https://accounts.google.com/.well-known/openid-configuration", Claims: oidcClaims},
+	"microsoft": {Protocol: "OpenIdConnect", DisplayName: "Microsoft", Scope: "openid profile email",
+		Claims: map[string]string{"userId": "oid", "displayName": "name", "email": "email", "givenName": "given_name", "surname": "family_name"}},
+	"facebook": {Protocol: "OAuth2", DisplayName: "Facebook", Domain: "facebook.com", Scope: "email public_profile",
+		AuthorizationEndpoint: "https://www.facebook.com/dialog/oauth", TokenEndpoint: "https://graph.facebook.com/oauth/access_token",
+		ClaimsEndpoint: "https://graph.facebook.com/me?fields=id,first_name,last_name,name,email", TokenGET: true,
+		Claims: map[string]string{"userId": "id", "displayName": "name", "email": "email", "givenName": "first_name", "surname": "last_name"}},
+	"github": {Protocol: "OAuth2", DisplayName: "GitHub", Domain: "github.com", Scope: "read:user user:email",
+		AuthorizationEndpoint: "https://github.com/login/oauth/authorize", TokenEndpoint: "https://github.com/login/oauth/access_token",
+		ClaimsEndpoint: "https://api.github.com/user", ClaimsBearer: true,
+		Claims: map[string]string{"userId": "id", "displayName": "name", "email": "email"}},
+	"twitter": {Protocol: "OAuth2", DisplayName: "Twitter", Domain: "twitter.com", Scope: "users.read tweet.read",
+		AuthorizationEndpoint: "https://twitter.com/i/oauth2/authorize", TokenEndpoint: "https://api.twitter.com/2/oauth2/token",
+		ClaimsEndpoint: "https://api.twitter.com/2/users/me", ClaimsBearer: true, JSONPaths: true, PKCE: true, TokenAuth: "client_secret_basic",
+		Claims: map[string]string{"userId": "data.id", "displayName": "data.name"}},
+}
+
+var providerNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,63}$`)
+
+// identityProviders checks identity.identityProviders.
+func (v *regValidator) identityProviders(cfg *config.Identity, reg *Registry) {
+	reg.IdentityProviders = map[string]*IdentityProvider{}
+	for i := range cfg.IdentityProviders {
+		c := &cfg.IdentityProviders[i]
+		key := fmt.Sprintf("identity.identityProviders[%d]", i)
+		if c.Name != "" {
+			key = "identity.identityProviders[" + c.Name + "]"
+		}
+		switch {
+		case !providerNameRE.MatchString(c.Name):
+			v.add(c.Pos, "%s: name is required: a letter, then letters, digits, '-' or '_' (it is the sign-in button's id)", key)
+			continue
+		case strings.EqualFold(c.Name, LocalProvider):
+			v.add(c.Pos, "%s: %q names local accounts in a flow's identityProviders; choose another name", key, c.Name)
+			continue
+		case reg.IdentityProviders[strings.ToLower(c.Name)] != nil:
+			v.add(c.Pos, "%s: another identity provider has the name %q (names are case-insensitive)", key, c.Name)
+			continue
+		}
+		preset, ok := presets[c.Type]
+		switch {
+		case c.Type == "apple" || c.Type == "saml":
+			v.add(c.Pos, "%s: type %s is not available in user flows yet (use a custom policy for SAML; Apple comes with its ES256 client secret)", key, c.Type)
+			continue
+		case !ok:
+			v.add(c.Pos, "%s: type %q must be openIdConnect, microsoft, google, facebook, github or twitter", key, c.Type)
+			continue
+		}
+		p := preset
+		p.Name, p.Type = c.Name, c.Type
+		p.DisplayName = cmp.Or(c.DisplayName, preset.DisplayName, c.Name)
+		p.ClientID, p.ClientSecret = c.ClientID, c.ClientSecret
+		p.Scope = cmp.Or(c.Scope, preset.Scope)
+		p.TokenAuth = cmp.Or(c.TokenEndpointAuthMethod, preset.TokenAuth)
+		p.MetadataURL = cmp.Or(c.MetadataURL, preset.MetadataURL)
+		p.AuthorizationEndpoint = cmp.Or(c.AuthorizationEndpoint, preset.AuthorizationEndpoint)
+		p.TokenEndpoint = cmp.Or(c.TokenEndpoint, preset.TokenEndpoint)
+		p.ClaimsEndpoint = cmp.Or(c.ClaimsEndpoint, preset.ClaimsEndpoint)
+		p.Domain = cmp.Or(c.DomainHint, preset.Domain)
+		p.ResponseType = "code"
+		if p.Protocol == "OpenIdConnect" && c.ResponseType != "" {
+			p.ResponseType = c.ResponseType
+		}
+		p.Claims = map[string]string{}
+		for k, val := range preset.Claims {
+			p.Claims[k] = val
+		}
+		for k, val := range c.Claims {
+			if !contains(providerClaims, k) {
+				v.add(c.Pos, "%s.claims: %q is not one of %s", key, k, strings.Join(providerClaims, ", "))
+			}
+			p.Claims[k] = val
+		}
+		if c.Type == "microsoft" {
+			switch t := strings.ToLower(c.Tenant); {
+			case t == "":
+				v.add(c.Pos, "%s: tenant is required: your Entra tenant's id or domain (the app registration's single tenant)", key)
+			case t == "common" || t == "organizations" || t == "consumers":
+				v.add(c.Pos, "%s: tenant %q: multi-tenant Entra sign-in is not available in user flows yet; name your tenant", key, c.Tenant)
+			default:
+				p.MetadataURL = cmp.Or(c.MetadataURL, "https://login.microsoftonline.com/"+url.PathEscape(c.Tenant)+"/v2.0/.well-known/openid-configuration")
+				p.Domain = cmp.Or(c.DomainHint, "login.microsoftonline.com")
+			}
+		}
+		if c.ClientID == "" {
+			v.add(c.Pos, "%s: clientId is required (the app registered at the provider)", key)
+		}
+		if p.Protocol == "OAuth2" && !c.ClientSecret.IsSet() {
+			v.add(c.Pos, "%s: clientSecret is required (env:NAME or file:PATH)", key)
+		}
+		if p.ResponseType != "code" && p.ResponseType != "id_token" {
+			v.add(c.Pos, "%s: responseType %q must be code or id_token", key, p.ResponseType)
+		}
+		if p.TokenAuth != "" && p.TokenAuth != "client_secret_post" && p.TokenAuth != "client_secret_basic" {
+			v.add(c.Pos, "%s: tokenEndpointAuthMethod %q must be client_secret_post or client_secret_basic", key, p.TokenAuth)
+		}
+		for name, u := range map[string]string{"metadataUrl": p.MetadataURL, "authorizationEndpoint": p.AuthorizationEndpoint,
+			"tokenEndpoint": p.TokenEndpoint, "claimsEndpoint": p.ClaimsEndpoint} {
+			if p.Protocol == "OpenIdConnect" && name != "metadataUrl" || p.Protocol == "OAuth2" && name == "metadataUrl" {
+				continue
+			}
+			if u == "" {
+				if p.Protocol == "OpenIdConnect" {
+					v.add(c.Pos, "%s: metadataUrl is required: the provider's .well-known/openid-configuration", key)
+				}
+				continue
+			}
+			if pu, err := url.Parse(u); err != nil || pu.Host == "" || pu.Scheme != "https" && !(pu.Scheme == "http" && loopbackHost(pu.Hostname())) {
+				v.add(c.Pos, "%s: %s %q must be an https URL (http only on loopback)", key, name, u)
+			}
+		}
+		reg.IdentityProviders[strings.ToLower(c.Name)] = &p
+	}
+}
+
+// flowProviders checks a flow's identityProviders.
+func (v *regValidator) flowProviders(f *config.UserFlow, key string, flow *Flow, reg *Registry) {
+	if len(f.IdentityProviders) == 0 {
+		if flow.Type == "signUpOrSignIn" {
+			flow.IdentityProviders = []string{LocalProvider}
+		}
+		return
+	}
+	if flow.Type != "signUpOrSignIn" {
+		v.add(f.Pos, "%s.identityProviders: only sign-up or sign-in flows offer identity providers", key)
+		return
+	}
+	seen := map[string]bool{}
+	for _, n := range f.IdentityProviders {
+		canon := n
+		if !strings.EqualFold(n, LocalProvider) {
+			p := reg.IdentityProviders[strings.ToLower(n)]
+			if p == nil {
+				v.add(f.Pos, "%s.identityProviders: %q is neither local nor in identity.identityProviders", key, n)
+				continue
+			}
+			canon = p.Name
+		} else {
+			canon = LocalProvider
+		}
+		if seen[canon] {
+			v.add(f.Pos, "%s.identityProviders: %q is listed twice", key, n)
+			continue
+		}
+		seen[canon] = true
+		flow.IdentityProviders = append(flow.IdentityProviders, canon)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
