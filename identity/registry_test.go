@@ -74,3 +74,59 @@ func TestNewRegistryErrors(t *testing.T) {
 		t.Error("nil store accepted")
 	}
 }
+
+// TestIdentityProviderConfig: identity.identityProviders and a flow's
+// identityProviders, each problem at its place.
+func TestIdentityProviderConfig(t *testing.T) {
+	base := testConfigYAML("https://login.contoso.example", "RS256")
+	with := func(providers, flowIdPs string) string {
+		src := strings.Replace(base, "  userFlows:\n", "  identityProviders:\n"+providers+"  userFlows:\n", 1)
+		return strings.Replace(src, "city] }\n    - { name: B2C_1_reset", "city], identityProviders: "+flowIdPs+" }\n    - { name: B2C_1_reset", 1)
+	}
+	good := with(`    - { name: partner, type: openIdConnect, metadataUrl: https://partner.example/.well-known/openid-configuration, clientId: p1, clientSecret: s3cret }
+    - { name: google, type: google, clientId: g1, clientSecret: s3cret }
+    - { name: Facebook, type: facebook, clientId: f1, clientSecret: s3cret }
+    - { name: work, type: microsoft, tenant: contoso.example, clientId: m1 }
+`, "[local, partner, google, facebook, work]")
+	cfg, err := parseConfig(t, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := NewRegistry(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(reg.Flows[strings.ToLower(flowName)].IdentityProviders, ","); got != "local,partner,google,Facebook,work" {
+		t.Errorf("flow providers %s", got)
+	}
+	if g := reg.IdentityProviders["google"]; g.Protocol != "OpenIdConnect" || g.Domain != "google.com" || g.MetadataURL == "" || g.Claims["userId"] != "sub" {
+		t.Errorf("google preset %+v", g)
+	}
+	if f := reg.IdentityProviders["facebook"]; f.Protocol != "OAuth2" || !f.TokenGET || f.Claims["givenName"] != "first_name" {
+		t.Errorf("facebook preset %+v", f)
+	}
+	if m := reg.IdentityProviders["work"]; m.MetadataURL != "https://login.microsoftonline.com/contoso.example/v2.0/.well-known/openid-configuration" {
+		t.Errorf("microsoft preset %+v", m)
+	}
+	for _, c := range []struct{ name, providers, flow, want string }{
+		{"unknown type", "    - { name: x, type: myspace, clientId: a, clientSecret: b }\n", "[local]", `type "myspace" must be openIdConnect`},
+		{"local name", "    - { name: local, type: google, clientId: a }\n", "[local]", `"local" names local accounts`},
+		{"no client id", "    - { name: g, type: google }\n", "[local]", "clientId is required"},
+		{"oauth2 secret", "    - { name: f, type: facebook, clientId: a }\n", "[local]", "clientSecret is required"},
+		{"oidc metadata", "    - { name: o, type: openIdConnect, clientId: a }\n", "[local]", "metadataUrl is required"},
+		{"http endpoint", "    - { name: o, type: openIdConnect, clientId: a, metadataUrl: http://idp.example/x }\n", "[local]", "must be an https URL"},
+		{"saml", "    - { name: s, type: saml, metadataUrl: https://idp.example/m }\n", "[local]", "type saml is not available in user flows yet"},
+		{"entra common", "    - { name: m, type: microsoft, tenant: common, clientId: a }\n", "[local]", "multi-tenant Entra sign-in is not available"},
+		{"unknown flow provider", "    - { name: g, type: google, clientId: a }\n", "[local, nope]", `"nope" is neither local nor in identity.identityProviders`},
+		{"twice", "    - { name: g, type: google, clientId: a }\n", "[g, G]", `"G" is listed twice`},
+		{"bad claim", "    - { name: g, type: google, clientId: a, claims: { shoe: size } }\n", "[local]", `"shoe" is not one of userId`},
+	} {
+		cfg, err := parseConfig(t, with(c.providers, c.flow))
+		if err == nil {
+			_, err = NewRegistry(cfg)
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "/cfg/gatehouse.yaml:") {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
