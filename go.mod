@@ -3,7 +3,15 @@ module github.com/gatehouse/gatehouse
 go 1.26.8
 
 require (
+	// SAML2 identity providers (identity/ief/federation/saml.go):
+	// crewjam/saml builds AuthnRequests and validates Responses (XML
+	// signatures by goxmldsig, encryption, conditions); etree and goxmldsig
+	// are used directly for the POST binding's request and signature
+	// method names. v0.6.3 is the version the module proxy serves that the
+	// code was written against; it downloads, none refused.
+	github.com/beevik/etree v1.8.1
 	github.com/coreos/go-oidc/v3 v3.21.0
+	github.com/crewjam/saml v0.6.3
 	// .NET regular expressions (internal/dotnetregex). The module proxy
 	// serves github.com/dlclark/regexp2 up to v1.12.0 and /v2 up to
 	// v2.13.0; both download, none refused (403). v1.12.0 is the stable
@@ -15,6 +23,7 @@ require (
 	github.com/osteele/tuesday v1.0.3
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/russellhaering/goxmldsig v1.6.1
 	// github.com/wneessen/go-mail stays at v0.8.1: v0.8.2 requires go >= 1.26.10
 	// (this toolchain is 1.26.8, GOTOOLCHAIN=local).
 	github.com/wneessen/go-mail v0.8.1
@@ -59,6 +68,7 @@ require (
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	github.com/jonboulle/clockwork v0.5.0 // indirect
 	github.com/kr/text v0.2.0 // indirect
 	github.com/kylelemons/godebug v1.1.0 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect

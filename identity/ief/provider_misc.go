@@ -64,8 +64,29 @@ func init() {
 				}
 			}
 		}})
-	register(&Provider{Name: "SAML2 identity provider", Protocol: "SAML2",
-		NotYet: "SAML identity providers (Gatehouse issue 12)"})
+	// SAML2 identity providers (AD FS, Salesforce, a partner's IdP): an
+	// AuthnRequest to the provider, its signed Response posted back. A
+	// SAML2 profile with an OutputTokenFormat is the SAML token issuer.
+	register(&Provider{Name: ProviderSAML2, Protocol: "SAML2", Federated: true,
+		Match: func(tp *TechnicalProfile) bool { return tp.OutputTokenFormat == "" },
+		Metadata: []string{"PartnerEntity", "WantsSignedRequests", "WantsEncryptedAssertions", "WantsSignedAssertions",
+			"XmlSignatureAlgorithm", "ResponsesSigned", "NameIdPolicyFormat", "NameIdPolicyAllowCreate",
+			"AuthenticationRequestExtensions", "IncludeAuthnContextClassReferences", "IncludeKeyInfo",
+			"IdpInitiatedProfileEnabled", "DiscoverMetadataByTokenIssuer", "IncludeClaimResolvingInClaimsHandling",
+			"SingleLogoutEnabled"},
+		Check: func(c *checker, p *Policy, tp *TechnicalProfile) {
+			if strings.TrimSpace(tp.Metadata["PartnerEntity"]) == "" {
+				c.add(tp.Pos, "technical profile %s: a SAML2 identity provider needs the PartnerEntity metadata (the provider's metadata URL, or its metadata XML)", tp.ID)
+			}
+			if a := tp.Metadata["XmlSignatureAlgorithm"]; a != "" && !slices.ContainsFunc([]string{"Sha1", "Sha256", "Sha384", "Sha512"}, func(s string) bool { return strings.EqualFold(s, a) }) {
+				c.add(tp.itemPos["XmlSignatureAlgorithm"], "technical profile %s: XmlSignatureAlgorithm is Sha1, Sha256, Sha384 or Sha512, not %q", tp.ID, a)
+			}
+			if strings.EqualFold(tp.Metadata["WantsEncryptedAssertions"], "true") && tp.Keys["SamlAssertionDecryption"] == "" {
+				c.add(tp.Pos, "technical profile %s: WantsEncryptedAssertions needs CryptographicKeys <Key Id=\"SamlAssertionDecryption\" StorageReferenceId=\"B2C_1A_...\"/>", tp.ID)
+			}
+		}})
+	register(&Provider{Name: "SAML2 token issuer", Protocol: "SAML2",
+		NotYet: "the SAML token issuer, SAML relying parties (Gatehouse issue 12)"})
 	register(&Provider{Name: "PhoneFactor", Handler: "Web.TPEngine.Providers.PhoneFactorProtocolProvider",
 		NotYet: "phone MFA, PhoneFactorProtocolProvider (Gatehouse issue 12)"})
 	register(&Provider{Name: "AzureMfa", Handler: "Web.TPEngine.Providers.AzureMfaProtocolProvider",

@@ -37,6 +37,7 @@ type Provider struct {
 const (
 	ProviderOAuth2 = "OAuth2 identity provider"
 	ProviderOIDC   = "OpenIdConnect identity provider"
+	ProviderSAML2  = "SAML2 identity provider"
 )
 
 var providers []*Provider

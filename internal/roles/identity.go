@@ -175,7 +175,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	}
 	fo := federation.Options{Keys: resolver, RedirectURI: reg.RedirectURI(), Logger: log}
 	uo.Federations = map[string]journey.Federation{ief.ProviderOAuth2: federation.NewOAuth2(fo),
-		ief.ProviderOIDC: federation.NewOIDC(fo)}
+		ief.ProviderOIDC: federation.NewOIDC(fo), ief.ProviderSAML2: federation.NewSAML(fo)}
 	flows, err := userflow.New(uo)
 	if err != nil {
 		return fail(err)
