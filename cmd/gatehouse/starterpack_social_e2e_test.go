@@ -181,8 +181,21 @@ func TestStarterPackSocialAndLocalAccounts(t *testing.T) {
 	if claims["sub"] != sub || claims["name"] != "Fay B" {
 		t.Fatalf("second sign-in claims %v (want sub %s and the stored name)", claims, sub)
 	}
-	if fb.tokenCalls != 2 {
+	if fb.tokenCalls != 2 { // (the domain_hint sign-in below makes a third)
 		t.Errorf("access token calls: %d", fb.tokenCalls)
+	}
+
+	// domain_hint=facebook.com (the ClaimsProvider's Domain) goes straight
+	// to Facebook: no sign-in page.
+	brh := testutil.NewBrowser(t, callback, nil)
+	provider := tenantProvider(t, ctx, publicURL, "B2C_1A_signup_signin")
+	hconf := &oauth2.Config{ClientID: webClientID, ClientSecret: webSecret, RedirectURL: callback, Endpoint: provider.Endpoint(),
+		Scopes: []string{oidc.ScopeOpenID, "offline_access", webClientID}}
+	hpkce := oauth2.GenerateVerifier()
+	p = brh.Get(hconf.AuthCodeURL("st", oauth2.S256ChallengeOption(hpkce), oidc.Nonce("n1"), oauth2.SetAuthURLParam("domain_hint", "facebook.com")))
+	_, _, claims = redeem(t, ctx, hconf, provider.Verifier(&oidc.Config{ClientID: webClientID}), brh.Callback(p).Get("code"), hpkce)
+	if claims["sub"] != sub {
+		t.Fatalf("domain_hint sign-in claims %v", claims)
 	}
 
 	// A cancel at Facebook: access_denied to the app.

@@ -49,10 +49,15 @@ func (c *checker) build(root *tfxml.Node) *Policy {
 		}
 	}
 	raw := map[string]*tfxml.Node{}
+	domains := map[string]string{} // a claims provider's Domain (domain_hint) for its profiles
 	if cps := root.Kid("ClaimsProviders"); cps != nil {
 		for _, cp := range cps.Kids {
+			d := strings.TrimSpace(cp.KidText("Domain"))
 			for _, tp := range technicalProfiles(cp) {
 				raw[tp.Attr("Id")] = tp
+				if d != "" {
+					domains[tp.Attr("Id")] = d
+				}
 			}
 		}
 	}
@@ -60,6 +65,7 @@ func (c *checker) build(root *tfxml.Node) *Policy {
 	for id := range raw {
 		if n := c.include(id, raw, resolved, nil); n != nil {
 			p.Profiles[id] = profile(n)
+			p.Profiles[id].Domain = domains[id]
 		}
 	}
 	if ujs := root.Kid("UserJourneys"); ujs != nil {

@@ -143,6 +143,9 @@ type DisplayControl struct {
 // has been applied.
 type TechnicalProfile struct {
 	ID, DisplayName string
+	// Domain is its claims provider's Domain: a domain_hint equal to it
+	// picks this provider without the selection page.
+	Domain string
 	Protocol        string // Name
 	Handler         string // the Handler's type name, without assembly
 	Provider        *Provider

@@ -290,6 +290,11 @@ func (e *Engine) step(ctx context.Context, st *State, j *ief.Journey, fr *Frame,
 		out, err := e.sendClaims(ctx, st)
 		return out, false, err
 	case "ClaimsProviderSelection", "CombinedSignInAndSignUp":
+		if ex := e.hinted(st, j, step); ex != "" && in == nil && st.Page == "" {
+			// domain_hint names a provider's Domain: straight to it.
+			st.Chosen = ex
+			return nil, true, nil
+		}
 		if step.Type == "ClaimsProviderSelection" && len(step.Selections) == 1 && step.Selections[0].TargetExchange != "" {
 			// One choice is no choice: go straight to it.
 			st.Chosen = step.Selections[0].TargetExchange
@@ -501,4 +506,26 @@ func used(p *ief.Policy, id string) bool {
 		}
 	}
 	return false
+}
+
+// hinted is the selection of a step whose provider's Domain is the
+// request's domain_hint ("" when none is).
+func (e *Engine) hinted(st *State, j *ief.Journey, step *ief.Step) string {
+	hint := strings.TrimSpace(st.Values["OIDC:DomainHint"])
+	if hint == "" {
+		return ""
+	}
+	for _, s := range step.Selections {
+		if s.TargetExchange == "" {
+			continue
+		}
+		for _, other := range j.Steps {
+			for _, x := range other.Exchanges {
+				if tp := e.env.Policy.Profiles[x.Profile]; x.ID == s.TargetExchange && tp != nil && strings.EqualFold(tp.Domain, hint) {
+					return s.TargetExchange
+				}
+			}
+		}
+	}
+	return ""
 }
