@@ -145,11 +145,11 @@ type TechnicalProfile struct {
 	ID, DisplayName string
 	// Domain is its claims provider's Domain: a domain_hint equal to it
 	// picks this provider without the selection page.
-	Domain string
-	Protocol        string // Name
-	Handler         string // the Handler's type name, without assembly
-	Provider        *Provider
-	Metadata        map[string]string
+	Domain   string
+	Protocol string // Name
+	Handler  string // the Handler's type name, without assembly
+	Provider *Provider
+	Metadata map[string]string
 	// Keys are CryptographicKeys: Key Id -> StorageReferenceId.
 	Keys            map[string]string
 	InputTx         []string // InputClaimsTransformations
