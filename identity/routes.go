@@ -23,6 +23,7 @@ var endpoints = map[string]string{
 	"oauth2/v2.0/token":                     "token",
 	"oauth2/v2.0/logout":                    "logout",
 	"discovery/v2.0/keys":                   "keys",
+	"samlp/metadata":                        "samlmetadata",
 }
 
 // ServeHTTP routes B2C's URLs:
@@ -32,6 +33,7 @@ var endpoints = map[string]string{
 //	/{tenant}/{policy}/discovery/v2.0/keys
 //	/{tenant}/{policy}/api/...                 (the hosted pages)
 //	/{tenant}/oauth2/authresp                  (identity providers' answers, to the hosted pages)
+//	/{tenant}/{policy}/samlp/metadata?idptp=   (SAML service-provider metadata, from the hosted pages)
 //	/{tenant}/v2.0/.well-known/openid-configuration?p={policy}, /{tenant}/oauth2/v2.0/...?p=, /{tenant}/discovery/v2.0/keys?p=
 //	/tfp/{tenant}/{policy}/...                 (MSAL's form)
 //
@@ -103,7 +105,7 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.notFound(w, r)
 		return
 	}
-	if rt.endpoint == "api" {
+	if rt.endpoint == "api" || rt.endpoint == "samlmetadata" {
 		idmetrics.SetEndpoint(w, "pages")
 	} else {
 		idmetrics.SetEndpoint(w, rt.endpoint)
@@ -130,7 +132,7 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.token(w, r, rt)
 	case "logout":
 		p.logout(w, r, rt)
-	case "api":
+	case "api", "samlmetadata":
 		pages := p.pages()
 		if pages == nil {
 			writeOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the hosted pages are not configured")

@@ -1,6 +1,8 @@
 package userflow
 
 import (
+	"cmp"
+	"context"
 	"crypto/hmac"
 	"encoding/hex"
 	"errors"
@@ -9,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/ief/journey"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -86,7 +90,9 @@ func (f *Flows) callback(w http.ResponseWriter, r *http.Request) {
 		}
 		answer[k] = vs[0]
 	}
-	txID, ok := journey.SplitFederationState(answer["state"])
+	// OAuth2 and OpenID Connect return the state; SAML its RelayState.
+	state := cmp.Or(answer["state"], answer["RelayState"])
+	txID, ok := journey.SplitFederationState(state)
 	if !ok {
 		f.errorPage(w, r, http.StatusBadRequest, "error_no_tx")
 		return
@@ -111,7 +117,7 @@ func (f *Flows) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	js := c.pol.Journey
 	ck, cerr := r.Cookie(federationCookie)
-	if js.Page == "" || !journey.CheckFederationState(answer["state"], js) || cerr != nil ||
+	if js.Page == "" || !journey.CheckFederationState(state, js) || cerr != nil ||
 		!hmac.Equal([]byte(f.binding(ck.Value)), []byte(js.Federation[keyBinding])) {
 		// Not this browser's pending redirect (or answered already).
 		f.errorPage(w, r, http.StatusForbidden, "error_csrf")
@@ -120,4 +126,36 @@ func (f *Flows) callback(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: federationCookie, Path: f.cookiePath(), MaxAge: -1, HttpOnly: true, Secure: f.secure})
 	c.pol.Interactive = true // the user signed in at the provider
 	c.advance(pf, &journey.Input{Profile: js.Page, Action: journey.ActionFederated, Values: answer})
+}
+
+// samlMetadata serves the policy's SAML service-provider metadata for one
+// SAML2 identity provider's profile, as B2C does at
+// /{tenant}/{policy}/samlp/metadata?idptp={technical profile}: what the
+// provider's administrator registers (entity id, assertion consumer
+// service, signing certificate).
+func (f *Flows) samlMetadata(w http.ResponseWriter, r *http.Request) {
+	flow := tenant.FlowFromContext(r.Context())
+	var pf *policyFlow
+	if flow != nil {
+		pf = f.policies[strings.ToLower(flow.Name)]
+	}
+	if pf == nil {
+		http.NotFound(w, r)
+		return
+	}
+	tp := pf.policy.Profiles[r.URL.Query().Get("idptp")]
+	md, ok := f.federations[ief.ProviderSAML2].(interface {
+		Metadata(ctx context.Context, pol *ief.Policy, tp *ief.TechnicalProfile) ([]byte, error)
+	})
+	if tp == nil || tp.Provider == nil || tp.Provider.Name != ief.ProviderSAML2 || !ok {
+		http.NotFound(w, r)
+		return
+	}
+	b, err := md.Metadata(r.Context(), pf.policy, tp)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	_, _ = w.Write(b)
 }

@@ -324,6 +324,10 @@ func (f *Flows) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.callback(w, r)
 		return
 	}
+	if strings.HasSuffix(r.URL.Path, "/samlp/metadata") && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		f.samlMetadata(w, r)
+		return
+	}
 	i := strings.LastIndex(r.URL.Path, "/api/")
 	if i < 0 {
 		http.NotFound(w, r)

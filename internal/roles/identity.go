@@ -173,7 +173,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	if len(cfg.APIConnectors) > 0 {
 		uo.Connectors = conns
 	}
-	fo := federation.Options{Keys: resolver, RedirectURI: reg.RedirectURI(), Logger: log}
+	fo := federation.Options{Keys: newIDPKeys(reg, resolver), RedirectURI: reg.RedirectURI(), Logger: log}
 	uo.Federations = map[string]journey.Federation{ief.ProviderOAuth2: federation.NewOAuth2(fo),
 		ief.ProviderOIDC: federation.NewOIDC(fo), ief.ProviderSAML2: federation.NewSAML(fo)}
 	flows, err := userflow.New(uo)
