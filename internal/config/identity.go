@@ -28,6 +28,9 @@ type Identity struct {
 	// Email sends verification codes: SMTP in production, an outbox folder
 	// (one .eml file per message) in development.
 	Email *Email `yaml:"email"`
+	// SMS sends phone codes (MFA): a webhook (signed with secret) or an
+	// outbox folder in development.
+	SMS *SMS `yaml:"sms"`
 	// Lockout is B2C's smart lockout (threshold 10, duration 60 s).
 	Lockout *Lockout `yaml:"lockout"`
 	// Throttle bounds what anonymous callers can make the identity role
@@ -61,6 +64,14 @@ type Email struct {
 	SMTP   *SMTP  `yaml:"smtp"`
 
 	KeyPos map[string]Pos `yaml:"-"` // where each key's value is (errors)
+}
+
+// SMS is identity.sms (package identity/sms documents the webhook).
+type SMS struct {
+	Pos     Pos    `yaml:"-"`
+	Webhook string `yaml:"webhook"`
+	Secret  Secret `yaml:"secret"`
+	Outbox  Path   `yaml:"outbox"`
 }
 
 // SMTP is a mail server.
