@@ -87,8 +87,15 @@ func init() {
 		}})
 	register(&Provider{Name: "SAML2 token issuer", Protocol: "SAML2",
 		NotYet: "the SAML token issuer, SAML relying parties (Gatehouse issue 12)"})
-	register(&Provider{Name: "PhoneFactor", Handler: "Web.TPEngine.Providers.PhoneFactorProtocolProvider",
-		NotYet: "phone MFA, PhoneFactorProtocolProvider (Gatehouse issue 12)"})
+	// PhoneFactor: B2C's phone MFA page (multifactor contract): the number
+	// on record (or one entered, ManualPhoneNumberEntryAllowed) proven with
+	// a code sent by SMS (identity.sms).
+	register(&Provider{Name: ProviderPhoneFactor, Handler: "Web.TPEngine.Providers.PhoneFactorProtocolProvider",
+		Metadata: []string{"ContentDefinitionReferenceId", "ManualPhoneNumberEntryAllowed", "setting.*",
+			"IncludeClaimResolvingInClaimsHandling", "UserMessageIf*"},
+		Check: func(c *checker, p *Policy, tp *TechnicalProfile) {
+			c.contentDefRef(p, tp, tp.Metadata["ContentDefinitionReferenceId"])
+		}})
 	register(&Provider{Name: "AzureMfa", Handler: "Web.TPEngine.Providers.AzureMfaProtocolProvider",
 		NotYet: "Azure MFA text and voice codes, AzureMfaProtocolProvider (Gatehouse issue 12)"})
 }

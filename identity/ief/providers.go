@@ -38,6 +38,8 @@ const (
 	ProviderOAuth2 = "OAuth2 identity provider"
 	ProviderOIDC   = "OpenIdConnect identity provider"
 	ProviderSAML2  = "SAML2 identity provider"
+	// ProviderPhoneFactor is phone MFA, a page like SelfAsserted.
+	ProviderPhoneFactor = "PhoneFactor"
 )
 
 var providers []*Provider

@@ -151,7 +151,7 @@ func (f *Flows) newPolicyFlows(set *ief.Set, baseDir string) (map[string]*policy
 	}
 	for _, id := range set.IDs() {
 		p := set.Policy(id)
-		eng, err := journey.New(journey.Env{Policy: p, Runners: runners, Federations: f.federations, Codes: codes{}, Now: f.now})
+		eng, err := journey.New(journey.Env{Policy: p, Runners: runners, Federations: f.federations, Codes: codes{}, PhoneCodes: phoneCodes{}, Now: f.now})
 		if err != nil {
 			errs = append(errs, &config.Error{Pos: p.Pos, Msg: err.Error()})
 			continue

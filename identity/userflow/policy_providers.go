@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/identity/claimstx"
@@ -11,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/ief/directory"
 	"github.com/gatehouse/gatehouse/identity/ief/journey"
+	"github.com/gatehouse/gatehouse/identity/sms"
 )
 
 // The providers whose work needs Gatehouse's stores and the page request:
@@ -197,7 +199,12 @@ func (codes) Send(ctx context.Context, _ *journey.State, address string) error {
 	if !validEmail(email) {
 		return &journey.UserError{Code: "AADB2C90046", Message: msgInvalidEmail}
 	}
-	d, err := c.issueCode(email, c.lang)
+	if c.f.mail == nil {
+		return errors.New("userflow: no mail sender configured")
+	}
+	d, err := c.issueCode(email, func(ctx context.Context, code string) error {
+		return c.f.mail.Send(ctx, localVerificationEmail(c.lang, c.f.reg.TenantName, email, code, c.f.theme, c.f.reg.PublicURL))
+	})
 	return denialErr(d, err)
 }
 
@@ -228,4 +235,35 @@ func (c *call) errorText(id, def string) string {
 		}
 	}
 	return def
+}
+
+// phoneCodes are PhoneFactor's SMS codes (identity.sms), with the email
+// codes' limits: per sign-in, per client address, per number.
+type phoneCodes struct{}
+
+func (phoneCodes) Send(ctx context.Context, _ *journey.State, number string) error {
+	c := callFrom(ctx)
+	if c == nil {
+		return errors.New("userflow: phone codes outside a page request")
+	}
+	if c.f.sms == nil {
+		return errors.New("userflow: no SMS sender configured (identity.sms)")
+	}
+	d, err := c.issueCode(number, func(ctx context.Context, code string) error {
+		return c.f.sms.Send(ctx, sms.Message{To: number, Code: code, Channel: "sms", Locale: string(c.lang), Tenant: c.f.reg.Domain(),
+			Text: fmt.Sprintf("%s: your verification code is %s", c.f.reg.TenantName, code)})
+	})
+	return denialErr(d, err)
+}
+
+func (phoneCodes) Verify(ctx context.Context, _ *journey.State, number, code string) error {
+	c := callFrom(ctx)
+	if c == nil {
+		return errors.New("userflow: phone codes outside a page request")
+	}
+	if c.st.Email == "" || c.st.Email != number {
+		return &journey.UserError{Code: "AADB2C90046", Message: msgCodeExpired}
+	}
+	d, err := c.checkCode(code)
+	return denialErr(d, err)
 }

@@ -101,6 +101,11 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 				return def
 			})
 		}
+		if fl.Phone && fl.OnRecord {
+			// The number on record, masked as B2C shows it; the journey
+			// never takes it from the form.
+			pf.Value, pf.ReadOnly, pf.InputType = maskPhone(fl.Value), true, pages.TextBox
+		}
 		for _, e := range fl.Claim.Enumeration {
 			pf.Options = append(pf.Options, pages.Option{Value: e.Value, Text: e.Text, Selected: e.Value == fl.Value || fl.Value == "" && e.SelectByDefault})
 		}
@@ -231,4 +236,12 @@ func localRefs(cd *ief.ContentDef) []localization.Ref {
 		refs = append(refs, localization.Ref{Language: lang, ResourcesID: id})
 	}
 	return refs
+}
+
+// maskPhone shows a number's last four digits only: XXX-XXX-5678.
+func maskPhone(n string) string {
+	if len(n) <= 4 {
+		return "XXX-XXX-"
+	}
+	return "XXX-XXX-" + n[len(n)-4:]
 }

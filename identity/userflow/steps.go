@@ -235,18 +235,15 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// issueCode sends a new code to email (a valid address) within the
-// limits: per transaction, then codes requested from the client address,
+// issueCode makes a new code for an address (an email address or a
+// phone number) and has deliver send it, within the limits: per transaction, then codes requested from the client address,
 // then codes sent to the email address (in that order, so a flooding
 // client spends its own allowance first).
-func (c *call) issueCode(email string, lang locale.Lang) (*denial, error) {
+func (c *call) issueCode(email string, deliver func(ctx context.Context, code string) error) (*denial, error) {
 	ctx := c.r.Context()
 	if c.st.CodesSent >= maxCodes {
 		c.emit(secevent.CodeThrottled, email, slog.String("by", "transaction"))
 		return &denial{msg: msgThrottled}, nil
-	}
-	if c.f.mail == nil {
-		return nil, errors.New("userflow: no mail sender configured")
 	}
 	if d, err := c.limit(secevent.CodeThrottled, email, msgThrottled, "",
 		"code-send:ip:"+tenant.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodesPerIP,
@@ -271,7 +268,7 @@ func (c *call) issueCode(email string, lang locale.Lang) (*denial, error) {
 	if err := c.store(); err != nil {
 		return nil, err
 	}
-	if err := c.f.mail.Send(ctx, localVerificationEmail(lang, c.f.reg.TenantName, email, code, c.f.theme, c.f.reg.PublicURL)); err != nil {
+	if err := deliver(ctx, code); err != nil {
 		c.f.log.ErrorContext(ctx, "userflow: sending verification code", "err", err)
 		return &denial{msg: msgSendFailed}, nil
 	}

@@ -54,6 +54,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/identity/sms"
 	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/secevent"
@@ -96,6 +97,8 @@ type Options struct {
 	// Mail sends verification codes (required when a flow verifies email
 	// or for password reset).
 	Mail mail.Sender
+	// SMS sends phone codes (PhoneFactor MFA).
+	SMS sms.Sender
 	// Page themes the pages (default: Registry.Source.Page).
 	Page *config.Page
 	// Lockout (default: Registry.Source.Lockout; threshold 10, 60 s).
@@ -141,6 +144,7 @@ type Flows struct {
 	st        store.Store
 	comp      tenant.Completer
 	mail      mail.Sender
+	sms       sms.Sender
 	hasher    *password.Hasher
 	lock      *password.Lockout
 	limits    *tenant.Limits
@@ -182,7 +186,7 @@ func New(o Options) (*Flows, error) {
 	if src == nil {
 		src = &config.Identity{}
 	}
-	f := &Flows{reg: o.Registry, st: o.Store, comp: o.Completer, mail: o.Mail, hasher: o.Hasher,
+	f := &Flows{reg: o.Registry, st: o.Store, comp: o.Completer, mail: o.Mail, sms: o.SMS, hasher: o.Hasher,
 		conn: o.Connectors, now: o.Now, log: o.Logger, key: o.Key, limits: o.Limits, events: o.Events,
 		metrics: o.Metrics, restful: o.RESTful, federations: o.Federations}
 	if f.limits == nil {

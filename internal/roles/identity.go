@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/ief/restful"
 	"github.com/gatehouse/gatehouse/identity/keyring"
 	"github.com/gatehouse/gatehouse/identity/mail"
+	"github.com/gatehouse/gatehouse/identity/sms"
 	"github.com/gatehouse/gatehouse/identity/userflow"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/keys"
@@ -167,7 +168,14 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	} else {
 		log.Warn("identity.email is not configured: self-service password reset cannot send codes")
 	}
-	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, Logger: log, Events: events, Metrics: im,
+	smsSender, err := sms.FromConfig(cfg.SMS, log)
+	if err != nil {
+		return fail(&config.Error{Pos: cfg.SMS.Pos, Msg: err.Error()})
+	}
+	if smsSender == nil && policiesUse(engineSet, ief.ProviderPhoneFactor) {
+		return fail(&config.Error{Pos: cfg.Pos, Msg: "identity.sms is required: a custom policy verifies phone numbers (PhoneFactor); use outbox: DIR in development, webhook: URL with secret: in production"})
+	}
+	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, SMS: smsSender, Logger: log, Events: events, Metrics: im,
 		Policies: engineSet, PolicyDir: policyDir, RESTful: restful.New(restful.Options{Keys: resolver, DeploymentMode: mode, Logger: log,
 			Audit: func(e connector.Entry) { im.ConnectorCall(e.Connector, e.Step, e.Outcome, e.Duration) }})}
 	if len(cfg.APIConnectors) > 0 {

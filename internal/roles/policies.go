@@ -163,3 +163,19 @@ func checkPolicyKeys(ctx context.Context, km *keys.Manager, set *ief.Set) error 
 	}
 	return nil
 }
+
+// policiesUse reports whether a profile of the set's policies runs on the
+// provider.
+func policiesUse(set *ief.Set, provider string) bool {
+	if set == nil {
+		return false
+	}
+	for _, id := range set.IDs() {
+		for _, tp := range set.Policy(id).Profiles {
+			if tp.Provider != nil && tp.Provider.Name == provider {
+				return true
+			}
+		}
+	}
+	return false
+}

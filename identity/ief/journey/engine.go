@@ -81,9 +81,11 @@ type Env struct {
 	// Federations are the identity providers the browser visits, by
 	// provider name (ief.Provider.Federated).
 	Federations map[string]Federation
-	// Codes sends and checks one-time codes (email verification).
-	Codes Codes
-	Now   func() time.Time
+	// Codes sends and checks one-time codes (email verification);
+	// PhoneCodes the SMS codes of phone verification (PhoneFactor).
+	Codes      Codes
+	PhoneCodes Codes
+	Now        func() time.Time
 }
 
 // Codes are the built-in email verification's codes.
@@ -457,7 +459,7 @@ func (e *Engine) noop(tp *ief.TechnicalProfile) bool {
 }
 
 func isInteractive(tp *ief.TechnicalProfile) bool {
-	return tp.Provider != nil && tp.Provider.Name == "SelfAsserted"
+	return tp.Provider != nil && (tp.Provider.Name == "SelfAsserted" || tp.Provider.Name == ief.ProviderPhoneFactor)
 }
 
 func isSession(tp *ief.TechnicalProfile) bool {

@@ -64,6 +64,10 @@ type Field struct {
 	// Code is the VerificationControl's code claim (its ControlClaimType
 	// VerificationCode), asked for beside the address.
 	Code string
+	// Phone: a phone number verified by a code sent by SMS (PhoneFactor);
+	// OnRecord: the account's number, shown masked and never taken from
+	// the form.
+	Phone, OnRecord bool
 }
 
 // Field returns the page's field for a claim (nil when absent).
@@ -87,6 +91,9 @@ func (e *Engine) selectionPage(step *ief.Step) *Page {
 // page builds a self-asserted profile's page, with values from its input
 // claims (and input claims transformations) and the bag.
 func (e *Engine) page(st *State, step *ief.Step, tp *ief.TechnicalProfile, values map[string]string) (*Page, error) {
+	if isPhoneFactor(tp) {
+		return e.phonePage(st, tp, values)
+	}
 	if values == nil {
 		if err := e.transform(st, tp.InputTx); err != nil {
 			return nil, err
@@ -203,6 +210,14 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 		if f.Claim.UserInputType == "Password" {
 			v = in.Values[f.Claim.ID]
 		}
+		if f.Phone {
+			if v == "" || st.Verified[f.Claim.ID] != v {
+				f.Error, f.ErrorID, bad = "Verification is necessary. Please click Send button.", "ver_intro_msg", true
+				continue
+			}
+			collected[f.Claim.ID] = claimstx.Claim{DataType: e.dataType(f.Claim.ID), Value: v}
+			continue
+		}
 		switch {
 		case v == "" && f.Required:
 			f.Error, f.ErrorID, bad = "This information is required.", "required_field", true
@@ -275,6 +290,9 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 		}
 		return nil, err
 	}
+	if isPhoneFactor(tp) {
+		e.phoneOutputs(st, tp, page.Fields[0])
+	}
 	if err := e.transform(st, tp.OutputTx); err != nil {
 		return fail(err)
 	}
@@ -323,7 +341,19 @@ func (e *Engine) verification(ctx context.Context, st *State, page *Page, in *In
 		return page, nil
 	}
 	address := strings.TrimSpace(cmp.Or(in.Values[f.Claim.ID], f.Value))
-	if ok, err := f.Claim.CheckPattern(address); address == "" || err != nil || !ok {
+	codes := e.env.Codes
+	if f.Phone {
+		codes = e.env.PhoneCodes
+		if f.OnRecord {
+			address = f.Value // the number on record, whatever the form says
+		} else {
+			address = NormalizePhone(address)
+		}
+		if address == "" {
+			f.Error, f.ErrorID = "Please enter a valid phone number, with its country code (+47 ...).", "invalid_phone"
+			return page, nil
+		}
+	} else if ok, err := f.Claim.CheckPattern(address); address == "" || err != nil || !ok {
 		f.Error, f.ErrorID = cmp.Or(f.Claim.PatternHelpText, "Please enter a valid value."), "PatternHelpText"
 		return page, nil
 	}
@@ -331,12 +361,12 @@ func (e *Engine) verification(ctx context.Context, st *State, page *Page, in *In
 	var err error
 	if f.Control != "" {
 		err = e.controlAction(ctx, st, f, in)
-	} else if e.env.Codes == nil {
-		err = errors.New("journey: email verification needs Env.Codes")
+	} else if codes == nil {
+		err = errors.New("journey: code verification needs Env.Codes (Env.PhoneCodes for phones)")
 	} else if in.Action == "sendCode" {
-		err = e.env.Codes.Send(ctx, st, address)
+		err = codes.Send(ctx, st, address)
 	} else {
-		err = e.env.Codes.Verify(ctx, st, address, in.Values["verificationCode"])
+		err = codes.Verify(ctx, st, address, in.Values["verificationCode"])
 	}
 	var ue *UserError
 	switch {
