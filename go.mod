@@ -21,9 +21,17 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/osteele/liquid v1.6.0
 	github.com/osteele/tuesday v1.0.3
+	// Authenticator-app MFA (identity/totp): pquerna/otp computes RFC
+	// 4226/6238 codes; skip2/go-qrcode draws the enrolment QR code (PNG).
+	// Pinned: otp v1.5.0 (the proxy also serves v1.0.0, v1.3.0, v1.4.0;
+	// v1.5.0 is the latest and downloads, none refused) and go-qrcode
+	// v0.0.0-20200617195104-da1b6568686e (the only version the proxy
+	// serves; downloads, not refused).
+	github.com/pquerna/otp v1.5.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/russellhaering/goxmldsig v1.6.1
+	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
 	// github.com/wneessen/go-mail stays at v0.8.1: v0.8.2 requires go >= 1.26.10
 	// (this toolchain is 1.26.8, GOTOOLCHAIN=local).
 	github.com/wneessen/go-mail v0.8.1
@@ -56,6 +64,7 @@ require (
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
