@@ -130,3 +130,44 @@ func TestIdentityProviderConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestMFAConfig: a flow's mfa, each problem at its place.
+func TestMFAConfig(t *testing.T) {
+	base := testConfigYAML("https://login.contoso.example", "RS256")
+	with := func(mfa string) string {
+		return strings.Replace(base, "city] }\n    - { name: B2C_1_reset", "city], mfa: "+mfa+" }\n    - { name: B2C_1_reset", 1)
+	}
+	cfg, err := parseConfig(t, with("{ methods: [email], enforcement: conditional, rememberFor: 720h }"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := NewRegistry(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := reg.Flows[strings.ToLower(flowName)].MFA; m == nil || m.Enforcement != "conditional" || m.RememberFor.Hours() != 720 || m.Methods[0] != "email" {
+		t.Fatalf("mfa %+v", m)
+	}
+	for _, c := range []struct{ mfa, want string }{
+		{"{ methods: [email], enforcement: sometimes }", `enforcement "sometimes" must be off, always or conditional`},
+		{"{ methods: [email] }", "enforcement is required"},
+		{"{ methods: [carrier-pigeon], enforcement: always }", `method "carrier-pigeon" must be email, phone or totp`},
+		{"{ methods: [], enforcement: always }", "methods is required"},
+		{"{ methods: [phone], enforcement: always }", "the phone method needs identity.sms"},
+		{"{ methods: [email, email], enforcement: always }", `method "email" is listed twice`},
+		{"{ methods: [email], enforcement: always, rememberFor: 2400h }", "rememberFor must be between 0 and 90 days"},
+	} {
+		cfg, err := parseConfig(t, with(c.mfa))
+		if err == nil {
+			_, err = NewRegistry(cfg)
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "/cfg/gatehouse.yaml:") {
+			t.Errorf("%s: %v, want %q", c.mfa, err, c.want)
+		}
+	}
+	// mfa: off is no MFA.
+	cfg, _ = parseConfig(t, with("{ enforcement: off }"))
+	if reg, err := NewRegistry(cfg); err != nil || reg.Flows[strings.ToLower(flowName)].MFA != nil {
+		t.Errorf("off: %v", err)
+	}
+}

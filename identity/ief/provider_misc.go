@@ -96,6 +96,15 @@ func init() {
 		Check: func(c *checker, p *Policy, tp *TechnicalProfile) {
 			c.contentDefRef(p, tp, tp.Metadata["ContentDefinitionReferenceId"])
 		}})
+	// Gatehouse's own, for user flows' MFA (identity/ief/userflows): a code
+	// to the account's email address on a multifactor page, and the
+	// decision whether (and how) a sign-in needs a second factor.
+	register(&Provider{Name: ProviderEmailFactor, Handler: EmailFactorHandler,
+		Metadata: []string{"ContentDefinitionReferenceId", "setting.*"},
+		Check: func(c *checker, p *Policy, tp *TechnicalProfile) {
+			c.contentDefRef(p, tp, tp.Metadata["ContentDefinitionReferenceId"])
+		}})
+	register(&Provider{Name: ProviderMFADecision, Handler: MFADecisionHandler})
 	register(&Provider{Name: "AzureMfa", Handler: "Web.TPEngine.Providers.AzureMfaProtocolProvider",
 		NotYet: "Azure MFA text and voice codes, AzureMfaProtocolProvider (Gatehouse issue 12)"})
 }

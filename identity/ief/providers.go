@@ -38,8 +38,14 @@ const (
 	ProviderOAuth2 = "OAuth2 identity provider"
 	ProviderOIDC   = "OpenIdConnect identity provider"
 	ProviderSAML2  = "SAML2 identity provider"
-	// ProviderPhoneFactor is phone MFA, a page like SelfAsserted.
+	// ProviderPhoneFactor is phone MFA, a page like SelfAsserted;
+	// ProviderEmailFactor the same with an email code (Gatehouse's, for
+	// user flows), and ProviderMFADecision whether a sign-in needs MFA.
 	ProviderPhoneFactor = "PhoneFactor"
+	ProviderEmailFactor = "EmailFactor"
+	ProviderMFADecision = "MFADecision"
+	EmailFactorHandler  = "Gatehouse.EmailFactorProvider"
+	MFADecisionHandler  = "Gatehouse.MfaDecisionProvider"
 )
 
 var providers []*Provider

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse/internal/config"
 )
@@ -199,4 +200,67 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// MFA is a flow's multi-factor authentication.
+type MFA struct {
+	Methods     []string // email, phone, totp: in order of preference
+	Enforcement string   // always or conditional
+	RememberFor time.Duration
+}
+
+// MFA methods.
+const (
+	MFAEmail = "email"
+	MFAPhone = "phone"
+	MFATOTP  = "totp"
+)
+
+// mfa checks a flow's mfa settings.
+func (v *regValidator) mfa(f *config.UserFlow, key string, flow *Flow, cfg *config.Identity) {
+	m := f.MFA
+	if m == nil {
+		return
+	}
+	pos := m.Pos
+	if pos == (config.Pos{}) {
+		pos = f.Pos
+	}
+	switch m.Enforcement {
+	case "off":
+		return
+	case "always", "conditional":
+	case "":
+		v.add(pos, "%s.mfa: enforcement is required: off, always or conditional", key)
+		return
+	default:
+		v.add(pos, "%s.mfa: enforcement %q must be off, always or conditional", key, m.Enforcement)
+		return
+	}
+	if flow.Type != "signUpOrSignIn" {
+		v.add(pos, "%s.mfa: only sign-up or sign-in flows ask for a second factor", key)
+		return
+	}
+	out := &MFA{Enforcement: m.Enforcement, RememberFor: time.Duration(m.RememberFor.Or(0))}
+	for _, meth := range m.Methods {
+		switch meth {
+		case MFAEmail, MFAPhone, MFATOTP:
+			if contains(out.Methods, meth) {
+				v.add(pos, "%s.mfa: method %q is listed twice", key, meth)
+			}
+			out.Methods = append(out.Methods, meth)
+		default:
+			v.add(pos, "%s.mfa: method %q must be email, phone or totp", key, meth)
+		}
+	}
+	if len(m.Methods) == 0 {
+		v.add(pos, "%s.mfa: methods is required: email, phone and/or totp", key)
+	}
+	if contains(out.Methods, MFAPhone) && cfg.SMS == nil {
+		v.add(pos, "%s.mfa: the phone method needs identity.sms (a webhook, or an outbox folder in development)", key)
+	}
+	if out.RememberFor < 0 || out.RememberFor > 90*24*time.Hour {
+		v.add(pos, "%s.mfa: rememberFor must be between 0 and 90 days", key)
+	}
+	flow.MFA = out
 }

@@ -333,6 +333,7 @@ func (v *regValidator) flows(cfg *config.Identity, reg *Registry) {
 		v.lifetimes(f, key, flow)
 		v.languages(f, key, flow)
 		v.flowProviders(f, key, flow, reg)
+		v.mfa(f, key, flow, cfg)
 	}
 }
 

@@ -88,6 +88,8 @@ type Flow struct {
 	// IdentityProviders are a sign-up or sign-in flow's sign-in options:
 	// LocalProvider and Registry.IdentityProviders names, in order.
 	IdentityProviders []string
+	// MFA is the flow's second factor (nil: none).
+	MFA *MFA
 	// Custom marks a custom policy (B2C_1A_..., see AddCustomPolicies):
 	// the hosted pages run its journey on the policy engine; Name is the
 	// relying party's PolicyId.

@@ -43,6 +43,9 @@ type policyState struct {
 	// TokenClaims are what a user flow's PreTokenIssuance API connector
 	// added for the token.
 	TokenClaims map[string]any `json:"tokenClaims,omitempty"`
+	// MFA: the journey asked for a second factor (its passing may be
+	// remembered on the browser).
+	MFA bool `json:"mfa,omitempty"`
 }
 
 func (f *Flows) savePolicyState(ctx context.Context, tx *tenant.Transaction, ps *policyState) error {
@@ -378,6 +381,9 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 		return
 	}
 	c.f.markScope(c.w, pf, c.tx, u.ID, authTime)
+	if m := c.flow.MFA; c.pol.MFA && m != nil && m.RememberFor > 0 {
+		c.f.rememberMFA(c.w, u.ID, m.RememberFor) // the journey passed its second factor
+	}
 	// newUser is the journey's (the directory write said it created the
 	// account), whether or not the relying party lists it.
 	newUser, _ := c.pol.Journey.Claims[pf.policy.ClaimID("newUser")].Value.(bool)

@@ -37,9 +37,10 @@ func (f *Flows) runners() map[string]journey.Runner {
 		"None":                 noop,
 		"AzureActiveDirectory": directoryRunner(dir),
 		"LocalCredentials (login-NonInteractive)": journey.RunnerFunc(localCredentials),
-		"AadSspr":      journey.RunnerFunc(aadSspr),
-		"RESTful":      f.restful,
-		"APIConnector": journey.RunnerFunc(f.apiConnector),
+		"AadSspr":               journey.RunnerFunc(aadSspr),
+		"RESTful":               f.restful,
+		"APIConnector":          journey.RunnerFunc(f.apiConnector),
+		ief.ProviderMFADecision: journey.RunnerFunc(f.mfaDecision),
 	}
 }
 

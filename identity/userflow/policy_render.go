@@ -101,10 +101,13 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 				return def
 			})
 		}
-		if fl.Phone && fl.OnRecord {
-			// The number on record, masked as B2C shows it; the journey
-			// never takes it from the form.
-			pf.Value, pf.ReadOnly, pf.InputType = maskPhone(fl.Value), true, pages.TextBox
+		if fl.OnRecord {
+			// The number or address on record (a number masked as B2C
+			// shows it); the journey never takes it from the form.
+			pf.ReadOnly = true
+			if fl.Phone {
+				pf.Value, pf.InputType = maskPhone(fl.Value), pages.TextBox
+			}
 		}
 		for _, e := range fl.Claim.Enumeration {
 			pf.Options = append(pf.Options, pages.Option{Value: e.Value, Text: e.Text, Selected: e.Value == fl.Value || fl.Value == "" && e.SelectByDefault})

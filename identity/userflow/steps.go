@@ -61,6 +61,9 @@ type call struct {
 	// lang is the page language; pf the policy.
 	lang locale.Lang
 	pf   *policyFlow
+	// recentFailures are the failed sign-ins to the account before this
+	// request's password check.
+	recentFailures int
 }
 
 // store saves the transaction's progress: the journey and the email
@@ -137,6 +140,11 @@ func (c *call) checkPassword(email, pw string) (*store.User, *denial, error) {
 	binding := ""
 	if u != nil {
 		binding = u.PasswordHash
+	}
+	// The failures before this attempt (a success resets them): a
+	// conditional MFA flow asks for a second factor after many.
+	if l, err := c.f.st.Lockouts().Get(ctx, key); err == nil {
+		c.recentFailures = l.Failures
 	}
 	att, out, err := c.f.lock.Begin(ctx, key, pw, binding)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/password"
+	"github.com/gatehouse/gatehouse/identity/sms"
 	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/ids"
@@ -85,6 +86,7 @@ type env struct {
 	comp   *completer
 	clock  *clock
 	outbox string
+	smsDir string
 	reg    *tenant.Registry
 	client *http.Client
 	n      int
@@ -119,6 +121,9 @@ func newEnv(t testing.TB, o envOpts) *env {
 		{Name: "B2C_1_custom", Type: "signUpOrSignIn", Password: tenant.PasswordRules{MinLength: 4, MaxLength: 6, DigitsOnly: true}},
 		{Name: "B2C_1_reset", Type: "passwordReset"},
 		{Name: "B2C_1_edit", Type: "profileEdit", Attributes: []string{"displayName", "city"}},
+		{Name: "B2C_1_mfa", Type: "signUpOrSignIn", MFA: &tenant.MFA{Methods: []string{"email"}, Enforcement: "always", RememberFor: time.Hour}},
+		{Name: "B2C_1_mfa_every", Type: "signUpOrSignIn", MFA: &tenant.MFA{Methods: []string{"email"}, Enforcement: "always"}},
+		{Name: "B2C_1_mfa_phone", Type: "signUpOrSignIn", MFA: &tenant.MFA{Methods: []string{"phone"}, Enforcement: "conditional"}},
 		{Name: "B2C_1_api", Type: "signUpOrSignIn", Attributes: []string{"displayName", "postalCode"},
 			APIConnectors: map[string]string{"postAttributeCollection": "validate", "preTokenIssuance": "enrich"}},
 	} {
@@ -137,7 +142,8 @@ func newEnv(t testing.TB, o envOpts) *env {
 		h = password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1}, 0)
 	}
 	ob := mail.Outbox(e.outbox)
-	e.flows, err = New(Options{Registry: e.reg, Store: st, Completer: e.comp, Mail: ob, Page: o.page,
+	e.smsDir = t.TempDir()
+	e.flows, err = New(Options{Registry: e.reg, Store: st, Completer: e.comp, Mail: ob, SMS: &sms.Outbox{Dir: e.smsDir}, Page: o.page,
 		Hasher: h, Now: e.clock.Now, Key: []byte("test key"), Connectors: o.conn, Policies: o.policies,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

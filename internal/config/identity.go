@@ -300,6 +300,23 @@ type UserFlow struct {
 	// flow: local (email and password) and identity.identityProviders
 	// names (default: [local]).
 	IdentityProviders []string `yaml:"identityProviders"`
+	// MFA is the flow's multi-factor authentication.
+	MFA *MFA `yaml:"mfa"`
+}
+
+// MFA is a user flow's multi-factor authentication (B2C's MFA settings).
+type MFA struct {
+	Pos Pos `yaml:"-"`
+	// Methods are the second factors offered, in order of preference:
+	// email (a code to the account's address), phone (an SMS code;
+	// identity.sms), totp (an authenticator app).
+	Methods []string `yaml:"methods"`
+	// Enforcement: off, always, or conditional (after a risky sign-in: a
+	// browser new to the account, or recent failed sign-ins).
+	Enforcement string `yaml:"enforcement"`
+	// RememberFor skips MFA on a browser that passed it for this long
+	// (B2C's "remember MFA"; 0: ask every time).
+	RememberFor Duration `yaml:"rememberFor"`
 }
 
 // IdentityProvider is an identity provider user flows offer: a generic

@@ -459,7 +459,7 @@ func (e *Engine) noop(tp *ief.TechnicalProfile) bool {
 }
 
 func isInteractive(tp *ief.TechnicalProfile) bool {
-	return tp.Provider != nil && (tp.Provider.Name == "SelfAsserted" || tp.Provider.Name == ief.ProviderPhoneFactor)
+	return tp.Provider != nil && (tp.Provider.Name == "SelfAsserted" || isFactor(tp))
 }
 
 func isSession(tp *ief.TechnicalProfile) bool {

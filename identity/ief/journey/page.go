@@ -91,7 +91,7 @@ func (e *Engine) selectionPage(step *ief.Step) *Page {
 // page builds a self-asserted profile's page, with values from its input
 // claims (and input claims transformations) and the bag.
 func (e *Engine) page(st *State, step *ief.Step, tp *ief.TechnicalProfile, values map[string]string) (*Page, error) {
-	if isPhoneFactor(tp) {
+	if isFactor(tp) {
 		return e.phonePage(st, tp, values)
 	}
 	if values == nil {
@@ -210,7 +210,7 @@ func (e *Engine) submit(ctx context.Context, st *State, step *ief.Step, tp *ief.
 		if f.Claim.UserInputType == "Password" {
 			v = in.Values[f.Claim.ID]
 		}
-		if f.Phone {
+		if f.Phone || f.OnRecord {
 			if v == "" || st.Verified[f.Claim.ID] != v {
 				f.Error, f.ErrorID, bad = "Verification is necessary. Please click Send button.", "ver_intro_msg", true
 				continue
@@ -344,12 +344,11 @@ func (e *Engine) verification(ctx context.Context, st *State, page *Page, in *In
 	codes := e.env.Codes
 	if f.Phone {
 		codes = e.env.PhoneCodes
-		if f.OnRecord {
-			address = f.Value // the number on record, whatever the form says
-		} else {
-			address = NormalizePhone(address)
-		}
-		if address == "" {
+	}
+	if f.OnRecord {
+		address = f.Value // the number or address on record, whatever the form says
+	} else if f.Phone {
+		if address = NormalizePhone(address); address == "" {
 			f.Error, f.ErrorID = "Please enter a valid phone number, with its country code (+47 ...).", "invalid_phone"
 			return page, nil
 		}

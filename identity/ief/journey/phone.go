@@ -40,6 +40,12 @@ func isPhoneFactor(tp *ief.TechnicalProfile) bool {
 	return tp.Provider != nil && tp.Provider.Name == ief.ProviderPhoneFactor
 }
 
+// isFactor: a second-factor page (PhoneFactor, or the user flows'
+// EmailFactor: a code to the address on record).
+func isFactor(tp *ief.TechnicalProfile) bool {
+	return isPhoneFactor(tp) || tp.Provider != nil && tp.Provider.Name == ief.ProviderEmailFactor
+}
+
 // phoneClaim is the profile's input claim holding the number on record
 // (the one that is not the UserId).
 func (e *Engine) phoneClaim(tp *ief.TechnicalProfile) *ief.ClaimType {
@@ -51,7 +57,7 @@ func (e *Engine) phoneClaim(tp *ief.TechnicalProfile) *ief.ClaimType {
 	return nil
 }
 
-// phonePage is a PhoneFactor profile's page: the number on record (shown
+// phonePage is a PhoneFactor (or EmailFactor) profile's page: the number on record (shown
 // masked, never taken from the form) or an entered one, to verify.
 func (e *Engine) phonePage(st *State, tp *ief.TechnicalProfile, values map[string]string) (*Page, error) {
 	if err := e.transform(st, tp.InputTx); err != nil {
@@ -66,11 +72,11 @@ func (e *Engine) phonePage(st *State, tp *ief.TechnicalProfile, values map[strin
 		return nil, &UserError{Code: "AADB2C90080", Message: "The technical profile '" + tp.ID + "' has no phone number input claim."}
 	}
 	p := &Page{Profile: tp.ID, Kind: "selfasserted", ContentDef: tp.Metadata["ContentDefinitionReferenceId"]}
-	f := &Field{Claim: ct, Verify: true, Phone: true, Required: true}
+	f := &Field{Claim: ct, Verify: true, Phone: isPhoneFactor(tp), Required: true}
 	if known := claimstx.FormatValue(call.In[ct.ID].Value); known != "" {
 		f.Value, f.OnRecord = known, true
-	} else if tp.Metadata["ManualPhoneNumberEntryAllowed"] != "true" {
-		return nil, &UserError{Code: "AADB2C90046", Message: "There is no phone number on record for this account."}
+	} else if !f.Phone || tp.Metadata["ManualPhoneNumberEntryAllowed"] != "true" {
+		return nil, &UserError{Code: "AADB2C90046", Message: "There is no phone number or email address on record for this account."}
 	} else {
 		f.Value = NormalizePhone(values[ct.ID])
 		if f.Value == "" {

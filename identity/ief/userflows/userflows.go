@@ -90,6 +90,8 @@ type data struct {
 	PreTokenIssuance            string
 	PostFederationSignup        string
 	ConnectorHandler            string
+	MFADecisionHandler          string
+	EmailFactorHandler          string
 	ContentDefs                 []contentDef
 	Languages                   []lang
 	DefaultLanguage             string
@@ -100,7 +102,10 @@ type data struct {
 	Local      bool
 	Providers  []provider
 	NameClaims []attr
-	step       int
+	// MFA: the flow asks for a second factor; MFAPhone, MFAEmail: which
+	// of the methods its pages need.
+	MFA, MFAPhone, MFAEmail bool
+	step                    int
 }
 
 // Next numbers the journey's steps.
@@ -127,7 +132,8 @@ func Source(f *tenant.Flow, reg *tenant.Registry) (ief.Source, error) {
 		PasswordHelp: esc(password.Describe(rules)), NameHelp: esc(tenant.MsgNameCharacters),
 		LengthError:      esc(locale.English.F("password_error_length", rules.MinLength, rules.MaxLength)),
 		ClassesError:     esc(locale.English.F("password_error_classes", rules.Classes)),
-		ConnectorHandler: ief.APIConnectorHandler, Local: true}
+		ConnectorHandler: ief.APIConnectorHandler, MFADecisionHandler: ief.MFADecisionHandler,
+		EmailFactorHandler: ief.EmailFactorHandler, Local: true}
 	collected := map[string]bool{}
 	if f.Type != "passwordReset" {
 		for _, a := range f.Attributes {
@@ -155,7 +161,14 @@ func Source(f *tenant.Flow, reg *tenant.Registry) (ief.Source, error) {
 		}
 	}
 	d.PreTokenIssuance = tenant.ConnectorName(f, tenant.StepPreTokenIssuance)
+	if f.MFA != nil && f.Type == "signUpOrSignIn" {
+		d.MFA = true
+		d.MFAPhone, d.MFAEmail = slices.Contains(f.MFA.Methods, tenant.MFAPhone), slices.Contains(f.MFA.Methods, tenant.MFAEmail)
+	}
 	d.ContentDefs = contentDefs(f.Type, len(d.Providers) > 0)
+	if d.MFA {
+		d.ContentDefs = append(d.ContentDefs, contentDef{"api.mfa", "multifactor-1.0.0", "urn:com:microsoft:aad:b2c:elements:contract:multifactor:1.2.5"})
+	}
 	d.Languages, d.DefaultLanguage = languages(f)
 	for _, l := range d.Languages {
 		for _, cd := range d.ContentDefs {
@@ -340,6 +353,8 @@ func texts(l locale.Lang, cd string, d *data) []localized {
 		title, heading, cont = "heading_reset", "heading_reset", "button_continue"
 	case "api.selfasserted.profileupdate":
 		title, heading, cont = "title_profile", "heading_profile", "button_continue"
+	case "api.mfa":
+		title, heading, cont = "heading_mfa", "heading_mfa", "button_continue"
 	}
 	r := d.Password
 	help := l.F("password_help_length", r.MinLength, r.MaxLength)
@@ -349,7 +364,8 @@ func texts(l locale.Lang, cd string, d *data) []localized {
 	case r.Classes > 0:
 		help = l.F("password_help_classes", r.MinLength, r.MaxLength, r.Classes)
 	}
-	out := []localized{ux("title", title), ux("heading", heading), ux("button_continue", cont), ux("button_cancel", "button_cancel"),
+	out := []localized{ux("title", title), ux("heading", heading)}
+	out = append(out, ux("button_continue", cont), ux("button_cancel", "button_cancel"),
 		ux("ver_but_send", "ver_but_send"), ux("ver_but_verify", "ver_but_verify"), ux("ver_but_resend", "ver_but_resend"),
 		ux("ver_but_edit", "ver_but_edit"), ux("ver_input", "verificationCode"), ux("ver_info_msg", "ver_info_msg"),
 		ux("ver_success_msg", "ver_success_msg"), ux("ver_intro_msg", "ver_required"), ux("required_field", "required_field"),
@@ -357,10 +373,10 @@ func texts(l locale.Lang, cd string, d *data) []localized {
 		claim("email", "DisplayName", l.T("email")), claim("email", "PatternHelpText", l.T("invalid_email")),
 		claim("newPassword", "DisplayName", l.T("newPassword")), claim("newPassword", "UserHelpText", help),
 		claim("reenterPassword", "DisplayName", l.T("reenterPassword")),
-		{Type: "Predicate", Element: "PasswordLength", ID: "HelpText", Text: esc(l.F("password_error_length", r.MinLength, r.MaxLength))},
-		{Type: "Predicate", Element: "PasswordCharacters", ID: "HelpText", Text: esc(l.T("password_error_characters"))},
-		{Type: "Predicate", Element: "AttributeLength", ID: "HelpText", Text: esc(l.T("error_value_too_long"))},
-	}
+		localized{Type: "Predicate", Element: "PasswordLength", ID: "HelpText", Text: esc(l.F("password_error_length", r.MinLength, r.MaxLength))},
+		localized{Type: "Predicate", Element: "PasswordCharacters", ID: "HelpText", Text: esc(l.T("password_error_characters"))},
+		localized{Type: "Predicate", Element: "AttributeLength", ID: "HelpText", Text: esc(l.T("error_value_too_long"))},
+	)
 	if r.DigitsOnly {
 		out = append(out, localized{Type: "Predicate", Element: "PasswordDigits", ID: "HelpText", Text: esc(l.T("password_error_digits"))})
 	} else if r.Classes > 0 {
