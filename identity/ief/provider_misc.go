@@ -105,6 +105,7 @@ func init() {
 			c.contentDefRef(p, tp, tp.Metadata["ContentDefinitionReferenceId"])
 		}})
 	register(&Provider{Name: ProviderMFADecision, Handler: MFADecisionHandler})
+	register(&Provider{Name: ProviderTOTP, Handler: TOTPHandler})
 	register(&Provider{Name: "AzureMfa", Handler: "Web.TPEngine.Providers.AzureMfaProtocolProvider",
 		NotYet: "Azure MFA text and voice codes, AzureMfaProtocolProvider (Gatehouse issue 12)"})
 }

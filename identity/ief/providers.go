@@ -46,6 +46,10 @@ const (
 	ProviderMFADecision = "MFADecision"
 	EmailFactorHandler  = "Gatehouse.EmailFactorProvider"
 	MFADecisionHandler  = "Gatehouse.MfaDecisionProvider"
+	// ProviderTOTP checks an authenticator app's code (and enrols it), as
+	// a validation profile of the user flows' TOTP page.
+	ProviderTOTP = "TOTP"
+	TOTPHandler  = "Gatehouse.TotpProvider"
 )
 
 var providers []*Provider

@@ -7,9 +7,14 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	otptotp "github.com/pquerna/otp/totp"
 )
 
 // lastSMS is the newest SMS code in the outbox.
@@ -97,4 +102,54 @@ func TestMFAPhoneConditional(t *testing.T) {
 	if strings.Contains(p.body, "40000777") {
 		t.Fatal("the number on record is shown in full")
 	}
+}
+
+var totpSecretRE = regexp.MustCompile(`id="totpSecret">([A-Z2-7 ]+)</code>`)
+
+// TestMFATOTP: the first sign-in enrols an authenticator app on the same
+// page (QR code, key, otpauth URI) with its first right code; later
+// sign-ins ask for a code; a code is used once (a replay in the same time
+// step is refused); the secret is stored sealed.
+func TestMFATOTP(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	u := e.addUser("ida@example.com", goodPW)
+	signIn := func() resp {
+		e.newBrowser()
+		return e.submit(e.begin("B2C_1_mfa_totp"), "next", map[string]string{"signInName": "ida@example.com", "password": goodPW})
+	}
+	p := signIn()
+	e.wantIDs(p.body, "totpEnrolment", "totpQrCode", "totpSecret", "totpUri", "totpCode", "continue")
+	mustContain(t, p, `src="data:image/png;base64,`)
+	m := totpSecretRE.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no secret:\n%s", p.body)
+	}
+	secret := strings.ReplaceAll(m[1], " ", "")
+	code := func() string {
+		c, err := otptotp.GenerateCodeCustom(secret, e.clock.Now(), otptotp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	mustContain(t, e.submit(p, "continue", map[string]string{"totpCode": "123"}), "6-digit code")
+	wrong := "000000"
+	if wrong == code() {
+		wrong = "111111"
+	}
+	mustContain(t, e.submit(p, "continue", map[string]string{"totpCode": wrong}), msgTOTPInvalid)
+	used := code()
+	mustContain(t, e.submit(p, "continue", map[string]string{"totpCode": used}), "user="+u.ID)
+	got, _ := e.st.Users().Get(context.Background(), u.ID)
+	if got.Attributes[attrTOTPSecret] == "" || strings.Contains(got.Attributes[attrTOTPSecret], secret) {
+		t.Fatalf("secret not stored sealed: %q", got.Attributes[attrTOTPSecret])
+	}
+	// Enrolled: no QR code; the same code again (same step) is a replay.
+	p = signIn()
+	if strings.Contains(p.body, "totpQrCode") || !strings.Contains(p.body, `id="totpCode"`) {
+		t.Fatalf("second sign-in page:\n%s", p.body)
+	}
+	mustContain(t, e.submit(p, "continue", map[string]string{"totpCode": used}), msgTOTPInvalid)
+	e.clock.Advance(30 * time.Second)
+	mustContain(t, e.submit(p, "continue", map[string]string{"totpCode": code()}), "user="+u.ID)
 }

@@ -44,8 +44,10 @@ type policyState struct {
 	// added for the token.
 	TokenClaims map[string]any `json:"tokenClaims,omitempty"`
 	// MFA: the journey asked for a second factor (its passing may be
-	// remembered on the browser).
-	MFA bool `json:"mfa,omitempty"`
+	// remembered on the browser). TOTPPending is the sealed secret of an
+	// authenticator app being enrolled.
+	MFA         bool   `json:"mfa,omitempty"`
+	TOTPPending string `json:"totpPending,omitempty"`
 }
 
 func (f *Flows) savePolicyState(ctx context.Context, tx *tenant.Transaction, ps *policyState) error {

@@ -1,6 +1,7 @@
 package userflow
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"encoding/base64"
@@ -13,7 +14,10 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity/claimstx"
 	"github.com/gatehouse/gatehouse/identity/ief/journey"
+	"github.com/gatehouse/gatehouse/identity/ief/pages"
 	"github.com/gatehouse/gatehouse/identity/tenant"
+	"github.com/gatehouse/gatehouse/identity/totp"
+	"github.com/gatehouse/gatehouse/internal/secevent"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -54,17 +58,18 @@ func (f *Flows) mfaDecision(ctx context.Context, jc *journey.Call) (journey.Bag,
 	phone := u.Attributes["strongAuthenticationPhoneNumber"]
 	method := ""
 	// The account's enrolled method first, in the flow's order; else the
-	// first that can enrol (a phone number can be entered; an email
-	// address cannot be made up).
+	// first that can enrol (a phone number can be entered, an app
+	// scanned; an email address cannot be made up).
 	for _, meth := range m.Methods {
-		if meth == tenant.MFAPhone && phone != "" || meth == tenant.MFAEmail && email != "" {
+		if meth == tenant.MFAPhone && phone != "" || meth == tenant.MFAEmail && email != "" ||
+			meth == tenant.MFATOTP && u.Attributes[attrTOTPSecret] != "" {
 			method = meth
 			break
 		}
 	}
 	if method == "" {
 		for _, meth := range m.Methods {
-			if meth == tenant.MFAPhone {
+			if meth == tenant.MFAPhone || meth == tenant.MFATOTP {
 				method = meth
 				break
 			}
@@ -123,4 +128,99 @@ func (f *Flows) rememberMFA(w http.ResponseWriter, userID string, life time.Dura
 	http.SetCookie(w, &http.Cookie{Name: f.mfaCookieName(userID),
 		Value: exp + "." + base64.RawURLEncoding.EncodeToString(f.mac("mfa", userID, exp)),
 		Path:  f.cookiePath(), MaxAge: int(life / time.Second), HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode})
+}
+
+// The account's authenticator app: its sealed secret (AES-GCM under a key
+// of the flows' key, the account id as additional data) and the last time
+// step used (codes of that step or earlier are refused: replays).
+const (
+	attrTOTPSecret   = "totpSecret"
+	attrTOTPLastStep = "totpLastStep"
+)
+
+// totpVerify is the TOTP provider: the code of the account's app, or of
+// the app being enrolled on this page (the pending secret of the
+// transaction, stored once the first code is right).
+func (f *Flows) totpVerify(ctx context.Context, jc *journey.Call) (journey.Bag, error) {
+	c := callFrom(ctx)
+	if c == nil {
+		return nil, errors.New("userflow: TOTP outside a page request")
+	}
+	u, err := f.st.Users().Get(ctx, claimstx.FormatValue(jc.Inputs["objectId"].Value))
+	if err != nil {
+		return nil, err
+	}
+	field := jc.Policy.ClaimID("totpCode")
+	sealed, enrolling := u.Attributes[attrTOTPSecret], false
+	if sealed == "" {
+		sealed, enrolling = c.pol.TOTPPending, true
+	}
+	key, err := totp.Open(f.totpAEAD, sealed, u.ID)
+	if err != nil {
+		return nil, &journey.UserError{Code: "AADB2C90151", Message: msgTOTPInvalid, Field: field}
+	}
+	if d, err := c.limit(secevent.CodeGuessThrottled, u.ID, msgTooManyAttempts, field,
+		"code-guess:ip:"+tenant.ThrottleKey(f.limits.ClientIP(c.r)), f.limits.CodeGuessesPerIP,
+		f.idHash("totp-guess", u.ID), f.limits.CodeGuessesPerEmail); d != nil || err != nil {
+		return nil, denialErr(d, err)
+	}
+	last, _ := strconv.ParseInt(u.Attributes[attrTOTPLastStep], 10, 64)
+	step, ok := totp.Verify(key, claimstx.FormatValue(jc.Inputs["totpCode"].Value), f.now(), last)
+	if ok {
+		// A step is used once, whatever the number of processes: the
+		// store counts its uses atomically.
+		n, _, err := f.st.Throttles().Hit(ctx, f.idHash("totp-step", u.ID+":"+strconv.FormatInt(step, 10)), 1, f.now(), 3*totp.Period*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		ok = n == 1
+	}
+	if !ok {
+		c.emit(secevent.CodeFailed, u.ID)
+		return nil, &journey.UserError{Code: "AADB2C90151", Message: msgTOTPInvalid, Field: field}
+	}
+	if u.Attributes == nil {
+		u.Attributes = map[string]string{}
+	}
+	u.Attributes[attrTOTPLastStep] = strconv.FormatInt(step, 10)
+	if enrolling {
+		u.Attributes[attrTOTPSecret], c.pol.TOTPPending = sealed, ""
+	}
+	u.UpdatedAt = f.now()
+	return journey.Bag{}, f.st.Users().Update(ctx, u)
+}
+
+const msgTOTPInvalid = "The code is not valid. Enter the code your authenticator app shows now."
+
+// totpEnrolment is the enrolment a TOTP page shows an account without an
+// app: a secret made for this sign-in (kept sealed in the transaction
+// until the first right code stores it).
+func (c *call) totpEnrolment() (*pages.TOTPEnrolment, error) {
+	ctx := c.r.Context()
+	u, err := c.f.st.Users().Get(ctx, c.pol.Journey.Claims.String(c.pf.policy.ClaimID("objectId")))
+	if err != nil || u.Attributes[attrTOTPSecret] != "" {
+		return nil, err
+	}
+	if c.pol.TOTPPending == "" {
+		k, err := totp.NewKey()
+		if err != nil {
+			return nil, err
+		}
+		if c.pol.TOTPPending, err = totp.Seal(c.f.totpAEAD, k, u.ID); err != nil {
+			return nil, err
+		}
+		if err := c.store(); err != nil {
+			return nil, err
+		}
+	}
+	k, err := totp.Open(c.f.totpAEAD, c.pol.TOTPPending, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	account := cmp.Or(u.Email, u.Attributes["mail"], u.DisplayName, u.ID)
+	qr, err := k.QRCode(c.f.reg.TenantName, account)
+	if err != nil {
+		return nil, err
+	}
+	return &pages.TOTPEnrolment{QR: qr, Secret: k.SecretText(), URI: k.URI(c.f.reg.TenantName, account)}, nil
 }

@@ -41,6 +41,7 @@ func (f *Flows) runners() map[string]journey.Runner {
 		"RESTful":               f.restful,
 		"APIConnector":          journey.RunnerFunc(f.apiConnector),
 		ief.ProviderMFADecision: journey.RunnerFunc(f.mfaDecision),
+		ief.ProviderTOTP:        journey.RunnerFunc(f.totpVerify),
 	}
 }
 

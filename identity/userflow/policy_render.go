@@ -160,6 +160,14 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 		name := cmp.Or(pf.exchangeNames[ch], ch)
 		p.Providers = append(p.Providers, pages.ProviderButton{ExchangeID: ch, DisplayName: name})
 	}
+	if jp.Field(pf.policy.ClaimID("totpCode")) != nil && pf.userFlow {
+		enrol, err := c.totpEnrolment()
+		if err != nil {
+			f.fail(c.w, c.r, err)
+			return
+		}
+		p.TOTP = enrol
+	}
 	tmpl := pf.templates[jp.ContentDef]
 	if tmpl == nil {
 		tmpl = pf.fallback

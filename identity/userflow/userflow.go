@@ -31,6 +31,7 @@ package userflow
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -56,6 +57,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/identity/sms"
 	"github.com/gatehouse/gatehouse/identity/tenant"
+	"github.com/gatehouse/gatehouse/identity/totp"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/internal/secevent"
 	"github.com/gatehouse/gatehouse/store"
@@ -164,6 +166,7 @@ type Flows struct {
 	policies    map[string]*policyFlow
 	restful     journey.Runner
 	federations map[string]journey.Federation
+	totpAEAD    cipher.AEAD // seals authenticator apps' secrets
 }
 
 var _ tenant.Interaction = (*Flows)(nil)
@@ -213,6 +216,11 @@ func New(o Options) (*Flows, error) {
 			}
 		}
 	}
+	aead, err := totp.NewAEAD(f.mac("totp sealing key"))
+	if err != nil {
+		return nil, err
+	}
+	f.totpAEAD = aead
 	pub, err := url.Parse(o.Registry.PublicURL)
 	if err != nil {
 		return nil, fmt.Errorf("userflow: public URL: %w", err)

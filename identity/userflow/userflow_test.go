@@ -122,6 +122,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		{Name: "B2C_1_reset", Type: "passwordReset"},
 		{Name: "B2C_1_edit", Type: "profileEdit", Attributes: []string{"displayName", "city"}},
 		{Name: "B2C_1_mfa", Type: "signUpOrSignIn", MFA: &tenant.MFA{Methods: []string{"email"}, Enforcement: "always", RememberFor: time.Hour}},
+		{Name: "B2C_1_mfa_totp", Type: "signUpOrSignIn", MFA: &tenant.MFA{Methods: []string{"totp"}, Enforcement: "always"}},
 		{Name: "B2C_1_mfa_every", Type: "signUpOrSignIn", MFA: &tenant.MFA{Methods: []string{"email"}, Enforcement: "always"}},
 		{Name: "B2C_1_mfa_phone", Type: "signUpOrSignIn", MFA: &tenant.MFA{Methods: []string{"phone"}, Enforcement: "conditional"}},
 		{Name: "B2C_1_api", Type: "signUpOrSignIn", Attributes: []string{"displayName", "postalCode"},

@@ -2,6 +2,7 @@ package pages
 
 import (
 	"fmt"
+	"html/template"
 	"strconv"
 	"strings"
 )
@@ -70,7 +71,9 @@ type Page struct {
 	Buttons []Button
 
 	PageError string // page-level error (div.error.pageLevel)
-	Info      string // page-level notice, e.g. "Verification code has been sent"
+	// TOTP is an authenticator app's enrolment, shown above the fields.
+	TOTP *TOTPEnrolment
+	Info string // page-level notice, e.g. "Verification code has been sent"
 
 	// Exception page details.
 	CorrelationID string
@@ -242,6 +245,8 @@ var fallbackTexts = map[string]string{
 	"heading_ProviderSelection": "Sign in",
 	"heading_Exception":         "Sorry, but we're having trouble signing you in.",
 	"heading_MultiFactor":       "Verify your identity",
+	"totp_intro":                "Scan this code with your authenticator app (Microsoft Authenticator, Google Authenticator, ...), then enter the 6-digit code it shows.",
+	"totp_manual":               "Or enter this key in the app:",
 	"button_signin":             "Sign in",
 	"button_continue":           "Continue",
 	"button_cancel":             "Cancel",
@@ -302,4 +307,19 @@ func daysIn(y, m int) int {
 		return 30
 	}
 	return 31
+}
+
+// TOTPEnrolment is what an authenticator app needs to enrol: the QR code
+// (a data:image/png URI), the secret to type in, and the otpauth URI.
+type TOTPEnrolment struct {
+	QR, Secret, URI string
+}
+
+// QRURL is the QR code as a URL the template may use: only a PNG data URI
+// (Gatehouse's own), never anything else.
+func (t *TOTPEnrolment) QRURL() template.URL {
+	if !strings.HasPrefix(t.QR, "data:image/png;base64,") || strings.ContainsAny(t.QR, "\"<> ") {
+		return ""
+	}
+	return template.URL(t.QR)
 }

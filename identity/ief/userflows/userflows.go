@@ -92,6 +92,7 @@ type data struct {
 	ConnectorHandler            string
 	MFADecisionHandler          string
 	EmailFactorHandler          string
+	TOTPHandler                 string
 	ContentDefs                 []contentDef
 	Languages                   []lang
 	DefaultLanguage             string
@@ -104,8 +105,8 @@ type data struct {
 	NameClaims []attr
 	// MFA: the flow asks for a second factor; MFAPhone, MFAEmail: which
 	// of the methods its pages need.
-	MFA, MFAPhone, MFAEmail bool
-	step                    int
+	MFA, MFAPhone, MFAEmail, MFATOTP bool
+	step                             int
 }
 
 // Next numbers the journey's steps.
@@ -133,7 +134,7 @@ func Source(f *tenant.Flow, reg *tenant.Registry) (ief.Source, error) {
 		LengthError:      esc(locale.English.F("password_error_length", rules.MinLength, rules.MaxLength)),
 		ClassesError:     esc(locale.English.F("password_error_classes", rules.Classes)),
 		ConnectorHandler: ief.APIConnectorHandler, MFADecisionHandler: ief.MFADecisionHandler,
-		EmailFactorHandler: ief.EmailFactorHandler, Local: true}
+		EmailFactorHandler: ief.EmailFactorHandler, TOTPHandler: ief.TOTPHandler, Local: true}
 	collected := map[string]bool{}
 	if f.Type != "passwordReset" {
 		for _, a := range f.Attributes {
@@ -164,6 +165,7 @@ func Source(f *tenant.Flow, reg *tenant.Registry) (ief.Source, error) {
 	if f.MFA != nil && f.Type == "signUpOrSignIn" {
 		d.MFA = true
 		d.MFAPhone, d.MFAEmail = slices.Contains(f.MFA.Methods, tenant.MFAPhone), slices.Contains(f.MFA.Methods, tenant.MFAEmail)
+		d.MFATOTP = slices.Contains(f.MFA.Methods, tenant.MFATOTP)
 	}
 	d.ContentDefs = contentDefs(f.Type, len(d.Providers) > 0)
 	if d.MFA {
@@ -377,6 +379,9 @@ func texts(l locale.Lang, cd string, d *data) []localized {
 		localized{Type: "Predicate", Element: "PasswordCharacters", ID: "HelpText", Text: esc(l.T("password_error_characters"))},
 		localized{Type: "Predicate", Element: "AttributeLength", ID: "HelpText", Text: esc(l.T("error_value_too_long"))},
 	)
+	if d.MFATOTP {
+		out = append(out, claim("totpCode", "DisplayName", l.T("verificationCode")))
+	}
 	if r.DigitsOnly {
 		out = append(out, localized{Type: "Predicate", Element: "PasswordDigits", ID: "HelpText", Text: esc(l.T("password_error_digits"))})
 	} else if r.Classes > 0 {
