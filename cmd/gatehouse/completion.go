@@ -12,7 +12,7 @@ import (
 var completionWords = map[string][]string{
 	"":                    {"dev", "serve", "validate", "policy", "users", "keys", "completion", "healthcheck", "version", "help"},
 	"policy":              {"check"},
-	"users":               {"create", "list", "delete"},
+	"users":               {"create", "list", "delete", "reset-mfa"},
 	"keys":                {"add", "list", "delete", "rotate-signing"},
 	"completion":          {"bash", "zsh", "fish"},
 	"dev":                 {"--data", "--host", "--ports", "--print-config"},

@@ -140,6 +140,7 @@ const usersUsage = `usage:
   gatehouse users create --email E (--password P | --password-file F | --password-stdin) [--display-name N]
   gatehouse users list [--json]
   gatehouse users delete --email E
+  gatehouse users reset-mfa --email E
 with --config FILE (default $GATEHOUSE_CONFIG) or --data DIR (default ./.gatehouse).
 Run 'gatehouse users SUBCOMMAND --help' for its flags.
 `
@@ -170,8 +171,10 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 		asJSON = fl.Bool("json", false, "print Graph-like JSON")
 	case "delete":
 		email = fl.String("email", "", "the sign-in email address (required)")
+	case "reset-mfa":
+		email = fl.String("email", "", "the sign-in email address (required)")
 	default:
-		fmt.Fprintf(stderr, "gatehouse users: unknown subcommand %q (create, list, delete)\n", sub)
+		fmt.Fprintf(stderr, "gatehouse users: unknown subcommand %q (create, list, delete, reset-mfa)\n", sub)
 		return 2
 	}
 	pos, code, ok := parseArgs(fl, args, "usage: gatehouse users "+sub+" [flags]\n"+usersUsage, stdout, stderr)
@@ -228,6 +231,8 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 		}
 		tw.Flush()
 		return 0
+	case "reset-mfa":
+		return usersResetMFA(ctx, st, audit, strings.TrimSpace(*email), stdout, stderr)
 	default: // delete
 		if *email == "" {
 			fmt.Fprintln(stderr, "gatehouse users delete: --email is required")
@@ -309,5 +314,43 @@ func usersCreate(ctx context.Context, st store.Store, t stateTarget, audit *admi
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	enc.Encode(toGraph(u))
+	return 0
+}
+
+// mfaAttributes are what an account's second factors keep: the
+// authenticator app's sealed secret and last step, the phone number.
+var mfaAttributes = []string{"totpSecret", "totpLastStep", "strongAuthenticationPhoneNumber"}
+
+// usersResetMFA is the administrator's recovery of a user who lost their
+// authenticator app or phone: the next sign-in enrols again. Sessions and
+// refresh tokens end, so nobody stays signed in on the old factor.
+func usersResetMFA(ctx context.Context, st store.Store, audit *adminLog, email string, stdout, stderr io.Writer) int {
+	if email == "" {
+		fmt.Fprintln(stderr, "gatehouse users reset-mfa: --email is required")
+		return 2
+	}
+	u, err := st.Users().GetByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		fmt.Fprintf(stderr, "gatehouse users reset-mfa: no user with email %s\n", email)
+		return 1
+	}
+	if err == nil {
+		for _, a := range mfaAttributes {
+			delete(u.Attributes, a)
+		}
+		u.UpdatedAt = time.Now().UTC()
+		err = st.Users().Update(ctx, u)
+	}
+	if err == nil {
+		if err = st.Sessions().DeleteUser(ctx, u.ID); err == nil {
+			err = st.Refresh().RevokeUser(ctx, u.ID)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse users reset-mfa:", err)
+		return 1
+	}
+	audit.emit(ctx, "users.reset-mfa", u.Email, slog.String("userId", u.ID))
+	fmt.Fprintf(stdout, "reset the second factors of %s (%s): the next sign-in enrols again\n", u.Email, u.ID)
 	return 0
 }
