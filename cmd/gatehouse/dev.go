@@ -81,6 +81,8 @@ Roles
   guard      %s
              function   %s
   admin      %s   (metrics, health, pprof; loopback only)
+  partner    %s   (a second tenant, the "Contoso Partner" button: sign in there as %s, password in dev.json)
+  MFA flow   %s   (an email code after sign-in, in the emails folder)
 
 Apps
   SPA        client id %s, redirect URI %s
@@ -105,7 +107,7 @@ Run it with gatehouse serve: gatehouse dev --print-config --data %s > gatehouse.
 WARNING  %s holds the master key beside the database (owner-only files):
          anyone who can read this folder can decrypt every key. Demo use only.
 `, i.Tenant, i.SPA.URL, i.SPA.MSAL5URL, i.IdentityURL, i.Authority, i.OpenIDConfiguration, i.GatewayURL, i.HelloURL,
-		i.GuardURL, i.HelloFunctionURL, i.AdminURL, i.SPA.ClientID, i.SPA.RedirectURI, i.API.Scope, i.Daemon.ClientID,
+		i.GuardURL, i.HelloFunctionURL, i.AdminURL, i.Partner.IdentityURL, i.Partner.Email, i.MFAAuthority, i.SPA.ClientID, i.SPA.RedirectURI, i.API.Scope, i.Daemon.ClientID,
 		filepath.Join(data, "dev.json"), i.Outbox, ca, ca, ca, ca, ca, ca, data, filepath.Join(data, "tenant.json"))
 	return b.String()
 }

@@ -102,6 +102,45 @@ func TestDev(t *testing.T) {
 		t.Fatalf("hello with a token for another audience: %d %s", code, body)
 	}
 
+	// The partner tenant: "Contoso Partner" on the sign-in page; its demo
+	// user signs in there and comes back (the first time to the flow's
+	// attributes page) with a federated account whose token calls the API.
+	if info.Partner.Email == "" || info.Partner.Password == "" || info.MFAUserFlow == "" || info.MFAAuthority == "" {
+		t.Fatalf("dev.json lacks the partner or the MFA flow: %+v", info)
+	}
+	fed := testutil.NewBrowser(t, info.SPA.RedirectURI, &tls.Config{RootCAs: pool})
+	fv := oauth2.GenerateVerifier()
+	page = fed.Get(spa.AuthCodeURL("st", oauth2.S256ChallengeOption(fv)))
+	if !strings.Contains(page.Body, `id="contoso-partner"`) || !strings.Contains(page.Body, ">Contoso Partner<") {
+		t.Fatalf("no partner button:\n%s", page.Body)
+	}
+	form := map[string][]string{"claimsexchange": {"contoso-partner"}}
+	for _, n := range []string{"tx", "csrf_token", "page"} {
+		form[n] = []string{hiddenValue(t, page.Body, n)}
+	}
+	resp, err := fed.Client.PostForm(page.URL.Scheme+"://"+page.URL.Host+"/contoso.onmicrosoft.com/"+info.UserFlow+"/api/SelfAsserted", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := readAll(resp)
+	resp.Body.Close()
+	at := &testutil.Page{URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header, Body: body}
+	if !strings.HasPrefix(at.URL.String(), strings.TrimSuffix(info.Partner.IdentityURL, "/")) {
+		t.Fatalf("not at the partner: %s\n%s", at.URL, at.Body)
+	}
+	back := submitProviderForm(t, fed, fed.Submit(at, "next", map[string]string{"signInName": info.Partner.Email, "password": info.Partner.Password}))
+	if !strings.Contains(back.Body, `value="Pat Partner"`) {
+		t.Fatalf("first federated sign-in, want the attributes page:\n%s", back.Body)
+	}
+	fq := fed.Callback(fed.Submit(back, "continue", map[string]string{"displayName": "Pat Partner"}))
+	fedTok, err := spa.Exchange(ctx, fq.Get("code"), oauth2.VerifierOption(fv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := hello(fedTok.AccessToken); code != 200 {
+		t.Fatalf("hello with the federated user's token: %d %q", code, body)
+	}
+
 	// The guard in front of the function: key, token and address checks.
 	guard := func(url, key, token string) int {
 		req, _ := http.NewRequest("GET", url, nil)

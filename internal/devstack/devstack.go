@@ -89,6 +89,18 @@ type Info struct {
 	// AdminURL is the admin listener (loopback, plain HTTP): /metrics of
 	// every role, /healthz, /readyz and pprof.
 	AdminURL string `json:"adminUrl,omitempty"`
+	// Partner is the second demo tenant, an OpenID Connect provider the
+	// sign-in page offers ("Contoso Partner"), and its user.
+	Partner struct {
+		Provider            string `json:"provider"`
+		IdentityURL         string `json:"identityUrl"`
+		OpenIDConfiguration string `json:"openidConfiguration"`
+		Email               string `json:"email"`
+		Password            string `json:"password"`
+	} `json:"partner"`
+	// MFAUserFlow asks for an email code after sign-in (to Outbox).
+	MFAUserFlow  string `json:"mfaUserFlow"`
+	MFAAuthority string `json:"mfaAuthority"`
 }
 
 // prepare applies o's defaults and readies its data folder: owner-only
@@ -184,6 +196,10 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	if err != nil {
 		return fmt.Errorf("site: %w", err)
 	}
+	partnerLn, partnerURL, err := listen(8082)
+	if err != nil {
+		return fmt.Errorf("partner identity: %w", err)
+	}
 	// The admin listener is loopback only, on a free port.
 	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -212,21 +228,37 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	info.CACertificate = files.CACert
 	info.Outbox = filepath.Join(dir, "outbox")
 	info.AdminURL = "http://" + adminLn.Addr().String() + "/"
+	info.Partner.Provider, info.Partner.IdentityURL = PartnerProvider, partnerURL+"/"
+	info.Partner.OpenIDConfiguration = partnerMetadata(partnerURL)
+	info.Partner.Email, info.Partner.Password = PartnerEmail, ten.PartnerPassword
+	info.MFAUserFlow = MFAUserFlow
+	info.MFAAuthority = idURL + "/" + TenantName + ".onmicrosoft.com/" + MFAUserFlow
 
 	cfg, err := stackConfig(dir, ten, info, idLn.Addr().String(), idURL, gwLn.Addr().String(), siteLn.Addr().String(), guardLn.Addr().String(), guardURL, fnURL, siteOrigin)
 	if err != nil {
 		return err
 	}
+	cfg.Identity.IdentityProviders = []config.IdentityProvider{partnerProvider(ten, partnerURL)}
 	trust := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	discovery := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: trust}}
 	set, err := roles.Build(cfg, roles.Options{
 		Logger:           log,
 		GatewayTransport: &http.Transport{TLSClientConfig: trust, MaxIdleConnsPerHost: 256, ForceAttemptHTTP2: false},
-		DiscoveryClient:  &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: trust}},
+		DiscoveryClient:  discovery,
 	})
 	if err != nil {
 		return err
 	}
 	defer set.Close()
+	partner, err := roles.Build(partnerConfig(dir, ten, partnerLn.Addr().String(), partnerURL, idURL),
+		roles.Options{Logger: log.With("tenant", PartnerTenant), DiscoveryClient: discovery})
+	if err != nil {
+		return fmt.Errorf("partner tenant: %w", err)
+	}
+	defer partner.Close()
+	if err := ensurePartnerUser(ctx, partner.Identity.Store, ten); err != nil {
+		return fmt.Errorf("partner tenant: %w", err)
+	}
 
 	rs := map[string]*roles.Server{
 		"function": {Name: "function", Handler: helloFunction()},
@@ -235,7 +267,9 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	for _, s := range set.Servers {
 		rs[s.Name] = s
 	}
-	listeners := map[string]net.Listener{"identity": idLn, "gateway": gwLn, "function": fnLn, "site": siteLn, "guard": guardLn, "admin": adminLn}
+	rs["partner"] = partner.Servers[0]
+	listeners := map[string]net.Listener{"identity": idLn, "gateway": gwLn, "function": fnLn, "site": siteLn, "guard": guardLn,
+		"admin": adminLn, "partner": partnerLn}
 	if guard6Ln != nil {
 		listeners["guard6"] = guard6Ln
 		rs["guard6"] = rs["guard"]
@@ -335,7 +369,12 @@ func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, site
 			},
 			UserFlows: []config.UserFlow{{
 				Name: UserFlow, Type: "signUpOrSignIn", Attributes: []string{"displayName"},
+				EmailVerification: &off, Claims: []string{"displayName", "emails", "objectId", "newUser", "identityProvider"},
+				IdentityProviders: []string{"local", PartnerProvider},
+			}, {
+				Name: MFAUserFlow, Type: "signUpOrSignIn", Attributes: []string{"displayName"},
 				EmailVerification: &off, Claims: []string{"displayName", "emails", "objectId", "newUser"},
+				MFA: &config.MFA{Methods: []string{"email"}, Enforcement: "always"},
 			}},
 		},
 		Gateway: &config.Gateway{

@@ -122,6 +122,13 @@ func PrintConfig(w io.Writer, o Options) error {
 		if f.EmailVerification != nil {
 			fmt.Fprintf(&b, "      emailVerification: %v   # the demo lets a newcomer sign up at once; B2C's default is true\n", *f.EmailVerification)
 		}
+		if m := f.MFA; m != nil {
+			fmt.Fprintf(&b, "      mfa: { methods: %s, enforcement: %s }   # codes go to the email outbox\n", list(m.Methods), m.Enforcement)
+		}
+		if len(f.IdentityProviders) > 0 {
+			// dev's partner tenant runs only inside `gatehouse dev`.
+			b.WriteString("      # identityProviders: [local, ...]   # dev also offers its built-in partner tenant here\n")
+		}
 	}
 	fmt.Fprintf(&b, "\ngateway:\n  listen: %s\n%s", q(gw.Listen), tlsLine)
 	b.WriteString("  namedValues:\n")

@@ -24,6 +24,25 @@ type tenant struct {
 	DaemonSecret string `json:"daemonClientSecret"`
 	MasterKey    string `json:"masterKey"` // encrypts signing keys at rest
 	FunctionKey  string `json:"functionKey"`
+	// The partner tenant (a second Gatehouse identity in the same process,
+	// the demo's OpenID Connect provider) and its demo user.
+	PartnerTenantID     string `json:"partnerTenantId"`
+	PartnerClientID     string `json:"partnerClientId"`
+	PartnerClientSecret string `json:"partnerClientSecret"`
+	PartnerMasterKey    string `json:"partnerMasterKey"`
+	PartnerPassword     string `json:"partnerPassword"`
+}
+
+// withPartner fills the partner fields of a tenant.json written before
+// they existed; true when it changed.
+func (t *tenant) withPartner() bool {
+	if t.PartnerTenantID != "" {
+		return false
+	}
+	t.PartnerTenantID, t.PartnerClientID, t.PartnerClientSecret = ids.NewGUID(), ids.NewGUID(), secret(32)
+	t.PartnerMasterKey = base64.StdEncoding.EncodeToString(random(32))
+	t.PartnerPassword = "Partner-" + secret(9)
+	return true
 }
 
 func loadTenant(dir string) (*tenant, error) {
@@ -40,6 +59,12 @@ func loadTenant(dir string) (*tenant, error) {
 		if err := json.Unmarshal(b, t); err != nil {
 			return nil, fmt.Errorf("%s: %w (delete the data directory to start afresh)", file, err)
 		}
+		if t.withPartner() {
+			b, _ = json.MarshalIndent(t, "", "  ")
+			if err := os.WriteFile(file, append(b, '\n'), 0o600); err != nil {
+				return nil, err
+			}
+		}
 		return t, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -49,6 +74,7 @@ func loadTenant(dir string) (*tenant, error) {
 		TenantID: ids.NewGUID(), SPAClientID: ids.NewGUID(), APIClientID: ids.NewGUID(), DaemonID: ids.NewGUID(),
 		DaemonSecret: secret(32), MasterKey: base64.StdEncoding.EncodeToString(random(32)), FunctionKey: secret(32),
 	}
+	t.withPartner()
 	b, _ = json.MarshalIndent(t, "", "  ")
 	// O_EXCL with 0600: the file is never readable by others, not even
 	// for a moment and whatever the umask.

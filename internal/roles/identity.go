@@ -74,7 +74,7 @@ func (r *Identity) Close() {
 // process needs (the connectors' and any token endpoint's).
 //
 // metrics receives the role's metrics (nil: not exported).
-func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, metrics prometheus.Registerer) (*Identity, error) {
+func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, metrics prometheus.Registerer, client *http.Client) (*Identity, error) {
 	reg, err := identity.NewRegistry(cfg)
 	if err != nil {
 		return nil, err
@@ -181,7 +181,9 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	if len(cfg.APIConnectors) > 0 {
 		uo.Connectors = conns
 	}
-	fo := federation.Options{Keys: newIDPKeys(reg, resolver), RedirectURI: reg.RedirectURI(), Logger: log}
+	// client (nil: the default) calls identity providers: `gatehouse dev`
+	// passes one trusting its development CA.
+	fo := federation.Options{Keys: newIDPKeys(reg, resolver), RedirectURI: reg.RedirectURI(), Logger: log, Client: client}
 	uo.Federations = map[string]journey.Federation{ief.ProviderOAuth2: federation.NewOAuth2(fo),
 		ief.ProviderOIDC: federation.NewOIDC(fo), ief.ProviderSAML2: federation.NewSAML(fo)}
 	flows, err := userflow.New(uo)

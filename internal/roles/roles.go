@@ -32,7 +32,8 @@ type Options struct {
 	// GatewayTransport replaces the gateway's backend transport (dev trusts
 	// its development CA this way).
 	GatewayTransport http.RoundTripper
-	// DiscoveryClient fetches OpenID metadata for validate-jwt (dev: trusts
+	// DiscoveryClient fetches OpenID metadata for validate-jwt and calls
+	// user flows' identity providers (dev: trusts
 	// the development CA).
 	DiscoveryClient *http.Client
 	// Registry receives every role's metrics; nil: Build makes one.
@@ -103,7 +104,7 @@ func Build(cfg *config.Config, o Options) (*Set, error) {
 		s.Servers = append(s.Servers, &Server{Name: name, Listen: listen, TLS: tc, Handler: h, HSTS: hstsValue(name, t)})
 	}
 	if id := cfg.Identity; id != nil {
-		role, err := BuildIdentity(id, filepath.Dir(cfg.File), log.With("role", "identity"), s.Registry)
+		role, err := BuildIdentity(id, filepath.Dir(cfg.File), log.With("role", "identity"), s.Registry, o.DiscoveryClient)
 		if err != nil {
 			errs = append(errs, wrongMasterKey(id, StorageURL(id.Storage, filepath.Dir(cfg.File)), err))
 		} else {
