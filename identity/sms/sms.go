@@ -131,17 +131,18 @@ func Sign(secret, body []byte, t time.Time) string {
 
 // Send posts m.
 func (h *Webhook) Send(ctx context.Context, m Message) error {
-	now := time.Now
+	clock := time.Now
 	if h.Now != nil {
-		now = h.Now
+		clock = h.Now
 	}
+	now := clock() // one instant for the body's timestamp and the signature's t
 	id := make([]byte, 12)
 	_, _ = rand.Read(id)
 	body, err := json.Marshal(struct {
 		Message
 		ID        string `json:"id"`
 		Timestamp int64  `json:"timestamp"`
-	}{m, hex.EncodeToString(id), now().Unix()})
+	}{m, hex.EncodeToString(id), now.Unix()})
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func (h *Webhook) Send(ctx context.Context, m Message) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(SignatureHeader, Sign(h.Secret, body, now()))
+	req.Header.Set(SignatureHeader, Sign(h.Secret, body, now))
 	c := h.Client
 	if c == nil {
 		c = &http.Client{Timeout: 10 * time.Second}

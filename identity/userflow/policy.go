@@ -88,6 +88,10 @@ type policyFlow struct {
 	// theme's logo origin for the pages' CSP.
 	userFlow  bool
 	imgOrigin string
+	// idpOrigins are where the policy's identity providers take the
+	// browser: the pages' CSP form-action allows them, as a button's form
+	// is answered by a redirect there.
+	idpOrigins []string
 }
 
 // pageKind is a content definition's page type and version (DataUri).
@@ -210,6 +214,18 @@ func (pf *policyFlow) prepare() {
 	}
 	for _, id := range slices.Sorted(maps.Keys(p.Profiles)) {
 		tp := p.Profiles[id]
+		if tp.Provider != nil && tp.Provider.Federated {
+			// The authorization endpoint, else the metadata's host (where
+			// OpenID and SAML providers keep their sign-in endpoints).
+			for _, k := range []string{"authorization_endpoint", "METADATA", "PartnerEntity"} {
+				if o := origin(tp.Metadata[k]); o != "" {
+					if !slices.Contains(pf.idpOrigins, o) {
+						pf.idpOrigins = append(pf.idpOrigins, o)
+					}
+					break
+				}
+			}
+		}
 		sm := p.Profiles[tp.SessionProfile]
 		if tp.Provider != nil && tp.Provider.Name == "SelfAsserted" && sm != nil && sm.Handler != "Web.TPEngine.SSO.NoopSSOSessionProvider" {
 			pf.ssoProfiles = append(pf.ssoProfiles, id)

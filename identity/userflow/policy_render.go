@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity/ief"
@@ -184,6 +185,11 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 	formAction := "'self'"
 	if o := origin(c.tx.Request.RedirectURI); o != "" {
 		formAction += " " + o
+	}
+	if len(jp.Choices) > 0 {
+		// A provider's button is answered by a redirect to the provider,
+		// which form-action governs too.
+		formAction += " " + strings.Join(pf.idpOrigins, " ")
 	}
 	ext := ""
 	if !tmpl.Builtin() {
