@@ -264,3 +264,62 @@ func authorizePolicy(t *testing.T, ctx context.Context, b *testutil.Browser, pub
 	p := b.Get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(pkce), oidc.Nonce("n1")))
 	return p, conf, provider.Verifier(&oidc.Config{ClientID: webClientID}), pkce
 }
+
+// TestStarterPackSocialAccounts: the SocialAccounts pack (Facebook only)
+// unchanged but for Facebook's endpoints: the sign-in page has the
+// Facebook button alone; the first sign-in collects the profile, the
+// second is silent.
+func TestStarterPackSocialAccounts(t *testing.T) {
+	const callback = "http://127.0.0.1:1/callback"
+	fb := newFakeFacebook(t)
+	file, publicURL, _, env := starterPackConfig(t, "SocialAccounts", callback)
+	ext := filepath.Join(filepath.Dir(file), "policies", "TrustFrameworkExtensions.xml")
+	b, _ := os.ReadFile(ext)
+	override := strings.NewReplacer(
+		`<Item Key="client_id">facebook_clientid</Item>`, `<Item Key="client_id">`+fbClientID+`</Item>
+            <Item Key="authorization_endpoint">`+fb.srv.URL+`/dialog/oauth</Item>
+            <Item Key="AccessTokenEndpoint">`+fb.srv.URL+`/oauth/access_token</Item>`,
+		`https://graph.facebook.com/me?fields=`, fb.srv.URL+`/me?fields=`).Replace(string(b))
+	if override == string(b) {
+		t.Fatal("the Extensions file no longer has the Facebook metadata this test overrides")
+	}
+	_ = os.WriteFile(ext, []byte(override), 0o600)
+	cfg, _ := os.ReadFile(file)
+	_ = os.WriteFile(file, []byte(strings.Replace(string(cfg), "  customPolicies:", "  policyKeys: [{ name: FacebookSecret, secret: env:FB_SECRET }]\n  customPolicies:", 1)), 0o600)
+	env = append(env, "FB_SECRET="+fbSecret)
+	startServe(t, file, env, "identity")
+	ctx := context.Background()
+
+	facebook := func(b *testutil.Browser, p *testutil.Page) *testutil.Page {
+		t.Helper()
+		if !strings.Contains(p.Body, `id="FacebookExchange"`) || strings.Contains(p.Body, `id="signInName"`) {
+			t.Fatalf("want the Facebook button alone:\n%s", p.Body)
+		}
+		form := url.Values{"claimsexchange": {"FacebookExchange"}}
+		for _, n := range []string{"tx", "csrf_token", "page"} {
+			form.Set(n, hiddenValue(t, p.Body, n))
+		}
+		resp, err := b.Client.PostForm(publicURL+"/contoso.onmicrosoft.com/B2C_1A_signup_signin/api/SelfAsserted", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := readAll(resp)
+		return &testutil.Page{URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header, Body: body}
+	}
+	br := testutil.NewBrowser(t, callback, nil)
+	p, conf, v, pkce := authorizePolicy(t, ctx, br, publicURL, "B2C_1A_signup_signin", callback)
+	if p = facebook(br, p); p.Status != 200 || !strings.Contains(p.Body, `value="Fay Book"`) {
+		t.Fatalf("after Facebook, want the profile page: %d %s\n%s", p.Status, p.URL, p.Body)
+	}
+	_, _, claims := redeem(t, ctx, conf, v, br.Callback(br.Submit(p, "continue", map[string]string{"displayName": "Fay S"})).Get("code"), pkce)
+	sub := claims["sub"]
+	if sub == nil || claims["name"] != "Fay S" || claims["idp"] != "facebook.com" {
+		t.Fatalf("first sign-in claims %v", claims)
+	}
+	br2 := testutil.NewBrowser(t, callback, nil)
+	p, conf, v, pkce = authorizePolicy(t, ctx, br2, publicURL, "B2C_1A_signup_signin", callback)
+	if _, _, claims = redeem(t, ctx, conf, v, br2.Callback(facebook(br2, p)).Get("code"), pkce); claims["sub"] != sub {
+		t.Fatalf("second sign-in claims %v", claims)
+	}
+}
