@@ -145,7 +145,7 @@ func TestUserFlowIdentityProvider(t *testing.T) {
     - { name: Web, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET] }
   userFlows:
     - { name: B2C_1_susi, type: signUpOrSignIn, attributes: [displayName, city], identityProviders: [local, partner],
-        claims: [displayName, emails, objectId, newUser, identityProvider, city], apiConnectors: { postFederationSignup: fed } }
+        claims: [displayName, emails, objectId, newUser, identityProvider, identityProviderAccessToken, city], apiConnectors: { postFederationSignup: fed } }
 `, port, publicURL, tenantID, idp.DiscoveryURL(), partnerClientID, api.URL, webClientID, callback))
 	os.MkdirAll(dir+"/data", 0o700)
 	key := make([]byte, 32)
@@ -201,7 +201,8 @@ func TestUserFlowIdentityProvider(t *testing.T) {
 	}
 	claims := claimsOf(b.Submit(p, "continue", map[string]string{"displayName": "Pat P", "city": "Partnerville"}))
 	sub := claims["sub"]
-	if claims["name"] != "Pat P" || claims["idp"] != idp.IssuerURL() || claims["newUser"] != true || claims["city"] != "Partnerville" {
+	if claims["name"] != "Pat P" || claims["idp"] != idp.IssuerURL() || claims["newUser"] != true || claims["city"] != "Partnerville" ||
+		claims["idp_access_token"] != "at" {
 		t.Fatalf("first sign-in claims %v", claims)
 	}
 	if emails, _ := claims["emails"].([]any); len(emails) != 1 || emails[0] != "pat@partner.example" {

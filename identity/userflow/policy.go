@@ -424,6 +424,12 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 	res := tenant.Result{User: u, AuthTime: authTime, NewUser: newUser}
 	if c.pol.Journey.Claims.String(pf.policy.ClaimID("authenticationSource")) == "socialIdpAuthentication" {
 		res.IdentityProvider = c.pol.Journey.Claims.String(pf.policy.ClaimID("identityProvider")) // the idp claim
+		if at := c.pol.Journey.Claims.String("identityProviderAccessToken"); at != "" && pf.userFlow &&
+			slices.Contains(c.flow.Claims, "identityProviderAccessToken") {
+			// B2C's idp_access_token: the provider's access token, for an
+			// app that calls the provider's API.
+			claims["idp_access_token"] = at
+		}
 	}
 	if len(claims) > 0 {
 		res.Claims = claims
