@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -204,6 +205,9 @@ func (d *Discovery) load(ctx context.Context, u string) (ks *keySet, err error) 
 			ks, err = nil, fmt.Errorf("panic while loading metadata: %v", r)
 		}
 	}()
+	if jwks, ok := strings.CutPrefix(u, jwksOnly); ok {
+		return d.loadJWKS(ctx, jwks, "")
+	}
 	var doc struct {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
@@ -217,16 +221,26 @@ func (d *Discovery) load(ctx context.Context, u string) (ks *keySet, err error) 
 	if doc.JWKSURI == "" {
 		return nil, errors.New("openid configuration has no jwks_uri")
 	}
-	if err := checkFetchURL(doc.JWKSURI); err != nil {
+	return d.loadJWKS(ctx, doc.JWKSURI, doc.Issuer)
+}
+
+// jwksOnly marks an entry that is a JWKS URL itself (Rules.JWKSURLs), not
+// an openid configuration.
+const jwksOnly = "jwks:"
+
+// loadJWKS retrieves a key set; issuer is the openid configuration's ("" for
+// a JWKS named directly: Rules.Issuers then says who may issue).
+func (d *Discovery) loadJWKS(ctx context.Context, jwksURI, issuer string) (ks *keySet, err error) {
+	if err := checkFetchURL(jwksURI); err != nil {
 		return nil, fmt.Errorf("jwks_uri: %w", err)
 	}
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
-	if err := d.getJSON(ctx, doc.JWKSURI, &set); err != nil {
+	if err := d.getJSON(ctx, jwksURI, &set); err != nil {
 		return nil, fmt.Errorf("jwks: %w", err)
 	}
-	ks = &keySet{issuer: doc.Issuer}
+	ks = &keySet{issuer: issuer}
 	skipped := 0
 	for _, rk := range set.Keys {
 		var j jose.JSONWebKey

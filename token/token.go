@@ -98,7 +98,10 @@ type ClaimRule struct {
 
 // Rules is everything a validate-jwt (or the guard) checks.
 type Rules struct {
-	OpenIDConfigURLs      []string
+	OpenIDConfigURLs []string
+	// JWKSURLs are key sets named directly (a provider without discovery,
+	// such as Sign in with Apple): their tokens need Issuers.
+	JWKSURLs              []string
 	Keys                  []Key
 	Audiences             []string // any one must match; empty = no audience check
 	Issuers               []string // any one must match; empty = issuers of the openid configs
@@ -143,7 +146,10 @@ func NewChecker(r Rules, d *Discovery) (*Checker, error) {
 			return nil, errors.New("token: empty issuer")
 		}
 	}
-	if r.RequireSignedTokens && len(r.Keys) == 0 && len(r.OpenIDConfigURLs) == 0 {
+	if len(r.JWKSURLs) > 0 && len(r.Issuers) == 0 {
+		return nil, errors.New("token: key sets without an openid configuration need the issuers")
+	}
+	if r.RequireSignedTokens && len(r.Keys) == 0 && len(r.OpenIDConfigURLs) == 0 && len(r.JWKSURLs) == 0 {
 		return nil, errors.New("token: signed tokens are required but no issuer signing keys or openid configs are configured")
 	}
 	c := &Checker{rules: r, verified: newVerifiedCache(defaultVerifiedCacheEntries, defaultVerifiedCacheBytes)}
@@ -169,8 +175,14 @@ func NewChecker(r Rules, d *Discovery) (*Checker, error) {
 		cr.Values = append([]string(nil), cr.Values...)
 		c.claims = append(c.claims, cr)
 	}
-	if len(r.OpenIDConfigURLs) > 0 && d == nil {
+	if len(r.OpenIDConfigURLs)+len(r.JWKSURLs) > 0 && d == nil {
 		d = NewDiscovery(nil, nil)
+	}
+	for _, u := range r.JWKSURLs {
+		if err := checkFetchURL(u); err != nil {
+			return nil, fmt.Errorf("token: key set %q: %w", u, err)
+		}
+		c.entries = append(c.entries, d.entry(jwksOnly+u))
 	}
 	for _, u := range r.OpenIDConfigURLs {
 		if err := checkFetchURL(u); err != nil {

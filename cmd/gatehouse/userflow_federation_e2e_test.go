@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +19,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/gatehouse/gatehouse/internal/testutil"
 )
@@ -220,4 +229,126 @@ func TestUserFlowIdentityProvider(t *testing.T) {
 	if n != 1 {
 		t.Errorf("postFederationSignup called %d times, want once (first sign-in only)", n)
 	}
+}
+
+// TestUserFlowApple: Sign in with Apple in a user flow — no discovery
+// (Apple's endpoints, key set and issuer), the client secret a JWT that
+// Gatehouse signs with the .p8 key for each request (checked here as Apple
+// checks it), and the names Apple posts once beside the code.
+func TestUserFlowApple(t *testing.T) {
+	const callback = "http://127.0.0.1:1/callback"
+	const teamID, keyID, serviceID = "TEAM123456", "KEY1234567", "com.contoso.signin"
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(ecKey)
+	apple := testutil.NewIssuer(t)
+	var mu sync.Mutex
+	grants := map[string]string{} // code -> nonce
+	secretsChecked := 0
+	apple.Mux.HandleFunc("GET /auth/authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("client_id") != serviceID || q.Get("response_mode") != "form_post" || q.Get("scope") != "name email openid" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		grants["c-"+q.Get("nonce")[:8]] = q.Get("nonce")
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<form method="post" action="%s"><input type="hidden" name="code" value="%s"/><input type="hidden" name="state" value="%s"/><input type="hidden" name="user" value="%s"/></form>`,
+			q.Get("redirect_uri"), "c-"+q.Get("nonce")[:8], q.Get("state"),
+			html.EscapeString(`{"name":{"firstName":"Ada","lastName":"Apple"},"email":"ada@privaterelay.appleid.com"}`))
+	})
+	apple.Mux.HandleFunc("POST /auth/token", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		// Apple's check of the client secret: ES256 by the team's key.
+		tok, err := jwt.ParseSigned(r.PostForm.Get("client_secret"), []jose.SignatureAlgorithm{jose.ES256})
+		var cl jwt.Claims
+		if err != nil || len(tok.Headers) != 1 || tok.Headers[0].KeyID != keyID || tok.Claims(&ecKey.PublicKey, &cl) != nil ||
+			cl.Issuer != teamID || cl.Subject != serviceID || !cl.Audience.Contains("https://appleid.apple.com") ||
+			cl.ValidateWithLeeway(jwt.Expected{Time: time.Now()}, time.Minute) != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
+			return
+		}
+		mu.Lock()
+		nonce, ok := grants[r.PostForm.Get("code")]
+		delete(grants, r.PostForm.Get("code"))
+		secretsChecked++
+		mu.Unlock()
+		if !ok {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"access_token": "a", "token_type": "Bearer",
+			"id_token": apple.Token(t, map[string]any{"aud": serviceID, "sub": "001234.apple-user", "email": "ada@privaterelay.appleid.com", "nonce": nonce})})
+	})
+	port := testutil.FreePort(t)
+	publicURL := fmt.Sprintf("http://127.0.0.1:%d", port)
+	dir := t.TempDir()
+	writeFile(t, dir, "AuthKey.p8", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
+	file := writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`identity:
+  listen: 127.0.0.1:%d
+  publicUrl: %s
+  tenant: { name: contoso, id: %s }
+  storage: sqlite://./data/gatehouse.db
+  masterKey: env:GH_MASTER_KEY
+  identityProviders:
+    - { name: apple, type: apple, clientId: %s, teamId: %s, keyId: %s, privateKey: file:AuthKey.p8,
+        authorizationEndpoint: %s/auth/authorize, tokenEndpoint: %s/auth/token, jwksUri: %s/keys, issuer: %s }
+  apps:
+    - { name: Web, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET] }
+  userFlows:
+    - { name: B2C_1_apple, type: signUpOrSignIn, attributes: [givenName, surname], identityProviders: [apple],
+        claims: [givenName, surname, emails, objectId, identityProvider] }
+`, port, publicURL, tenantID, serviceID, teamID, keyID, apple.Server.URL, apple.Server.URL, apple.Server.URL, apple.IssuerURL(), webClientID, callback))
+	os.MkdirAll(dir+"/data", 0o700)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	env := []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret}
+	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
+		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
+	}
+	startServe(t, file, env, "identity")
+	ctx := context.Background()
+	b := testutil.NewBrowser(t, callback, nil)
+	// Apple is the flow's only provider: authorize goes straight there.
+	p, conf, v, pkce := authorizePolicy(t, ctx, b, publicURL, "B2C_1_apple", callback)
+	if !strings.HasPrefix(p.URL.String(), apple.Server.URL+"/auth/authorize") {
+		t.Fatalf("not at Apple: %s\n%s", p.URL, p.Body)
+	}
+	page := submitProviderFormWith(t, b, p, "code", "state", "user")
+	if !strings.Contains(page.Body, `value="Ada"`) || !strings.Contains(page.Body, `value="Apple"`) {
+		t.Fatalf("the names Apple posted should prefill the page:\n%s", page.Body)
+	}
+	cb := b.Callback(b.Submit(page, "continue", map[string]string{"givenName": "Ada", "surname": "Apple"}))
+	_, _, claims := redeem(t, ctx, conf, v, cb.Get("code"), pkce)
+	if claims["given_name"] != "Ada" || claims["idp"] != "apple.com" || claims["sub"] == nil {
+		t.Fatalf("claims %v", claims)
+	}
+	if secretsChecked != 1 {
+		t.Errorf("client secrets checked: %d", secretsChecked)
+	}
+}
+
+// submitProviderFormWith posts a provider's auto-posting form with the
+// named hidden inputs.
+func submitProviderFormWith(t *testing.T, b *testutil.Browser, p *testutil.Page, names ...string) *testutil.Page {
+	t.Helper()
+	action := attrValue(t, p.Body, `<form method="post" action="`)
+	form := url.Values{}
+	for _, n := range names {
+		form.Set(n, hiddenValue(t, p.Body, n))
+	}
+	resp, err := b.Client.PostForm(action, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := readAll(resp)
+	return &testutil.Page{URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header, Body: body}
 }

@@ -45,14 +45,17 @@ func init() {
 		Name:      ProviderOIDC,
 		Protocol:  "OpenIdConnect",
 		Federated: true,
-		Metadata: []string{"METADATA", "client_id", "response_types", "response_mode", "scope", "HttpBinding",
+		Metadata: []string{"METADATA", "authorization_endpoint", "AccessTokenEndpoint", "JWKS", "issuer",
+			"external_user_identity_claim_id", "client_id", "response_types", "response_mode", "scope", "HttpBinding",
 			"UsePolicyInRedirectUri", "ProviderName", "ValidTokenIssuerPrefixes", "DiscoverMetadataByTokenIssuer",
 			"token_endpoint_auth_method", "token_signing_algorithm", "IncludeClaimResolvingInClaimsHandling",
 			"IdTokenAudience", "MarkAsFailureOnStatusCode5xx", "SingleLogoutEnabled", "ReadBodyClaimsOnIdpRedirect",
 			"AccessTokenResponseFormat", "UserMessageIf*", "DefaultMessage"},
 		Check: func(c *checker, p *Policy, tp *TechnicalProfile) {
-			if tp.Metadata["METADATA"] == "" || tp.Metadata["client_id"] == "" {
-				c.add(tp.Pos, "technical profile %s: an OpenID Connect identity provider needs the METADATA (its .well-known/openid-configuration URL) and client_id metadata", tp.ID)
+			md := tp.Metadata
+			explicit := md["authorization_endpoint"] != "" && md["AccessTokenEndpoint"] != "" && md["JWKS"] != "" && md["issuer"] != ""
+			if md["METADATA"] == "" && !explicit || md["client_id"] == "" {
+				c.add(tp.Pos, "technical profile %s: an OpenID Connect identity provider needs client_id and METADATA (its .well-known/openid-configuration URL) — or, without discovery, authorization_endpoint, AccessTokenEndpoint, JWKS and issuer", tp.ID)
 			}
 			if m := tp.Metadata["token_endpoint_auth_method"]; m != "" && m != "client_secret_post" && m != "client_secret_basic" && m != "private_key_jwt" {
 				c.add(tp.itemPos["token_endpoint_auth_method"], "technical profile %s: token_endpoint_auth_method is client_secret_post, client_secret_basic or private_key_jwt, not %q", tp.ID, m)

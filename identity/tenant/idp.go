@@ -3,8 +3,10 @@ package tenant
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +32,12 @@ type IdentityProvider struct {
 	// Domain is the idp claim of its users and the domain_hint that picks
 	// it ("" for an openIdConnect provider: the id_token's issuer).
 	Domain string
+	// An OpenID provider without discovery (Apple): its key set and issuer;
+	// BodyClaims are the claims it posts beside the code.
+	JWKS, Issuer, BodyClaims string
+	// Apple's client secret is made from this key (teamId, keyId, p8).
+	AppleTeamID, AppleKeyID string
+	AppleKey                config.Secret
 }
 
 // LocalProvider is the name of local accounts in a flow's identityProviders.
@@ -55,6 +63,11 @@ var presets = map[string]IdentityProvider{
 		AuthorizationEndpoint: "https://github.com/login/oauth/authorize", TokenEndpoint: "https://github.com/login/oauth/access_token",
 		ClaimsEndpoint: "https://api.github.com/user", ClaimsBearer: true,
 		Claims: map[string]string{"userId": "id", "displayName": "name", "email": "email"}},
+	"apple": {Protocol: "OpenIdConnect", DisplayName: "Apple", Domain: "apple.com", Scope: "name email openid",
+		AuthorizationEndpoint: "https://appleid.apple.com/auth/authorize", TokenEndpoint: "https://appleid.apple.com/auth/token",
+		JWKS: "https://appleid.apple.com/auth/keys", Issuer: "https://appleid.apple.com",
+		BodyClaims: "user.name.firstName user.name.lastName user.email",
+		Claims:     map[string]string{"userId": "sub", "email": "email", "givenName": "user.name.firstName", "surname": "user.name.lastName"}},
 	"twitter": {Protocol: "OAuth2", DisplayName: "Twitter", Domain: "twitter.com", Scope: "users.read tweet.read",
 		AuthorizationEndpoint: "https://twitter.com/i/oauth2/authorize", TokenEndpoint: "https://api.twitter.com/2/oauth2/token",
 		ClaimsEndpoint: "https://api.twitter.com/2/users/me", ClaimsBearer: true, JSONPaths: true, PKCE: true, TokenAuth: "client_secret_basic",
@@ -85,11 +98,11 @@ func (v *regValidator) identityProviders(cfg *config.Identity, reg *Registry) {
 		}
 		preset, ok := presets[c.Type]
 		switch {
-		case c.Type == "apple" || c.Type == "saml":
-			v.add(c.Pos, "%s: type %s is not available in user flows yet (use a custom policy for SAML; Apple comes with its ES256 client secret)", key, c.Type)
+		case c.Type == "saml":
+			v.add(c.Pos, "%s: type saml is not available in user flows yet (use a custom policy: SAML2 technical profiles work there)", key)
 			continue
 		case !ok:
-			v.add(c.Pos, "%s: type %q must be openIdConnect, microsoft, google, facebook, github or twitter", key, c.Type)
+			v.add(c.Pos, "%s: type %q must be openIdConnect, microsoft, google, facebook, apple, github or twitter", key, c.Type)
 			continue
 		}
 		p := preset
@@ -102,6 +115,7 @@ func (v *regValidator) identityProviders(cfg *config.Identity, reg *Registry) {
 		p.AuthorizationEndpoint = cmp.Or(c.AuthorizationEndpoint, preset.AuthorizationEndpoint)
 		p.TokenEndpoint = cmp.Or(c.TokenEndpoint, preset.TokenEndpoint)
 		p.ClaimsEndpoint = cmp.Or(c.ClaimsEndpoint, preset.ClaimsEndpoint)
+		p.JWKS, p.Issuer = cmp.Or(c.JWKSURI, preset.JWKS), cmp.Or(c.Issuer, preset.Issuer)
 		p.Domain = cmp.Or(c.DomainHint, preset.Domain)
 		p.ResponseType = "code"
 		if p.Protocol == "OpenIdConnect" && c.ResponseType != "" {
@@ -131,6 +145,12 @@ func (v *regValidator) identityProviders(cfg *config.Identity, reg *Registry) {
 		if c.ClientID == "" {
 			v.add(c.Pos, "%s: clientId is required (the app registered at the provider)", key)
 		}
+		if c.Type == "apple" {
+			p.AppleTeamID, p.AppleKeyID, p.AppleKey = c.TeamID, c.KeyID, c.PrivateKey
+			if c.TeamID == "" || c.KeyID == "" || !c.PrivateKey.IsSet() {
+				v.add(c.Pos, "%s: Sign in with Apple needs teamId, keyId and privateKey (the .p8 file, file:AuthKey_KEYID.p8): Gatehouse signs the client secret", key)
+			}
+		}
 		if p.Protocol == "OAuth2" && !c.ClientSecret.IsSet() {
 			v.add(c.Pos, "%s: clientSecret is required (env:NAME or file:PATH)", key)
 		}
@@ -140,14 +160,18 @@ func (v *regValidator) identityProviders(cfg *config.Identity, reg *Registry) {
 		if p.TokenAuth != "" && p.TokenAuth != "client_secret_post" && p.TokenAuth != "client_secret_basic" {
 			v.add(c.Pos, "%s: tokenEndpointAuthMethod %q must be client_secret_post or client_secret_basic", key, p.TokenAuth)
 		}
-		for name, u := range map[string]string{"metadataUrl": p.MetadataURL, "authorizationEndpoint": p.AuthorizationEndpoint,
-			"tokenEndpoint": p.TokenEndpoint, "claimsEndpoint": p.ClaimsEndpoint} {
-			if p.Protocol == "OpenIdConnect" && name != "metadataUrl" || p.Protocol == "OAuth2" && name == "metadataUrl" {
-				continue
-			}
+		urls := map[string]string{"metadataUrl": p.MetadataURL} // OpenID Connect: discovery
+		switch {
+		case p.Protocol == "OAuth2":
+			urls = map[string]string{"authorizationEndpoint": p.AuthorizationEndpoint, "tokenEndpoint": p.TokenEndpoint, "claimsEndpoint": p.ClaimsEndpoint}
+		case p.JWKS != "": // OpenID Connect without discovery (Apple)
+			urls = map[string]string{"authorizationEndpoint": p.AuthorizationEndpoint, "tokenEndpoint": p.TokenEndpoint}
+		}
+		for _, name := range slices.Sorted(maps.Keys(urls)) {
+			u := urls[name]
 			if u == "" {
-				if p.Protocol == "OpenIdConnect" {
-					v.add(c.Pos, "%s: metadataUrl is required: the provider's .well-known/openid-configuration", key)
+				if name != "claimsEndpoint" {
+					v.add(c.Pos, "%s: %s is required (for an OpenID provider: its .well-known/openid-configuration)", key, name)
 				}
 				continue
 			}

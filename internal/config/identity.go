@@ -344,9 +344,18 @@ type IdentityProvider struct {
 	AuthorizationEndpoint string `yaml:"authorizationEndpoint"`
 	TokenEndpoint         string `yaml:"tokenEndpoint"`
 	ClaimsEndpoint        string `yaml:"claimsEndpoint"`
+	// JWKSURI and Issuer: an OpenID provider without discovery (Apple's
+	// preset has them).
+	JWKSURI string `yaml:"jwksUri"`
+	Issuer  string `yaml:"issuer"`
 	// Claims map Gatehouse's claims (userId, displayName, email, givenName,
 	// surname) to the provider's names.
 	Claims map[string]string `yaml:"claims"`
+	// TeamID, KeyID and PrivateKey are Sign in with Apple's: the client
+	// secret is a JWT Gatehouse signs with the .p8 key for each request.
+	TeamID     string `yaml:"teamId"`
+	KeyID      string `yaml:"keyId"`
+	PrivateKey Secret `yaml:"privateKey"`
 	// DomainHint is the domain_hint that goes straight to this provider
 	// and the idp claim of its users (default: the preset's, e.g.
 	// google.com, or the metadata's issuer host).

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/keyring"
 	"github.com/gatehouse/gatehouse/identity/mail"
 	"github.com/gatehouse/gatehouse/identity/sms"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/identity/userflow"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/keys"
@@ -183,7 +185,11 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	}
 	// client (nil: the default) calls identity providers: `gatehouse dev`
 	// passes one trusting its development CA.
-	fo := federation.Options{Keys: newIDPKeys(reg, resolver), RedirectURI: reg.RedirectURI(), Logger: log, Client: client}
+	idpKeys, err := newIDPKeys(reg, resolver)
+	if err != nil {
+		return fail(err)
+	}
+	fo := federation.Options{Keys: idpKeys, RedirectURI: reg.RedirectURI(), Logger: log, Client: client}
 	uo.Federations = map[string]journey.Federation{ief.ProviderOAuth2: federation.NewOAuth2(fo),
 		ief.ProviderOIDC: federation.NewOIDC(fo), ief.ProviderSAML2: federation.NewSAML(fo)}
 	flows, err := userflow.New(uo)
@@ -236,8 +242,10 @@ func OpenStore(ctx context.Context, url string) (store.Store, error) {
 // identity.email it answers with an error page, and start-up warns.)
 func needsMail(reg *identity.Registry) bool {
 	for _, f := range reg.Flows {
-		if f.EmailVerification || f.Type == "passwordReset" {
-			return true
+		local := f.Type != "signUpOrSignIn" || slices.Contains(f.IdentityProviders, tenant.LocalProvider)
+		if local && (f.EmailVerification || f.Type == "passwordReset") ||
+			f.MFA != nil && slices.Contains(f.MFA.Methods, tenant.MFAEmail) {
+			return true // local accounts verify addresses and reset passwords; email MFA sends codes
 		}
 	}
 	return false

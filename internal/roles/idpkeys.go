@@ -3,9 +3,12 @@ package roles
 import (
 	"context"
 	"strings"
+	"time"
 
+	"github.com/gatehouse/gatehouse/identity/ief/federation"
 	"github.com/gatehouse/gatehouse/identity/ief/userflows"
 	"github.com/gatehouse/gatehouse/identity/tenant"
+	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/keys"
 )
 
@@ -14,20 +17,33 @@ import (
 // userflows.SecretRef), everything else from the key store.
 type idpKeys struct {
 	secrets map[string][]byte
+	apple   map[string]*federation.AppleKey // Apple's client secret is signed per request
 	keys.Resolver
 }
 
-func newIDPKeys(reg *tenant.Registry, next keys.Resolver) keys.Resolver {
-	k := idpKeys{secrets: map[string][]byte{}, Resolver: next}
+func newIDPKeys(reg *tenant.Registry, next keys.Resolver) (keys.Resolver, error) {
+	k := idpKeys{secrets: map[string][]byte{}, apple: map[string]*federation.AppleKey{}, Resolver: next}
 	for _, p := range reg.IdentityProviders {
+		ref := strings.ToUpper(userflows.SecretRef(p.Name))
 		if p.ClientSecret.IsSet() {
-			k.secrets[strings.ToUpper(userflows.SecretRef(p.Name))] = p.ClientSecret.Bytes
+			k.secrets[ref] = p.ClientSecret.Bytes
+		}
+		if p.AppleKey.IsSet() {
+			ak, err := federation.ParseAppleKey(p.AppleTeamID, p.AppleKeyID, p.ClientID, p.AppleKey.Bytes)
+			if err != nil {
+				return nil, &config.Error{Pos: p.AppleKey.Pos, Msg: "identity provider " + p.Name + ": " + err.Error()}
+			}
+			k.apple[ref] = ak
 		}
 	}
-	return k
+	return k, nil
 }
 
 func (k idpKeys) Secret(ctx context.Context, name string) ([]byte, error) {
+	if ak, ok := k.apple[strings.ToUpper(name)]; ok {
+		s, err := ak.ClientSecret(time.Now())
+		return []byte(s), err
+	}
 	if b, ok := k.secrets[strings.ToUpper(name)]; ok {
 		return b, nil
 	}

@@ -46,6 +46,16 @@ func NewOIDC(o Options) *OIDC {
 	return &OIDC{o: o, discovery: d, docs: map[string]*metadata{}, checkers: map[*ief.TechnicalProfile]*token.Checker{}}
 }
 
+// endpoints are a profile's endpoints: from its METADATA (discovery), or
+// its own authorization_endpoint, AccessTokenEndpoint and issuer (a
+// provider without discovery, such as Sign in with Apple).
+func (p *OIDC) endpoints(ctx context.Context, md map[string]string) (*metadata, error) {
+	if md["METADATA"] == "" {
+		return &metadata{AuthorizationEndpoint: md["authorization_endpoint"], TokenEndpoint: md["AccessTokenEndpoint"], Issuer: md["issuer"]}, nil
+	}
+	return p.metadataFor(ctx, md["METADATA"])
+}
+
 // metadataFor reads a provider's openid configuration (kept an hour).
 func (p *OIDC) metadataFor(ctx context.Context, u string) (*metadata, error) {
 	p.mu.Lock()
@@ -82,9 +92,14 @@ func (p *OIDC) checker(tp *ief.TechnicalProfile) (*token.Checker, error) {
 	if c := p.checkers[tp]; c != nil {
 		return c, nil
 	}
-	c, err := token.NewChecker(token.Rules{OpenIDConfigURLs: []string{tp.Metadata["METADATA"]},
-		Audiences: []string{tp.Metadata["client_id"]}, RequireSignedTokens: true, RequireExpirationTime: true,
-		ClockSkew: 5 * time.Minute}, p.discovery)
+	r := token.Rules{Audiences: []string{tp.Metadata["client_id"]}, RequireSignedTokens: true, RequireExpirationTime: true,
+		ClockSkew: 5 * time.Minute}
+	if u := tp.Metadata["METADATA"]; u != "" {
+		r.OpenIDConfigURLs = []string{u}
+	} else {
+		r.JWKSURLs, r.Issuers = []string{tp.Metadata["JWKS"]}, []string{tp.Metadata["issuer"]}
+	}
+	c, err := token.NewChecker(r, p.discovery)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +114,7 @@ func codeFlow(md map[string]string) bool {
 // Start redirects to the provider's authorization endpoint.
 func (p *OIDC) Start(ctx context.Context, c *journey.Call) (*journey.Redirect, error) {
 	md := c.Profile.Metadata
-	m, err := p.metadataFor(ctx, md["METADATA"])
+	m, err := p.endpoints(ctx, md)
 	if err != nil {
 		return nil, p.o.invalid(ctx, c.Profile.ID, err)
 	}
@@ -178,13 +193,23 @@ func (p *OIDC) Finish(ctx context.Context, c *journey.Call, answer map[string]st
 	if accessToken != "" {
 		got["access_token"] = accessToken
 	}
-	return claims(c, got, false), nil
+	// ReadBodyClaimsOnIdpRedirect: claims the provider posts beside the
+	// code (Apple's "user" JSON, once: names and email on the first
+	// sign-in), read as paths such as user.name.firstName.
+	paths := false
+	if md["ReadBodyClaimsOnIdpRedirect"] != "" && answer["user"] != "" && len(answer["user"]) <= 4096 {
+		var user map[string]any
+		if json.Unmarshal([]byte(answer["user"]), &user) == nil {
+			got["user"], paths = user, true
+		}
+	}
+	return claims(c, got, paths), nil
 }
 
 // redeem exchanges the code at the token endpoint.
 func (p *OIDC) redeem(ctx context.Context, c *journey.Call, code string) (idToken, accessToken string, err error) {
 	md := c.Profile.Metadata
-	m, err := p.metadataFor(ctx, md["METADATA"])
+	m, err := p.endpoints(ctx, md)
 	if err != nil {
 		return "", "", p.o.invalid(ctx, c.Profile.ID, err)
 	}

@@ -211,6 +211,13 @@ func (d *data) providers(f *tenant.Flow, reg *tenant.Registry) error {
 		if p.Protocol == "OpenIdConnect" {
 			md("METADATA", p.MetadataURL)
 			md("response_types", p.ResponseType)
+			if p.MetadataURL == "" { // no discovery (Apple)
+				md("authorization_endpoint", p.AuthorizationEndpoint)
+				md("AccessTokenEndpoint", p.TokenEndpoint)
+				md("JWKS", p.JWKS)
+				md("issuer", p.Issuer)
+				md("ReadBodyClaimsOnIdpRedirect", p.BodyClaims)
+			}
 		} else {
 			md("authorization_endpoint", p.AuthorizationEndpoint)
 			md("AccessTokenEndpoint", p.TokenEndpoint)
@@ -231,8 +238,8 @@ func (d *data) providers(f *tenant.Flow, reg *tenant.Registry) error {
 				md("UsePKCE", "true")
 			}
 		}
-		if p.ClientSecret.IsSet() {
-			pr.SecretRef = SecretRef(p.Name)
+		if p.ClientSecret.IsSet() || p.AppleKey.IsSet() {
+			pr.SecretRef = SecretRef(p.Name) // resolved from the config (Apple's: signed for each request)
 		}
 		for _, c := range [][2]string{{"issuerUserId", "userId"}, {"displayName", "displayName"}, {"email", "email"},
 			{"givenName", "givenName"}, {"surname", "surname"}} {
