@@ -34,7 +34,7 @@ func ParseAppleKey(teamID, keyID, clientID string, p8 []byte) (*AppleKey, error)
 		return nil, errors.New("the Apple key is not an EC P-256 key")
 	}
 	if teamID == "" || keyID == "" || clientID == "" {
-		return nil, errors.New("Sign in with Apple needs the team id, the key id and the client (service) id")
+		return nil, errors.New("sign in with Apple needs the team id, the key id and the client (service) id")
 	}
 	return &AppleKey{TeamID: teamID, KeyID: keyID, ClientID: clientID, key: ec}, nil
 }
