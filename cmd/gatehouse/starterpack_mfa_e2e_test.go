@@ -40,10 +40,7 @@ func TestStarterPackMFA(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback"
 	file, publicURL, mailDir, env := starterPackConfig(t, "SocialAndLocalAccountsWithMfa", callback)
 	smsDir := filepath.Join(filepath.Dir(file), "sms") // starterPackConfig's identity.sms outbox
-	cfg, _ := os.ReadFile(file)
-	cfg = []byte(strings.Replace(string(cfg), "  customPolicies:", "  policyKeys: [{ name: FacebookSecret, secret: env:FB_SECRET }]\n  customPolicies:", 1))
-	_ = os.WriteFile(file, cfg, 0o600)
-	env = append(env, "FB_SECRET="+fbSecret)
+	env = withFacebook(t, file, nil, env)              // the pack's Facebook profile needs its key at start-up
 	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
 		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
 	}

@@ -105,25 +105,7 @@ func TestStarterPackSocialAndLocalAccounts(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback"
 	fb := newFakeFacebook(t)
 	file, publicURL, _, env := starterPackConfig(t, "SocialAndLocalAccounts", callback)
-	dir := filepath.Dir(file)
-	ext := filepath.Join(dir, "policies", "TrustFrameworkExtensions.xml")
-	b, err := os.ReadFile(ext)
-	if err != nil {
-		t.Fatal(err)
-	}
-	override := strings.NewReplacer(
-		`<Item Key="client_id">facebook_clientid</Item>`, `<Item Key="client_id">`+fbClientID+`</Item>
-            <Item Key="authorization_endpoint">`+fb.srv.URL+`/dialog/oauth</Item>
-            <Item Key="AccessTokenEndpoint">`+fb.srv.URL+`/oauth/access_token</Item>`,
-		`https://graph.facebook.com/me?fields=`, fb.srv.URL+`/me?fields=`).Replace(string(b))
-	if override == string(b) {
-		t.Fatal("the Extensions file no longer has the Facebook metadata this test overrides")
-	}
-	_ = os.WriteFile(ext, []byte(override), 0o600)
-	cfg, _ := os.ReadFile(file)
-	cfg = []byte(strings.Replace(string(cfg), "  customPolicies:", "  policyKeys: [{ name: FacebookSecret, secret: env:FB_SECRET }]\n  customPolicies:", 1))
-	_ = os.WriteFile(file, cfg, 0o600)
-	env = append(env, "FB_SECRET="+fbSecret)
+	env = withFacebook(t, file, fb, env)
 	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
 		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
 	}
@@ -132,20 +114,7 @@ func TestStarterPackSocialAndLocalAccounts(t *testing.T) {
 
 	chooseFacebook := func(b *testutil.Browser, p *testutil.Page) *testutil.Page {
 		t.Helper()
-		if !strings.Contains(p.Body, `id="FacebookExchange"`) || !strings.Contains(p.Body, `class="accountButton firstButton"`) {
-			t.Fatalf("no Facebook button:\n%s", p.Body)
-		}
-		form := url.Values{"claimsexchange": {"FacebookExchange"}}
-		for _, tag := range []string{"tx", "csrf_token", "page"} {
-			form.Set(tag, hiddenValue(t, p.Body, tag))
-		}
-		resp, err := b.Client.PostForm(publicURL+"/contoso.onmicrosoft.com/B2C_1A_signup_signin/api/SelfAsserted", form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := readAll(resp)
-		return &testutil.Page{URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header, Body: body}
+		return choose(t, b, p, publicURL, "B2C_1A_signup_signin", "FacebookExchange")
 	}
 
 	// First sign-in: Facebook, then B2C's SelfAsserted-Social page with
@@ -273,39 +242,16 @@ func TestStarterPackSocialAccounts(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback"
 	fb := newFakeFacebook(t)
 	file, publicURL, _, env := starterPackConfig(t, "SocialAccounts", callback)
-	ext := filepath.Join(filepath.Dir(file), "policies", "TrustFrameworkExtensions.xml")
-	b, _ := os.ReadFile(ext)
-	override := strings.NewReplacer(
-		`<Item Key="client_id">facebook_clientid</Item>`, `<Item Key="client_id">`+fbClientID+`</Item>
-            <Item Key="authorization_endpoint">`+fb.srv.URL+`/dialog/oauth</Item>
-            <Item Key="AccessTokenEndpoint">`+fb.srv.URL+`/oauth/access_token</Item>`,
-		`https://graph.facebook.com/me?fields=`, fb.srv.URL+`/me?fields=`).Replace(string(b))
-	if override == string(b) {
-		t.Fatal("the Extensions file no longer has the Facebook metadata this test overrides")
-	}
-	_ = os.WriteFile(ext, []byte(override), 0o600)
-	cfg, _ := os.ReadFile(file)
-	_ = os.WriteFile(file, []byte(strings.Replace(string(cfg), "  customPolicies:", "  policyKeys: [{ name: FacebookSecret, secret: env:FB_SECRET }]\n  customPolicies:", 1)), 0o600)
-	env = append(env, "FB_SECRET="+fbSecret)
+	env = withFacebook(t, file, fb, env)
 	startServe(t, file, env, "identity")
 	ctx := context.Background()
 
 	facebook := func(b *testutil.Browser, p *testutil.Page) *testutil.Page {
 		t.Helper()
-		if !strings.Contains(p.Body, `id="FacebookExchange"`) || strings.Contains(p.Body, `id="signInName"`) {
+		if strings.Contains(p.Body, `id="signInName"`) {
 			t.Fatalf("want the Facebook button alone:\n%s", p.Body)
 		}
-		form := url.Values{"claimsexchange": {"FacebookExchange"}}
-		for _, n := range []string{"tx", "csrf_token", "page"} {
-			form.Set(n, hiddenValue(t, p.Body, n))
-		}
-		resp, err := b.Client.PostForm(publicURL+"/contoso.onmicrosoft.com/B2C_1A_signup_signin/api/SelfAsserted", form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := readAll(resp)
-		return &testutil.Page{URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header, Body: body}
+		return choose(t, b, p, publicURL, "B2C_1A_signup_signin", "FacebookExchange")
 	}
 	br := testutil.NewBrowser(t, callback, nil)
 	p, conf, v, pkce := authorizePolicy(t, ctx, br, publicURL, "B2C_1A_signup_signin", callback)
@@ -322,4 +268,52 @@ func TestStarterPackSocialAccounts(t *testing.T) {
 	if _, _, claims = redeem(t, ctx, conf, v, br2.Callback(facebook(br2, p)).Get("code"), pkce); claims["sub"] != sub {
 		t.Fatalf("second sign-in claims %v", claims)
 	}
+}
+
+// withFacebook points a starter pack's Facebook profile at the fake (in
+// the Extensions file, as B2C lets a tenant override metadata) and gives
+// the config the pack's B2C_1A_FacebookSecret; it returns env with the
+// secret.
+func withFacebook(t *testing.T, file string, fb *fakeFacebook, env []string) []string {
+	t.Helper()
+	ext := filepath.Join(filepath.Dir(file), "policies", "TrustFrameworkExtensions.xml")
+	b, err := os.ReadFile(ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fb != nil {
+		override := strings.NewReplacer(
+			`<Item Key="client_id">facebook_clientid</Item>`, `<Item Key="client_id">`+fbClientID+`</Item>
+            <Item Key="authorization_endpoint">`+fb.srv.URL+`/dialog/oauth</Item>
+            <Item Key="AccessTokenEndpoint">`+fb.srv.URL+`/oauth/access_token</Item>`,
+			`https://graph.facebook.com/me?fields=`, fb.srv.URL+`/me?fields=`).Replace(string(b))
+		if override == string(b) {
+			t.Fatal("the Extensions file no longer has the Facebook metadata this test overrides")
+		}
+		_ = os.WriteFile(ext, []byte(override), 0o600)
+	}
+	cfg, _ := os.ReadFile(file)
+	cfg = []byte(strings.Replace(string(cfg), "  customPolicies:", "  policyKeys: [{ name: FacebookSecret, secret: env:FB_SECRET }]\n  customPolicies:", 1))
+	_ = os.WriteFile(file, cfg, 0o600)
+	return append(env, "FB_SECRET="+fbSecret)
+}
+
+// choose presses a provider's button on a sign-in page (its form posts the
+// claims exchange with the page's hidden inputs).
+func choose(t *testing.T, b *testutil.Browser, p *testutil.Page, publicURL, policy, exchange string) *testutil.Page {
+	t.Helper()
+	if !strings.Contains(p.Body, `id="`+exchange+`"`) || !strings.Contains(p.Body, `class="accountButton`) {
+		t.Fatalf("no %s button:\n%s", exchange, p.Body)
+	}
+	form := url.Values{"claimsexchange": {exchange}}
+	for _, n := range []string{"tx", "csrf_token", "page"} {
+		form.Set(n, hiddenValue(t, p.Body, n))
+	}
+	resp, err := b.Client.PostForm(publicURL+"/contoso.onmicrosoft.com/"+policy+"/api/SelfAsserted", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := readAll(resp)
+	return &testutil.Page{URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header, Body: body}
 }

@@ -249,11 +249,7 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			// A deleted account must not keep signing in through an
 			// open session or a refresh token.
-			if e := st.Sessions().DeleteUser(ctx, u.ID); e != nil {
-				err = e
-			} else {
-				err = st.Refresh().RevokeUser(ctx, u.ID)
-			}
+			err = endSessions(ctx, st, u.ID)
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, "gatehouse users delete:", err)
@@ -342,9 +338,7 @@ func usersResetMFA(ctx context.Context, st store.Store, audit *adminLog, email s
 		err = st.Users().Update(ctx, u)
 	}
 	if err == nil {
-		if err = st.Sessions().DeleteUser(ctx, u.ID); err == nil {
-			err = st.Refresh().RevokeUser(ctx, u.ID)
-		}
+		err = endSessions(ctx, st, u.ID)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse users reset-mfa:", err)
@@ -353,4 +347,13 @@ func usersResetMFA(ctx context.Context, st store.Store, audit *adminLog, email s
 	audit.emit(ctx, "users.reset-mfa", u.Email, slog.String("userId", u.ID))
 	fmt.Fprintf(stdout, "reset the second factors of %s (%s): the next sign-in enrols again\n", u.Email, u.ID)
 	return 0
+}
+
+// endSessions ends an account's SSO sessions and revokes its refresh
+// tokens.
+func endSessions(ctx context.Context, st store.Store, userID string) error {
+	if err := st.Sessions().DeleteUser(ctx, userID); err != nil {
+		return err
+	}
+	return st.Refresh().RevokeUser(ctx, userID)
 }

@@ -16,10 +16,10 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/outbox"
 
 	gomail "github.com/wneessen/go-mail"
 	gosmtp "github.com/wneessen/go-mail/smtp"
@@ -138,29 +138,8 @@ func (o *OutboxSender) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-		return err
-	}
-	r := make([]byte, 6)
-	_, _ = rand.Read(r)
-	name := now.UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(r) + ".eml"
-	tmp, err := os.CreateTemp(o.Dir, ".tmp-*")
+	path, err := outbox.Write(o.Dir, ".eml", msg, now)
 	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(msg)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil {
-		_ = os.Remove(tmp.Name())
-		return errors.Join(werr, cerr)
-	}
-	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
-		_ = os.Remove(tmp.Name())
-		return err
-	}
-	path := filepath.Join(o.Dir, name)
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		_ = os.Remove(tmp.Name())
 		return err
 	}
 	if o.Logger != nil {

@@ -27,10 +27,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/outbox"
 
 	"github.com/gatehouse/gatehouse/internal/config"
 )
@@ -82,25 +82,8 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-		return err
-	}
-	r := make([]byte, 6)
-	_, _ = rand.Read(r)
-	name := time.Now().UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(r) + ".json"
-	tmp, err := os.CreateTemp(o.Dir, ".tmp-*")
+	path, err := outbox.Write(o.Dir, ".json", b, time.Now())
 	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(b)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil {
-		_ = os.Remove(tmp.Name())
-		return errors.Join(werr, cerr)
-	}
-	path := filepath.Join(o.Dir, name)
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		_ = os.Remove(tmp.Name())
 		return err
 	}
 	if o.Logger != nil {

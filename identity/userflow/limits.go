@@ -51,7 +51,21 @@ func (f *Flows) deviceCookieName(email string) string {
 // familiar reports whether the request comes from a familiar device of
 // the account email.
 func (f *Flows) familiar(r *http.Request, email string) bool {
-	c, err := r.Cookie(f.deviceCookieName(email))
+	return f.validMark(r, f.deviceCookieName(email), "device", email)
+}
+
+// rememberDevice makes the browser a familiar device of email.
+func (f *Flows) rememberDevice(w http.ResponseWriter, email string) {
+	f.setMark(w, f.deviceCookieName(email), f.limits.FamiliarDevices, "device", email)
+}
+
+// A mark is a cookie that says something of the browser for an account
+// (a familiar device, a passed MFA) until it expires: "expiry.MAC(kind,
+// account, expiry)", so it can be neither forged nor moved to another
+// account nor extended.
+
+func (f *Flows) validMark(r *http.Request, name, kind, account string) bool {
+	c, err := r.Cookie(name)
 	if err != nil || len(c.Value) > 100 {
 		return false
 	}
@@ -64,15 +78,13 @@ func (f *Flows) familiar(r *http.Request, email string) bool {
 		return false
 	}
 	got, err := base64.RawURLEncoding.DecodeString(sig)
-	return err == nil && hmac.Equal(got, f.mac("device", email, exp))
+	return err == nil && hmac.Equal(got, f.mac(kind, account, exp))
 }
 
-// rememberDevice makes the browser a familiar device of email.
-func (f *Flows) rememberDevice(w http.ResponseWriter, email string) {
-	life := f.limits.FamiliarDevices
+func (f *Flows) setMark(w http.ResponseWriter, name string, life time.Duration, kind, account string) {
 	exp := strconv.FormatInt(f.now().Add(life).Unix(), 10)
-	http.SetCookie(w, &http.Cookie{Name: f.deviceCookieName(email),
-		Value: exp + "." + base64.RawURLEncoding.EncodeToString(f.mac("device", email, exp)),
+	http.SetCookie(w, &http.Cookie{Name: name,
+		Value: exp + "." + base64.RawURLEncoding.EncodeToString(f.mac(kind, account, exp)),
 		Path:  f.cookiePath(), MaxAge: int(life / time.Second), HttpOnly: true, Secure: f.secure,
 		SameSite: http.SameSiteLaxMode})
 }

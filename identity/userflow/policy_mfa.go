@@ -3,13 +3,10 @@ package userflow
 import (
 	"cmp"
 	"context"
-	"crypto/hmac"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity/claimstx"
@@ -106,28 +103,12 @@ func (f *Flows) mfaCookieName(userID string) string {
 // mfaRemembered: the browser passed MFA for the account within the
 // flow's rememberFor.
 func (f *Flows) mfaRemembered(r *http.Request, userID string) bool {
-	c, err := r.Cookie(f.mfaCookieName(userID))
-	if err != nil || len(c.Value) > 100 {
-		return false
-	}
-	exp, sig, ok := strings.Cut(c.Value, ".")
-	if !ok {
-		return false
-	}
-	n, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil || !time.Unix(n, 0).After(f.now()) {
-		return false
-	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	return err == nil && hmac.Equal(got, f.mac("mfa", userID, exp))
+	return f.validMark(r, f.mfaCookieName(userID), "mfa", userID)
 }
 
 // rememberMFA marks the browser as having passed MFA for the account.
 func (f *Flows) rememberMFA(w http.ResponseWriter, userID string, life time.Duration) {
-	exp := strconv.FormatInt(f.now().Add(life).Unix(), 10)
-	http.SetCookie(w, &http.Cookie{Name: f.mfaCookieName(userID),
-		Value: exp + "." + base64.RawURLEncoding.EncodeToString(f.mac("mfa", userID, exp)),
-		Path:  f.cookiePath(), MaxAge: int(life / time.Second), HttpOnly: true, Secure: f.secure, SameSite: http.SameSiteLaxMode})
+	f.setMark(w, f.mfaCookieName(userID), life, "mfa", userID)
 }
 
 // The account's authenticator app: its sealed secret (AES-GCM under a key
