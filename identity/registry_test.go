@@ -87,7 +87,8 @@ func TestIdentityProviderConfig(t *testing.T) {
     - { name: google, type: google, clientId: g1, clientSecret: s3cret }
     - { name: Facebook, type: facebook, clientId: f1, clientSecret: s3cret }
     - { name: work, type: microsoft, tenant: contoso.example, clientId: m1 }
-`, "[local, partner, google, facebook, work]")
+    - { name: pk, type: openIdConnect, metadataUrl: https://pk.example/m, clientId: k1, tokenEndpointAuthMethod: private_key_jwt, clientAssertionKey: PkCert }
+`, "[local, partner, google, facebook, work, pk]")
 	cfg, err := parseConfig(t, good)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +97,10 @@ func TestIdentityProviderConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(reg.Flows[strings.ToLower(flowName)].IdentityProviders, ","); got != "local,partner,google,Facebook,work" {
+	if pk := reg.IdentityProviders["pk"]; pk.AssertionKey != "B2C_1A_PkCert" || pk.TokenAuth != "private_key_jwt" {
+		t.Errorf("private_key_jwt provider %+v", pk)
+	}
+	if got := strings.Join(reg.Flows[strings.ToLower(flowName)].IdentityProviders, ","); got != "local,partner,google,Facebook,work,pk" {
 		t.Errorf("flow providers %s", got)
 	}
 	if g := reg.IdentityProviders["google"]; g.Protocol != "OpenIdConnect" || g.Domain != "google.com" || g.MetadataURL == "" || g.Claims["userId"] != "sub" {
@@ -120,6 +124,8 @@ func TestIdentityProviderConfig(t *testing.T) {
 		{"unknown flow provider", "    - { name: g, type: google, clientId: a }\n", "[local, nope]", `"nope" is neither local nor in identity.identityProviders`},
 		{"twice", "    - { name: g, type: google, clientId: a }\n", "[g, G]", `"G" is listed twice`},
 		{"bad claim", "    - { name: g, type: google, clientId: a, claims: { shoe: size } }\n", "[local]", `"shoe" is not one of userId`},
+		{"private_key_jwt without key", "    - { name: o, type: openIdConnect, clientId: a, metadataUrl: https://idp.example/m, tokenEndpointAuthMethod: private_key_jwt }\n", "[local]", "needs clientAssertionKey"},
+		{"apple without key", "    - { name: a, type: apple, clientId: com.contoso }\n", "[local]", "needs teamId, keyId and privateKey"},
 	} {
 		cfg, err := parseConfig(t, with(c.providers, c.flow))
 		if err == nil {

@@ -57,7 +57,13 @@ func init() {
 			if md["METADATA"] == "" && !explicit || md["client_id"] == "" {
 				c.add(tp.Pos, "technical profile %s: an OpenID Connect identity provider needs client_id and METADATA (its .well-known/openid-configuration URL) — or, without discovery, authorization_endpoint, AccessTokenEndpoint, JWKS and issuer", tp.ID)
 			}
-			if m := tp.Metadata["token_endpoint_auth_method"]; m != "" && m != "client_secret_post" && m != "client_secret_basic" && m != "private_key_jwt" {
+			switch m := tp.Metadata["token_endpoint_auth_method"]; m {
+			case "", "client_secret_post", "client_secret_basic":
+			case "private_key_jwt":
+				if tp.Keys["assertion_signing_key"] == "" {
+					c.add(tp.Pos, "technical profile %s: private_key_jwt needs CryptographicKeys <Key Id=\"assertion_signing_key\" StorageReferenceId=\"B2C_1A_...\"/> (a certificate)", tp.ID)
+				}
+			default:
 				c.add(tp.itemPos["token_endpoint_auth_method"], "technical profile %s: token_endpoint_auth_method is client_secret_post, client_secret_basic or private_key_jwt, not %q", tp.ID, m)
 			}
 		},

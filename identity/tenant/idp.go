@@ -35,6 +35,8 @@ type IdentityProvider struct {
 	// An OpenID provider without discovery (Apple): its key set and issuer;
 	// BodyClaims are the claims it posts beside the code.
 	JWKS, Issuer, BodyClaims string
+	// AssertionKey is private_key_jwt's certificate policy key.
+	AssertionKey string
 	// Apple's client secret is made from this key (teamId, keyId, p8).
 	AppleTeamID, AppleKeyID string
 	AppleKey                config.Secret
@@ -157,8 +159,18 @@ func (v *regValidator) identityProviders(cfg *config.Identity, reg *Registry) {
 		if p.ResponseType != "code" && p.ResponseType != "id_token" {
 			v.add(c.Pos, "%s: responseType %q must be code or id_token", key, p.ResponseType)
 		}
-		if p.TokenAuth != "" && p.TokenAuth != "client_secret_post" && p.TokenAuth != "client_secret_basic" {
-			v.add(c.Pos, "%s: tokenEndpointAuthMethod %q must be client_secret_post or client_secret_basic", key, p.TokenAuth)
+		switch p.TokenAuth {
+		case "", "client_secret_post", "client_secret_basic":
+		case "private_key_jwt":
+			if p.Protocol != "OpenIdConnect" || c.ClientAssertionKey == "" {
+				v.add(c.Pos, "%s: private_key_jwt is for OpenID Connect providers and needs clientAssertionKey (a certificate policy key)", key)
+			}
+			p.AssertionKey = c.ClientAssertionKey
+			if !strings.HasPrefix(strings.ToUpper(p.AssertionKey), "B2C_1A_") {
+				p.AssertionKey = "B2C_1A_" + p.AssertionKey // as policy keys are named
+			}
+		default:
+			v.add(c.Pos, "%s: tokenEndpointAuthMethod %q must be client_secret_post, client_secret_basic or private_key_jwt", key, p.TokenAuth)
 		}
 		urls := map[string]string{"metadataUrl": p.MetadataURL} // OpenID Connect: discovery
 		switch {

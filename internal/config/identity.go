@@ -333,8 +333,11 @@ type IdentityProvider struct {
 	Scope        string `yaml:"scope"`
 	// ResponseType of an openIdConnect provider: code (default) or id_token.
 	ResponseType string `yaml:"responseType"`
-	// TokenEndpointAuthMethod: client_secret_post (default) or client_secret_basic.
+	// TokenEndpointAuthMethod: client_secret_post (default),
+	// client_secret_basic, or private_key_jwt with ClientAssertionKey (a
+	// certificate policy key, B2C_1A_...).
 	TokenEndpointAuthMethod string `yaml:"tokenEndpointAuthMethod"`
+	ClientAssertionKey      string `yaml:"clientAssertionKey"`
 	// MetadataURL is an OpenID Connect provider's discovery document.
 	MetadataURL string `yaml:"metadataUrl"`
 	// Tenant is a microsoft provider's Entra tenant (id or domain).

@@ -223,7 +223,16 @@ func (p *OIDC) redeem(ctx context.Context, c *journey.Call, code string) (idToke
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {p.o.RedirectURI},
 		"code_verifier": {c.State.Federation[keyVerifier]}}
 	basic := md["token_endpoint_auth_method"] == "client_secret_basic"
-	if !basic {
+	switch {
+	case md["token_endpoint_auth_method"] == "private_key_jwt":
+		a, err := p.o.clientAssertion(ctx, c, m.TokenEndpoint)
+		if err != nil {
+			return "", "", err
+		}
+		form.Set("client_id", md["client_id"])
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", a)
+	case !basic:
 		form.Set("client_id", md["client_id"])
 		if secret != "" {
 			form.Set("client_secret", secret)

@@ -11,6 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/ief/federation"
@@ -219,5 +223,53 @@ func TestOIDCImplicitFormPost(t *testing.T) {
 	out, err := answer(t, eng, st, map[string]string{"id_token": tok, "state": q.Get("state")})
 	if err != nil || out.Claims["issuerUserId"] != "u2" {
 		t.Fatalf("%v %v", out, err)
+	}
+}
+
+// TestOIDCPrivateKeyJWT: token_endpoint_auth_method private_key_jwt signs
+// a client assertion with the assertion_signing_key certificate; the
+// provider checks it as RFC 7523 says (signature, iss/sub, aud, expiry).
+func TestOIDCPrivateKeyJWT(t *testing.T) {
+	key, _, cert := selfSigned(t, "gatehouse")
+	p := newPartner(t)
+	var checked bool
+	p.Mux.HandleFunc("POST /token-pkjwt", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		f := r.PostForm
+		tok, err := jwt.ParseSigned(f.Get("client_assertion"), []jose.SignatureAlgorithm{jose.RS256})
+		var cl jwt.Claims
+		if err != nil || f.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" ||
+			f.Get("client_secret") != "" || tok.Claims(&key.PublicKey, &cl) != nil || cl.Issuer != "partner-client" ||
+			cl.Subject != "partner-client" || !cl.Audience.Contains(p.Server.URL+"/token-pkjwt") || cl.ID == "" ||
+			cl.ValidateWithLeeway(jwt.Expected{Time: time.Now()}, time.Minute) != nil || tok.Headers[0].ExtraHeaders["x5t"] == nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
+			return
+		}
+		p.mu.Lock()
+		g := p.grants[f.Get("code")]
+		checked = true
+		p.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"token_type":"Bearer","id_token":"` + p.Token(t, map[string]any{"aud": "partner-client", "sub": "u-pk", "nonce": g.nonce}) + `"}`))
+	})
+	xml := strings.NewReplacer("RESPONSE_TYPES", "code",
+		`<Item Key="METADATA">METADATA_URL</Item>`, `<Item Key="authorization_endpoint">`+p.Server.URL+`/authorize</Item><Item Key="AccessTokenEndpoint">`+p.Server.URL+`/token-pkjwt</Item><Item Key="JWKS">`+p.Server.URL+`/keys</Item><Item Key="issuer">`+p.IssuerURL()+`</Item><Item Key="token_endpoint_auth_method">private_key_jwt</Item>`,
+		`<Key Id="client_secret" StorageReferenceId="B2C_1A_PartnerSecret"/>`, `<Key Id="assertion_signing_key" StorageReferenceId="B2C_1A_PartnerCert"/>`).Replace(policyXML)
+	set, err := ief.Load([]ief.Source{{Path: "partner.xml", Data: []byte(xml)}}, ief.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oidc := federation.NewOIDC(federation.Options{Keys: certKeys{"B2C_1A_PartnerCert": cert},
+		RedirectURI: "https://login.example/contoso.onmicrosoft.com/oauth2/authresp"})
+	eng, err := journey.New(journey.Env{Policy: set.Policy("B2C_1A_partner"), Federations: map[string]journey.Federation{ief.ProviderOIDC: oidc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, q := start(t, eng)
+	p.grants["pk1"] = grant{q.Get("code_challenge"), q.Get("nonce"), q.Get("redirect_uri")}
+	out, err := answer(t, eng, st, map[string]string{"code": "pk1", "state": q.Get("state")})
+	if err != nil || out.Claims["issuerUserId"] != "u-pk" || !checked {
+		t.Fatalf("%v %v (assertion checked: %v)", out, err, checked)
 	}
 }

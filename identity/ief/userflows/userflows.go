@@ -68,7 +68,7 @@ type resources struct {
 type provider struct {
 	Name, DisplayName, Protocol, Domain string
 	Metadata                            []item
-	SecretRef                           string
+	SecretRef, AssertionKey             string
 	Outputs                             []output
 	// IdpClaim is the identityProvider claim's fixed value ("": the
 	// id_token's issuer).
@@ -241,6 +241,7 @@ func (d *data) providers(f *tenant.Flow, reg *tenant.Registry) error {
 		if p.ClientSecret.IsSet() || p.AppleKey.IsSet() {
 			pr.SecretRef = SecretRef(p.Name) // resolved from the config (Apple's: signed for each request)
 		}
+		pr.AssertionKey = esc(p.AssertionKey)
 		for _, c := range [][2]string{{"issuerUserId", "userId"}, {"displayName", "displayName"}, {"email", "email"},
 			{"givenName", "givenName"}, {"surname", "surname"}} {
 			if v := p.Claims[c[1]]; v != "" {
