@@ -353,3 +353,28 @@ func TestDiscoveryBadDocuments(t *testing.T) {
 		t.Fatal("oversize document too small")
 	}
 }
+
+// TestTenantTemplatedIssuer: Entra ID's multi-tenant metadata names its
+// issuer https://login.microsoftonline.com/{tenantid}/v2.0; a token passes
+// when its iss is that issuer for its own (signed) tid, and only then.
+func TestTenantTemplatedIssuer(t *testing.T) {
+	testKeys(t)
+	k := &testKey{kid: "a", alg: "ES256", priv: ecP256}
+	p := newIDP(t, k)
+	p.issuer = "https://login.example/{tenantid}/v2.0"
+	c, _, _, _ := oidcChecker(t, p, Rules{Audiences: []string{"api://gatehouse"}})
+	const tid, other = "72f988bf-86f1-41af-91ab-2d7cd011db47", "00000000-0000-0000-0000-000000000001"
+	ok := mint(t, k, nil, std(map[string]any{"iss": "https://login.example/" + tid + "/v2.0", "tid": tid}))
+	mustValidate(t, c, ok, t0)
+	for name, claims := range map[string]map[string]any{
+		"another tenant's issuer":  {"iss": "https://login.example/" + other + "/v2.0", "tid": tid},
+		"no tid":                   {"iss": "https://login.example/" + tid + "/v2.0"},
+		"the template itself":      {"iss": "https://login.example/{tenantid}/v2.0", "tid": "{tenantid}"},
+		"a tid that is not a GUID": {"iss": "https://login.example/evil/v2.0", "tid": "evil"},
+		"a tid with a path in it":  {"iss": "https://login.example/a/b/v2.0", "tid": "a/b"},
+	} {
+		if _, err := c.Validate(context.Background(), mint(t, k, nil, std(claims)), t0); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -364,7 +364,7 @@ func (c *Checker) validate(ctx context.Context, raw string, now time.Time) (tok 
 	if e := c.checkLifetime(tok.Expiry, nbf, hasNbf, now); e != nil {
 		return nil, nbf, false, false, e
 	}
-	if e := c.checkIssuer(ctx, tok.Issuer); e != nil {
+	if e := c.checkIssuer(ctx, tok.Issuer, p.claims); e != nil {
 		return nil, nbf, false, false, e
 	}
 	if e := c.checkAudience(tok.Audiences); e != nil {
@@ -497,7 +497,40 @@ func (c *Checker) checkLifetime(exp, nbf time.Time, hasNbf bool, now time.Time) 
 	return nil
 }
 
-func (c *Checker) checkIssuer(ctx context.Context, iss string) *Error {
+// tenantPlaceholder is how Entra ID's multi-tenant metadata
+// (/common, /organizations) names its issuers:
+// https://login.microsoftonline.com/{tenantid}/v2.0.
+const tenantPlaceholder = "{tenantid}"
+
+// tenantIssuer is a templated issuer with the token's own tenant (its tid
+// claim, a GUID): Microsoft's rule for multi-tenant validation. The tid is
+// in the signed token, so a token of one tenant cannot pass as another's.
+func tenantIssuer(template string, claims map[string]any) (string, bool) {
+	tid, _ := claims["tid"].(string)
+	if !strings.Contains(template, tenantPlaceholder) || !isGUID(tid) {
+		return "", false
+	}
+	return strings.Replace(template, tenantPlaceholder, tid, 1), true
+}
+
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'):
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Checker) checkIssuer(ctx context.Context, iss string, claims map[string]any) *Error {
 	if len(c.rules.Issuers) > 0 {
 		for _, want := range c.rules.Issuers {
 			if iss == want {
@@ -512,6 +545,13 @@ func (c *Checker) checkIssuer(ctx context.Context, iss string) *Error {
 	for _, e := range c.entries {
 		st := e.current(ctx)
 		if st == nil || st.keys == nil {
+			continue
+		}
+		if strings.Contains(st.keys.issuer, tenantPlaceholder) {
+			// A templated issuer is never matched as written.
+			if want, ok := tenantIssuer(st.keys.issuer, claims); ok && want == iss {
+				return nil
+			}
 			continue
 		}
 		if st.keys.issuer == iss {

@@ -147,7 +147,9 @@ func TestUserFlowIdentityProvider(t *testing.T) {
   email: { outbox: ./outbox }
   identityProviders:
     - { name: partner, type: openIdConnect, displayName: Contoso Partner, metadataUrl: %s,
-        clientId: %s, clientSecret: env:PARTNER_SECRET, scope: openid profile email }
+        clientId: %s, clientSecret: B2C_1A_PartnerSecret, scope: openid profile email }
+  policyKeys:
+    - { name: PartnerSecret, secret: env:PARTNER_SECRET }
   apiConnectors:
     - { name: fed, endpointUrl: %s/fed, authenticationType: none }
   apps:
@@ -298,8 +300,10 @@ func TestUserFlowApple(t *testing.T) {
   storage: sqlite://./data/gatehouse.db
   masterKey: env:GH_MASTER_KEY
   identityProviders:
-    - { name: apple, type: apple, clientId: %s, teamId: %s, keyId: %s, privateKey: file:AuthKey.p8,
+    - { name: apple, type: apple, clientId: %s, teamId: %s, keyId: %s, privateKey: B2C_1A_AppleKey,
         authorizationEndpoint: %s/auth/authorize, tokenEndpoint: %s/auth/token, jwksUri: %s/keys, issuer: %s }
+  policyKeys:
+    - { name: AppleKey, secret: file:AuthKey.p8 }   # the .p8 as a policy key
   apps:
     - { name: Web, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET] }
   userFlows:
@@ -312,6 +316,13 @@ func TestUserFlowApple(t *testing.T) {
 	env := []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret}
 	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
 		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
+	}
+	// A policy key that does not exist stops serve at the provider's line.
+	cfg, _ := os.ReadFile(file)
+	missing := writeFile(t, dir, "missing.yaml", strings.Replace(string(cfg), "privateKey: B2C_1A_AppleKey", "privateKey: B2C_1A_AppleKey2", 1))
+	if out, errOut, code := gatehouse(t, env, "serve", "--config", missing); code == 0 ||
+		!strings.Contains(out+errOut, "missing.yaml:8:7: identity provider apple: policy key B2C_1A_AppleKey2 does not exist") {
+		t.Errorf("serve with a missing policy key: exit %d\n%s%s", code, out, errOut)
 	}
 	startServe(t, file, env, "identity")
 	ctx := context.Background()

@@ -17,10 +17,14 @@ import (
 // with a preset's endpoints filled in. Protocol is the policy engine's:
 // OpenIdConnect or OAuth2.
 type IdentityProvider struct {
+	Pos                               config.Pos
 	Name, Type, Protocol, DisplayName string
 	ClientID                          string
 	ClientSecret                      config.Secret
-	Scope, ResponseType, TokenAuth    string
+	// SecretKey is the policy key container holding the client secret
+	// when clientSecret names one (B2C_1A_...) instead of a value.
+	SecretKey                      string
+	Scope, ResponseType, TokenAuth string
 	MetadataURL                       string
 	// OAuth2: the endpoints; ClaimsBearer sends the access token in the
 	// Authorization header; JSONPaths reads claims such as data.id.
@@ -35,11 +39,25 @@ type IdentityProvider struct {
 	// An OpenID provider without discovery (Apple): its key set and issuer;
 	// BodyClaims are the claims it posts beside the code.
 	JWKS, Issuer, BodyClaims string
+	// IssuerPrefixes are the issuers a multi-tenant provider accepts
+	// (Entra ID: https://login.microsoftonline.com/{tenant id}).
+	IssuerPrefixes []string
 	// AssertionKey is private_key_jwt's certificate policy key.
 	AssertionKey string
-	// Apple's client secret is made from this key (teamId, keyId, p8).
+	// Apple's client secret is made from this key (teamId, keyId, p8):
+	// the .p8 itself, or AppleKeyRef, a policy key container holding it.
 	AppleTeamID, AppleKeyID string
 	AppleKey                config.Secret
+	AppleKeyRef             string
+}
+
+// policyKeyRef is the policy key container a secret names (B2C_1A_...,
+// written in the config rather than read from env: or file:), or "".
+func policyKeyRef(s config.Secret) string {
+	if s.IsSet() && !s.External && len(s.Value) > 7 && strings.EqualFold(s.Value[:7], "B2C_1A_") {
+		return s.Value
+	}
+	return ""
 }
 
 // LocalProvider is the name of local accounts in a flow's identityProviders.
@@ -108,9 +126,9 @@ func (v *regValidator) identityProviders(cfg *config.Identity, reg *Registry) {
 			continue
 		}
 		p := preset
-		p.Name, p.Type = c.Name, c.Type
+		p.Pos, p.Name, p.Type = c.Pos, c.Name, c.Type
 		p.DisplayName = cmp.Or(c.DisplayName, preset.DisplayName, c.Name)
-		p.ClientID, p.ClientSecret = c.ClientID, c.ClientSecret
+		p.ClientID, p.ClientSecret, p.SecretKey = c.ClientID, c.ClientSecret, policyKeyRef(c.ClientSecret)
 		p.Scope = cmp.Or(c.Scope, preset.Scope)
 		p.TokenAuth = cmp.Or(c.TokenEndpointAuthMethod, preset.TokenAuth)
 		p.MetadataURL = cmp.Or(c.MetadataURL, preset.MetadataURL)
@@ -137,8 +155,19 @@ func (v *regValidator) identityProviders(cfg *config.Identity, reg *Registry) {
 			switch t := strings.ToLower(c.Tenant); {
 			case t == "":
 				v.add(c.Pos, "%s: tenant is required: your Entra tenant's id or domain (the app registration's single tenant)", key)
-			case t == "common" || t == "organizations" || t == "consumers":
-				v.add(c.Pos, "%s: tenant %q: multi-tenant Entra sign-in is not available in user flows yet; name your tenant", key, c.Tenant)
+			case t == "consumers":
+				v.add(c.Pos, "%s: tenant consumers (personal Microsoft accounts) is not available; use organizations, common or your tenant", key)
+			case t == "common" || t == "organizations":
+				// Any Entra tenant's users (issuer per tenant, checked
+				// against the token's tid), or those of allowedTenants.
+				p.MetadataURL = cmp.Or(c.MetadataURL, "https://login.microsoftonline.com/"+t+"/v2.0/.well-known/openid-configuration")
+				p.Domain = cmp.Or(c.DomainHint, "login.microsoftonline.com")
+				for _, id := range c.AllowedTenants {
+					if !guidRE.MatchString(id) {
+						v.add(c.Pos, "%s: allowedTenants: %q is not a tenant id (a GUID)", key, id)
+					}
+					p.IssuerPrefixes = append(p.IssuerPrefixes, "https://login.microsoftonline.com/"+strings.ToLower(id)+"/")
+				}
 			default:
 				p.MetadataURL = cmp.Or(c.MetadataURL, "https://login.microsoftonline.com/"+url.PathEscape(c.Tenant)+"/v2.0/.well-known/openid-configuration")
 				p.Domain = cmp.Or(c.DomainHint, "login.microsoftonline.com")
@@ -148,13 +177,13 @@ func (v *regValidator) identityProviders(cfg *config.Identity, reg *Registry) {
 			v.add(c.Pos, "%s: clientId is required (the app registered at the provider)", key)
 		}
 		if c.Type == "apple" {
-			p.AppleTeamID, p.AppleKeyID, p.AppleKey = c.TeamID, c.KeyID, c.PrivateKey
+			p.AppleTeamID, p.AppleKeyID, p.AppleKey, p.AppleKeyRef = c.TeamID, c.KeyID, c.PrivateKey, policyKeyRef(c.PrivateKey)
 			if c.TeamID == "" || c.KeyID == "" || !c.PrivateKey.IsSet() {
 				v.add(c.Pos, "%s: Sign in with Apple needs teamId, keyId and privateKey (the .p8 file, file:AuthKey_KEYID.p8): Gatehouse signs the client secret", key)
 			}
 		}
 		if p.Protocol == "OAuth2" && !c.ClientSecret.IsSet() {
-			v.add(c.Pos, "%s: clientSecret is required (env:NAME or file:PATH)", key)
+			v.add(c.Pos, "%s: clientSecret is required (a policy key B2C_1A_..., env:NAME or file:PATH)", key)
 		}
 		if p.ResponseType != "code" && p.ResponseType != "id_token" {
 			v.add(c.Pos, "%s: responseType %q must be code or id_token", key, p.ResponseType)

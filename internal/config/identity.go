@@ -340,8 +340,11 @@ type IdentityProvider struct {
 	ClientAssertionKey      string `yaml:"clientAssertionKey"`
 	// MetadataURL is an OpenID Connect provider's discovery document.
 	MetadataURL string `yaml:"metadataUrl"`
-	// Tenant is a microsoft provider's Entra tenant (id or domain).
-	Tenant string `yaml:"tenant"`
+	// Tenant is a microsoft provider's Entra tenant (id or domain), or
+	// organizations/common for any Entra tenant — AllowedTenants (tenant
+	// ids) then limits which.
+	Tenant         string   `yaml:"tenant"`
+	AllowedTenants []string `yaml:"allowedTenants"`
 	// The OAuth2 presets' endpoints, to point them elsewhere (a proxy, a
 	// test double).
 	AuthorizationEndpoint string `yaml:"authorizationEndpoint"`

@@ -144,6 +144,9 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		if err := checkPolicyKeys(ctx, km, engineSet); err != nil {
 			return fail(err)
 		}
+		if err := checkProviderKeys(ctx, km, reg); err != nil {
+			return fail(err)
+		}
 	}
 	resolver := km.Resolver(keys.DefaultTTL)
 	conns, err := connector.New(cfg.APIConnectors, connector.Options{

@@ -2,6 +2,7 @@ package roles
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -18,14 +19,22 @@ import (
 type idpKeys struct {
 	secrets map[string][]byte
 	apple   map[string]*federation.AppleKey // Apple's client secret is signed per request
+	// appleRefs: Apple providers whose .p8 is a policy key, read (and so
+	// rolled over) at each request.
+	appleRefs map[string]*tenant.IdentityProvider
 	keys.Resolver
 }
 
 func newIDPKeys(reg *tenant.Registry, next keys.Resolver) (keys.Resolver, error) {
-	k := idpKeys{secrets: map[string][]byte{}, apple: map[string]*federation.AppleKey{}, Resolver: next}
+	k := idpKeys{secrets: map[string][]byte{}, apple: map[string]*federation.AppleKey{},
+		appleRefs: map[string]*tenant.IdentityProvider{}, Resolver: next}
 	for _, p := range reg.IdentityProviders {
 		ref := strings.ToUpper(userflows.SecretRef(p.Name))
-		if p.ClientSecret.IsSet() {
+		switch {
+		case p.AppleKeyRef != "":
+			k.appleRefs[ref] = p
+			continue
+		case p.ClientSecret.IsSet() && p.SecretKey == "":
 			k.secrets[ref] = p.ClientSecret.Bytes
 		}
 		if p.AppleKey.IsSet() {
@@ -41,6 +50,18 @@ func newIDPKeys(reg *tenant.Registry, next keys.Resolver) (keys.Resolver, error)
 
 func (k idpKeys) Secret(ctx context.Context, name string) ([]byte, error) {
 	if ak, ok := k.apple[strings.ToUpper(name)]; ok {
+		s, err := ak.ClientSecret(time.Now())
+		return []byte(s), err
+	}
+	if p, ok := k.appleRefs[strings.ToUpper(name)]; ok {
+		p8, err := k.Resolver.Secret(ctx, p.AppleKeyRef)
+		if err != nil {
+			return nil, err
+		}
+		ak, err := federation.ParseAppleKey(p.AppleTeamID, p.AppleKeyID, p.ClientID, p8)
+		if err != nil {
+			return nil, fmt.Errorf("identity provider %s: policy key %s: %w", p.Name, p.AppleKeyRef, err)
+		}
 		s, err := ak.ClientSecret(time.Now())
 		return []byte(s), err
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/ief"
+	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/keys"
 )
@@ -159,6 +162,32 @@ func checkPolicyKeys(ctx context.Context, km *keys.Manager, set *ief.Set) error 
 	}
 	if len(errs) > 0 {
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+		return errs
+	}
+	return nil
+}
+
+// checkProviderKeys reports the policy keys user flows' identity providers
+// name (client secret, Apple's .p8, private_key_jwt's certificate) that do
+// not exist, at the provider's line.
+func checkProviderKeys(ctx context.Context, km *keys.Manager, reg *tenant.Registry) error {
+	var errs config.Errors
+	for _, name := range slices.Sorted(maps.Keys(reg.IdentityProviders)) {
+		p := reg.IdentityProviders[name]
+		for _, ref := range []string{p.SecretKey, p.AppleKeyRef, p.AssertionKey} {
+			if ref == "" {
+				continue
+			}
+			_, err := km.Container(ctx, ref)
+			switch {
+			case errors.Is(err, keys.ErrNoContainer):
+				errs = append(errs, &config.Error{Pos: p.Pos, Msg: fmt.Sprintf("identity provider %s: policy key %s does not exist (add it with `gatehouse keys add` or identity.policyKeys)", p.Name, ref)})
+			case err != nil:
+				return err
+			}
+		}
+	}
+	if len(errs) > 0 {
 		return errs
 	}
 	return nil

@@ -186,6 +186,19 @@ func (p *OIDC) Finish(ctx context.Context, c *journey.Call, answer map[string]st
 	if n, _ := tok.Claims["nonce"].(string); n == "" || n != c.State.Federation[keyNonce] {
 		return nil, p.o.invalid(ctx, c.Profile.ID, fmt.Errorf("id_token: the nonce is not the sign-in's"))
 	}
+	// ValidTokenIssuerPrefixes: which tenants of a multi-tenant provider
+	// (Entra ID's /organizations) may sign in.
+	if prefixes := md["ValidTokenIssuerPrefixes"]; prefixes != "" {
+		allowed := false
+		for _, pre := range strings.Split(prefixes, ",") {
+			if pre = strings.TrimSpace(pre); pre != "" && strings.HasPrefix(tok.Issuer, pre) {
+				allowed = true
+			}
+		}
+		if !allowed {
+			return nil, &journey.UserError{Code: "AADB2C90238", Message: "The provided token does not contain a valid issuer: your organization is not allowed to sign in here."}
+		}
+	}
 	got := map[string]any{}
 	for k, v := range tok.Claims {
 		got[k] = v

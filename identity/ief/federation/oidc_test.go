@@ -273,3 +273,55 @@ func TestOIDCPrivateKeyJWT(t *testing.T) {
 		t.Fatalf("%v %v (assertion checked: %v)", out, err, checked)
 	}
 }
+
+// TestOIDCMultiTenant: a provider whose metadata names its issuer per
+// tenant (Entra ID's /organizations: .../{tenantid}/v2.0) accepts a token
+// whose iss is its own tid's, and ValidTokenIssuerPrefixes limits which
+// tenants may sign in.
+func TestOIDCMultiTenant(t *testing.T) {
+	p := newPartner(t)
+	p.Mux.HandleFunc("GET /organizations/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"issuer":"` + p.Server.URL + `/{tenantid}/v2.0","jwks_uri":"` + p.Server.URL + `/keys",` +
+			`"authorization_endpoint":"` + p.Server.URL + `/authorize","token_endpoint":"` + p.Server.URL + `/token-mt"}`))
+	})
+	const allowed, other = "72f988bf-86f1-41af-91ab-2d7cd011db47", "11111111-2222-4333-8444-555555555555"
+	var tid, iss string
+	p.Mux.HandleFunc("POST /token-mt", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		p.mu.Lock()
+		g := p.grants[r.PostForm.Get("code")]
+		p.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"token_type":"Bearer","id_token":"` + p.Token(t, map[string]any{"aud": "partner-client", "sub": "u-" + tid,
+			"tid": tid, "iss": iss, "nonce": g.nonce}) + `"}`))
+	})
+	xml := strings.NewReplacer("METADATA_URL", p.Server.URL+"/organizations/.well-known/openid-configuration", "RESPONSE_TYPES", "code",
+		`<Item Key="scope">`, `<Item Key="ValidTokenIssuerPrefixes">`+p.Server.URL+"/"+allowed+`/</Item><Item Key="scope">`).Replace(policyXML)
+	set, err := ief.Load([]ief.Source{{Path: "partner.xml", Data: []byte(xml)}}, ief.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oidc := federation.NewOIDC(federation.Options{Keys: staticKeys{"B2C_1A_PartnerSecret": "partner-secret"},
+		RedirectURI: "https://login.example/contoso.onmicrosoft.com/oauth2/authresp"})
+	eng, err := journey.New(journey.Env{Policy: set.Policy("B2C_1A_partner"), Federations: map[string]journey.Federation{ief.ProviderOIDC: oidc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn := func(tokenTID, tokenIss string) (*journey.Outcome, error) {
+		tid, iss = tokenTID, tokenIss
+		st, q := start(t, eng)
+		p.grants["mt"] = grant{q.Get("code_challenge"), q.Get("nonce"), q.Get("redirect_uri")}
+		return answer(t, eng, st, map[string]string{"code": "mt", "state": q.Get("state")})
+	}
+	if out, err := signIn(allowed, p.Server.URL+"/"+allowed+"/v2.0"); err != nil || out.Claims["issuerUserId"] != "u-"+allowed {
+		t.Fatalf("allowed tenant: %v %v", out, err)
+	}
+	var ue *journey.UserError
+	if _, err := signIn(other, p.Server.URL+"/"+other+"/v2.0"); !errors.As(err, &ue) || ue.Code != "AADB2C90238" {
+		t.Errorf("a tenant outside ValidTokenIssuerPrefixes: %v", err)
+	}
+	if _, err := signIn(other, p.Server.URL+"/"+allowed+"/v2.0"); !errors.As(err, &ue) || ue.Code != "AADB2C90273" {
+		t.Errorf("another tenant's token claiming the allowed issuer: %v", err)
+	}
+}

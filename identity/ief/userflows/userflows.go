@@ -211,6 +211,7 @@ func (d *data) providers(f *tenant.Flow, reg *tenant.Registry) error {
 		if p.Protocol == "OpenIdConnect" {
 			md("METADATA", p.MetadataURL)
 			md("response_types", p.ResponseType)
+			md("ValidTokenIssuerPrefixes", strings.Join(p.IssuerPrefixes, ","))
 			if p.MetadataURL == "" { // no discovery (Apple)
 				md("authorization_endpoint", p.AuthorizationEndpoint)
 				md("AccessTokenEndpoint", p.TokenEndpoint)
@@ -238,7 +239,10 @@ func (d *data) providers(f *tenant.Flow, reg *tenant.Registry) error {
 				md("UsePKCE", "true")
 			}
 		}
-		if p.ClientSecret.IsSet() || p.AppleKey.IsSet() {
+		switch {
+		case p.SecretKey != "" && !p.AppleKey.IsSet():
+			pr.SecretRef = esc(p.SecretKey) // a policy key, as a custom policy names it
+		case p.ClientSecret.IsSet() || p.AppleKey.IsSet():
 			pr.SecretRef = SecretRef(p.Name) // resolved from the config (Apple's: signed for each request)
 		}
 		pr.AssertionKey = esc(p.AssertionKey)
