@@ -25,7 +25,7 @@ type IdentityProvider struct {
 	// when clientSecret names one (B2C_1A_...) instead of a value.
 	SecretKey                      string
 	Scope, ResponseType, TokenAuth string
-	MetadataURL                       string
+	MetadataURL                    string
 	// OAuth2: the endpoints; ClaimsBearer sends the access token in the
 	// Authorization header; JSONPaths reads claims such as data.id.
 	AuthorizationEndpoint, TokenEndpoint, ClaimsEndpoint string
