@@ -88,7 +88,8 @@ func TestIdentityProviderConfig(t *testing.T) {
     - { name: Facebook, type: facebook, clientId: f1, clientSecret: s3cret }
     - { name: work, type: microsoft, tenant: contoso.example, clientId: m1 }
     - { name: pk, type: openIdConnect, metadataUrl: https://pk.example/m, clientId: k1, tokenEndpointAuthMethod: private_key_jwt, clientAssertionKey: PkCert }
-`, "[local, partner, google, facebook, work, pk]")
+    - { name: adfs, type: saml, metadataUrl: https://sts.fabrikam.example/FederationMetadata/2007-06/FederationMetadata.xml, signingCertificate: SamlCert }
+`, "[local, partner, google, facebook, work, pk, adfs]")
 	cfg, err := parseConfig(t, good)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +101,11 @@ func TestIdentityProviderConfig(t *testing.T) {
 	if pk := reg.IdentityProviders["pk"]; pk.AssertionKey != "B2C_1A_PkCert" || pk.TokenAuth != "private_key_jwt" {
 		t.Errorf("private_key_jwt provider %+v", pk)
 	}
-	if got := strings.Join(reg.Flows[strings.ToLower(flowName)].IdentityProviders, ","); got != "local,partner,google,Facebook,work,pk" {
+	if a := reg.IdentityProviders["adfs"]; a.Protocol != "SAML2" || a.SigningKey != "B2C_1A_SamlCert" || a.Domain != "sts.fabrikam.example" ||
+		a.SignatureAlgorithm != "Sha256" || a.Claims["userId"] != "assertionSubjectName" || !strings.HasSuffix(a.PartnerEntity, "FederationMetadata.xml") {
+		t.Errorf("saml provider %+v", a)
+	}
+	if got := strings.Join(reg.Flows[strings.ToLower(flowName)].IdentityProviders, ","); got != "local,partner,google,Facebook,work,pk,adfs" {
 		t.Errorf("flow providers %s", got)
 	}
 	if g := reg.IdentityProviders["google"]; g.Protocol != "OpenIdConnect" || g.Domain != "google.com" || g.MetadataURL == "" || g.Claims["userId"] != "sub" {
@@ -119,7 +124,11 @@ func TestIdentityProviderConfig(t *testing.T) {
 		{"oauth2 secret", "    - { name: f, type: facebook, clientId: a }\n", "[local]", "clientSecret is required"},
 		{"oidc metadata", "    - { name: o, type: openIdConnect, clientId: a }\n", "[local]", "metadataUrl is required"},
 		{"http endpoint", "    - { name: o, type: openIdConnect, clientId: a, metadataUrl: http://idp.example/x }\n", "[local]", "must be an https URL"},
-		{"saml", "    - { name: s, type: saml, metadataUrl: https://idp.example/m }\n", "[local]", "type saml is not available in user flows yet"},
+		{"saml without signing key", "    - { name: s, type: saml, metadataUrl: https://idp.example/m }\n", "[local]", "signingCertificate is required"},
+		{"saml without metadata", "    - { name: s, type: saml, signingCertificate: SamlCert }\n", "[local]", "needs its metadata: metadataUrl or metadata"},
+		{"saml with client id", "    - { name: s, type: saml, metadataUrl: https://idp.example/m, signingCertificate: SamlCert, clientId: x }\n", "[local]", "clientId, clientSecret and scope are not SAML settings"},
+		{"saml http metadata", "    - { name: s, type: saml, metadataUrl: http://idp.example/m, signingCertificate: SamlCert }\n", "[local]", "must be an https URL"},
+		{"saml bad algorithm", "    - { name: s, type: saml, metadataUrl: https://idp.example/m, signingCertificate: SamlCert, signatureAlgorithm: md5 }\n", "[local]", "signatureAlgorithm \"md5\" must be"},
 		{"entra consumers", "    - { name: m, type: microsoft, tenant: consumers, clientId: a }\n", "[local]", "tenant consumers (personal Microsoft accounts) is not available"},
 		{"entra allowed tenant", "    - { name: m, type: microsoft, tenant: organizations, clientId: a, allowedTenants: [contoso] }\n", "[local]", `allowedTenants: "contoso" is not a tenant id`},
 		{"unknown flow provider", "    - { name: g, type: google, clientId: a }\n", "[local, nope]", `"nope" is neither local nor in identity.identityProviders`},

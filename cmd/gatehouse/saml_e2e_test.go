@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/xml"
+	"fmt"
 	"html"
 	"io"
 	"math/big"
@@ -511,5 +512,126 @@ func TestCustomPolicySAMLIdentityProvider(t *testing.T) {
 	out, _, _ = gatehouse(t, env, "users", "list", "--config", file, "--json")
 	if strings.Contains(out, "partner-admin-1") {
 		t.Errorf("an account was made from a changed assertion:\n%s", out)
+	}
+}
+
+// TestUserFlowSAML: a user flow's saml provider — the IdP's metadata from
+// a file, the AuthnRequest signed with a certificate policy key, the
+// attributes mapped by claims; first sign-in collects the attributes,
+// the second is silent and lands on the same account.
+func TestUserFlowSAML(t *testing.T) {
+	const callback = "http://127.0.0.1:1/callback"
+	const policy = "B2C_1_saml"
+	idp := newSAMLPartnerIdP(t)
+	port := testutil.FreePort(t)
+	publicURL := fmt.Sprintf("http://127.0.0.1:%d", port)
+	dir := t.TempDir()
+	idpMetadata, err := xml.Marshal(idp.idp.Metadata())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "partner-idp.xml", string(idpMetadata))
+	pfx := testPFX(t, pkcs12.Modern2023, "gatehouse-saml-sp", partnerSAMLPFXPw, time.Now().Add(-time.Hour), time.Now().Add(365*24*time.Hour))
+	if err := os.WriteFile(filepath.Join(dir, "saml.pfx"), pfx, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`identity:
+  listen: 127.0.0.1:%d
+  publicUrl: %s
+  tenant: { name: contoso, id: %s }
+  storage: sqlite://./data/gatehouse.db
+  masterKey: env:GH_MASTER_KEY
+  email: { outbox: ./outbox }
+  policyKeys:
+    - { name: SamlSigningCert, pfx: file:saml.pfx, password: env:SAML_PFX_PASSWORD }
+  identityProviders:
+    - { name: partner-saml, type: saml, displayName: Partner (SAML), metadata: partner-idp.xml, domainHint: partner.example,
+        signingCertificate: SamlSigningCert,
+        claims: { email: "urn:oid:0.9.2342.19200300.100.1.3", displayName: "urn:oid:2.5.4.3", givenName: "urn:oid:2.5.4.42", surname: "urn:oid:2.5.4.4" } }
+  apps:
+    - { name: Web, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET] }
+  userFlows:
+    - { name: %s, type: signUpOrSignIn, attributes: [displayName], identityProviders: [local, partner-saml],
+        claims: [displayName, emails, objectId, identityProvider] }
+`, port, publicURL, tenantID, webClientID, callback, policy))
+	os.MkdirAll(dir+"/data", 0o700)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	env := []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret, "SAML_PFX_PASSWORD=" + partnerSAMLPFXPw}
+	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
+		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
+	}
+	startServe(t, file, env, "identity")
+	ctx := context.Background()
+	authresp := publicURL + "/contoso.onmicrosoft.com/oauth2/authresp"
+
+	// The SP metadata of the user flow's provider, registered at the IdP.
+	entityID := publicURL + "/contoso.onmicrosoft.com/" + policy + "/samlp/metadata?idptp=partner-saml"
+	resp, err := http.Get(entityID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mdBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	sp := &saml.EntityDescriptor{}
+	if err := xml.Unmarshal(mdBody, sp); resp.StatusCode != 200 || err != nil || sp.EntityID != entityID {
+		t.Fatalf("SP metadata: %d %v\n%s", resp.StatusCode, err, mdBody)
+	}
+	idp.mu.Lock()
+	idp.sp = sp
+	idp.mu.Unlock()
+
+	signIn := func() (*testutil.Browser, *testutil.Page, func(*testutil.Page) map[string]any) {
+		b := testutil.NewBrowser(t, callback, nil)
+		p, conf, v, pkce := authorizePolicy(t, ctx, b, publicURL, policy, callback)
+		if !strings.Contains(p.Body, `id="partner-saml"`) || !strings.Contains(p.Body, ">Partner (SAML)<") || !strings.Contains(p.Body, `id="signInName"`) {
+			t.Fatalf("sign-in page without the provider's button and the local form:\n%s", p.Body)
+		}
+		form := url.Values{"claimsexchange": {"partner-saml"}}
+		for _, n := range []string{"tx", "csrf_token", "page"} {
+			form.Set(n, hiddenValue(t, p.Body, n))
+		}
+		at := samlPostPage(t, b, publicURL+"/contoso.onmicrosoft.com/"+policy+"/api/SelfAsserted", form)
+		if at.Status != http.StatusOK || !strings.HasPrefix(at.URL.String(), idp.srv.URL+"/sso?") {
+			t.Fatalf("at the IdP: %d %s\n%s", at.Status, at.URL, at.Body)
+		}
+		action, answer := samlPostedForm(t, at)
+		if action != authresp {
+			t.Fatalf("the IdP posts to %s", action)
+		}
+		return b, samlPostPage(t, b, action, answer), func(p *testutil.Page) map[string]any {
+			_, _, claims := redeem(t, ctx, conf, v, b.Callback(p).Get("code"), pkce)
+			return claims
+		}
+	}
+
+	b, p, claimsOf := signIn()
+	idp.mu.Lock()
+	sso, _ := url.Parse(idp.ssoURLs[0])
+	req := idp.requests[0]
+	idp.mu.Unlock()
+	if q := sso.Query(); q.Get("Signature") == "" || q.Get("SigAlg") != "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" ||
+		req.Issuer == nil || req.Issuer.Value != entityID || req.AssertionConsumerServiceURL != authresp {
+		t.Errorf("AuthnRequest: %s issuer %v ACS %q", sso, req.Issuer, req.AssertionConsumerServiceURL)
+	}
+	if p.Status != 200 || !strings.Contains(p.Body, `value="Sam Partner"`) {
+		t.Fatalf("first sign-in: the attributes page prefilled from the assertion: %d %s\n%s", p.Status, p.URL, p.Body)
+	}
+	claims := claimsOf(b.Submit(p, "continue", map[string]string{"displayName": "Sam P"}))
+	sub, _ := claims["sub"].(string)
+	if sub == "" || claims["name"] != "Sam P" || claims["idp"] != "partner.example" {
+		t.Fatalf("first sign-in claims %v", claims)
+	}
+	if emails, _ := claims["emails"].([]any); len(emails) != 1 || emails[0] != partnerEmail {
+		t.Errorf("emails %v", claims["emails"])
+	}
+	out, errOut, code := gatehouse(t, env, "users", "list", "--config", file, "--json")
+	if code != 0 || !strings.Contains(out, `"issuer": "partner.example"`) || !strings.Contains(out, `"issuerAssignedId": "`+partnerNameID+`"`) {
+		t.Fatalf("users list: %d %s\n%s", code, errOut, out)
+	}
+	// Second sign-in in another browser: no page, the same account.
+	_, p, claimsOf = signIn()
+	if claims := claimsOf(p); claims["sub"] != sub || claims["name"] != "Sam P" {
+		t.Fatalf("second sign-in claims %v (want sub %s)", claims, sub)
 	}
 }

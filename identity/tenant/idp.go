@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -49,6 +50,10 @@ type IdentityProvider struct {
 	AppleTeamID, AppleKeyID string
 	AppleKey                config.Secret
 	AppleKeyRef             string
+	// A SAML2 provider: PartnerEntity (its metadata's URL, or the metadata
+	// itself), the signing and decryption certificates (policy keys) and
+	// XmlSignatureAlgorithm.
+	PartnerEntity, SigningKey, DecryptionKey, SignatureAlgorithm string
 }
 
 // policyKeyRef is the policy key container a secret names (B2C_1A_...,
@@ -116,13 +121,16 @@ func (v *regValidator) identityProviders(cfg *config.Identity, reg *Registry) {
 			v.add(c.Pos, "%s: another identity provider has the name %q (names are case-insensitive)", key, c.Name)
 			continue
 		}
+		if c.Type == "saml" {
+			if p := v.samlProvider(c, key); p != nil {
+				reg.IdentityProviders[strings.ToLower(c.Name)] = p
+			}
+			continue
+		}
 		preset, ok := presets[c.Type]
 		switch {
-		case c.Type == "saml":
-			v.add(c.Pos, "%s: type saml is not available in user flows yet (use a custom policy: SAML2 technical profiles work there)", key)
-			continue
 		case !ok:
-			v.add(c.Pos, "%s: type %q must be openIdConnect, microsoft, google, facebook, apple, github or twitter", key, c.Type)
+			v.add(c.Pos, "%s: type %q must be openIdConnect, microsoft, google, facebook, apple, github, twitter or saml", key, c.Type)
 			continue
 		}
 		p := preset
@@ -194,10 +202,7 @@ func (v *regValidator) identityProviders(cfg *config.Identity, reg *Registry) {
 			if p.Protocol != "OpenIdConnect" || c.ClientAssertionKey == "" {
 				v.add(c.Pos, "%s: private_key_jwt is for OpenID Connect providers and needs clientAssertionKey (a certificate policy key)", key)
 			}
-			p.AssertionKey = c.ClientAssertionKey
-			if !strings.HasPrefix(strings.ToUpper(p.AssertionKey), "B2C_1A_") {
-				p.AssertionKey = "B2C_1A_" + p.AssertionKey // as policy keys are named
-			}
+			p.AssertionKey = policyKeyName(c.ClientAssertionKey)
 		default:
 			v.add(c.Pos, "%s: tokenEndpointAuthMethod %q must be client_secret_post, client_secret_basic or private_key_jwt", key, p.TokenAuth)
 		}
@@ -222,6 +227,71 @@ func (v *regValidator) identityProviders(cfg *config.Identity, reg *Registry) {
 		}
 		reg.IdentityProviders[strings.ToLower(c.Name)] = &p
 	}
+}
+
+// samlClaims are the attributes a SAML identity provider usually asserts
+// (AD FS's and Entra's claim types); the NameID is the user's id.
+var samlClaims = map[string]string{"userId": "assertionSubjectName",
+	"displayName": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+	"email":       "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+	"givenName":   "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+	"surname":     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"}
+
+// samlProvider checks a saml provider: SP-initiated SAML 2.0 with the
+// identity provider's metadata from a URL or a file and signed requests.
+func (v *regValidator) samlProvider(c *config.IdentityProvider, key string) *IdentityProvider {
+	p := &IdentityProvider{Pos: c.Pos, Name: c.Name, Type: c.Type, Protocol: "SAML2", DisplayName: cmp.Or(c.DisplayName, c.Name),
+		SigningKey: policyKeyName(c.SigningCertificate), DecryptionKey: policyKeyName(c.DecryptionCertificate),
+		SignatureAlgorithm: cmp.Or(c.SignatureAlgorithm, "Sha256"), Claims: map[string]string{}}
+	maps.Copy(p.Claims, samlClaims)
+	for k, val := range c.Claims {
+		if !contains(providerClaims, k) {
+			v.add(c.Pos, "%s.claims: %q is not one of %s", key, k, strings.Join(providerClaims, ", "))
+		}
+		p.Claims[k] = val
+	}
+	switch {
+	case c.MetadataURL != "" && c.Metadata.IsSet(), c.MetadataURL == "" && !c.Metadata.IsSet():
+		v.add(c.Pos, "%s: a saml provider needs its metadata: metadataUrl or metadata (a file), one of them", key)
+	case c.Metadata.IsSet():
+		b, err := os.ReadFile(c.Metadata.Abs)
+		if err != nil {
+			v.add(c.Metadata.Pos, "%s: metadata: %v", key, err)
+			break
+		}
+		p.PartnerEntity = string(b)
+	default:
+		pu, err := url.Parse(c.MetadataURL)
+		if err != nil || pu.Host == "" || pu.Scheme != "https" && !(pu.Scheme == "http" && loopbackHost(pu.Hostname())) {
+			v.add(c.Pos, "%s: metadataUrl %q must be an https URL (http only on loopback)", key, c.MetadataURL)
+			break
+		}
+		p.PartnerEntity = c.MetadataURL
+		p.Domain = pu.Hostname()
+	}
+	// The domain is the idp claim and the accounts' issuer: fixed by
+	// domainHint, so that moving the metadata keeps the accounts.
+	p.Domain = cmp.Or(c.DomainHint, p.Domain, c.Name)
+	if p.SigningKey == "" {
+		v.add(c.Pos, "%s: signingCertificate is required: a certificate policy key that signs the AuthnRequests (B2C's SamlMessageSigning)", key)
+	}
+	switch strings.ToLower(p.SignatureAlgorithm) {
+	case "sha1", "sha256", "sha384", "sha512":
+	default:
+		v.add(c.Pos, "%s: signatureAlgorithm %q must be Sha1, Sha256, Sha384 or Sha512", key, c.SignatureAlgorithm)
+	}
+	if c.ClientID != "" || c.ClientSecret.IsSet() || c.Scope != "" {
+		v.add(c.Pos, "%s: clientId, clientSecret and scope are not SAML settings (the service provider is the metadata's entity id)", key)
+	}
+	return p
+}
+
+// policyKeyName adds the B2C_1A_ prefix policy keys carry.
+func policyKeyName(s string) string {
+	if s == "" || strings.HasPrefix(strings.ToUpper(s), "B2C_1A_") {
+		return s
+	}
+	return "B2C_1A_" + s
 }
 
 // flowProviders checks a flow's identityProviders.

@@ -338,8 +338,17 @@ type IdentityProvider struct {
 	// certificate policy key, B2C_1A_...).
 	TokenEndpointAuthMethod string `yaml:"tokenEndpointAuthMethod"`
 	ClientAssertionKey      string `yaml:"clientAssertionKey"`
-	// MetadataURL is an OpenID Connect provider's discovery document.
+	// MetadataURL is an OpenID Connect provider's discovery document, or a
+	// saml provider's metadata (Metadata: the same from a file).
 	MetadataURL string `yaml:"metadataUrl"`
+	Metadata    Path   `yaml:"metadata"`
+	// A saml provider's keys (certificate policy keys, B2C_1A_...):
+	// SigningCertificate signs the AuthnRequests (SignatureAlgorithm Sha1,
+	// Sha256, Sha384 or Sha512), DecryptionCertificate decrypts encrypted
+	// assertions and makes them required.
+	SigningCertificate    string `yaml:"signingCertificate"`
+	DecryptionCertificate string `yaml:"decryptionCertificate"`
+	SignatureAlgorithm    string `yaml:"signatureAlgorithm"`
 	// Tenant is a microsoft provider's Entra tenant (id or domain), or
 	// organizations/common for any Entra tenant — AllowedTenants (tenant
 	// ids) then limits which.

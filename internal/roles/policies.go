@@ -174,7 +174,7 @@ func checkProviderKeys(ctx context.Context, km *keys.Manager, reg *tenant.Regist
 	var errs config.Errors
 	for _, name := range slices.Sorted(maps.Keys(reg.IdentityProviders)) {
 		p := reg.IdentityProviders[name]
-		for _, ref := range []string{p.SecretKey, p.AppleKeyRef, p.AssertionKey} {
+		for _, ref := range []string{p.SecretKey, p.AppleKeyRef, p.AssertionKey, p.SigningKey, p.DecryptionKey} {
 			if ref == "" {
 				continue
 			}

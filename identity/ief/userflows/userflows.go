@@ -68,7 +68,7 @@ type resources struct {
 type provider struct {
 	Name, DisplayName, Protocol, Domain string
 	Metadata                            []item
-	SecretRef, AssertionKey             string
+	Keys                                []item // CryptographicKeys: Id, StorageReferenceId
 	Outputs                             []output
 	// IdpClaim is the identityProvider claim's fixed value ("": the
 	// id_token's issuer).
@@ -205,10 +205,25 @@ func (d *data) providers(f *tenant.Flow, reg *tenant.Registry) error {
 				pr.Metadata = append(pr.Metadata, item{k, esc(v)})
 			}
 		}
+		key := func(id, ref string) {
+			if ref != "" {
+				pr.Keys = append(pr.Keys, item{id, esc(ref)})
+			}
+		}
 		md("client_id", p.ClientID)
 		md("scope", p.Scope)
 		md("token_endpoint_auth_method", p.TokenAuth)
-		if p.Protocol == "OpenIdConnect" {
+		switch p.Protocol {
+		case "SAML2":
+			md("PartnerEntity", p.PartnerEntity)
+			md("WantsSignedRequests", "true")
+			md("XmlSignatureAlgorithm", p.SignatureAlgorithm)
+			key("SamlMessageSigning", p.SigningKey)
+			if p.DecryptionKey != "" {
+				md("WantsEncryptedAssertions", "true")
+				key("SamlAssertionDecryption", p.DecryptionKey)
+			}
+		case "OpenIdConnect":
 			md("METADATA", p.MetadataURL)
 			md("response_types", p.ResponseType)
 			md("ValidTokenIssuerPrefixes", strings.Join(p.IssuerPrefixes, ","))
@@ -219,7 +234,7 @@ func (d *data) providers(f *tenant.Flow, reg *tenant.Registry) error {
 				md("issuer", p.Issuer)
 				md("ReadBodyClaimsOnIdpRedirect", p.BodyClaims)
 			}
-		} else {
+		default:
 			md("authorization_endpoint", p.AuthorizationEndpoint)
 			md("AccessTokenEndpoint", p.TokenEndpoint)
 			md("ClaimsEndpoint", p.ClaimsEndpoint)
@@ -241,11 +256,11 @@ func (d *data) providers(f *tenant.Flow, reg *tenant.Registry) error {
 		}
 		switch {
 		case p.SecretKey != "" && !p.AppleKey.IsSet():
-			pr.SecretRef = esc(p.SecretKey) // a policy key, as a custom policy names it
+			key("client_secret", p.SecretKey) // a policy key, as a custom policy names it
 		case p.ClientSecret.IsSet() || p.AppleKey.IsSet():
-			pr.SecretRef = SecretRef(p.Name) // resolved from the config (Apple's: signed for each request)
+			key("client_secret", SecretRef(p.Name)) // resolved from the config (Apple's: signed for each request)
 		}
-		pr.AssertionKey = esc(p.AssertionKey)
+		key("assertion_signing_key", p.AssertionKey)
 		for _, c := range [][2]string{{"issuerUserId", "userId"}, {"displayName", "displayName"}, {"email", "email"},
 			{"givenName", "givenName"}, {"surname", "surname"}} {
 			if v := p.Claims[c[1]]; v != "" {
