@@ -103,7 +103,7 @@ type Slot struct {
 // Method is a registered transformation method.
 type Method struct {
 	Name   string
-	Family string // string, boolean, date, integer, stringCollection, json, phone, general, social
+	Family string // string, boolean, date, integer, stringCollection, json, phone, general, social, totp
 	Inputs []Slot
 	Params []Slot
 	Out    []Slot

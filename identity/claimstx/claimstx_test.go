@@ -563,7 +563,7 @@ func TestStarterPack(t *testing.T) {
 }
 
 func TestRegistry(t *testing.T) {
-	families := map[string]bool{"string": true, "boolean": true, "date": true, "integer": true, "stringCollection": true, "json": true, "phone": true, "general": true, "social": true}
+	families := map[string]bool{"string": true, "boolean": true, "date": true, "integer": true, "stringCollection": true, "json": true, "phone": true, "general": true, "social": true, "totp": true}
 	for _, name := range Methods() {
 		m, _ := Lookup(name)
 		if !families[m.Family] || m.Run == nil {
@@ -645,5 +645,28 @@ func TestReadmeTable(t *testing.T) {
 		if _, ok := Lookup(m); !ok && status == "implemented" {
 			t.Errorf("README.md: %s is listed as implemented but not registered", m)
 		}
+	}
+}
+
+// TestCreateOtpSecret: 160 random bits as unpadded base32, new each time.
+func TestCreateOtpSecret(t *testing.T) {
+	out, err := Run("CreateOtpSecret", Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := out["outputClaim"].Value.(string)
+	if len(a) != 32 || strings.Trim(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") != "" {
+		t.Errorf("secret %q: want 32 base32 characters", a)
+	}
+	out, _ = Run("CreateOtpSecret", Inputs{})
+	if out["outputClaim"].Value == a {
+		t.Error("the same secret twice")
+	}
+	out, err = Run("CreateOtpSecret", Inputs{Rand: bytes.NewReader(make([]byte, 20))})
+	if err != nil || out["outputClaim"].Value != strings.Repeat("A", 32) {
+		t.Errorf("zero bytes: %v %v", out, err)
+	}
+	if _, err := Run("CreateOtpSecret", Inputs{Rand: bytes.NewReader(make([]byte, 3))}); err == nil {
+		t.Error("a failing random source gave a secret")
 	}
 }

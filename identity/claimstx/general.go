@@ -2,8 +2,11 @@ package claimstx
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
+	"io"
 	"strings"
 )
 
@@ -54,6 +57,22 @@ func init() {
 			s, _ := in.str("salt")
 			secret, _ := in.param("randomizerSecret")
 			return one("hash", str(HashValue(p, s, secret))), nil
+		}})
+	register(&Method{Name: "CreateOtpSecret", Family: "totp",
+		Out: []Slot{req("outputClaim", String)},
+		Run: func(in Inputs) (Outputs, error) {
+			// A new authenticator-app secret: 20 random bytes (RFC 4226's
+			// recommended 160 bits), base32 without padding as the apps and
+			// the otpauth URI spell it.
+			src := in.Rand
+			if src == nil {
+				src = rand.Reader
+			}
+			b := make([]byte, 20)
+			if _, err := io.ReadFull(src, b); err != nil {
+				return nil, fail("CreateOtpSecret", "random source: %v", err)
+			}
+			return one("outputClaim", str(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))), nil
 		}})
 	register(&Method{Name: "CreateAlternativeSecurityId", Family: "social",
 		Inputs: []Slot{req("key", String), req("identityProvider", String)},

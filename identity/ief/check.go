@@ -45,8 +45,8 @@ func (c *checker) checkPolicy(p *Policy, opts Options) {
 	for _, id := range slices.Sorted(maps.Keys(p.DisplayControls)) {
 		dc := p.DisplayControls[id]
 		owner := "display control " + id
-		if dc.Type != "VerificationControl" && dc.Type != "CaptchaControl" && dc.Type != "TOTPQrCodeControl" {
-			c.add(dc.Pos, "%s: UserInterfaceControlType %s: Gatehouse has VerificationControl", owner, dc.Type)
+		if dc.Type != "VerificationControl" && dc.Type != "CaptchaControl" && !DisplayOnlyControl(dc.Type) {
+			c.add(dc.Pos, "%s: UserInterfaceControlType %s: Gatehouse has VerificationControl, QrCodeControl, AuthenticatorInfoControl and AuthenticatorAppIconControl", owner, dc.Type)
 		}
 		for _, list := range [][]ClaimRef{dc.InputClaims, dc.DisplayClaims, dc.OutputClaims} {
 			for _, r := range list {

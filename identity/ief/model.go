@@ -127,6 +127,17 @@ type ContentDef struct {
 	Pos       config.Pos
 }
 
+// DisplayOnlyControl reports whether a display control type only shows
+// claims (the TOTP enrolment's QR code, account details and app links):
+// nothing on it is collected.
+func DisplayOnlyControl(typ string) bool {
+	switch typ {
+	case "QrCodeControl", "AuthenticatorInfoControl", "AuthenticatorAppIconControl":
+		return true
+	}
+	return false
+}
+
 // DisplayControl is a DisplayControl (VerificationControl, ...).
 type DisplayControl struct {
 	ID, Type      string

@@ -106,8 +106,28 @@ func init() {
 		}})
 	register(&Provider{Name: ProviderMFADecision, Handler: MFADecisionHandler})
 	register(&Provider{Name: ProviderTOTP, Handler: TOTPHandler})
-	register(&Provider{Name: "AzureMfa", Handler: "Web.TPEngine.Providers.AzureMfaProtocolProvider",
-		NotYet: "Azure MFA text and voice codes, AzureMfaProtocolProvider (Gatehouse issue 12)"})
+	// AzureMfa: B2C's MFA service behind display controls — SMS codes
+	// (OneWaySMS, Verify) and authenticator apps (GetAvailableDevices,
+	// BeginVerifyOTP, VerifyOTP), as the TOTP samples use it.
+	register(&Provider{Name: ProviderAzureMfa, Handler: "Web.TPEngine.Providers.AzureMfaProtocolProvider",
+		Metadata: []string{"Operation", "UserMessageIf*"},
+		Check: func(c *checker, p *Policy, tp *TechnicalProfile) {
+			switch op := tp.Metadata["Operation"]; op {
+			case "OneWaySMS", "Verify", "GetAvailableDevices", "BeginVerifyOTP", "VerifyOTP":
+			default:
+				c.add(tp.Pos, "technical profile %s: AzureMfa Operation is OneWaySMS, Verify, GetAvailableDevices, BeginVerifyOTP or VerifyOTP, not %q", tp.ID, op)
+			}
+		}})
+	// OneTimePassword: codes made and checked by the engine itself
+	// (GenerateCode, VerifyCode), sent by the policy's own REST call.
+	register(&Provider{Name: ProviderOneTimePassword, Handler: "Web.TPEngine.Providers.OneTimePasswordProtocolProvider",
+		Metadata: []string{"Operation", "CodeExpirationInSeconds", "CodeLength", "CharacterSet", "NumRetryAttempts",
+			"NumCodeGenerationAttempts", "ReuseSameCode", "UserMessageIf*"},
+		Check: func(c *checker, p *Policy, tp *TechnicalProfile) {
+			if op := tp.Metadata["Operation"]; op != "GenerateCode" && op != "VerifyCode" {
+				c.add(tp.Pos, "technical profile %s: OneTimePassword Operation is GenerateCode or VerifyCode, not %q", tp.ID, op)
+			}
+		}})
 }
 
 var restMetadata = []string{"ServiceUrl", "AuthenticationType", "SendClaimsIn", "ClaimsFormat",

@@ -50,6 +50,10 @@ const (
 	// a validation profile of the user flows' TOTP page.
 	ProviderTOTP = "TOTP"
 	TOTPHandler  = "Gatehouse.TotpProvider"
+	// ProviderAzureMfa and ProviderOneTimePassword: B2C's MFA service
+	// (SMS codes, authenticator apps) and one-time-password providers.
+	ProviderAzureMfa        = "AzureMfa"
+	ProviderOneTimePassword = "OneTimePassword"
 )
 
 var providers []*Provider

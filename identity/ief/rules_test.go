@@ -123,7 +123,7 @@ func TestRuleViolationsNameFileLineAndRule(t *testing.T) {
 		{"bad regex", strings.Replace(miniBase, `<DisplayName>Email</DisplayName>`, `<DisplayName>Email</DisplayName><Restriction><Pattern RegularExpression="(?&lt;=a" HelpText="x"/></Restriction>`, 1), miniExt, miniRP,
 			"ClaimType email: RegularExpression: "},
 		{"not yet", strings.Replace(miniBase, `<Protocol Name="OpenIdConnect"/><OutputTokenFormat>JWT</OutputTokenFormat>`, `<Protocol Name="OpenIdConnect"/><OutputTokenFormat>JWT</OutputTokenFormat></TechnicalProfile><TechnicalProfile Id="Mfa"><Protocol Name="Proprietary" Handler="Web.TPEngine.Providers.AzureMfaProtocolProvider, Web.TPEngine, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null"/>`, 1), miniExt, miniRP,
-			"technical profile Mfa: not yet supported: Azure MFA"},
+			"technical profile Mfa: AzureMfa Operation is OneWaySMS, Verify, GetAvailableDevices, BeginVerifyOTP or VerifyOTP, not \"\""},
 		{"oauth2 without endpoints", strings.Replace(miniBase, `<Protocol Name="OpenIdConnect"/><OutputTokenFormat>JWT</OutputTokenFormat>`, `<Protocol Name="OpenIdConnect"/><OutputTokenFormat>JWT</OutputTokenFormat></TechnicalProfile><TechnicalProfile Id="Google"><Protocol Name="OAuth2"/>`, 1), miniExt, miniRP,
 			"technical profile Google: an OAuth2 identity provider needs the authorization_endpoint metadata"},
 	}

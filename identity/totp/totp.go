@@ -23,6 +23,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -151,12 +152,30 @@ func (k Key) URI(issuer, account string) string {
 // as a "data:image/png;base64,..." URI: the enrolment page shows it inline
 // under its CSP (img-src data:), and the secret never travels in a second,
 // cacheable request.
-func (k Key) QRCode(issuer, account string) (string, error) {
-	png, err := qrcode.Encode(k.URI(issuer, account), qrcode.Medium, QRSize)
+func (k Key) QRCode(issuer, account string) (string, error) { return QRImage(k.URI(issuer, account)) }
+
+// QRImage is content as a QRSize-pixel PNG QR code in a data URI (a custom
+// policy's QrCodeControl draws its claim with it).
+func QRImage(content string) (string, error) {
+	png, err := qrcode.Encode(content, qrcode.Medium, QRSize)
 	if err != nil {
 		return "", err
 	}
 	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png), nil
+}
+
+// ParseSecret reads a base32 secret as the apps and otpauth URIs write it
+// (spaces, lower case and padding tolerated); at least 80 bits.
+func ParseSecret(s string) (Key, error) {
+	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	b, err := b32.DecodeString(strings.TrimRight(s, "="))
+	if err != nil {
+		return Key{}, fmt.Errorf("totp: the secret is not base32: %w", err)
+	}
+	if len(b) < 10 {
+		return Key{}, errors.New("totp: the secret is shorter than 80 bits")
+	}
+	return Key{Secret: b}, nil
 }
 
 // normalize strips spaces (apps show "123 456") and returns the code if

@@ -48,6 +48,8 @@ type policyState struct {
 	// authenticator app being enrolled.
 	MFA         bool   `json:"mfa,omitempty"`
 	TOTPPending string `json:"totpPending,omitempty"`
+	// OTPs are the OneTimePassword provider's codes, by identifier hash.
+	OTPs map[string]*otpState `json:"otps,omitempty"`
 }
 
 func (f *Flows) savePolicyState(ctx context.Context, tx *tenant.Transaction, ps *policyState) error {

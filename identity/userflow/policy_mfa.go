@@ -131,34 +131,41 @@ func (f *Flows) totpVerify(ctx context.Context, jc *journey.Call) (journey.Bag, 
 	if err != nil {
 		return nil, err
 	}
-	field := jc.Policy.ClaimID("totpCode")
+	return journey.Bag{}, f.checkTOTP(ctx, c, u, claimstx.FormatValue(jc.Inputs["totpCode"].Value), jc.Policy.ClaimID("totpCode"))
+}
+
+// checkTOTP checks a code of the account's app (or of the app being
+// enrolled: the transaction's pending secret, stored once a code is
+// right), each time step used once, guesses limited per client address
+// and per account; field is the page's code field for errors.
+func (f *Flows) checkTOTP(ctx context.Context, c *call, u *store.User, code, field string) error {
 	sealed, enrolling := u.Attributes[attrTOTPSecret], false
 	if sealed == "" {
 		sealed, enrolling = c.pol.TOTPPending, true
 	}
 	key, err := totp.Open(f.totpAEAD, sealed, u.ID)
 	if err != nil {
-		return nil, &journey.UserError{Code: "AADB2C90151", Message: msgTOTPInvalid, Field: field}
+		return &journey.UserError{Code: "AADB2C90151", Message: msgTOTPInvalid, Field: field}
 	}
 	if d, err := c.limit(secevent.CodeGuessThrottled, u.ID, msgTooManyAttempts, field,
 		"code-guess:ip:"+tenant.ThrottleKey(f.limits.ClientIP(c.r)), f.limits.CodeGuessesPerIP,
 		f.idHash("totp-guess", u.ID), f.limits.CodeGuessesPerEmail); d != nil || err != nil {
-		return nil, denialErr(d, err)
+		return denialErr(d, err)
 	}
 	last, _ := strconv.ParseInt(u.Attributes[attrTOTPLastStep], 10, 64)
-	step, ok := totp.Verify(key, claimstx.FormatValue(jc.Inputs["totpCode"].Value), f.now(), last)
+	step, ok := totp.Verify(key, code, f.now(), last)
 	if ok {
 		// A step is used once, whatever the number of processes: the
 		// store counts its uses atomically.
 		n, _, err := f.st.Throttles().Hit(ctx, f.idHash("totp-step", u.ID+":"+strconv.FormatInt(step, 10)), 1, f.now(), 3*totp.Period*time.Second)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ok = n == 1
 	}
 	if !ok {
 		c.emit(secevent.CodeFailed, u.ID)
-		return nil, &journey.UserError{Code: "AADB2C90151", Message: msgTOTPInvalid, Field: field}
+		return &journey.UserError{Code: "AADB2C90151", Message: msgTOTPInvalid, Field: field}
 	}
 	if u.Attributes == nil {
 		u.Attributes = map[string]string{}
@@ -168,7 +175,7 @@ func (f *Flows) totpVerify(ctx context.Context, jc *journey.Call) (journey.Bag, 
 		u.Attributes[attrTOTPSecret], c.pol.TOTPPending = sealed, ""
 	}
 	u.UpdatedAt = f.now()
-	return journey.Bag{}, f.st.Users().Update(ctx, u)
+	return f.st.Users().Update(ctx, u)
 }
 
 const msgTOTPInvalid = "The code is not valid. Enter the code your authenticator app shows now."

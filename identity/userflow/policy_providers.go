@@ -37,11 +37,13 @@ func (f *Flows) runners() map[string]journey.Runner {
 		"None":                 noop,
 		"AzureActiveDirectory": directoryRunner(dir),
 		"LocalCredentials (login-NonInteractive)": journey.RunnerFunc(localCredentials),
-		"AadSspr":               journey.RunnerFunc(aadSspr),
-		"RESTful":               f.restful,
-		"APIConnector":          journey.RunnerFunc(f.apiConnector),
-		ief.ProviderMFADecision: journey.RunnerFunc(f.mfaDecision),
-		ief.ProviderTOTP:        journey.RunnerFunc(f.totpVerify),
+		"AadSspr":                   journey.RunnerFunc(aadSspr),
+		"RESTful":                   f.restful,
+		"APIConnector":              journey.RunnerFunc(f.apiConnector),
+		ief.ProviderMFADecision:     journey.RunnerFunc(f.mfaDecision),
+		ief.ProviderTOTP:            journey.RunnerFunc(f.totpVerify),
+		ief.ProviderAzureMfa:        f.azureMfa(dir),
+		ief.ProviderOneTimePassword: journey.RunnerFunc(f.oneTimePassword),
 	}
 }
 

@@ -73,7 +73,17 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 	info := localText(strs, "", jp.InfoID, jp.Info)
 	controls := map[string]*pages.Control{}
 	var order []*pages.Control
-	for _, fl := range jp.Fields {
+	displays := jp.Displays
+	showDisplays := func(before int) {
+		for len(displays) > 0 && displays[0].Position <= before {
+			d := displayControl(displays[0], strs, label)
+			d.Position = len(p.Fields)
+			p.DisplayControls = append(p.DisplayControls, d)
+			displays = displays[1:]
+		}
+	}
+	for i, fl := range jp.Fields {
+		showDisplays(i)
 		l, h := label(fl.Claim)
 		if jp.Kind == "unified" && fl.ErrorID == "required_field" {
 			// The sign-in form's own texts: requiredField_email, _password.
@@ -145,6 +155,7 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 				Label: cmp.Or(p.Texts["ver_input"], "Verification code"), Required: true})
 		}
 	}
+	showDisplays(len(jp.Fields))
 	for _, ctl := range order {
 		p.DisplayControls = append(p.DisplayControls, *ctl)
 	}

@@ -286,6 +286,12 @@ func (d *Directory) storeErr(p *Profile, err error) error {
 	return fmt.Errorf("directory: profile %s: %w", p.ID, err)
 }
 
+// Find looks an account up by a key attribute (objectId,
+// userPrincipalName, signInNames.*, alternativeSecurityId).
+func (d *Directory) Find(ctx context.Context, attr, v string) (*store.User, error) {
+	return d.find(ctx, attr, v)
+}
+
 // find looks the user up by the input claim's attribute; (nil,
 // store.ErrNotFound) when there is none.
 func (d *Directory) find(ctx context.Context, attr, v string) (*store.User, error) {

@@ -37,6 +37,25 @@ type Page struct {
 	// Status and RetryAfter: a throttle's 429 (0 = 200).
 	Status     int
 	RetryAfter time.Duration
+	// Displays are the display-only controls (QR code, authenticator
+	// details), in DisplayClaims order.
+	Displays []*Display
+}
+
+// Display is a display-only control and the claims it shows.
+type Display struct {
+	ID, Type string
+	// Position is the number of fields before it.
+	Position int
+	Claims   []DisplayClaim
+}
+
+// DisplayClaim is a claim a display-only control shows: its value, and
+// its ControlClaimType (QrCodeContent, ...) when it has one.
+type DisplayClaim struct {
+	Claim       *ief.ClaimType
+	Value       string
+	ControlType string
 }
 
 // Field is one claim on the page.
@@ -150,6 +169,17 @@ func (e *Engine) page(st *State, step *ief.Step, tp *ief.TechnicalProfile, value
 				continue
 			}
 			dc := e.env.Policy.DisplayControls[r.DisplayControl]
+			if ief.DisplayOnlyControl(dc.Type) {
+				d := &Display{ID: dc.ID, Type: dc.Type, Position: len(p.Fields)}
+				for _, c := range dc.DisplayClaims {
+					if ct := e.env.Policy.Claim(c.ClaimType); ct != nil {
+						d.Claims = append(d.Claims, DisplayClaim{Claim: ct, ControlType: c.ControlClaimType,
+							Value: claimstx.FormatValue(st.Claims[ct.ID].Value)})
+					}
+				}
+				p.Displays = append(p.Displays, d)
+				continue
+			}
 			var code string
 			for _, d := range dc.DisplayClaims {
 				if d.ControlClaimType == "VerificationCode" {

@@ -169,6 +169,31 @@ type Control struct {
 	// Actions lists the control's action buttons. Empty: the buttons B2C
 	// shows for a VerificationControl in State.
 	Actions []ControlAction
+	// A display-only control (QrCodeControl, AuthenticatorInfoControl,
+	// AuthenticatorAppIconControl): its title and text, the QR code (a
+	// PNG data URI) with its otpauth deep link, and the values it shows.
+	Title, Intro string
+	QR, DeepLink string
+	LinkText     string
+	Info         []ControlInfo
+}
+
+// ControlInfo is one value a display-only control shows, with its label.
+type ControlInfo struct {
+	ID, Label, Value string
+}
+
+// QRURL is a control's QR code as a URL the template may use (only a PNG
+// data URI).
+func (c *Control) QRURL() template.URL { return pngDataURL(c.QR) }
+
+// DeepLinkURL is the otpauth:// link that opens the authenticator app
+// (nothing else may pass as a link).
+func (c *Control) DeepLinkURL() template.URL {
+	if !strings.HasPrefix(c.DeepLink, "otpauth://") || strings.ContainsAny(c.DeepLink, "\"<> ") {
+		return ""
+	}
+	return template.URL(c.DeepLink)
 }
 
 // ControlState is the stage of a verification control.
@@ -317,9 +342,11 @@ type TOTPEnrolment struct {
 
 // QRURL is the QR code as a URL the template may use: only a PNG data URI
 // (Gatehouse's own), never anything else.
-func (t *TOTPEnrolment) QRURL() template.URL {
-	if !strings.HasPrefix(t.QR, "data:image/png;base64,") || strings.ContainsAny(t.QR, "\"<> ") {
+func (t *TOTPEnrolment) QRURL() template.URL { return pngDataURL(t.QR) }
+
+func pngDataURL(s string) template.URL {
+	if !strings.HasPrefix(s, "data:image/png;base64,") || strings.ContainsAny(s, "\"<> ") {
 		return ""
 	}
-	return template.URL(t.QR)
+	return template.URL(s)
 }

@@ -80,6 +80,7 @@ type controlView struct {
 	State                    ControlState
 	Fields                   []fieldView
 	Actions                  []actionView
+	*Control                 // a display-only control's title, QR code and values
 }
 
 type actionView struct {
@@ -361,6 +362,10 @@ func newControlView(p *Page, c *Control) controlView {
 	v := controlView{ID: c.ID, Type: c.Type, Message: c.Message, Error: c.Error, State: c.State}
 	if v.Type == "" {
 		v.Type = "VerificationControl"
+	}
+	if c.QR != "" || c.Title != "" || len(c.Info) > 0 {
+		v.Control = c
+		return v
 	}
 	for _, f := range c.Fields {
 		v.Fields = append(v.Fields, newFieldView(p, f))
