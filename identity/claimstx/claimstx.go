@@ -42,7 +42,11 @@ const (
 	DateTime         DataType = "dateTime"
 	Date             DataType = "date"
 	StringCollection DataType = "stringCollection"
-	PhoneNumber      DataType = "phoneNumber"
+	// AlternativeSecurityIDCollection is B2C's list of federated
+	// identities (alternativeSecurityIds); its Value is a []string of
+	// alternativeSecurityId JSON objects.
+	AlternativeSecurityIDCollection DataType = "alternativeSecurityIdCollection"
+	PhoneNumber                     DataType = "phoneNumber"
 )
 
 // Claim is one typed claim value. Value is string, bool, int64, time.Time or
@@ -458,6 +462,12 @@ func convert(method, name string, dt DataType, s string) (Claim, error) {
 		return Claim{DataType: dt, Value: t}, nil
 	case StringCollection:
 		return Claim{DataType: dt, Value: []string{s}}, nil
+	case AlternativeSecurityIDCollection:
+		items, err := ParseAlternativeSecurityIDs(s)
+		if err != nil {
+			return Claim{}, fail(method, "%s: %v", name, err)
+		}
+		return Claim{DataType: dt, Value: items}, nil
 	}
 	return Claim{DataType: dt, Value: s}, nil
 }

@@ -670,3 +670,43 @@ func TestCreateOtpSecret(t *testing.T) {
 		t.Error("a failing random source gave a secret")
 	}
 }
+
+// TestAlternativeSecurityIdCollection: the docs' examples of the three
+// account-linking transformations, and the collection's text forms.
+func TestAlternativeSecurityIdCollection(t *testing.T) {
+	live := `{"issuer":"live.com","issuerUserId":"MTA4MTQ2MDgyOTI3MDUyNTYzMjcw"}`
+	fb := `{"issuer":"facebook.com","issuerUserId":"MTIzNDU="}`
+	coll := func(items ...string) Claim { return Claim{DataType: AlternativeSecurityIDCollection, Value: items} }
+	out, err := Run("AddItemToAlternativeSecurityIdCollection", Inputs{Claims: map[string]Claim{"item": str(fb), "collection": coll(live)}})
+	if err != nil || !reflect.DeepEqual(out["collection"].Value, []string{live, fb}) {
+		t.Fatalf("add: %v %v", out, err)
+	}
+	out, err = Run("AddItemToAlternativeSecurityIdCollection", Inputs{Claims: map[string]Claim{"item": str(fb)}})
+	if err != nil || !reflect.DeepEqual(out["collection"].Value, []string{fb}) {
+		t.Errorf("add to no collection: %v %v", out, err)
+	}
+	if _, err := Run("AddItemToAlternativeSecurityIdCollection", Inputs{Claims: map[string]Claim{"item": str(`{"issuer":"x"}`)}}); err == nil {
+		t.Error("an item without issuerUserId was added")
+	}
+	out, err = Run("GetIdentityProvidersFromAlternativeSecurityIdCollectionTransformation", Inputs{Claims: map[string]Claim{"alternativeSecurityIdCollection": coll(live, fb)}})
+	if err != nil || !reflect.DeepEqual(out["identityProvidersCollection"].Value, []string{"live.com", "facebook.com"}) {
+		t.Errorf("providers: %v %v", out, err)
+	}
+	out, err = Run("RemoveAlternativeSecurityIdByIdentityProvider", Inputs{Claims: map[string]Claim{"identityProvider": str("Facebook.com"), "collection": coll(live, fb)}})
+	if err != nil || !reflect.DeepEqual(out["collection"].Value, []string{live}) {
+		t.Errorf("remove: %v %v", out, err)
+	}
+	// Text forms: an array of objects, of their JSON texts (the
+	// directory's), one object; junk is an error.
+	for _, s := range []string{"[" + live + ", " + fb + "]", `["` + strings.ReplaceAll(live, `"`, `\"`) + `","` + strings.ReplaceAll(fb, `"`, `\"`) + `"]`, live + "," + fb} {
+		c, err := Parse(AlternativeSecurityIDCollection, s)
+		if err != nil || !reflect.DeepEqual(c.Value, []string{live, fb}) {
+			t.Errorf("parse %s: %v %v", s, c, err)
+		}
+	}
+	for _, bad := range []string{"facebook.com", `[{"issuer":1}]`, `[1]`} {
+		if _, err := Parse(AlternativeSecurityIDCollection, bad); err == nil {
+			t.Errorf("parse %s: accepted", bad)
+		}
+	}
+}

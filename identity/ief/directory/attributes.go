@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ var attributes = map[string]attrUse{
 	"alternativeSecurityId":    useKey | useReadWrite,
 	"userPrincipalName":        useKey | useReadWrite,
 
-	"alternativeSecurityIds":    useRead,
+	"alternativeSecurityIds":    useReadWrite,
 	"identities":                useRead,
 	"userIdentities":            useRead,
 	"createdDateTime":           useRead,
@@ -139,17 +140,46 @@ func (d *Directory) set(ctx context.Context, u *store.User, attr string, c claim
 	case "signInNames.userName", "signInNames.phoneNumber":
 		typ, _ := signInNameType(attr)
 		setIdentity(u, store.Identity{SignInType: typ, Issuer: d.Tenant, IssuerAssignedID: s})
-	case "alternativeSecurityId":
-		issuer, key, err := DecodeAlternativeSecurityID(s)
-		if err != nil {
-			return err
-		}
-		for _, id := range u.Identities {
-			if id.SignInType == "federated" && strings.EqualFold(id.Issuer, issuer) && id.IssuerAssignedID == key {
-				return nil
+	case "alternativeSecurityId", "alternativeSecurityIds":
+		// One identity added, or the whole list (account linking and
+		// unlinking) replacing the account's federated identities.
+		items := []string{s}
+		if attr == "alternativeSecurityIds" {
+			var err error
+			if items, err = claimstx.ParseAlternativeSecurityIDs(claimstx.FormatAltSecIDs(c.Value)); err != nil {
+				return err
 			}
 		}
-		u.Identities = append(u.Identities, store.Identity{SignInType: "federated", Issuer: issuer, IssuerAssignedID: key})
+		var ids []store.Identity
+		for _, item := range items {
+			issuer, key, err := DecodeAlternativeSecurityID(item)
+			if err != nil {
+				return err
+			}
+			id := store.Identity{SignInType: "federated", Issuer: issuer, IssuerAssignedID: key}
+			if hasFederated(u, id) {
+				ids = append(ids, id)
+				continue
+			}
+			// An identity belongs to one account: linking one that signs
+			// in to another account would hand that account over.
+			other, err := d.find(ctx, "alternativeSecurityId", item)
+			if err == nil && other.ID != u.ID {
+				return ErrIdentityInUse
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		if attr == "alternativeSecurityIds" {
+			removeIdentities(u, "federated")
+		}
+		for _, id := range ids {
+			if !hasFederated(u, id) {
+				u.Identities = append(u.Identities, id)
+			}
+		}
 	case "displayName":
 		u.DisplayName = s
 	case "givenName":
@@ -184,6 +214,16 @@ func setIdentity(u *store.User, id store.Identity) {
 		}
 	}
 	u.Identities = append(u.Identities, id)
+}
+
+// hasFederated reports whether the account has the federated identity.
+func hasFederated(u *store.User, id store.Identity) bool {
+	for _, x := range u.Identities {
+		if x.SignInType == "federated" && strings.EqualFold(x.Issuer, id.Issuer) && x.IssuerAssignedID == id.IssuerAssignedID {
+			return true
+		}
+	}
+	return false
 }
 
 func removeIdentities(u *store.User, signInType string) {

@@ -227,6 +227,9 @@ func (d *Directory) write(ctx context.Context, p *Profile, claims Claims, u *sto
 		// persist it again.
 		if keyAttr != "objectId" {
 			if err := d.set(ctx, u, keyAttr, claimstx.Claim{DataType: claimstx.String, Value: keyValue}); err != nil {
+				if errors.Is(err, ErrIdentityInUse) {
+					return nil, p.fail(AlreadyExists)
+				}
 				return nil, fmt.Errorf("directory: profile %s: %s: %w", p.ID, keyAttr, err)
 			}
 		}
@@ -242,6 +245,9 @@ func (d *Directory) write(ctx context.Context, p *Profile, claims Claims, u *sto
 			continue
 		}
 		if err := d.set(ctx, u, r.Attribute(), c); err != nil {
+			if errors.Is(err, ErrIdentityInUse) {
+				return nil, p.fail(AlreadyExists)
+			}
 			return nil, fmt.Errorf("directory: profile %s: persisted claim %s: %w", p.ID, r.ClaimType, err)
 		}
 	}
@@ -285,6 +291,10 @@ func (d *Directory) storeErr(p *Profile, err error) error {
 	}
 	return fmt.Errorf("directory: profile %s: %w", p.ID, err)
 }
+
+// ErrIdentityInUse: a federated identity being written to an account
+// signs in to another one (the write fails as AlreadyExists).
+var ErrIdentityInUse = errors.New("directory: the federated identity belongs to another account")
 
 // Find looks an account up by a key attribute (objectId,
 // userPrincipalName, signInNames.*, alternativeSecurityId).

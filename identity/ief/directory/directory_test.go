@@ -625,3 +625,51 @@ func TestUserNameAccount(t *testing.T) {
 		t.Errorf("identities %+v email %q", u.Identities, u.Email)
 	}
 }
+
+// TestAccountLinking: alternativeSecurityIds read as a collection, written
+// back with a second provider (linking) and without one (unlinking); an
+// identity that signs in to another account is refused as AlreadyExists.
+func TestAccountLinking(t *testing.T) {
+	e := newEnv(t)
+	google := EncodeAlternativeSecurityID("google.com", "g-1")
+	fb := EncodeAlternativeSecurityID("facebook.com", "f-1")
+	out := e.run("AAD-UserWriteUsingAlternativeSecurityId", Claims{"alternativeSecurityId": str(google), "displayName": str("Lin")})
+	id := out["objectId"].Value.(string)
+	coll := claimstx.AlternativeSecurityIDCollection
+	ref := func(c string) Ref {
+		return Ref{ClaimType: c, PartnerClaimType: "alternativeSecurityIds", DataType: coll}
+	}
+	read := Profile{ID: "read", Operation: "Read", InputClaims: []Ref{{ClaimType: "objectId", DataType: claimstx.String}},
+		OutputClaims: []Ref{ref("ids")}}
+	ids := func() []string {
+		t.Helper()
+		out, err := e.dir.Run(e.ctx, read, Claims{"objectId": str(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := out["ids"].Value.([]string)
+		return v
+	}
+	if got := ids(); len(got) != 1 || got[0] != google {
+		t.Fatalf("read %v, want [%s]", got, google)
+	}
+	write := Profile{ID: "link", Operation: "Write", InputClaims: []Ref{{ClaimType: "objectId", DataType: claimstx.String}},
+		PersistedClaims: []Ref{ref("ids")}}
+	if _, err := e.dir.Run(e.ctx, write, Claims{"objectId": str(id), "ids": {DataType: coll, Value: []string{google, fb}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); len(got) != 2 || got[1] != fb {
+		t.Fatalf("after linking %v", got)
+	}
+	e.run("AAD-UserReadUsingAlternativeSecurityId", Claims{"alternativeSecurityId": str(fb)}) // signs in to the same account
+	// Another account may not take an identity that is linked here.
+	other := e.run("AAD-UserWriteUsingAlternativeSecurityId", Claims{"alternativeSecurityId": str(EncodeAlternativeSecurityID("github.com", "h-1")), "displayName": str("Other")})
+	e.runErr(write, Claims{"objectId": other["objectId"], "ids": {DataType: coll, Value: []string{fb}}}, AlreadyExists)
+	// Unlinking: the list without Facebook.
+	if _, err := e.dir.Run(e.ctx, write, Claims{"objectId": str(id), "ids": {DataType: coll, Value: []string{google}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); len(got) != 1 || got[0] != google {
+		t.Fatalf("after unlinking %v", got)
+	}
+}
