@@ -289,9 +289,17 @@ func (p *Provider) startSignIn(w http.ResponseWriter, r *http.Request, flow *Flo
 			}
 		}
 	}
-	if res != nil && !flow.Custom {
+	// A flow with MFA trusts only a session whose sign-in passed a second
+	// factor; under any other the flow's journey runs (the session stands
+	// in for the password, the second factor is asked: a step-up).
+	stepUp := res != nil && !flow.Custom && flow.MFA != nil && !res.MFA
+	if res != nil && !flow.Custom && !stepUp {
 		res.NewUser = false
 		p.complete(w, r, flow, req, *res)
+		return
+	}
+	if none && stepUp {
+		p.respondError(w, req, "interaction_required", b2cDesc(p.now(), "AADB2C90077", "The session did not pass the multi-factor authentication this user flow requires; sign in interactively."))
 		return
 	}
 	if none && res == nil {

@@ -96,6 +96,17 @@ func TestStarterPackMFA(t *testing.T) {
 	if c2["sub"] != c["sub"] {
 		t.Fatalf("sign-in claims %v", c2)
 	}
+
+	// The same browser again: the SSO session passed the phone factor
+	// (the pack's SM-MFA), so neither the password nor the phone page.
+	sent, _ := filepath.Glob(filepath.Join(smsDir, "*.json"))
+	p, conf, v, pkce = authorizePolicy(t, ctx, b2, publicURL, "B2C_1A_signup_signin", callback)
+	if c3 := claimsOfPage(t, ctx, b2, p, conf, v, pkce); c3["sub"] != c["sub"] {
+		t.Fatalf("SSO sign-in claims %v", c3)
+	}
+	if now, _ := filepath.Glob(filepath.Join(smsDir, "*.json")); len(now) != len(sent) {
+		t.Errorf("the SSO sign-in sent %d SMS", len(now)-len(sent))
+	}
 }
 
 // claimsOfPage redeems the code of a page that stopped at the callback.

@@ -290,7 +290,7 @@ func TestUserFlowMFA(t *testing.T) {
   masterKey: env:GH_MASTER_KEY
   deploymentMode: Development
   email: { outbox: %s }
-  sms: { webhook: %s/send, secret: env:SMS_SECRET }
+  sms: { webhook: %s/send, secret: env:SMS_SECRET, voice: true }
   apps:
     - { name: Web, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET] }
   userFlows:
@@ -300,6 +300,7 @@ func TestUserFlowMFA(t *testing.T) {
         mfa: { methods: [phone], enforcement: always } }
     - { name: B2C_1_mfa_totp, type: signUpOrSignIn, attributes: [displayName], claims: [displayName, emails, objectId],
         mfa: { methods: [totp], enforcement: always } }
+    - { name: B2C_1_plain, type: signUpOrSignIn, attributes: [displayName], claims: [displayName, emails, objectId] }
 `, port, publicURL, tenantID, mailDir, recv.URL, webClientID, callback))
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
 		t.Fatal(err)
@@ -432,23 +433,61 @@ func TestUserFlowMFA(t *testing.T) {
 		if sub == "" {
 			t.Fatalf("claims %v", claims)
 		}
+		sent = len(recv.messages())
+
+		// The same browser again (SSO): the session passed MFA, so no
+		// page and no SMS.
+		p, conf, v, pkce := authorizePrompt(t, ctx, b, publicURL, flow, callback, "")
+		if c := claimsOfPage(t, ctx, b, p, conf, v, pkce); c["sub"] != sub {
+			t.Fatalf("SSO sign-in after MFA: %v", c)
+		}
+		// A session from a flow without MFA does not stand in for it: the
+		// MFA flow asks for the second factor (step-up), then its new
+		// session carries MFA.
+		b3 := testutil.NewBrowser(t, callback, nil)
+		p, claimsOf = signIn(b3, "B2C_1_plain", email, "")
+		if c := claimsOf(p); c["sub"] != sub {
+			t.Fatalf("plain sign-in: %v", c)
+		}
+		p, _, _, _ = authorizePrompt(t, ctx, b3, publicURL, flow, callback, "none")
+		if cb := b3.Callback(p); cb.Get("error") != "interaction_required" || cb.Get("code") != "" {
+			t.Fatalf("prompt=none under a session without MFA: %v", cb)
+		}
+		p, conf, v, pkce = authorizePrompt(t, ctx, b3, publicURL, flow, callback, "")
+		mustPage("step-up under a session without MFA", p, `data-name="Phonefactor"`, `id="`+id+`_ver_but_send"`)
+		p = b3.Submit(p, id+"_ver_but_send", nil)
+		m = recv.last(t, sent)
+		sent = len(recv.messages())
+		p = b3.Submit(p, id+"_ver_but_verify", map[string]string{id + "_ver_input": m.Code})
+		if c := claimsOfPage(t, ctx, b3, b3.Submit(p, "continue", nil), conf, v, pkce); c["sub"] != sub {
+			t.Fatalf("step-up claims %v", c)
+		}
+		p, conf, v, pkce = authorizePrompt(t, ctx, b3, publicURL, flow, callback, "")
+		if c := claimsOfPage(t, ctx, b3, p, conf, v, pkce); c["sub"] != sub {
+			t.Fatalf("SSO after the step-up: %v", c)
+		}
+		if n := len(recv.messages()); n != sent {
+			t.Fatalf("SSO sign-ins sent %d codes", n-sent)
+		}
 
 		// A new browser: the number on record, masked; the code goes to
-		// it whatever number the form posts.
+		// it whatever number the form posts — here by a voice call
+		// (identity.sms.voice: "Call me").
 		b2 := testutil.NewBrowser(t, callback, nil)
 		p, claimsOf = signIn(b2, flow, email, "")
-		mustPage("sign-in page", p, `data-name="Phonefactor"`, `id="`+id+`_ver_but_send"`)
+		mustPage("sign-in page", p, `data-name="Phonefactor"`, `id="`+id+`_ver_but_send"`, `id="`+id+`_ver_but_call"`, ">Call me<")
 		if tag := inputTag(t, p.Body, id); !strings.Contains(tag, `value="XXX-XXX-1234"`) || strings.Contains(p.Body, "40001234") {
 			t.Fatalf("the number on record should be shown masked: %s\n%s", tag, p.Body)
 		}
-		p = b2.Submit(p, id+"_ver_but_send", map[string]string{id: "+4799999999"})
+		p = b2.Submit(p, id+"_ver_but_call", map[string]string{id: "+4799999999"})
 		m = recv.last(t, sent)
 		mustPage("code sent to the number on record", p, `id="`+id+`_ver_input"`)
 		if got := recv.messages(); len(got) != sent+1 {
-			t.Fatalf("want one SMS, got %d: %+v", len(got)-sent, got[sent:])
+			t.Fatalf("want one call, got %d: %+v", len(got)-sent, got[sent:])
 		}
-		if m.To != phone || m.Channel != "sms" || m.Tenant != "contoso.onmicrosoft.com" {
-			t.Fatalf("the code went to %+v, want %s", m, phone)
+		spoken := strings.Join(strings.Split(m.Code, ""), " ")
+		if m.To != phone || m.Channel != "call" || m.Tenant != "contoso.onmicrosoft.com" || !strings.Contains(m.Message, spoken) {
+			t.Fatalf("the code went to %+v, want a call to %s reading %q", m, phone, spoken)
 		}
 		wrong = "000000"
 		if wrong == m.Code {

@@ -55,6 +55,9 @@ type Result struct {
 	AuthTime         time.Time
 	NewUser          bool
 	IdentityProvider string // "" for local accounts
+	// MFA: the sign-in (or the SSO session it came from) passed a second
+	// factor.
+	MFA bool
 	// Claims are extra claims to put in the tokens (API connector
 	// overrides, extension attributes), by claim name.
 	Claims map[string]any

@@ -84,6 +84,7 @@ type policyFlow struct {
 	fallback      *pages.Template
 	exchangeNames map[string]string
 	ssoProfiles   []string
+	mfaProfiles   []string // second-factor pages an MFA session covers
 	strings       sync.Map // "lang\x00contentDef" -> *localization.Strings
 	// userFlow: a user flow compiled to a policy (identity/ief/userflows);
 	// its tokens carry the flow's application claims, and imgOrigin is the
@@ -229,7 +230,15 @@ func (pf *policyFlow) prepare() {
 			}
 		}
 		sm := p.Profiles[tp.SessionProfile]
-		if tp.Provider != nil && tp.Provider.Name == "SelfAsserted" && sm != nil && sm.Handler != "Web.TPEngine.SSO.NoopSSOSessionProvider" {
+		if sm == nil || sm.Handler == "Web.TPEngine.SSO.NoopSSOSessionProvider" || tp.Provider == nil {
+			continue
+		}
+		switch {
+		case secondFactor(p, tp):
+			// Skipped only under a session that passed MFA: a session from
+			// a sign-in without it must not stand in for a second factor.
+			pf.mfaProfiles = append(pf.mfaProfiles, id)
+		case tp.Provider.Name == "SelfAsserted":
 			pf.ssoProfiles = append(pf.ssoProfiles, id)
 		}
 	}
@@ -285,12 +294,38 @@ func (f *Flows) policyLanguage(r *http.Request, tx *tenant.Transaction, pf *poli
 	return string(locale.Choose(tx.Request.UILocales, r.Header.Get("Accept-Language"), "en"))
 }
 
+// secondFactor: a page that proves a second factor — PhoneFactor, or a
+// self-asserted page validated by AzureMfa (an SMS or authenticator code).
+func secondFactor(p *ief.Policy, tp *ief.TechnicalProfile) bool {
+	if tp.Provider.Name == ief.ProviderPhoneFactor {
+		return true
+	}
+	refs := slices.Clone(tp.Validations)
+	for _, r := range tp.DisplayClaims {
+		if dc := p.DisplayControls[r.DisplayControl]; dc != nil {
+			for _, list := range dc.Actions {
+				refs = append(refs, list...)
+			}
+		}
+	}
+	for _, v := range refs {
+		if vp := p.Profiles[v.Profile]; vp != nil && vp.Provider != nil && vp.Provider.Name == ief.ProviderAzureMfa {
+			return true
+		}
+	}
+	return false
+}
+
 // ssoSession is what the browser's SSO session brings to a journey: the
 // self-asserted profiles a session manager records are skipped, with the
 // account's identifying claims; directory reads run again so tokens carry
 // current values.
-func (pf *policyFlow) ssoSession(u *store.User) *journey.Session {
+func (pf *policyFlow) ssoSession(res *tenant.Result) *journey.Session {
+	u := res.User
 	s := &journey.Session{Profiles: pf.ssoProfiles, Claims: journey.Bag{}}
+	if res.MFA {
+		s.Profiles = append(slices.Clone(pf.ssoProfiles), pf.mfaProfiles...)
+	}
 	str := func(v string) claimstx.Claim { return claimstx.Claim{DataType: claimstx.String, Value: v} }
 	set := func(claim string, c claimstx.Claim) {
 		if ct := pf.policy.Claim(claim); ct != nil {
@@ -319,7 +354,7 @@ func (f *Flows) beginPolicy(w http.ResponseWriter, r *http.Request, tx *tenant.T
 	var sso *journey.Session
 	if f.useSession(tx, flow) {
 		if res, ok := f.Session(r); ok && res.User != nil && f.inScope(r, pf, tx, res) {
-			sso = pf.ssoSession(res.User)
+			sso = pf.ssoSession(res)
 			c.sso = res
 		}
 	}
@@ -394,11 +429,19 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 	}
 	now := c.f.now()
 	authTime := now
-	if c.sso != nil && !c.pol.Interactive {
+	passedMFA := c.pol.MFA || c.pol.Journey.SecondFactor
+	if c.sso != nil && !c.pol.Interactive && (c.sso.MFA || !passedMFA) {
 		authTime = c.sso.AuthTime // the session covered the whole journey
-	} else if err := c.f.startSession(c.w, c.r, u, now, c.f.sessionTerms(pf)); err != nil {
-		c.f.fail(c.w, c.r, err)
-		return
+		passedMFA = c.sso.MFA
+	} else {
+		// New credentials, or a step-up: a session without MFA that just
+		// passed a second factor is replaced by one that carries it.
+		terms := c.f.sessionTerms(pf)
+		terms.mfa = passedMFA
+		if err := c.f.startSession(c.w, c.r, u, now, terms); err != nil {
+			c.f.fail(c.w, c.r, err)
+			return
+		}
 	}
 	c.f.markScope(c.w, pf, c.tx, u.ID, authTime)
 	if m := c.flow.MFA; c.pol.MFA && m != nil && m.RememberFor > 0 {
@@ -423,7 +466,7 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 	if newUser && c.pol.Interactive {
 		c.f.metrics.SignUp(c.flow.Name, idmetrics.Success)
 	}
-	res := tenant.Result{User: u, AuthTime: authTime, NewUser: newUser}
+	res := tenant.Result{User: u, AuthTime: authTime, NewUser: newUser, MFA: passedMFA}
 	if c.pol.Journey.Claims.String(pf.policy.ClaimID("authenticationSource")) == "socialIdpAuthentication" {
 		res.IdentityProvider = c.pol.Journey.Claims.String(pf.policy.ClaimID("identityProvider")) // the idp claim
 		if at := c.pol.Journey.Claims.String("identityProviderAccessToken"); at != "" && pf.userFlow &&
@@ -502,6 +545,8 @@ func (f *Flows) postPolicy(w http.ResponseWriter, r *http.Request, tx *tenant.Tr
 			switch act {
 			case pages.ActionSendCode, pages.ActionSendNewCode:
 				in.Action = "sendCode"
+			case pages.ActionCall:
+				in.Action, c.byCall = "sendCode", f.voice
 			case pages.ActionVerifyCode:
 				in.Action = "verifyCode"
 			case pages.ActionChangeClaim:

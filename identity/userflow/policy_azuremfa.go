@@ -32,7 +32,11 @@ func (f *Flows) azureMfa(dir *directory.Directory) journey.Runner {
 		case "OneWaySMS":
 			return journey.Bag{}, phoneCodes{}.Send(ctx, jc.State, in("phoneNumber"))
 		case "Verify":
-			return journey.Bag{}, phoneCodes{}.Verify(ctx, jc.State, in("phoneNumber"), in("verificationCode"))
+			if err := (phoneCodes{}).Verify(ctx, jc.State, in("phoneNumber"), in("verificationCode")); err != nil {
+				return nil, err
+			}
+			c.pol.MFA = true // the session this sign-in starts carries MFA
+			return journey.Bag{}, nil
 		}
 		u, err := mfaAccount(ctx, dir, jc)
 		if err != nil {
@@ -65,7 +69,11 @@ func (f *Flows) azureMfa(dir *directory.Directory) journey.Runner {
 					field = jc.Policy.ClaimID(r.ClaimType)
 				}
 			}
-			return journey.Bag{}, f.checkTOTP(ctx, c, u, in("otpCode"), field)
+			if err := f.checkTOTP(ctx, c, u, in("otpCode"), field); err != nil {
+				return nil, err
+			}
+			c.pol.MFA = true
+			return journey.Bag{}, nil
 		}
 	})
 }

@@ -38,6 +38,9 @@ func (f *Flows) mfaDecision(ctx context.Context, jc *journey.Call) (journey.Bag,
 	if m == nil {
 		return journey.Bag{}, nil
 	}
+	if c.sso != nil && c.sso.MFA && !c.pol.Interactive {
+		return journey.Bag{}, nil // the session's sign-in passed a second factor
+	}
 	u, err := f.st.Users().Get(ctx, claimstx.FormatValue(jc.Inputs["objectId"].Value))
 	if err != nil {
 		return nil, err

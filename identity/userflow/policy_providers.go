@@ -254,8 +254,14 @@ func (phoneCodes) Send(ctx context.Context, _ *journey.State, number string) err
 		return errors.New("userflow: no SMS sender configured (identity.sms)")
 	}
 	d, err := c.issueCode(number, func(ctx context.Context, code string) error {
-		return c.f.sms.Send(ctx, sms.Message{To: number, Code: code, Channel: "sms", Locale: string(c.lang), Tenant: c.f.reg.Domain(),
-			Text: fmt.Sprintf("%s: your verification code is %s", c.f.reg.TenantName, code)})
+		m := sms.Message{To: number, Code: code, Channel: "sms", Locale: string(c.lang), Tenant: c.f.reg.Domain(),
+			Text: fmt.Sprintf("%s: your verification code is %s", c.f.reg.TenantName, code)}
+		if c.byCall {
+			// Read out digit by digit, twice, for the voice service.
+			digits := strings.Join(strings.Split(code, ""), " ")
+			m.Channel, m.Text = "call", fmt.Sprintf("Your %s verification code is %s. Again: %s.", c.f.reg.TenantName, digits, digits)
+		}
+		return c.f.sms.Send(ctx, m)
 	})
 	return denialErr(d, err)
 }

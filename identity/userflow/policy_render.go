@@ -45,7 +45,8 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 	if strs != nil {
 		for _, id := range []string{"heading", "button_signin", "button_continue", "button_cancel", "forgotpassword_link",
 			"createaccount_intro", "createaccount_link", "local_intro_email", "local_intro_generic", "ver_but_send",
-			"ver_but_verify", "ver_but_resend", "ver_but_edit", "ver_but_default", "ver_input", "ver_intro_msg"} {
+			"ver_but_verify", "ver_but_resend", "ver_but_edit", "ver_but_default", "ver_input", "ver_intro_msg", "ver_but_call",
+			"totp_intro", "totp_manual"} {
 			if t, ok := strs.UX(id); ok {
 				p.Texts[id] = t
 			}
@@ -137,7 +138,7 @@ func (c *call) renderPolicy(pf *policyFlow, jp *journey.Page) {
 		if fl.Control == "" {
 			// B2C's built-in verification of a Verified.* claim: the
 			// email_ver_but_send ... buttons on the field itself.
-			pf.Verification = &pages.Verification{State: state, Message: info}
+			pf.Verification = &pages.Verification{State: state, Message: info, Call: fl.Phone && f.voice}
 			p.Fields = append(p.Fields, pf)
 			continue
 		}

@@ -64,6 +64,8 @@ type call struct {
 	// recentFailures are the failed sign-ins to the account before this
 	// request's password check.
 	recentFailures int
+	// byCall: the user asked for the phone code by a voice call.
+	byCall bool
 }
 
 // store saves the transaction's progress: the journey and the email

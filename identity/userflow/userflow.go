@@ -99,8 +99,10 @@ type Options struct {
 	// Mail sends verification codes (required when a flow verifies email
 	// or for password reset).
 	Mail mail.Sender
-	// SMS sends phone codes (PhoneFactor MFA).
-	SMS sms.Sender
+	// SMS sends phone codes (PhoneFactor MFA); Voice also offers them by
+	// phone call.
+	SMS   sms.Sender
+	Voice bool
 	// Page themes the pages (default: Registry.Source.Page).
 	Page *config.Page
 	// Lockout (default: Registry.Source.Lockout; threshold 10, 60 s).
@@ -147,6 +149,7 @@ type Flows struct {
 	comp      tenant.Completer
 	mail      mail.Sender
 	sms       sms.Sender
+	voice     bool // phone codes may be sent by a call
 	hasher    *password.Hasher
 	lock      *password.Lockout
 	limits    *tenant.Limits
@@ -189,7 +192,7 @@ func New(o Options) (*Flows, error) {
 	if src == nil {
 		src = &config.Identity{}
 	}
-	f := &Flows{reg: o.Registry, st: o.Store, comp: o.Completer, mail: o.Mail, sms: o.SMS, hasher: o.Hasher,
+	f := &Flows{reg: o.Registry, st: o.Store, comp: o.Completer, mail: o.Mail, sms: o.SMS, voice: o.Voice, hasher: o.Hasher,
 		conn: o.Connectors, now: o.Now, log: o.Logger, key: o.Key, limits: o.Limits, events: o.Events,
 		metrics: o.Metrics, restful: o.RESTful, federations: o.Federations}
 	if f.limits == nil {
@@ -465,21 +468,32 @@ func hashID(id string) string {
 type sessionTerms struct {
 	lifetime time.Duration
 	absolute bool
+	// mfa: the sign-in that started the session passed a second factor;
+	// a later journey under the session does not ask for one again.
+	mfa bool
 }
 
 // cookieValue is the session cookie: the 43-character random id, with
-// "{R|A}{seconds}." before it for terms other than the default. The store
-// keys the session by the hash of the whole value, so the terms cannot be
+// "{R|A}{seconds}" before it for terms other than the default and "M" for
+// a session that passed MFA, then ".". The store keys the session by the
+// hash of the whole value, so the terms (and the MFA mark) cannot be
 // changed without losing the session.
 func (t sessionTerms) cookieValue(id string, def time.Duration) string {
-	if !t.absolute && t.lifetime == def {
+	head := ""
+	if t.absolute || t.lifetime != def {
+		kind := "R"
+		if t.absolute {
+			kind = "A"
+		}
+		head = fmt.Sprintf("%s%d", kind, int64(t.lifetime/time.Second))
+	}
+	if t.mfa {
+		head += "M"
+	}
+	if head == "" {
 		return id
 	}
-	kind := "R"
-	if t.absolute {
-		kind = "A"
-	}
-	return fmt.Sprintf("%s%d.%s", kind, int64(t.lifetime/time.Second), id)
+	return head + "." + id
 }
 
 // parseSessionCookie reads the terms of a cookie value; false when it is
@@ -489,14 +503,21 @@ func parseSessionCookie(v string, def time.Duration) (sessionTerms, bool) {
 		return sessionTerms{lifetime: def}, true
 	}
 	head, id, ok := strings.Cut(v, ".")
-	if !ok || len(id) != 43 || len(head) < 2 || len(head) > 7 || head[0] != 'R' && head[0] != 'A' {
+	if !ok || len(id) != 43 || len(head) > 8 {
+		return sessionTerms{}, false
+	}
+	head, mfa := strings.CutSuffix(head, "M")
+	if head == "" && mfa {
+		return sessionTerms{lifetime: def, mfa: true}, true
+	}
+	if len(head) < 2 || head[0] != 'R' && head[0] != 'A' {
 		return sessionTerms{}, false
 	}
 	secs, err := strconv.Atoi(head[1:])
 	if err != nil || secs <= 0 {
 		return sessionTerms{}, false
 	}
-	return sessionTerms{lifetime: time.Duration(secs) * time.Second, absolute: head[0] == 'A'}, true
+	return sessionTerms{lifetime: time.Duration(secs) * time.Second, absolute: head[0] == 'A', mfa: mfa}, true
 }
 
 // Session returns the user of a valid SSO session cookie and extends a
@@ -532,7 +553,7 @@ func (f *Flows) Session(r *http.Request) (*tenant.Result, bool) {
 			f.log.WarnContext(ctx, "userflow: extending session", "err", err)
 		}
 	}
-	return &tenant.Result{User: u, AuthTime: s.AuthTime}, true
+	return &tenant.Result{User: u, AuthTime: s.AuthTime, MFA: terms.mfa}, true
 }
 
 // SignOut deletes the stored session and the cookie.

@@ -72,6 +72,10 @@ type SMS struct {
 	Webhook string `yaml:"webhook"`
 	Secret  Secret `yaml:"secret"`
 	Outbox  Path   `yaml:"outbox"`
+	// Voice offers "Call me" beside "Send code" on phone pages: the code
+	// goes out with channel "call" (B2C's "SMS or phone call"); the
+	// webhook's receiver places the call.
+	Voice bool `yaml:"voice"`
 }
 
 // SMTP is a mail server.

@@ -180,7 +180,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	if smsSender == nil && policiesUse(engineSet, ief.ProviderPhoneFactor) {
 		return fail(&config.Error{Pos: cfg.Pos, Msg: "identity.sms is required: a custom policy verifies phone numbers (PhoneFactor); use outbox: DIR in development, webhook: URL with secret: in production"})
 	}
-	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, SMS: smsSender, Logger: log, Events: events, Metrics: im,
+	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, SMS: smsSender, Voice: cfg.SMS != nil && cfg.SMS.Voice, Logger: log, Events: events, Metrics: im,
 		Policies: engineSet, PolicyDir: policyDir, RESTful: restful.New(restful.Options{Keys: resolver, DeploymentMode: mode, Logger: log,
 			Audit: func(e connector.Entry) { im.ConnectorCall(e.Connector, e.Step, e.Outcome, e.Duration) }})}
 	if len(cfg.APIConnectors) > 0 {

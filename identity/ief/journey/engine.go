@@ -175,6 +175,9 @@ type State struct {
 	Values map[string]string `json:"values,omitempty"`
 	// Done is set by SendClaims.
 	Done bool `json:"done,omitempty"`
+	// SecondFactor: a factor page (PhoneFactor, EmailFactor) was passed
+	// in this journey, so the SSO session it starts carries MFA.
+	SecondFactor bool `json:"secondFactor,omitempty"`
 }
 
 // Start begins a relying party's journey (or another endpoint's, such as

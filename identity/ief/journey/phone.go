@@ -94,6 +94,7 @@ func (e *Engine) phonePage(st *State, tp *ief.TechnicalProfile, values map[strin
 
 // phoneOutputs are a verified PhoneFactor page's output claims.
 func (e *Engine) phoneOutputs(st *State, tp *ief.TechnicalProfile, f *Field) {
+	st.SecondFactor = true
 	got := Bag{}
 	for _, r := range tp.OutputClaims {
 		id := e.claimID(r.ClaimType)

@@ -118,6 +118,8 @@ type Option struct {
 type Verification struct {
 	State   ControlState
 	Message string // e.g. "Verification code has been sent to your inbox."
+	// Call offers the code by a phone call too (a phone number's field).
+	Call bool
 }
 
 // VerificationButtonID is the id (and posted action value) of a verified
@@ -132,6 +134,7 @@ func VerificationCodeName(claimTypeID string) string {
 }
 
 var verificationSuffix = map[ControlAction]string{
+	ActionCall:        "call",
 	ActionSendCode:    "send",
 	ActionVerifyCode:  "verify",
 	ActionSendNewCode: "resend",
@@ -216,6 +219,8 @@ const (
 	ActionVerifyCode  ControlAction = "verify_code"
 	ActionChangeClaim ControlAction = "change_claims"
 	ActionSendNewCode ControlAction = "send_new_code"
+	// ActionCall sends a phone number's code by a voice call.
+	ActionCall ControlAction = "call"
 )
 
 // ButtonID is the id (and posted action value) of a control's action button.
@@ -284,6 +289,7 @@ var fallbackTexts = map[string]string{
 	"ver_but_verify":            "Verify code",
 	"ver_but_edit":              "Change",
 	"ver_but_resend":            "Send new code",
+	"ver_but_call":              "Call me",
 	"ver_input":                 "Verification code",
 	"dropdown_placeholder":      "Select",
 	"day":                       "Day",

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 )
@@ -263,7 +264,11 @@ func newVerificationView(p *Page, f Field) *verificationView {
 		Message:   f.Verification.Message,
 		CodeInput: f.Verification.State == StateVerifyCode,
 	}
-	for _, a := range verificationActions[f.Verification.State] {
+	actions := verificationActions[f.Verification.State]
+	if f.Verification.Call && f.Verification.State != StateVerified {
+		actions = append(slices.Clone(actions), ActionCall)
+	}
+	for _, a := range actions {
 		vv.Actions = append(vv.Actions, actionView{
 			ID:    VerificationButtonID(f.ClaimTypeID, a),
 			Class: actionText[a].class,
@@ -356,6 +361,7 @@ var actionText = map[ControlAction]struct{ class, textID string }{
 	ActionVerifyCode:  {"verifyCode", "ver_but_verify"},
 	ActionChangeClaim: {"changeClaims", "ver_but_edit"},
 	ActionSendNewCode: {"sendNewCode", "ver_but_resend"},
+	ActionCall:        {"sendCall", "ver_but_call"},
 }
 
 func newControlView(p *Page, c *Control) controlView {

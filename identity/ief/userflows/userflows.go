@@ -395,7 +395,7 @@ func texts(l locale.Lang, cd string, d *data) []localized {
 	}
 	out := []localized{ux("title", title), ux("heading", heading)}
 	out = append(out, ux("button_continue", cont), ux("button_cancel", "button_cancel"),
-		ux("ver_but_send", "ver_but_send"), ux("ver_but_verify", "ver_but_verify"), ux("ver_but_resend", "ver_but_resend"),
+		ux("ver_but_send", "ver_but_send"), ux("ver_but_verify", "ver_but_verify"), ux("ver_but_resend", "ver_but_resend"), ux("ver_but_call", "ver_but_call"),
 		ux("ver_but_edit", "ver_but_edit"), ux("ver_input", "verificationCode"), ux("ver_info_msg", "ver_info_msg"),
 		ux("ver_success_msg", "ver_success_msg"), ux("ver_intro_msg", "ver_required"), ux("required_field", "required_field"),
 		ux("error_passwordEntryMismatch", "error_passwordEntryMismatch"),
@@ -407,7 +407,7 @@ func texts(l locale.Lang, cd string, d *data) []localized {
 		localized{Type: "Predicate", Element: "AttributeLength", ID: "HelpText", Text: esc(l.T("error_value_too_long"))},
 	)
 	if d.MFATOTP {
-		out = append(out, claim("totpCode", "DisplayName", l.T("verificationCode")))
+		out = append(out, claim("totpCode", "DisplayName", l.T("verificationCode")), ux("totp_intro", "totp_intro"), ux("totp_manual", "totp_manual"))
 	}
 	if r.DigitsOnly {
 		out = append(out, localized{Type: "Predicate", Element: "PasswordDigits", ID: "HelpText", Text: esc(l.T("password_error_digits"))})
