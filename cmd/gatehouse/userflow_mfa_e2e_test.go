@@ -301,6 +301,9 @@ func TestUserFlowMFA(t *testing.T) {
     - { name: B2C_1_mfa_totp, type: signUpOrSignIn, attributes: [displayName], claims: [displayName, emails, objectId],
         mfa: { methods: [totp], enforcement: always } }
     - { name: B2C_1_plain, type: signUpOrSignIn, attributes: [displayName], claims: [displayName, emails, objectId] }
+    - { name: B2C_1_edit_mfa, type: profileEdit, attributes: [displayName], claims: [displayName, objectId],
+        mfa: { methods: [email], enforcement: always } }
+    - { name: B2C_1_reset_mfa, type: passwordReset, claims: [objectId], mfa: { methods: [email], enforcement: always } }
 `, port, publicURL, tenantID, mailDir, recv.URL, webClientID, callback))
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
 		t.Fatal(err)
@@ -312,7 +315,7 @@ func TestUserFlowMFA(t *testing.T) {
 		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
 	}
 	const pw = "Correct-Horse-9"
-	for _, email := range []string{"ana@example.com", "ben@example.com", "cyd@example.com"} {
+	for _, email := range []string{"ana@example.com", "ben@example.com", "cyd@example.com", "dan@example.com"} {
 		if _, errOut, code := gatehouse(t, env, "users", "create", "--config", file, "--email", email, "--password", pw); code != 0 {
 			t.Fatalf("users create %s: %d %s", email, code, errOut)
 		}
@@ -573,6 +576,56 @@ func TestUserFlowMFA(t *testing.T) {
 		// The next step's code (within the ±1-step window) is fresh.
 		if c := claimsOf(b2.Submit(p, "continue", map[string]string{"totpCode": code(time.Now().Add(30 * time.Second))})); c["sub"] != sub {
 			t.Fatalf("second sign-in claims %v, want sub %s", c, sub)
+		}
+	}
+
+	// Profile edit and password reset with MFA: the second factor comes
+	// before the profile page and before the new password.
+	{
+		const email = "dan@example.com"
+		seen := map[string]bool{}
+		for name := range outbox(t, mailDir) {
+			seen[name] = true
+		}
+		b := testutil.NewBrowser(t, callback, nil)
+		p, claimsOf := signIn(b, "B2C_1_edit_mfa", email, "")
+		mustPage("profile edit: the MFA page first", p, `data-name="Phonefactor"`, `id="mfaEmail_ver_but_send"`)
+		if strings.Contains(p.Body, `id="displayName"`) {
+			t.Fatalf("the profile page before MFA:\n%s", p.Body)
+		}
+		p = b.Submit(p, "mfaEmail_ver_but_send", nil)
+		p = b.Submit(p, "mfaEmail_ver_but_verify", map[string]string{"mfaEmail_ver_input": mfaMailCode(t, mailDir, seen, email)})
+		p = b.Submit(p, "continue", nil)
+		mustPage("profile page after MFA", p, `id="displayName"`)
+		if c := claimsOf(b.Submit(p, "continue", map[string]string{"displayName": "Dan MFA"})); c["name"] != "Dan MFA" {
+			t.Fatalf("profile edit claims %v", c)
+		}
+
+		// Password reset in a new browser: the address, MFA, the password.
+		const newPW = "Another-Horse-77"
+		b2 := testutil.NewBrowser(t, callback, nil)
+		p, conf, v, pkce := authorizePrompt(t, ctx, b2, publicURL, "B2C_1_reset_mfa", callback, "")
+		mustPage("reset: the address page", p, `id="email_ver_but_send"`)
+		if strings.Contains(p.Body, `id="newPassword"`) {
+			t.Fatalf("the new password asked before MFA:\n%s", p.Body)
+		}
+		p = b2.Submit(p, "email_ver_but_send", map[string]string{"email": email})
+		p = b2.Submit(p, "email_ver_but_verify", map[string]string{"email_ver_input": mfaMailCode(t, mailDir, seen, email)})
+		p = b2.Submit(p, "continue", nil)
+		mustPage("reset: the MFA page", p, `data-name="Phonefactor"`, `id="mfaEmail_ver_but_send"`)
+		p = b2.Submit(p, "mfaEmail_ver_but_send", nil)
+		p = b2.Submit(p, "mfaEmail_ver_but_verify", map[string]string{"mfaEmail_ver_input": mfaMailCode(t, mailDir, seen, email)})
+		p = b2.Submit(p, "continue", nil)
+		mustPage("reset: the new password page", p, `id="newPassword"`, `id="reenterPassword"`)
+		c := claimsOfPage(t, ctx, b2, b2.Submit(p, "continue", map[string]string{"newPassword": newPW, "reenterPassword": newPW}), conf, v, pkce)
+		if c["sub"] == nil {
+			t.Fatalf("reset claims %v", c)
+		}
+		// The new password signs in (the plain flow: no MFA to pass).
+		b3 := testutil.NewBrowser(t, callback, nil)
+		p, _, _, _ = authorizePrompt(t, ctx, b3, publicURL, "B2C_1_plain", callback, "")
+		if cb := b3.Callback(b3.Submit(p, "next", map[string]string{"signInName": email, "password": newPW})); cb.Get("code") == "" {
+			t.Fatalf("sign-in with the new password: %v", cb)
 		}
 	}
 }

@@ -372,10 +372,6 @@ func (v *regValidator) mfa(f *config.UserFlow, key string, flow *Flow, cfg *conf
 		v.add(pos, "%s.mfa: enforcement %q must be off, always or conditional", key, m.Enforcement)
 		return
 	}
-	if flow.Type != "signUpOrSignIn" {
-		v.add(pos, "%s.mfa: only sign-up or sign-in flows ask for a second factor", key)
-		return
-	}
 	out := &MFA{Enforcement: m.Enforcement, RememberFor: time.Duration(m.RememberFor.Or(0))}
 	for _, meth := range m.Methods {
 		switch meth {

@@ -162,7 +162,7 @@ func Source(f *tenant.Flow, reg *tenant.Registry) (ief.Source, error) {
 		}
 	}
 	d.PreTokenIssuance = tenant.ConnectorName(f, tenant.StepPreTokenIssuance)
-	if f.MFA != nil && f.Type == "signUpOrSignIn" {
+	if f.MFA != nil {
 		d.MFA = true
 		d.MFAPhone, d.MFAEmail = slices.Contains(f.MFA.Methods, tenant.MFAPhone), slices.Contains(f.MFA.Methods, tenant.MFAEmail)
 		d.MFATOTP = slices.Contains(f.MFA.Methods, tenant.MFATOTP)
