@@ -363,3 +363,84 @@ func submitProviderFormWith(t *testing.T, b *testutil.Browser, p *testutil.Page,
 	body, _ := readAll(resp)
 	return &testutil.Page{URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
+
+// TestUserFlowEntraMultiTenant: the microsoft preset with tenant
+// organizations, as B2C's multi-tenant Entra ID profile: the discovery
+// document's issuer is Entra's {tenantid} template, each token's iss is
+// checked against its own signed tid, and allowedTenants
+// (ValidTokenIssuerPrefixes) keeps other tenants out.
+func TestUserFlowEntraMultiTenant(t *testing.T) {
+	const callback = "http://127.0.0.1:1/callback"
+	const tidA, tidB = "6babcaad-604b-40ac-a9d7-9fd97c0b779f", "0f8fad5b-d9cb-469f-a165-70867728950e"
+	entra := newPartnerIdP(t)
+	entra.Mux.HandleFunc("GET /organizations/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": "https://login.microsoftonline.com/{tenantid}/v2.0",
+			"jwks_uri": entra.Server.URL + "/keys", "authorization_endpoint": entra.Server.URL + "/authorize",
+			"token_endpoint": entra.Server.URL + "/token", "id_token_signing_alg_values_supported": []string{"RS256"}})
+	})
+	user := func(iss, tid, oid, name string) map[string]any {
+		return map[string]any{"iss": "https://login.microsoftonline.com/" + iss + "/v2.0", "tid": tid, "oid": oid, "sub": "pairwise-" + oid,
+			"name": name, "email": strings.ToLower(strings.Fields(name)[0]) + "@" + tid[:8] + ".example"}
+	}
+	port := testutil.FreePort(t)
+	publicURL := fmt.Sprintf("http://127.0.0.1:%d", port)
+	dir := t.TempDir()
+	file := writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`identity:
+  listen: 127.0.0.1:%d
+  publicUrl: %s
+  tenant: { name: contoso, id: %s }
+  storage: sqlite://./data/gatehouse.db
+  masterKey: env:GH_MASTER_KEY
+  identityProviders:
+    - { name: work, type: microsoft, tenant: organizations, allowedTenants: [%s], clientId: %s, clientSecret: env:PARTNER_SECRET,
+        metadataUrl: %s/organizations/v2.0/.well-known/openid-configuration }
+  apps:
+    - { name: Web, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET] }
+  userFlows:
+    - { name: B2C_1_work, type: signUpOrSignIn, attributes: [displayName], identityProviders: [work],
+        claims: [displayName, emails, objectId, identityProvider] }
+`, port, publicURL, tenantID, tidA, partnerClientID, entra.Server.URL, webClientID, callback))
+	os.MkdirAll(dir+"/data", 0o700)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	env := []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret, "PARTNER_SECRET=" + partnerSecret}
+	startServe(t, file, env, "identity")
+	ctx := context.Background()
+
+	// signIn: Entra is the flow's only provider, so authorize goes there.
+	signIn := func(u map[string]any) (*testutil.Browser, *testutil.Page, func(*testutil.Page) map[string]any) {
+		entra.mu.Lock()
+		entra.user = u
+		entra.mu.Unlock()
+		b := testutil.NewBrowser(t, callback, nil)
+		p, conf, v, pkce := authorizePolicy(t, ctx, b, publicURL, "B2C_1_work", callback)
+		if !strings.HasPrefix(p.URL.String(), entra.Server.URL+"/authorize") {
+			t.Fatalf("not at Entra: %d %s\n%s", p.Status, p.URL, p.Body)
+		}
+		return b, submitProviderForm(t, b, p), func(p *testutil.Page) map[string]any { return claimsOfPage(t, ctx, b, p, conf, v, pkce) }
+	}
+	// A user of the allowed tenant: first sign-in collects the name.
+	b, p, claimsOf := signIn(user(tidA, tidA, "11111111-1111-4111-8111-111111111111", "Ada Work"))
+	if p.Status != 200 || !strings.Contains(p.Body, `value="Ada Work"`) {
+		t.Fatalf("allowed tenant's user: %d %s\n%s", p.Status, p.URL, p.Body)
+	}
+	c := claimsOf(b.Submit(p, "continue", map[string]string{"displayName": "Ada W"}))
+	if c["sub"] == nil || c["idp"] != "login.microsoftonline.com" {
+		t.Fatalf("claims %v", c)
+	}
+	// Another tenant, and a token whose iss names the allowed tenant but
+	// whose tid is another: both refused, no code.
+	for _, c := range []struct {
+		name, want string
+		user       map[string]any
+	}{
+		{"a tenant not in allowedTenants", "AADB2C90238", user(tidB, tidB, "22222222-2222-4222-8222-222222222222", "Bob Other")},
+		{"iss and tid disagree", "AADB2C90273", user(tidA, tidB, "33333333-3333-4333-8333-333333333333", "Eve Mixed")},
+	} {
+		b, p, _ := signIn(c.user)
+		if cb := b.Callback(p); cb.Get("code") != "" || cb.Get("error") != "server_error" || !strings.Contains(cb.Get("error_description"), c.want) {
+			t.Errorf("%s: %v, want %s", c.name, cb, c.want)
+		}
+	}
+}
