@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -59,6 +60,33 @@ func identityConfig(t *testing.T, callback string) (file, publicURL string, env 
 	os.MkdirAll(dir+"/data", 0o700)
 	env = []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret, "DAEMON_SECRET=" + daemonSec}
 	return file, publicURL, env
+}
+
+// identityRoleConfig writes the config of an identity role on a free port
+// in a new folder: the common head (listen, publicUrl, the contoso
+// tenant, SQLite in ./data, the master key from GH_MASTER_KEY), then body
+// (YAML under identity:, two-space indented). env has the master key and
+// WEB_SECRET.
+func identityRoleConfig(t *testing.T, body string) (file, dir, publicURL string, env []string) {
+	t.Helper()
+	port := testutil.FreePort(t)
+	publicURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+	dir = t.TempDir()
+	file = writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`identity:
+  listen: 127.0.0.1:%d
+  publicUrl: %s
+  tenant: { name: contoso, id: %s }
+  storage: sqlite://./data/gatehouse.db
+  masterKey: env:GH_MASTER_KEY
+`, port, publicURL, tenantID)+body)
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	return file, dir, publicURL, []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret}
 }
 
 // tenantProvider discovers flow's (a user flow's or custom policy's) OpenID

@@ -523,25 +523,11 @@ func TestUserFlowSAML(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback"
 	const policy = "B2C_1_saml"
 	idp := newSAMLPartnerIdP(t)
-	port := testutil.FreePort(t)
-	publicURL := fmt.Sprintf("http://127.0.0.1:%d", port)
-	dir := t.TempDir()
 	idpMetadata, err := xml.Marshal(idp.idp.Metadata())
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, dir, "partner-idp.xml", string(idpMetadata))
-	pfx := testPFX(t, pkcs12.Modern2023, "gatehouse-saml-sp", partnerSAMLPFXPw, time.Now().Add(-time.Hour), time.Now().Add(365*24*time.Hour))
-	if err := os.WriteFile(filepath.Join(dir, "saml.pfx"), pfx, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	file := writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`identity:
-  listen: 127.0.0.1:%d
-  publicUrl: %s
-  tenant: { name: contoso, id: %s }
-  storage: sqlite://./data/gatehouse.db
-  masterKey: env:GH_MASTER_KEY
-  email: { outbox: ./outbox }
+	file, dir, publicURL, env := identityRoleConfig(t, fmt.Sprintf(`  email: { outbox: ./outbox }
   policyKeys:
     - { name: SamlSigningCert, pfx: file:saml.pfx, password: env:SAML_PFX_PASSWORD }
   identityProviders:
@@ -553,11 +539,13 @@ func TestUserFlowSAML(t *testing.T) {
   userFlows:
     - { name: %s, type: signUpOrSignIn, attributes: [displayName], identityProviders: [local, partner-saml],
         claims: [displayName, emails, objectId, identityProvider] }
-`, port, publicURL, tenantID, webClientID, callback, policy))
-	os.MkdirAll(dir+"/data", 0o700)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	env := []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret, "SAML_PFX_PASSWORD=" + partnerSAMLPFXPw}
+`, webClientID, callback, policy))
+	writeFile(t, dir, "partner-idp.xml", string(idpMetadata))
+	pfx := testPFX(t, pkcs12.Modern2023, "gatehouse-saml-sp", partnerSAMLPFXPw, time.Now().Add(-time.Hour), time.Now().Add(365*24*time.Hour))
+	if err := os.WriteFile(filepath.Join(dir, "saml.pfx"), pfx, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env = append(env, "SAML_PFX_PASSWORD="+partnerSAMLPFXPw)
 	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
 		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
 	}

@@ -134,16 +134,7 @@ func TestUserFlowIdentityProvider(t *testing.T) {
 		_, _ = w.Write([]byte(`{"version":"1.0.0","action":"Continue","city":"Partnerville"}`))
 	}))
 	t.Cleanup(api.Close)
-	port := testutil.FreePort(t)
-	publicURL := fmt.Sprintf("http://127.0.0.1:%d", port)
-	dir := t.TempDir()
-	file := writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`identity:
-  listen: 127.0.0.1:%d
-  publicUrl: %s
-  tenant: { name: contoso, id: %s }
-  storage: sqlite://./data/gatehouse.db
-  masterKey: env:GH_MASTER_KEY
-  deploymentMode: Development
+	file, _, publicURL, env := identityRoleConfig(t, fmt.Sprintf(`  deploymentMode: Development
   email: { outbox: ./outbox }
   identityProviders:
     - { name: partner, type: openIdConnect, displayName: Contoso Partner, metadataUrl: %s,
@@ -157,11 +148,8 @@ func TestUserFlowIdentityProvider(t *testing.T) {
   userFlows:
     - { name: B2C_1_susi, type: signUpOrSignIn, attributes: [displayName, city], identityProviders: [local, partner],
         claims: [displayName, emails, objectId, newUser, identityProvider, identityProviderAccessToken, city], apiConnectors: { postFederationSignup: fed } }
-`, port, publicURL, tenantID, idp.DiscoveryURL(), partnerClientID, api.URL, webClientID, callback))
-	os.MkdirAll(dir+"/data", 0o700)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	env := []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret, "PARTNER_SECRET=" + partnerSecret}
+`, idp.DiscoveryURL(), partnerClientID, api.URL, webClientID, callback))
+	env = append(env, "PARTNER_SECRET="+partnerSecret)
 	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
 		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
 	}
@@ -289,17 +277,7 @@ func TestUserFlowApple(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"access_token": "a", "token_type": "Bearer",
 			"id_token": apple.Token(t, map[string]any{"aud": serviceID, "sub": "001234.apple-user", "email": "ada@privaterelay.appleid.com", "nonce": nonce})})
 	})
-	port := testutil.FreePort(t)
-	publicURL := fmt.Sprintf("http://127.0.0.1:%d", port)
-	dir := t.TempDir()
-	writeFile(t, dir, "AuthKey.p8", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
-	file := writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`identity:
-  listen: 127.0.0.1:%d
-  publicUrl: %s
-  tenant: { name: contoso, id: %s }
-  storage: sqlite://./data/gatehouse.db
-  masterKey: env:GH_MASTER_KEY
-  identityProviders:
+	file, dir, publicURL, env := identityRoleConfig(t, fmt.Sprintf(`  identityProviders:
     - { name: apple, type: apple, clientId: %s, teamId: %s, keyId: %s, privateKey: B2C_1A_AppleKey,
         authorizationEndpoint: %s/auth/authorize, tokenEndpoint: %s/auth/token, jwksUri: %s/keys, issuer: %s }
   policyKeys:
@@ -309,11 +287,8 @@ func TestUserFlowApple(t *testing.T) {
   userFlows:
     - { name: B2C_1_apple, type: signUpOrSignIn, attributes: [givenName, surname], identityProviders: [apple],
         claims: [givenName, surname, emails, objectId, identityProvider] }
-`, port, publicURL, tenantID, serviceID, teamID, keyID, apple.Server.URL, apple.Server.URL, apple.Server.URL, apple.IssuerURL(), webClientID, callback))
-	os.MkdirAll(dir+"/data", 0o700)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	env := []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret}
+`, serviceID, teamID, keyID, apple.Server.URL, apple.Server.URL, apple.Server.URL, apple.IssuerURL(), webClientID, callback))
+	writeFile(t, dir, "AuthKey.p8", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
 	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
 		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
 	}
@@ -383,16 +358,7 @@ func TestUserFlowEntraMultiTenant(t *testing.T) {
 		return map[string]any{"iss": "https://login.microsoftonline.com/" + iss + "/v2.0", "tid": tid, "oid": oid, "sub": "pairwise-" + oid,
 			"name": name, "email": strings.ToLower(strings.Fields(name)[0]) + "@" + tid[:8] + ".example"}
 	}
-	port := testutil.FreePort(t)
-	publicURL := fmt.Sprintf("http://127.0.0.1:%d", port)
-	dir := t.TempDir()
-	file := writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`identity:
-  listen: 127.0.0.1:%d
-  publicUrl: %s
-  tenant: { name: contoso, id: %s }
-  storage: sqlite://./data/gatehouse.db
-  masterKey: env:GH_MASTER_KEY
-  identityProviders:
+	file, _, publicURL, env := identityRoleConfig(t, fmt.Sprintf(`  identityProviders:
     - { name: work, type: microsoft, tenant: organizations, allowedTenants: [%s], clientId: %s, clientSecret: env:PARTNER_SECRET,
         metadataUrl: %s/organizations/v2.0/.well-known/openid-configuration }
   apps:
@@ -400,12 +366,8 @@ func TestUserFlowEntraMultiTenant(t *testing.T) {
   userFlows:
     - { name: B2C_1_work, type: signUpOrSignIn, attributes: [displayName], identityProviders: [work],
         claims: [displayName, emails, objectId, identityProvider] }
-`, port, publicURL, tenantID, tidA, partnerClientID, entra.Server.URL, webClientID, callback))
-	os.MkdirAll(dir+"/data", 0o700)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	env := []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret, "PARTNER_SECRET=" + partnerSecret}
-	startServe(t, file, env, "identity")
+`, tidA, partnerClientID, entra.Server.URL, webClientID, callback))
+	startServe(t, file, append(env, "PARTNER_SECRET="+partnerSecret), "identity")
 	ctx := context.Background()
 
 	// signIn: Entra is the flow's only provider, so authorize goes there.

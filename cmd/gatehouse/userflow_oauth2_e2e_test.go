@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -121,31 +120,18 @@ func TestUserFlowGitHubAndTwitter(t *testing.T) {
 	tw := newOAuth2Fake(t, &oauth2Fake{clientID: "tw-client", secret: "tw-secret-4567", basicAuth: true, pkce: true,
 		authorize: "/i/oauth2/authorize", token: "/2/oauth2/token", claimsURL: "/2/users/me",
 		user: map[string]any{"data": map[string]any{"id": "2244994945", "name": "Tess Tweet", "username": "tess"}}})
-	port := testutil.FreePort(t)
-	publicURL := fmt.Sprintf("http://127.0.0.1:%d", port)
-	dir := t.TempDir()
-	file := writeFile(t, dir, "gatehouse.yaml", fmt.Sprintf(`identity:
-  listen: 127.0.0.1:%d
-  publicUrl: %s
-  tenant: { name: contoso, id: %s }
-  storage: sqlite://./data/gatehouse.db
-  masterKey: env:GH_MASTER_KEY
-  identityProviders:
+	file, _, publicURL, env := identityRoleConfig(t, fmt.Sprintf(`  identityProviders:
     - { name: github, type: github, clientId: gh-client, clientSecret: env:GITHUB_SECRET,
-        authorizationEndpoint: %[4]s/login/oauth/authorize, tokenEndpoint: %[4]s/login/oauth/access_token, claimsEndpoint: %[4]s/user }
+        authorizationEndpoint: %[1]s/login/oauth/authorize, tokenEndpoint: %[1]s/login/oauth/access_token, claimsEndpoint: %[1]s/user }
     - { name: twitter, type: twitter, clientId: tw-client, clientSecret: env:TWITTER_SECRET,
-        authorizationEndpoint: %[5]s/i/oauth2/authorize, tokenEndpoint: %[5]s/2/oauth2/token, claimsEndpoint: %[5]s/2/users/me }
+        authorizationEndpoint: %[2]s/i/oauth2/authorize, tokenEndpoint: %[2]s/2/oauth2/token, claimsEndpoint: %[2]s/2/users/me }
   apps:
-    - { name: Web, clientId: %[6]s, type: web, redirectUris: [%[7]q], clientSecrets: [env:WEB_SECRET] }
+    - { name: Web, clientId: %[3]s, type: web, redirectUris: [%[4]q], clientSecrets: [env:WEB_SECRET] }
   userFlows:
-    - { name: %[8]s, type: signUpOrSignIn, attributes: [displayName], identityProviders: [github, twitter],
+    - { name: %[5]s, type: signUpOrSignIn, attributes: [displayName], identityProviders: [github, twitter],
         claims: [displayName, emails, objectId, identityProvider] }
-`, port, publicURL, tenantID, gh.srv.URL, tw.srv.URL, webClientID, callback, flow))
-	os.MkdirAll(dir+"/data", 0o700)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	env := []string{"GH_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key), "WEB_SECRET=" + webSecret,
-		"GITHUB_SECRET=" + gh.secret, "TWITTER_SECRET=" + tw.secret}
+`, gh.srv.URL, tw.srv.URL, webClientID, callback, flow))
+	env = append(env, "GITHUB_SECRET="+gh.secret, "TWITTER_SECRET="+tw.secret)
 	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
 		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
 	}
