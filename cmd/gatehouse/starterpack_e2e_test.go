@@ -108,6 +108,24 @@ func addPolicies(t *testing.T, file string, paths ...string) {
 	}
 }
 
+// addTestPolicy adds testdata/name to a starter-pack config (with
+// replacements such as a test server's URL), checks the config validates,
+// and creates a local account for the test to sign in with.
+func addTestPolicy(t *testing.T, file, name string, env []string, email, password string, replace ...string) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addPolicies(t, file, writeFile(t, filepath.Dir(file), "policies/"+name, strings.NewReplacer(replace...).Replace(string(src))))
+	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
+		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code := gatehouse(t, env, "users", "create", "--config", file, "--email", email, "--password", password); code != 0 {
+		t.Fatalf("users create %s: %s", email, errOut)
+	}
+}
+
 // lastCode is the newest verification code mailed to the outbox.
 func lastCode(t *testing.T, dir string, seen map[string]bool) string {
 	t.Helper()

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,18 +19,8 @@ func TestCustomPolicyAccountLinking(t *testing.T) {
 	fb := newFakeFacebook(t)
 	file, publicURL, _, env := starterPackConfig(t, "SocialAndLocalAccounts", callback)
 	env = withFacebook(t, file, fb, env)
-	src, err := os.ReadFile(filepath.Join("testdata", "link-policy.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	addPolicies(t, file, writeFile(t, filepath.Dir(file), "policies/LinkFacebook.xml", string(src)))
-	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
-		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
-	}
 	const email, pw = "lin@example.com", "Correct-Horse-9"
-	if _, errOut, code := gatehouse(t, env, "users", "create", "--config", file, "--email", email, "--password", pw); code != 0 {
-		t.Fatalf("users create: %s", errOut)
-	}
+	addTestPolicy(t, file, "link-policy.xml", env, email, pw)
 	startServe(t, file, env, "identity")
 	ctx := context.Background()
 

@@ -6,7 +6,6 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -40,21 +39,10 @@ func TestCustomPolicyOneTimePassword(t *testing.T) {
 	}))
 	t.Cleanup(api.Close)
 	file, publicURL, _, env := starterPackConfig(t, "LocalAccounts", callback)
-	dir := filepath.Dir(file)
-	src, err := os.ReadFile(filepath.Join("testdata", "otp-policy.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	addPolicies(t, file, writeFile(t, dir, "policies/SignInOtp.xml", strings.ReplaceAll(string(src), "https://TESTSERVER", api.URL)))
-	ca := writeFile(t, dir, "api-ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: api.Certificate().Raw})))
+	ca := writeFile(t, filepath.Dir(file), "api-ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: api.Certificate().Raw})))
 	env = append(env, "SSL_CERT_FILE="+ca)
-	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
-		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
-	}
 	const email, pw, contact = "otto@example.com", "Correct-Horse-9", "otto.home@example.net"
-	if _, errOut, code := gatehouse(t, env, "users", "create", "--config", file, "--email", email, "--password", pw); code != 0 {
-		t.Fatalf("users create: %s", errOut)
-	}
+	addTestPolicy(t, file, "otp-policy.xml", env, email, pw, "https://TESTSERVER", api.URL)
 	startServe(t, file, env, "identity")
 	ctx := context.Background()
 	lastOTP := func() map[string]string {

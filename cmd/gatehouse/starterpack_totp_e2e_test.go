@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"html"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -28,18 +26,8 @@ func TestCustomPolicyTOTP(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback"
 	const policy = "B2C_1A_signup_signin_totp"
 	file, publicURL, _, env := starterPackConfig(t, "LocalAccounts", callback)
-	src, err := os.ReadFile(filepath.Join("testdata", "totp-policy.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	addPolicies(t, file, writeFile(t, filepath.Dir(file), "policies/SignUpOrSigninTOTP.xml", string(src)))
-	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
-		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
-	}
 	const email, pw = "tia@example.com", "Correct-Horse-9"
-	if _, errOut, code := gatehouse(t, env, "users", "create", "--config", file, "--email", email, "--password", pw); code != 0 {
-		t.Fatalf("users create: %s", errOut)
-	}
+	addTestPolicy(t, file, "totp-policy.xml", env, email, pw)
 	startServe(t, file, env, "identity")
 	ctx := context.Background()
 
