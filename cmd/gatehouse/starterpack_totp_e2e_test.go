@@ -21,7 +21,9 @@ var secretRE = regexp.MustCompile(`id="authenticatorInfoControl_secretKey">([A-Z
 // as text, app links), then the code page whose validation profiles are
 // AzureMfa BeginVerifyOTP and VerifyOTP; a wrong code is refused; the next
 // sign-in skips enrolment (GetAvailableDevices) and refuses the code
-// already used (a replay), then takes the next one.
+// already used (a replay), then takes the next one; an SSO sign-in after
+// it asks nothing. The steps are in sub journeys, as Microsoft's sample
+// has them.
 func TestCustomPolicyTOTP(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback"
 	const policy = "B2C_1A_signup_signin_totp"
@@ -72,5 +74,20 @@ func TestCustomPolicyTOTP(t *testing.T) {
 	next, _ := totp.GenerateCode(secret, now.Add(30*time.Second)) // the ±1 step window
 	if c2 := claimsOfPage(t, ctx, b2, b2.Submit(p, "continue", map[string]string{"otpCode": next}), conf, v, pkce); c2["sub"] != c["sub"] {
 		t.Fatalf("second sign-in claims %v (want sub %v)", c2, c["sub"])
+	}
+	// The same browser again: its SSO session passed the authenticator
+	// (SM-MFA-TOTP), so no page at all.
+	p, conf, v, pkce = authorizePolicy(t, ctx, b2, publicURL, policy, callback)
+	if c3 := claimsOfPage(t, ctx, b2, p, conf, v, pkce); c3["sub"] != c["sub"] {
+		t.Fatalf("SSO sign-in claims %v", c3)
+	}
+	// A session from the pack's own sign-in (no second factor) skips the
+	// password page but not the authenticator code.
+	b3 := testutil.NewBrowser(t, callback, nil)
+	p, conf, v, pkce = authorizePolicy(t, ctx, b3, publicURL, "B2C_1A_signup_signin", callback)
+	claimsOfPage(t, ctx, b3, b3.Submit(p, "next", map[string]string{"signInName": email, "password": pw}), conf, v, pkce)
+	p, _, _, _ = authorizePolicy(t, ctx, b3, publicURL, policy, callback)
+	if !strings.Contains(p.Body, `id="otpCode"`) || strings.Contains(p.Body, `id="password"`) {
+		t.Fatalf("under a session without MFA: want the code page only:\n%s", p.Body)
 	}
 }
