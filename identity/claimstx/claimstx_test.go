@@ -710,3 +710,22 @@ func TestAlternativeSecurityIdCollection(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseAlternativeSecurityIDs: any text either fails or gives items
+// that read back as themselves.
+func FuzzParseAlternativeSecurityIDs(f *testing.F) {
+	f.Add(`[{"issuer":"live.com","issuerUserId":"MTA="},{"issuer":"facebook.com","issuerUserId":"MTIzNDU="}]`)
+	f.Add(`["{\"issuer\":\"a\",\"issuerUserId\":\"b\"}"]`)
+	f.Add(`{"issuer":"a","issuerUserId":"b"},{"issuer":"c","issuerUserId":"d"}`)
+	f.Add(`[1, "x", {}]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		items, err := ParseAlternativeSecurityIDs(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseAlternativeSecurityIDs(FormatAltSecIDs(items))
+		if err != nil || !reflect.DeepEqual(again, items) {
+			t.Fatalf("%q: %v, then %v %v", s, items, again, err)
+		}
+	})
+}

@@ -28,3 +28,25 @@ func TestSessionCookieTerms(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSessionCookie: any cookie value either is refused or has terms that
+// survive being written again.
+func FuzzSessionCookie(f *testing.F) {
+	id := strings.Repeat("b", 43)
+	for _, s := range []string{id, "M." + id, "R900." + id, "A86400M." + id, "R0900." + id, "X." + id} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		terms, ok := parseSessionCookie(v, time.Hour)
+		if !ok {
+			return
+		}
+		if terms.lifetime <= 0 {
+			t.Fatalf("%q: lifetime %v", v, terms.lifetime)
+		}
+		again, ok := parseSessionCookie(terms.cookieValue(id, time.Hour), time.Hour)
+		if !ok || again != terms {
+			t.Fatalf("%q: %+v, written again %+v %v", v, terms, again, ok)
+		}
+	})
+}
