@@ -37,6 +37,28 @@ type oauth2Fake struct {
 	failures   []string
 }
 
+func (f *oauth2Fake) calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tokenCalls
+}
+
+func (f *oauth2Fake) refusals() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.failures...)
+}
+
+// providerAnswer submits an OpenID provider's form_post page (the OAuth2
+// fakes redirect instead: their page is already Gatehouse's).
+func providerAnswer(t *testing.T, b *testutil.Browser, p *testutil.Page) *testutil.Page {
+	t.Helper()
+	if strings.Contains(p.Body, `<form method="post" action="`) && strings.Contains(p.Body, `name="code"`) {
+		return submitProviderForm(t, b, p)
+	}
+	return p
+}
+
 func newOAuth2Fake(t *testing.T, f *oauth2Fake) *oauth2Fake {
 	f.codes = map[string]string{}
 	fail := func(w http.ResponseWriter, why string) {
@@ -105,13 +127,13 @@ func newOAuth2Fake(t *testing.T, f *oauth2Fake) *oauth2Fake {
 	return f
 }
 
-// TestUserFlowGitHubAndTwitter: the github and twitter presets against
-// local fakes (endpoints overridden): GitHub's client secret in the form
-// and a numeric user id, Twitter's HTTP Basic client authentication, PKCE
-// and claims under data.*; for each the first sign-in collects the
-// attributes, the second is silent on the same account, and the idp claim
-// is the provider's domain.
-func TestUserFlowGitHubAndTwitter(t *testing.T) {
+// TestUserFlowPresets: the github, twitter and google presets against
+// local fakes (endpoints or discovery overridden): GitHub's client secret
+// in the form and a numeric user id, Twitter's HTTP Basic client
+// authentication, PKCE and claims under data.*, Google's OpenID Connect;
+// for each the first sign-in collects the attributes, the second is silent
+// on the same account, and the idp claim is the provider's domain.
+func TestUserFlowPresets(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback"
 	const flow = "B2C_1_social"
 	gh := newOAuth2Fake(t, &oauth2Fake{clientID: "gh-client", secret: "gh-secret-0123", authorize: "/login/oauth/authorize",
@@ -120,18 +142,23 @@ func TestUserFlowGitHubAndTwitter(t *testing.T) {
 	tw := newOAuth2Fake(t, &oauth2Fake{clientID: "tw-client", secret: "tw-secret-4567", basicAuth: true, pkce: true,
 		authorize: "/i/oauth2/authorize", token: "/2/oauth2/token", claimsURL: "/2/users/me",
 		user: map[string]any{"data": map[string]any{"id": "2244994945", "name": "Tess Tweet", "username": "tess"}}})
+	google := newPartnerIdP(t)
+	google.mu.Lock()
+	google.user = map[string]any{"sub": "1098765", "name": "Gus Google", "email": "gus@gmail.example"}
+	google.mu.Unlock()
 	file, _, publicURL, env := identityRoleConfig(t, fmt.Sprintf(`  identityProviders:
     - { name: github, type: github, clientId: gh-client, clientSecret: env:GITHUB_SECRET,
         authorizationEndpoint: %[1]s/login/oauth/authorize, tokenEndpoint: %[1]s/login/oauth/access_token, claimsEndpoint: %[1]s/user }
     - { name: twitter, type: twitter, clientId: tw-client, clientSecret: env:TWITTER_SECRET,
         authorizationEndpoint: %[2]s/i/oauth2/authorize, tokenEndpoint: %[2]s/2/oauth2/token, claimsEndpoint: %[2]s/2/users/me }
+    - { name: google, type: google, clientId: %[6]s, clientSecret: env:GOOGLE_SECRET, metadataUrl: %[7]s }
   apps:
     - { name: Web, clientId: %[3]s, type: web, redirectUris: [%[4]q], clientSecrets: [env:WEB_SECRET] }
   userFlows:
-    - { name: %[5]s, type: signUpOrSignIn, attributes: [displayName], identityProviders: [github, twitter],
+    - { name: %[5]s, type: signUpOrSignIn, attributes: [displayName], identityProviders: [github, twitter, google],
         claims: [displayName, emails, objectId, identityProvider] }
-`, gh.srv.URL, tw.srv.URL, webClientID, callback, flow))
-	env = append(env, "GITHUB_SECRET="+gh.secret, "TWITTER_SECRET="+tw.secret)
+`, gh.srv.URL, tw.srv.URL, webClientID, callback, flow, partnerClientID, google.DiscoveryURL()))
+	env = append(env, "GITHUB_SECRET="+gh.secret, "TWITTER_SECRET="+tw.secret, "GOOGLE_SECRET="+partnerSecret)
 	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
 		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
 	}
@@ -140,15 +167,18 @@ func TestUserFlowGitHubAndTwitter(t *testing.T) {
 
 	for _, c := range []struct {
 		provider, idp, name, email string
-		fake                       *oauth2Fake
-	}{{"github", "github.com", "Mona Octocat", "mona@github.example", gh}, {"twitter", "twitter.com", "Tess Tweet", "", tw}} {
+		tokenCalls                 func() int
+	}{
+		{"github", "github.com", "Mona Octocat", "mona@github.example", gh.calls},
+		{"twitter", "twitter.com", "Tess Tweet", "", tw.calls},
+		{"google", "google.com", "Gus Google", "gus@gmail.example", nil},
+	} {
 		// First sign-in: the selection page, the provider, the attributes.
 		b := testutil.NewBrowser(t, callback, nil)
 		p, conf, v, pkce := authorizePolicy(t, ctx, b, publicURL, flow, callback)
-		p = choose(t, b, p, publicURL, flow, c.provider)
+		p = providerAnswer(t, b, choose(t, b, p, publicURL, flow, c.provider))
 		if p.Status != 200 || !strings.Contains(p.Body, `value="`+c.name+`"`) {
-			c.fake.mu.Lock()
-			t.Fatalf("%s: after the provider: %d %s (provider refusals %v)\n%s", c.provider, p.Status, p.URL, c.fake.failures, p.Body)
+			t.Fatalf("%s: after the provider: %d %s (refusals: %v %v)\n%s", c.provider, p.Status, p.URL, gh.refusals(), tw.refusals(), p.Body)
 		}
 		claims := claimsOfPage(t, ctx, b, b.Submit(p, "continue", map[string]string{"displayName": c.name + " B"}), conf, v, pkce)
 		sub, _ := claims["sub"].(string)
@@ -159,15 +189,16 @@ func TestUserFlowGitHubAndTwitter(t *testing.T) {
 		// Second sign-in in a new browser: silent, the same account.
 		b2 := testutil.NewBrowser(t, callback, nil)
 		p, conf, v, pkce = authorizePolicy(t, ctx, b2, publicURL, flow, callback)
-		p = choose(t, b2, p, publicURL, flow, c.provider)
+		p = providerAnswer(t, b2, choose(t, b2, p, publicURL, flow, c.provider))
 		if c2 := claimsOfPage(t, ctx, b2, p, conf, v, pkce); c2["sub"] != sub || c2["name"] != c.name+" B" {
 			t.Fatalf("%s: second sign-in claims %v (want sub %s)", c.provider, c2, sub)
 		}
-		c.fake.mu.Lock()
-		if c.fake.tokenCalls != 2 || len(c.fake.failures) > 0 {
-			t.Errorf("%s: %d token calls, refusals %v", c.provider, c.fake.tokenCalls, c.fake.failures)
+		if c.tokenCalls != nil && c.tokenCalls() != 2 {
+			t.Errorf("%s: %d token calls, want 2", c.provider, c.tokenCalls())
 		}
-		c.fake.mu.Unlock()
+	}
+	if r := append(gh.refusals(), tw.refusals()...); len(r) > 0 {
+		t.Errorf("the fakes refused Gatehouse's requests: %v", r)
 	}
 	out, _, _ := gatehouse(t, env, "users", "list", "--config", file, "--json")
 	if !strings.Contains(out, `"issuerAssignedId": "583231"`) || !strings.Contains(out, `"issuerAssignedId": "2244994945"`) {
