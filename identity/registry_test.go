@@ -89,7 +89,8 @@ func TestIdentityProviderConfig(t *testing.T) {
     - { name: work, type: microsoft, tenant: contoso.example, clientId: m1 }
     - { name: pk, type: openIdConnect, metadataUrl: https://pk.example/m, clientId: k1, tokenEndpointAuthMethod: private_key_jwt, clientAssertionKey: PkCert }
     - { name: adfs, type: saml, metadataUrl: https://sts.fabrikam.example/FederationMetadata/2007-06/FederationMetadata.xml, signingCertificate: SamlCert }
-`, "[local, partner, google, facebook, work, pk, adfs]")
+    - { name: partner-saml, type: saml, metadataUrl: https://idp.example/saml/metadata }
+`, "[local, partner, google, facebook, work, pk, adfs, partner-saml]")
 	cfg, err := parseConfig(t, good)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +106,14 @@ func TestIdentityProviderConfig(t *testing.T) {
 		a.SignatureAlgorithm != "Sha256" || a.Claims["userId"] != "assertionSubjectName" || !strings.HasSuffix(a.PartnerEntity, "FederationMetadata.xml") {
 		t.Errorf("saml provider %+v", a)
 	}
-	if got := strings.Join(reg.Flows[strings.ToLower(flowName)].IdentityProviders, ","); got != "local,partner,google,Facebook,work,pk,adfs" {
+	// The contract's saml line: no signingCertificate, so the generated one.
+	if ps := reg.IdentityProviders["partner-saml"]; !ps.SigningKeyGenerated || ps.SigningKey != "B2C_1A_UserFlowSamlSigning" || ps.Domain != "idp.example" {
+		t.Errorf("saml provider without signingCertificate %+v", ps)
+	}
+	if a := reg.IdentityProviders["adfs"]; a.SigningKeyGenerated {
+		t.Errorf("adfs has its own signing certificate: %+v", a)
+	}
+	if got := strings.Join(reg.Flows[strings.ToLower(flowName)].IdentityProviders, ","); got != "local,partner,google,Facebook,work,pk,adfs,partner-saml" {
 		t.Errorf("flow providers %s", got)
 	}
 	if g := reg.IdentityProviders["google"]; g.Protocol != "OpenIdConnect" || g.Domain != "google.com" || g.MetadataURL == "" || g.Claims["userId"] != "sub" {
@@ -124,7 +132,6 @@ func TestIdentityProviderConfig(t *testing.T) {
 		{"oauth2 secret", "    - { name: f, type: facebook, clientId: a }\n", "[local]", "clientSecret is required"},
 		{"oidc metadata", "    - { name: o, type: openIdConnect, clientId: a }\n", "[local]", "metadataUrl is required"},
 		{"http endpoint", "    - { name: o, type: openIdConnect, clientId: a, metadataUrl: http://idp.example/x }\n", "[local]", "must be an https URL"},
-		{"saml without signing key", "    - { name: s, type: saml, metadataUrl: https://idp.example/m }\n", "[local]", "signingCertificate is required"},
 		{"saml without metadata", "    - { name: s, type: saml, signingCertificate: SamlCert }\n", "[local]", "needs its metadata: metadataUrl or metadata"},
 		{"saml with client id", "    - { name: s, type: saml, metadataUrl: https://idp.example/m, signingCertificate: SamlCert, clientId: x }\n", "[local]", "clientId, clientSecret and scope are not SAML settings"},
 		{"saml http metadata", "    - { name: s, type: saml, metadataUrl: http://idp.example/m, signingCertificate: SamlCert }\n", "[local]", "must be an https URL"},

@@ -649,3 +649,24 @@ func TestName(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateCertificate: a self-signed RSA certificate whose private key
+// the resolver returns, with the key's dates taken from the certificate.
+func TestGenerateCertificate(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	k, err := e.m.GenerateCertificate(ctx, "SamlSigning", "contoso SAML", 365*24*time.Hour, AddOptions{Origin: "generated"})
+	if err != nil || k.Type != "RSA" || k.Certificate == nil || !strings.Contains(k.Certificate.Subject, "contoso SAML") {
+		t.Fatalf("GenerateCertificate = %+v, %v", k, err)
+	}
+	c, err := e.m.Resolver(0).Certificate(ctx, "B2C_1A_SamlSigning")
+	if err != nil || c.Leaf == nil || c.Leaf.CheckSignature(c.Leaf.SignatureAlgorithm, c.Leaf.RawTBSCertificate, c.Leaf.Signature) != nil {
+		t.Fatalf("resolver: %v", err)
+	}
+	if pub, ok := c.PrivateKey.(*rsa.PrivateKey); !ok || !pub.PublicKey.Equal(c.Leaf.PublicKey) {
+		t.Fatalf("the private key does not match the certificate")
+	}
+	if k.Expires.IsZero() || k.Expires.After(c.Leaf.NotAfter) {
+		t.Errorf("key expiry %v, certificate %v", k.Expires, c.Leaf.NotAfter)
+	}
+}

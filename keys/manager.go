@@ -15,11 +15,13 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"regexp"
 	"strconv"
 	"strings"
@@ -236,6 +238,32 @@ func (m *Manager) Generate(ctx context.Context, container, kind string, o AddOpt
 		return nil, err
 	}
 	return m.add(ctx, container, mat, o)
+}
+
+// GenerateCertificate adds a generated RSA key (2048 bits) with a
+// self-signed certificate valid for validFor: a signing certificate that
+// partners read from metadata (a SAML service provider's), where no
+// certificate authority is involved.
+func (m *Manager) GenerateCertificate(ctx context.Context, container, commonName string, validFor time.Duration, o AddOptions) (*Key, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	serial := new(big.Int).SetBytes(random(16))
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: commonName},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(validFor), KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(kder)
+	return m.AddPEM(ctx, container, o, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
 }
 
 // material is decoded key material before sealing.

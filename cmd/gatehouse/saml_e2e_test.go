@@ -516,8 +516,9 @@ func TestCustomPolicySAMLIdentityProvider(t *testing.T) {
 }
 
 // TestUserFlowSAML: a user flow's saml provider — the IdP's metadata from
-// a file, the AuthnRequest signed with a certificate policy key, the
-// attributes mapped by claims; first sign-in collects the attributes,
+// a file, no signingCertificate (Gatehouse makes one, publishes it in its
+// SP metadata and signs the AuthnRequests with it: the IdP checks them),
+// the attributes mapped by claims; first sign-in collects the attributes,
 // the second is silent and lands on the same account.
 func TestUserFlowSAML(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback"
@@ -528,11 +529,8 @@ func TestUserFlowSAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	file, dir, publicURL, env := identityRoleConfig(t, fmt.Sprintf(`  email: { outbox: ./outbox }
-  policyKeys:
-    - { name: SamlSigningCert, pfx: file:saml.pfx, password: env:SAML_PFX_PASSWORD }
   identityProviders:
     - { name: partner-saml, type: saml, displayName: Partner (SAML), metadata: partner-idp.xml, domainHint: partner.example,
-        signingCertificate: SamlSigningCert,
         claims: { email: "urn:oid:0.9.2342.19200300.100.1.3", displayName: "urn:oid:2.5.4.3", givenName: "urn:oid:2.5.4.42", surname: "urn:oid:2.5.4.4" } }
   apps:
     - { name: Web, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET] }
@@ -541,11 +539,6 @@ func TestUserFlowSAML(t *testing.T) {
         claims: [displayName, emails, objectId, identityProvider] }
 `, webClientID, callback, policy))
 	writeFile(t, dir, "partner-idp.xml", string(idpMetadata))
-	pfx := testPFX(t, pkcs12.Modern2023, "gatehouse-saml-sp", partnerSAMLPFXPw, time.Now().Add(-time.Hour), time.Now().Add(365*24*time.Hour))
-	if err := os.WriteFile(filepath.Join(dir, "saml.pfx"), pfx, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env = append(env, "SAML_PFX_PASSWORD="+partnerSAMLPFXPw)
 	if out, errOut, code := gatehouse(t, env, "validate", "--config", file); code != 0 {
 		t.Fatalf("validate: %d\n%s%s", code, out, errOut)
 	}

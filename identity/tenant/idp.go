@@ -52,9 +52,16 @@ type IdentityProvider struct {
 	AppleKeyRef             string
 	// A SAML2 provider: PartnerEntity (its metadata's URL, or the metadata
 	// itself), the signing and decryption certificates (policy keys) and
-	// XmlSignatureAlgorithm.
+	// XmlSignatureAlgorithm. SigningKeyGenerated: no signingCertificate was
+	// given; SigningKey is GeneratedSAMLSigningKey, made at start-up.
 	PartnerEntity, SigningKey, DecryptionKey, SignatureAlgorithm string
+	SigningKeyGenerated                                          bool
 }
+
+// GeneratedSAMLSigningKey is the policy key that signs a saml provider's
+// AuthnRequests when the config names none: a self-signed certificate
+// Gatehouse makes once and publishes in its SP metadata.
+const GeneratedSAMLSigningKey = "B2C_1A_UserFlowSamlSigning"
 
 // policyKeyRef is the policy key container a secret names (B2C_1A_...,
 // written in the config rather than read from env: or file:), or "".
@@ -273,7 +280,7 @@ func (v *regValidator) samlProvider(c *config.IdentityProvider, key string) *Ide
 	// domainHint, so that moving the metadata keeps the accounts.
 	p.Domain = cmp.Or(c.DomainHint, p.Domain, c.Name)
 	if p.SigningKey == "" {
-		v.add(c.Pos, "%s: signingCertificate is required: a certificate policy key that signs the AuthnRequests (B2C's SamlMessageSigning)", key)
+		p.SigningKey, p.SigningKeyGenerated = GeneratedSAMLSigningKey, true
 	}
 	switch strings.ToLower(p.SignatureAlgorithm) {
 	case "sha1", "sha256", "sha384", "sha512":

@@ -144,6 +144,9 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		if err := checkPolicyKeys(ctx, km, engineSet); err != nil {
 			return fail(err)
 		}
+		if err := ensureSAMLSigningKey(ctx, km, reg, log); err != nil {
+			return fail(err)
+		}
 		if err := checkProviderKeys(ctx, km, reg); err != nil {
 			return fail(err)
 		}

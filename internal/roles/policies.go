@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -164,6 +165,30 @@ func checkPolicyKeys(ctx context.Context, km *keys.Manager, set *ief.Set) error 
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 		return errs
 	}
+	return nil
+}
+
+// ensureSAMLSigningKey makes the certificate that signs the AuthnRequests
+// of saml providers configured without a signingCertificate, once: it is
+// kept like any policy key (rolled over with `gatehouse keys add`).
+func ensureSAMLSigningKey(ctx context.Context, km *keys.Manager, reg *tenant.Registry, log *slog.Logger) error {
+	need := false
+	for _, p := range reg.IdentityProviders {
+		need = need || p.SigningKeyGenerated
+	}
+	if !need {
+		return nil
+	}
+	_, err := km.Container(ctx, tenant.GeneratedSAMLSigningKey)
+	if !errors.Is(err, keys.ErrNoContainer) {
+		return err
+	}
+	k, err := km.GenerateCertificate(ctx, tenant.GeneratedSAMLSigningKey, reg.TenantName+" SAML signing", 10*365*24*time.Hour,
+		keys.AddOptions{Origin: "generated"})
+	if err != nil {
+		return fmt.Errorf("generating the SAML signing certificate: %w", err)
+	}
+	log.Info("generated the SAML signing certificate of saml identity providers", "key", k)
 	return nil
 }
 
