@@ -51,16 +51,19 @@ type Sender interface {
 }
 
 // FromConfig builds the sender of identity.sms (nil config: nil sender).
-func FromConfig(cfg *config.SMS, log *slog.Logger) (Sender, error) {
+// With both a webhook and an outbox (the config contract's example line),
+// development uses the outbox and production the webhook.
+func FromConfig(cfg *config.SMS, development bool, log *slog.Logger) (Sender, error) {
 	if cfg == nil {
 		return nil, nil
 	}
 	switch {
-	case cfg.Outbox.IsSet() && cfg.Webhook != "":
-		return nil, errors.New("identity.sms: give webhook or outbox, not both")
-	case cfg.Outbox.IsSet():
+	case cfg.Outbox.IsSet() && (cfg.Webhook == "" || development):
 		return &Outbox{Dir: cfg.Outbox.Abs, Logger: log}, nil
 	case cfg.Webhook != "":
+		if cfg.Outbox.IsSet() && log != nil {
+			log.Warn("identity.sms: outbox is for development; this production deployment sends to the webhook")
+		}
 		if !cfg.Secret.IsSet() || len(cfg.Secret.Bytes) < 16 {
 			return nil, errors.New("identity.sms: the webhook needs a secret of at least 16 bytes (env:NAME or file:PATH) to sign its requests")
 		}

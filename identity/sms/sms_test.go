@@ -19,7 +19,7 @@ import (
 
 func TestOutbox(t *testing.T) {
 	dir := t.TempDir()
-	s, err := FromConfig(&config.SMS{Outbox: config.Path{Abs: dir}}, nil)
+	s, err := FromConfig(&config.SMS{Outbox: config.Path{Abs: dir}}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestWebhookSignature(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	s, err := FromConfig(&config.SMS{Webhook: srv.URL + "/ok", Secret: config.NewSecret(string(secret))}, nil)
+	s, err := FromConfig(&config.SMS{Webhook: srv.URL + "/ok", Secret: config.NewSecret(string(secret))}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,9 +74,22 @@ func TestWebhookSignature(t *testing.T) {
 		t.Error("a 502 answer counted as sent")
 	}
 	for _, c := range []*config.SMS{{}, {Webhook: srv.URL}, {Webhook: srv.URL, Secret: config.NewSecret("short")},
-		{Webhook: srv.URL, Secret: config.NewSecret(string(secret)), Outbox: config.Path{Abs: "/tmp/x"}}} {
-		if _, err := FromConfig(c, nil); err == nil {
+		{Webhook: srv.URL, Outbox: config.Path{Abs: "/tmp/x"}}} { // production: the webhook, without a secret
+		if _, err := FromConfig(c, false, nil); err == nil {
 			t.Errorf("config %+v accepted", c)
 		}
+	}
+	// Both (the contract's example): the outbox in development, the
+	// webhook in production.
+	both := &config.SMS{Webhook: srv.URL, Secret: config.NewSecret(string(secret)), Outbox: config.Path{Abs: "/tmp/x"}}
+	if s, err := FromConfig(both, true, nil); err != nil {
+		t.Errorf("development: %v", err)
+	} else if _, ok := s.(*Outbox); !ok {
+		t.Errorf("development sends by %T, want the outbox", s)
+	}
+	if s, err := FromConfig(both, false, nil); err != nil {
+		t.Errorf("production: %v", err)
+	} else if _, ok := s.(*Webhook); !ok {
+		t.Errorf("production sends by %T, want the webhook", s)
 	}
 }

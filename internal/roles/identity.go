@@ -176,7 +176,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	} else {
 		log.Warn("identity.email is not configured: self-service password reset cannot send codes")
 	}
-	smsSender, err := sms.FromConfig(cfg.SMS, log)
+	smsSender, err := sms.FromConfig(cfg.SMS, mode == connector.Development, log)
 	if err != nil {
 		return fail(&config.Error{Pos: cfg.SMS.Pos, Msg: err.Error()})
 	}
