@@ -110,6 +110,11 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		idmetrics.SetEndpoint(w, rt.endpoint)
 	}
+	if rt.policySeg == "" && rt.queryForm && rt.endpoint == "token" {
+		// The tenant-level token endpoint: Microsoft Graph tokens.
+		p.token(w, r, rt)
+		return
+	}
 	if rt.policySeg == "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request",
 			b2cDesc(p.now(), "AADB2C90022", "The request does not name a policy (a path segment or the p parameter)."))

@@ -50,6 +50,14 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request, rt *route) {
 		e.write(w)
 		return
 	}
+	if rt.flow == nil { // the tenant-level endpoint
+		if gt := form.Get("grant_type"); gt != "client_credentials" {
+			p.oerr(http.StatusBadRequest, "unsupported_grant_type", "AADB2C90086", "The tenant's token endpoint issues Microsoft Graph tokens by client_credentials only; the grant_type ["+gt+"] needs a policy's token endpoint.").write(w)
+			return
+		}
+		p.graphClientCredentials(w, form, client)
+		return
+	}
 	switch gt := form.Get("grant_type"); gt {
 	case "client_credentials":
 		p.clientCredentials(w, form, rt.flow, client)

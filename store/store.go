@@ -78,7 +78,12 @@ type Users interface {
 	Get(ctx context.Context, id string) (*User, error)
 	GetByEmail(ctx context.Context, email string) (*User, error) // case-insensitive
 	List(ctx context.Context) ([]*User, error)                   // by creation time
-	Update(ctx context.Context, u *User) error                   // all fields by ID
+	// Page is at most limit users with an ID after after ("" = from the
+	// start), by ID: keyset paging, stable under concurrent writes (a
+	// page never repeats or skips an account that existed throughout).
+	Page(ctx context.Context, after string, limit int) ([]*User, error)
+	Count(ctx context.Context) (int, error)
+	Update(ctx context.Context, u *User) error // all fields by ID
 	Delete(ctx context.Context, id string) error
 }
 

@@ -155,6 +155,16 @@ func (v *regValidator) apps(cfg *config.Identity, reg *Registry) {
 			Scopes:         a.Scopes,
 			Permissions:    a.Permissions,
 		}
+		for _, gp := range a.GraphPermissions {
+			switch {
+			case gp != GraphUserReadAll && gp != GraphUserReadWriteAll:
+				v.add(a.Pos, "%s.graphPermissions: %q is not User.Read.All or User.ReadWrite.All", key, gp)
+			case a.Type == "spa":
+				v.add(a.Pos, "%s.graphPermissions: Graph application permissions are for confidential apps (web or daemon), not a spa", key)
+			default:
+				app.GraphPermissions = append(app.GraphPermissions, gp)
+			}
+		}
 		if ig := a.ImplicitGrant; ig != nil {
 			app.ImplicitIDTokens, app.ImplicitAccessTokens = ig.IDTokens, ig.AccessTokens
 			if a.Type == "daemon" && (ig.IDTokens || ig.AccessTokens) {

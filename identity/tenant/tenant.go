@@ -62,7 +62,16 @@ type App struct {
 	// tokens / access tokens from the authorization endpoint (implicit
 	// and hybrid response types; config implicitGrant).
 	ImplicitIDTokens, ImplicitAccessTokens bool
+	// GraphPermissions are the app's Graph application permissions (the
+	// roles of its Graph tokens).
+	GraphPermissions []string
 }
+
+// The Graph application permissions the directory API knows.
+const (
+	GraphUserReadAll      = "User.Read.All"
+	GraphUserReadWriteAll = "User.ReadWrite.All"
+)
 
 // Public reports whether the app is a public client (no secret).
 func (a *App) Public() bool { return a.Type == "spa" }

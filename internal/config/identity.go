@@ -270,6 +270,10 @@ type App struct {
 	// implicit and hybrid flows)" checkboxes: without it the
 	// authorization endpoint returns codes only.
 	ImplicitGrant *ImplicitGrant `yaml:"implicitGrant"`
+	// GraphPermissions are the Microsoft Graph application permissions
+	// granted to a confidential app (User.Read.All, User.ReadWrite.All):
+	// the roles of the tokens it gets for https://graph.microsoft.com/.default.
+	GraphPermissions []string `yaml:"graphPermissions"`
 }
 
 // ImplicitGrant lets an app receive tokens from the authorization

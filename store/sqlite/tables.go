@@ -90,6 +90,31 @@ func (x users) List(ctx context.Context) ([]*store.User, error) {
 	return out, mapErr(rows.Err())
 }
 
+// Page lists users by ID after after (keyset paging).
+func (x users) Page(ctx context.Context, after string, limit int) ([]*store.User, error) {
+	rows, err := x.s.r.QueryContext(ctx, "SELECT "+userCols+" FROM users WHERE id > ?1 ORDER BY id LIMIT ?2", after, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// Count is the number of users.
+func (x users) Count(ctx context.Context) (int, error) {
+	var n int
+	err := x.s.r.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n)
+	return n, mapErr(err)
+}
+
 // Update replaces every field of the user u.ID; ErrNotFound when there is
 // none, ErrConflict when the new email belongs to another user.
 func (x users) Update(ctx context.Context, u *store.User) error {

@@ -100,6 +100,16 @@ func (u users) List(ctx context.Context) ([]*store.User, error) {
 	return u.s.List(ctx)
 }
 
+func (u users) Page(ctx context.Context, after string, limit int) ([]*store.User, error) {
+	defer u.o.since("users.page", time.Now())
+	return u.s.Page(ctx, after, limit)
+}
+
+func (u users) Count(ctx context.Context) (int, error) {
+	defer u.o.since("users.count", time.Now())
+	return u.s.Count(ctx)
+}
+
 func (u users) Update(ctx context.Context, x *store.User) error {
 	defer u.o.since("users.update", time.Now())
 	return u.s.Update(ctx, x)

@@ -255,6 +255,52 @@ func (s *suite) users(t *testing.T) {
 		}
 	})
 
+	t.Run("PageAndCount", func(t *testing.T) {
+		all, err := us.List(ctx)
+		noErr(t, "List", err)
+		n, err := us.Count(ctx)
+		noErr(t, "Count", err)
+		if n != len(all) {
+			t.Fatalf("Count %d, List %d", n, len(all))
+		}
+		// Pages of two, by ID; a user created ahead of the cursor while
+		// paging is seen, nothing repeats or goes missing.
+		var got []string
+		after, added := "", false
+		for {
+			page, err := us.Page(ctx, after, 2)
+			noErr(t, "Page", err)
+			if len(page) == 0 {
+				break
+			}
+			if len(page) > 2 {
+				t.Fatalf("page of %d, limit 2", len(page))
+			}
+			for _, v := range page {
+				if v.ID <= after {
+					t.Fatalf("page out of order: %s after %s", v.ID, after)
+				}
+				got = append(got, v.ID)
+				after = v.ID
+			}
+			if !added {
+				added = true
+				ahead := newUser()
+				ahead.ID = "~" + ahead.ID // sorts after every GUID
+				noErr(t, "Create", us.Create(ctx, ahead))
+				all = append(all, ahead)
+			}
+		}
+		want := make([]string, 0, len(all))
+		for _, v := range all {
+			want = append(want, v.ID)
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("paged %v, want %v", got, want)
+		}
+	})
+
 	t.Run("Update", func(t *testing.T) {
 		v := newUser()
 		noErr(t, "Create", us.Create(ctx, v))
