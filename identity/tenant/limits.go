@@ -32,6 +32,7 @@ type Limits struct {
 	ClientSecretFailuresPerClient Limit // 20 per 5 min
 	ClientSecretFailuresPerIP     Limit // 20 per 5 min
 	AuthorizePerIP                Limit // 600 per 5 min
+	GraphRequestsPerApp           Limit // 1,000 per 10 s
 
 	// TrustedProxies are identity.trustedProxies: only from these peers
 	// is X-Forwarded-For believed (ClientIP).
@@ -50,8 +51,10 @@ var (
 	// Sign-in transactions started per client address: B2C allows 6,000
 	// requests of any kind per address per 5 minutes, and a sign-in makes
 	// several.
-	DefaultAuthorizePerIP  = Limit{600, 5 * time.Minute}
-	DefaultFamiliarDevices = 90 * 24 * time.Hour
+	DefaultAuthorizePerIP = Limit{600, 5 * time.Minute}
+	// Graph's own: thousands of requests per 10 seconds per app.
+	DefaultGraphRequestsPerApp = Limit{1000, 10 * time.Second}
+	DefaultFamiliarDevices     = 90 * 24 * time.Hour
 )
 
 // NewLimits resolves the limits of an identity config (nil: defaults).
@@ -62,7 +65,7 @@ func NewLimits(src *config.Identity) *Limits {
 		SignInFailuresPerIP: DefaultSignInFailuresPerIP, CodesPerEmail: DefaultCodesPerEmail, CodesPerIP: DefaultCodesPerIP,
 		CodeGuessesPerEmail: DefaultCodeGuessesPerEmail, CodeGuessesPerIP: DefaultCodeGuessesPerIP,
 		ClientSecretFailuresPerClient: DefaultClientSecretFailuresPerClient, ClientSecretFailuresPerIP: DefaultClientSecretFailuresPerIP,
-		AuthorizePerIP: DefaultAuthorizePerIP,
+		AuthorizePerIP: DefaultAuthorizePerIP, GraphRequestsPerApp: DefaultGraphRequestsPerApp,
 	}
 	if src == nil {
 		return l
@@ -88,6 +91,7 @@ func NewLimits(src *config.Identity) *Limits {
 		set(&l.ClientSecretFailuresPerClient, t.ClientSecretFailuresPerClient)
 		set(&l.ClientSecretFailuresPerIP, t.ClientSecretFailuresPerIP)
 		set(&l.AuthorizePerIP, t.AuthorizePerIP)
+		set(&l.GraphRequestsPerApp, t.GraphRequestsPerApp)
 	}
 	for _, s := range src.TrustedProxies {
 		var p netip.Prefix

@@ -427,6 +427,11 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 		c.f.fail(c.w, c.r, err)
 		return
 	}
+	if u.Attributes["accountEnabled"] == "false" {
+		// Any way in (a provider, a session) ends here for a disabled account.
+		c.f.comp.Fail(c.w, c.r, c.tx, "access_denied", "AADSTS50057: The user account is disabled.")
+		return
+	}
 	now := c.f.now()
 	authTime := now
 	passedMFA := c.pol.MFA || c.pol.Journey.SecondFactor

@@ -152,6 +152,8 @@ func localCredentials(ctx context.Context, jc *journey.Call) (journey.Bag, error
 		switch {
 		case d.locked:
 			msg = cmp.Or(md["UserMessageIfUserAccountLocked"], c.errorText("UserMessageIfUserAccountLocked", msg))
+		case d.disabled:
+			msg = cmp.Or(md["UserMessageIfUserAccountDisabled"], c.errorText("UserMessageIfUserAccountDisabled", msg))
 		case d.noAccount && md["UserMessageIfClaimsPrincipalDoesNotExist"] != "":
 			// The policy chose to tell unknown accounts apart (B2C's default).
 			msg = md["UserMessageIfClaimsPrincipalDoesNotExist"]

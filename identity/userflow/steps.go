@@ -27,6 +27,7 @@ import (
 // B2C's texts.
 const (
 	msgInvalidCredentials = "Invalid username or password."
+	msgAccountDisabled    = "Your account has been locked. Contact your support person to unlock it, then try again." // B2C's UserMessageIfUserAccountDisabled
 	msgEmailRequired      = "Please enter your Email Address"
 	msgPasswordRequired   = "Please enter your password"
 	msgInvalidEmail       = "Please enter a valid email address."
@@ -79,8 +80,9 @@ type denial struct {
 	status     int
 	retryAfter time.Duration
 	// locked: smart lockout; noAccount: the address has no account (the
-	// message says nothing of it; a custom policy's journey may).
-	locked, noAccount bool
+	// message says nothing of it; a custom policy's journey may);
+	// disabled: the right password of a disabled account.
+	locked, noAccount, disabled bool
 }
 
 func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
@@ -189,6 +191,16 @@ func (c *call) checkPassword(email, pw string) (*store.User, *denial, error) {
 			return nil, &denial{msg: password.LockedMessage, locked: true}, nil
 		}
 		return nil, &denial{msg: msgInvalidCredentials, noAccount: u == nil}, nil
+	}
+	if u.Attributes["accountEnabled"] == "false" {
+		// Disabled by an administrator (Graph accountEnabled): told only
+		// to whoever knows the password, as Entra ID does.
+		if err := att.Cancel(ctx); err != nil {
+			return nil, nil, err
+		}
+		refund()
+		c.emit(secevent.SignInFailed, email, source, slog.String("reason", "disabled"))
+		return nil, &denial{msg: msgAccountDisabled, disabled: true}, nil
 	}
 	if granted, err := att.Succeed(ctx); err != nil {
 		return nil, nil, err

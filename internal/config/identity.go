@@ -215,6 +215,9 @@ type Throttle struct {
 	// stores a transaction) from one client address (IPv6: its /64; 600
 	// per 5m); over it authorize answers 429 (AADB2C90244).
 	AuthorizePerIP *Limit `yaml:"authorizePerIp"`
+	// GraphRequestsPerApp: directory API (Graph) requests of one app
+	// (1,000 per 10s); over it the API answers 429 with Retry-After.
+	GraphRequestsPerApp *Limit `yaml:"graphRequestsPerApp"`
 }
 
 // Limit is N events per fixed window.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/connector"
+	"github.com/gatehouse/gatehouse/identity/graph"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/ief"
 	"github.com/gatehouse/gatehouse/identity/ief/federation"
@@ -24,6 +26,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/ief/restful"
 	"github.com/gatehouse/gatehouse/identity/keyring"
 	"github.com/gatehouse/gatehouse/identity/mail"
+	"github.com/gatehouse/gatehouse/identity/password"
 	"github.com/gatehouse/gatehouse/identity/sms"
 	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/identity/userflow"
@@ -203,9 +206,23 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		return fail(err)
 	}
 	p.SetInteraction(flows)
+	graphPrefix := "/graph"
+	if u, err := url.Parse(reg.PublicURL); err == nil {
+		graphPrefix = strings.TrimRight(u.Path, "/") + "/graph"
+	}
+	gl := tenant.NewLimits(cfg).GraphRequestsPerApp
+	directory := graph.New(graphPrefix, graph.Options{Users: st.Users(), Sessions: st.Sessions(), Throttles: st.Throttles(),
+		RequestsPerApp: gl.N, Window: gl.Window, Tenant: reg.Domain(), Logger: log, HashPassword: password.DefaultHasher().Hash,
+		Verify: func(ctx context.Context, bearer string) (string, []string, error) {
+			c, err := p.VerifyGraphToken(ctx, bearer)
+			if err != nil {
+				return "", nil, err
+			}
+			return c.AppID, c.Roles, nil
+		}})
 	sweepCtx, stop := context.WithCancel(context.Background())
 	go sweep(sweepCtx, st, log)
-	return &Identity{Handler: identityHandler(p, st), Provider: p, Store: st, Keys: resolver, Connectors: conns, Events: events, stop: stop}, nil
+	return &Identity{Handler: identityHandler(p, st, graphPrefix+"/", directory), Provider: p, Store: st, Keys: resolver, Connectors: conns, Events: events, stop: stop}, nil
 }
 
 // deploymentMode is identity.deploymentMode: Development or Production

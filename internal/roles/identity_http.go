@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/store"
@@ -18,8 +19,15 @@ const identityRequestLimit = 10 * time.Second
 
 // identityHandler serves /healthz and /readyz beside the provider (these
 // paths are not tenants) and applies identityRequestLimit.
-func identityHandler(p http.Handler, st store.Store) http.Handler {
+func identityHandler(p http.Handler, st store.Store, graphPrefix string, directory http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, graphPrefix) {
+			// The Graph-compatible directory API ({publicUrl}/graph/v1.0).
+			ctx, cancel := context.WithTimeout(r.Context(), identityRequestLimit)
+			defer cancel()
+			directory.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
 		switch r.URL.Path {
 		case "/healthz":
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -1,0 +1,163 @@
+package graph
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/store"
+)
+
+const (
+	defaultTop = 100
+	maxTop     = 999
+	scanPage   = 500
+	// maxScan bounds the accounts one filtered request reads: a filter
+	// the store cannot look up answers what it found so far, with a
+	// nextLink that continues the scan.
+	maxScan = 20000
+)
+
+func (a *API) list(q *request) {
+	v := q.r.URL.Query()
+	props, ok := a.selection(q)
+	if !ok {
+		return
+	}
+	top := defaultTop
+	if s := v.Get("$top"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxTop {
+			a.fail(q, http.StatusBadRequest, "Request_BadRequest", "Invalid page size specified: '"+s+"'. Must be between 1 and 999 inclusive.")
+			return
+		}
+		top = n
+	}
+	after := ""
+	if s := v.Get("$skiptoken"); s != "" {
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil || len(b) > 64 {
+			a.fail(q, http.StatusBadRequest, "Request_BadRequest", "The $skiptoken is not one this API gave.")
+			return
+		}
+		after = string(b)
+	}
+	f, err := parseFilter(v.Get("$filter"), a)
+	if err != nil {
+		a.fail(q, http.StatusBadRequest, "Request_UnsupportedQuery", err.Error())
+		return
+	}
+	counting := strings.EqualFold(v.Get("$count"), "true")
+	if counting && !strings.EqualFold(q.r.Header.Get("ConsistencyLevel"), "eventual") {
+		a.fail(q, http.StatusBadRequest, "Request_BadRequest", "$count is only supported with the header ConsistencyLevel: eventual.")
+		return
+	}
+	ctx := q.r.Context()
+	var users []*store.User
+	next := ""
+	switch {
+	case f.id != "":
+		// A lookup by key: one account or none.
+		u, err := a.o.Users.Get(ctx, strings.ToLower(f.id))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			a.storeFailed(q, err)
+			return
+		}
+		if u != nil && u.ID > after && f.match(u) {
+			users = append(users, u)
+		}
+	case f.email != "":
+		u, err := a.o.Users.GetByEmail(ctx, f.email)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			a.storeFailed(q, err)
+			return
+		}
+		if u != nil && u.ID > after && f.match(u) {
+			users = append(users, u)
+		}
+	default:
+		scanned := 0
+		cursor := after
+	scan:
+		for {
+			page, err := a.o.Users.Page(ctx, cursor, scanPage)
+			if err != nil {
+				a.storeFailed(q, err)
+				return
+			}
+			for _, u := range page {
+				cursor = u.ID
+				scanned++
+				if f.match(u) {
+					users = append(users, u)
+					if len(users) == top {
+						next = u.ID
+						break scan
+					}
+				}
+				if scanned >= maxScan {
+					next = u.ID
+					break scan
+				}
+			}
+			if len(page) < scanPage {
+				break
+			}
+		}
+	}
+	out := map[string]any{"@odata.context": a.contextURL(q)}
+	if counting {
+		n, err := a.countMatching(q, f)
+		if err != nil {
+			a.storeFailed(q, err)
+			return
+		}
+		out["@odata.count"] = n
+	}
+	list := make([]map[string]any, 0, len(users))
+	for _, u := range users {
+		list = append(list, a.object(u, props))
+	}
+	out["value"] = list
+	if next != "" {
+		// The same query from the last account returned (keyset paging:
+		// stable while accounts are added or removed).
+		nv := url.Values{}
+		for k, vals := range v {
+			if k != "$skiptoken" {
+				nv[k] = vals
+			}
+		}
+		nv.Set("$skiptoken", base64.RawURLEncoding.EncodeToString([]byte(next)))
+		out["@odata.nextLink"] = a.baseURL(q) + "/users?" + nv.Encode()
+	}
+	a.writeJSON(q, http.StatusOK, out)
+}
+
+// countMatching counts the accounts a filter matches (all of them without
+// one).
+func (a *API) countMatching(q *request, f *filter) (int, error) {
+	ctx := q.r.Context()
+	if f.always {
+		return a.o.Users.Count(ctx)
+	}
+	n, cursor := 0, ""
+	for {
+		page, err := a.o.Users.Page(ctx, cursor, scanPage)
+		if err != nil {
+			return 0, err
+		}
+		for _, u := range page {
+			cursor = u.ID
+			if f.match(u) {
+				n++
+			}
+		}
+		if len(page) < scanPage {
+			return n, nil
+		}
+	}
+}
