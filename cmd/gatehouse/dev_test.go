@@ -74,6 +74,24 @@ func TestDev(t *testing.T) {
 	if code, body := hello(tok.AccessToken); code != 200 || !strings.HasPrefix(body, "Hello World, time and date are ") {
 		t.Fatalf("hello with the daemon's token: %d %q", code, body)
 	}
+	// dev.json's Graph app lists the directory's users.
+	gcc := clientcredentials.Config{ClientID: info.Graph.ClientID, ClientSecret: info.Graph.ClientSecret,
+		TokenURL: info.Graph.TokenEndpoint, Scopes: []string{info.Graph.Scope}}
+	gtok, err := gcc.Token(ctx)
+	if err != nil {
+		t.Fatalf("Graph token: %v", err)
+	}
+	greq, _ := http.NewRequest("GET", info.Graph.BaseURL+"/users?$select=id,identities", nil)
+	greq.Header.Set("Authorization", "Bearer "+gtok.AccessToken)
+	gresp, err := client.Do(greq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gbody, _ := io.ReadAll(gresp.Body)
+	gresp.Body.Close()
+	if gresp.StatusCode != 200 || !strings.Contains(string(gbody), `"value":[`) {
+		t.Fatalf("Graph users: %d %s", gresp.StatusCode, gbody)
+	}
 
 	// The SPA's flow (public client, PKCE) through the hosted pages.
 	provider, err := oidc.NewProvider(oidc.InsecureIssuerURLContext(ctx, info.Issuer), info.Authority+"/v2.0/")

@@ -101,6 +101,15 @@ type Info struct {
 	// MFAUserFlow asks for an email code after sign-in (to Outbox).
 	MFAUserFlow  string `json:"mfaUserFlow"`
 	MFAAuthority string `json:"mfaAuthority"`
+	// Graph is the directory API and the app that may call it (the
+	// daemon, granted User.ReadWrite.All).
+	Graph struct {
+		BaseURL       string `json:"baseUrl"`
+		TokenEndpoint string `json:"tokenEndpoint"`
+		Scope         string `json:"scope"`
+		ClientID      string `json:"clientId"`
+		ClientSecret  string `json:"clientSecret"`
+	} `json:"graph"`
 }
 
 // prepare applies o's defaults and readies its data folder: owner-only
@@ -233,6 +242,10 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	info.Partner.Email, info.Partner.Password = PartnerEmail, ten.PartnerPassword
 	info.MFAUserFlow = MFAUserFlow
 	info.MFAAuthority = idURL + "/" + TenantName + ".onmicrosoft.com/" + MFAUserFlow
+	info.Graph.BaseURL = idURL + "/graph/v1.0"
+	info.Graph.TokenEndpoint = idURL + "/" + TenantName + ".onmicrosoft.com/oauth2/v2.0/token"
+	info.Graph.Scope = "https://graph.microsoft.com/.default"
+	info.Graph.ClientID, info.Graph.ClientSecret = ten.DaemonID, ten.DaemonSecret
 
 	cfg, err := stackConfig(dir, ten, info, idLn.Addr().String(), idURL, gwLn.Addr().String(), siteLn.Addr().String(), guardLn.Addr().String(), guardURL, fnURL, siteOrigin)
 	if err != nil {
@@ -365,7 +378,8 @@ func stackConfig(dir string, ten *tenant, info Info, idAddr, idURL, gwAddr, site
 				{Name: "Backend Application", ClientID: ten.APIClientID, Type: "web", IdentifierURI: apiURI,
 					Scopes: []string{"Hello"}, ClientSecrets: []config.Secret{secret(secretFor(ten))}},
 				{Name: "Daemon", ClientID: ten.DaemonID, Type: "daemon",
-					ClientSecrets: []config.Secret{secret(ten.DaemonSecret)}, Permissions: []string{apiURI + "/.default"}},
+					ClientSecrets: []config.Secret{secret(ten.DaemonSecret)}, Permissions: []string{apiURI + "/.default"},
+					GraphPermissions: []string{"User.ReadWrite.All"}},
 			},
 			UserFlows: []config.UserFlow{{
 				Name: UserFlow, Type: "signUpOrSignIn", Attributes: []string{"displayName"},
