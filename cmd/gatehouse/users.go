@@ -141,6 +141,8 @@ const usersUsage = `usage:
   gatehouse users list [--json]
   gatehouse users delete --email E
   gatehouse users reset-mfa --email E
+  gatehouse users import --file users.jsonl   (one Graph user per line; ids and password hashes kept)
+  gatehouse users export [--file users.jsonl]
 with --config FILE (default $GATEHOUSE_CONFIG) or --data DIR (default ./.gatehouse).
 Run 'gatehouse users SUBCOMMAND --help' for its flags.
 `
@@ -158,7 +160,7 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 	}
 	fl := flag.NewFlagSet("users "+sub, flag.ContinueOnError)
 	cfgFile, dataDir := stateFlags(fl)
-	var email, pw, pwFile, name *string
+	var email, pw, pwFile, name, file *string
 	var asJSON, pwStdin *bool
 	switch sub {
 	case "create":
@@ -173,8 +175,10 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 		email = fl.String("email", "", "the sign-in email address (required)")
 	case "reset-mfa":
 		email = fl.String("email", "", "the sign-in email address (required)")
+	case "import", "export":
+		file = fl.String("file", "", "the JSON lines `FILE` (import: required; export: default standard output)")
 	default:
-		fmt.Fprintf(stderr, "gatehouse users: unknown subcommand %q (create, list, delete, reset-mfa)\n", sub)
+		fmt.Fprintf(stderr, "gatehouse users: unknown subcommand %q (create, list, delete, reset-mfa, import, export)\n", sub)
 		return 2
 	}
 	pos, code, ok := parseArgs(fl, args, "usage: gatehouse users "+sub+" [flags]\n"+usersUsage, stdout, stderr)
@@ -195,7 +199,11 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 		}
 		password = p
 	}
-	ctx, st, target, done, err := openStateStore(*cfgFile, *dataDir, sub == "create")
+	if sub == "import" && *file == "" {
+		fmt.Fprintln(stderr, "gatehouse users import: --file is required")
+		return 2
+	}
+	ctx, st, target, done, err := openStateStore(*cfgFile, *dataDir, sub == "create" || sub == "import")
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse users:", err)
 		return 1
@@ -233,6 +241,10 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "reset-mfa":
 		return usersResetMFA(ctx, st, audit, strings.TrimSpace(*email), stdout, stderr)
+	case "import":
+		return usersImport(st, target, audit, *file, stderr)
+	case "export":
+		return usersExport(st, target, *file, stdout, stderr)
 	default: // delete
 		if *email == "" {
 			fmt.Fprintln(stderr, "gatehouse users delete: --email is required")

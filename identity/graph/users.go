@@ -225,7 +225,7 @@ func (a *API) body(q *request) (map[string]json.RawMessage, bool) {
 
 // apply writes the body's properties into u (create: a new user).
 // A returned message is a 400 Request_BadRequest.
-func (a *API) apply(q *request, u *store.User, body map[string]json.RawMessage, create bool) (password string, disable bool, msg string) {
+func (a *API) apply(u *store.User, body map[string]json.RawMessage, create bool) (password string, disable bool, msg string) {
 	if u.Attributes == nil {
 		u.Attributes = map[string]string{}
 	}
@@ -463,7 +463,7 @@ func (a *API) create(q *request) {
 	}
 	now := a.o.Now()
 	u := &store.User{ID: newGUID(), CreatedAt: now, UpdatedAt: now}
-	password, _, msg := a.apply(q, u, body, true)
+	password, _, msg := a.apply(u, body, true)
 	switch {
 	case msg != "":
 	case u.DisplayName == "":
@@ -513,7 +513,7 @@ func (a *API) patch(q *request, key string) {
 	if !ok {
 		return
 	}
-	password, disable, msg := a.apply(q, u, body, false)
+	password, disable, msg := a.apply(u, body, false)
 	if msg == "" && len(u.Identities) == 0 {
 		msg = "An account keeps at least one identity."
 	}

@@ -183,6 +183,16 @@ func Decode(encoded string) (p Params, salt, key []byte, err error) {
 // reports a match made with parameters other than the hasher's (the caller
 // should store a fresh Hash).
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, needsRehash bool, err error) {
+	if imported(encoded) {
+		if len(password) > MaxBytes {
+			return false, false, nil
+		}
+		ok, err := h.verifyImported(ctx, encoded, password)
+		if ok {
+			h.verified.Add(1)
+		}
+		return ok, ok, err // a match is stored again as argon2id
+	}
 	p, salt, key, err := Decode(encoded)
 	if err != nil {
 		return false, false, err
