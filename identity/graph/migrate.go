@@ -145,4 +145,3 @@ func exportHash(h string) PasswordHash {
 	}
 	return PasswordHash{Algorithm: "unknown", Value: h}
 }
-

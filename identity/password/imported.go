@@ -48,7 +48,9 @@ var ErrUnsupportedHash = errors.New("password: unsupported or malformed imported
 // digests). salt (base64) and saltOrder are for the salted SHA digests.
 func Import(algorithm, value, salt, saltOrder string) (string, error) {
 	value = strings.TrimSpace(value)
-	bad := func(why string) (string, error) { return "", fmt.Errorf("%w: %s: %s", ErrUnsupportedHash, algorithm, why) }
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("%w: %s: %s", ErrUnsupportedHash, algorithm, why)
+	}
 	switch strings.ToLower(algorithm) {
 	case "bcrypt":
 		cost, err := bcrypt.Cost([]byte(value))
@@ -146,7 +148,9 @@ func newDigest(name string) func() hash.Hash {
 // importPBKDF2 reads passlib's $pbkdf2-sha256$29000$salt$key, Django's
 // pbkdf2_sha256$260000$salt$key and the stored form itself.
 func importPBKDF2(digest, v string) (string, error) {
-	bad := func(why string) (string, error) { return "", fmt.Errorf("%w: pbkdf2-%s: %s", ErrUnsupportedHash, digest, why) }
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("%w: pbkdf2-%s: %s", ErrUnsupportedHash, digest, why)
+	}
 	var iter, saltText, keyText string
 	saltRaw := false
 	switch {
@@ -186,7 +190,9 @@ func importPBKDF2(digest, v string) (string, error) {
 // HMAC-SHA1, 1,000 iterations, 16-byte salt, 32-byte key) and v3 (0x01,
 // the PRF, iterations and salt length big-endian, then salt and key).
 func importASPNet(v string) (string, error) {
-	bad := func(why string) (string, error) { return "", fmt.Errorf("%w: aspnet-identity: %s", ErrUnsupportedHash, why) }
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("%w: aspnet-identity: %s", ErrUnsupportedHash, why)
+	}
 	b, err := base64.StdEncoding.DecodeString(v)
 	if err != nil || len(b) < 1 {
 		return bad("not base64")
