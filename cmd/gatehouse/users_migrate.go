@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity/graph"
@@ -21,8 +22,12 @@ func directoryFor(target stateTarget) *graph.API {
 	return graph.New("", graph.Options{Tenant: target.tenant + ".onmicrosoft.com", HashPassword: password.DefaultHasher().Hash})
 }
 
-// maxImportLine bounds one JSON line (a user with many attributes).
-const maxImportLine = 1 << 20
+// maxImportLine bounds one JSON line (a user with many attributes);
+// importWriters store users concurrently.
+const (
+	maxImportLine = 1 << 20
+	importWriters = 8
+)
 
 // usersImport reads one Graph user per line (ids, createdDateTime and
 // password hashes kept) into the store. A bad line is reported with its
@@ -42,7 +47,43 @@ func usersImport(st store.Store, target stateTarget, audit *adminLog, file strin
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), maxImportLine)
 	start := time.Now()
-	line, ok, failed := 0, 0, 0
+	// Lines are read and checked in order; a few writers store them (a
+	// PostgreSQL store takes concurrent inserts, SQLite queues them).
+	type job struct {
+		line int
+		u    *store.User
+	}
+	var mu sync.Mutex
+	ok, failed := 0, 0
+	report := func(line int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			failed++
+			fmt.Fprintf(stderr, "%s:%d: %v\n", file, line, err)
+			return
+		}
+		ok++
+		if ok%10000 == 0 {
+			fmt.Fprintf(stderr, "imported %d users (%.0f/s)\n", ok, float64(ok)/time.Since(start).Seconds())
+		}
+	}
+	jobs := make(chan job, 64)
+	var wg sync.WaitGroup
+	for range importWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				err := st.Users().Create(ctx, j.u)
+				if errors.Is(err, store.ErrConflict) {
+					err = errors.New("an account with this id or email address exists already")
+				}
+				report(j.line, err)
+			}
+		}()
+	}
+	line := 0
 	for sc.Scan() {
 		line++
 		b := sc.Bytes()
@@ -50,25 +91,16 @@ func usersImport(st store.Store, target stateTarget, audit *adminLog, file strin
 			continue
 		}
 		u, err := dir.ImportUser(ctx, b)
-		if err == nil {
-			err = st.Users().Create(ctx, u)
-			if errors.Is(err, store.ErrConflict) {
-				err = errors.New("an account with this id or email address exists already")
-			}
-		}
 		if err != nil {
-			failed++
-			fmt.Fprintf(stderr, "%s:%d: %v\n", file, line, err)
+			report(line, err)
 			continue
 		}
-		ok++
-		if ok%10000 == 0 {
-			fmt.Fprintf(stderr, "imported %d users (%.0f/s)\n", ok, float64(ok)/time.Since(start).Seconds())
-		}
+		jobs <- job{line, u}
 	}
+	close(jobs)
+	wg.Wait()
 	if err := sc.Err(); err != nil {
-		fmt.Fprintf(stderr, "%s:%d: %v (lines are at most 1 MiB)\n", file, line+1, err)
-		failed++
+		report(line+1, fmt.Errorf("%v (lines are at most 1 MiB)", err))
 	}
 	audit.emit(ctx, "users.import", file, slog.Int("imported", ok), slog.Int("failed", failed))
 	fmt.Fprintf(stderr, "imported %d users in %s, %d lines failed\n", ok, time.Since(start).Round(time.Millisecond), failed)
