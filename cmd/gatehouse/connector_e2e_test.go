@@ -488,7 +488,7 @@ func TestConnectorStartupErrors(t *testing.T) {
 		{"unknown step", fmt.Sprintf(flow, "beforeSignUp", "real") + `  apiConnectors:
     - { name: real, endpointUrl: https://127.0.0.1:9/x, authenticationType: none }
   deploymentMode: Development
-`, "name: B2C_1_signup", `step "beforeSignUp" must be postFederationSignup, postAttributeCollection or preTokenIssuance`},
+`, "name: B2C_1_signup", `step "beforeSignUp" must be postFederationSignup, postAttributeCollection, preTokenIssuance or passwordMigration`},
 		{"wrong pfx password", `  policyKeys:
     - name: RestApiClientCertificate
       pfx: file:client.pfx

@@ -459,8 +459,8 @@ func (cs *Connectors) interpret(cl *Client, step string, flow *tenant.Flow, res 
 		if !statusIs400(obj["status"]) {
 			return bad(KindMalformed, `a ValidationError needs "status": 400 in the body`)
 		}
-		if step != tenant.StepPostAttributeCollection {
-			return bad(KindMalformed, "ValidationError is only allowed at PostAttributeCollection, not %s", step)
+		if step != tenant.StepPostAttributeCollection && step != tenant.StepPasswordMigration {
+			return bad(KindMalformed, "ValidationError is only allowed at PostAttributeCollection (and Gatehouse's PasswordMigration: a wrong password), not %s", step)
 		}
 		msg, _ := obj["userMessage"].(string)
 		if strings.TrimSpace(msg) == "" {

@@ -12,6 +12,11 @@ const (
 	StepPostFederationSignup    = "PostFederationSignup"
 	StepPostAttributeCollection = "PostAttributeCollection"
 	StepPreTokenIssuance        = "PreTokenIssuance"
+	// StepPasswordMigration is Gatehouse's: at sign-in, an account that
+	// has no password yet (moved without its hash) sends the email address
+	// and the password to the old system's API, B2C's seamless migration
+	// as a user-flow option; Continue means the password is right.
+	StepPasswordMigration = "PasswordMigration"
 )
 
 // ConnectorStep is a step a flow can call an API connector at.
@@ -25,6 +30,7 @@ var ConnectorSteps = []ConnectorStep{
 	{"postFederationSignup", StepPostFederationSignup},
 	{"postAttributeCollection", StepPostAttributeCollection},
 	{"preTokenIssuance", StepPreTokenIssuance},
+	{"passwordMigration", StepPasswordMigration},
 }
 
 // LookupConnectorStep finds a step by its config name or B2C value; case is

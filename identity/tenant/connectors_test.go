@@ -13,7 +13,7 @@ func TestConnectorSteps(t *testing.T) {
 	if _, ok := LookupConnectorStep("preSignIn"); ok {
 		t.Error("unknown step found")
 	}
-	if got, want := ConnectorStepList(), "postFederationSignup, postAttributeCollection or preTokenIssuance"; got != want {
+	if got, want := ConnectorStepList(), "postFederationSignup, postAttributeCollection, preTokenIssuance or passwordMigration"; got != want {
 		t.Errorf("ConnectorStepList() = %q, want %q", got, want)
 	}
 }

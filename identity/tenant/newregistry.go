@@ -334,6 +334,8 @@ func (v *regValidator) flows(cfg *config.Identity, reg *Registry) {
 		for step, name := range f.APIConnectors {
 			if s, ok := LookupConnectorStep(step); !ok || s.Config != step {
 				v.add(f.Pos, "%s.apiConnectors: step %q must be %s", key, step, ConnectorStepList())
+			} else if s.B2C == StepPasswordMigration && f.Type == "passwordReset" {
+				v.add(f.Pos, "%s.apiConnectors: passwordMigration checks passwords at sign-in; a password reset flow signs nobody in", key)
 			}
 			if !connectors[name] {
 				v.add(f.Pos, "%s.apiConnectors: %q is not in identity.apiConnectors", key, name)

@@ -144,3 +144,18 @@ func (c *call) connectorError(err error) bool {
 	}
 	return true
 }
+
+// legacyPassword asks the flow's passwordMigration connector whether pw is
+// the password of email in the system the account came from (B2C's
+// seamless migration): Continue means yes; ValidationError or
+// ShowBlockPage, no. The password goes only to that connector, only for
+// accounts that have none here, after the sign-in throttles and lockout.
+func (c *call) legacyPassword(email, pw string) (bool, error) {
+	claims := map[string]any{"email": email, "password": pw, "client_id": c.tx.Request.ClientID,
+		"identities": []map[string]string{{"signInType": "emailAddress", "issuer": c.f.reg.Domain(), "issuerAssignedId": email}}}
+	out, err := c.f.conn.Call(c.r.Context(), tenant.StepPasswordMigration, c.flow, claims)
+	if err != nil {
+		return false, &connectorFailed{step: tenant.StepPasswordMigration, err: err}
+	}
+	return out.Action == Continue, nil
+}

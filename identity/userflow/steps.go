@@ -166,7 +166,19 @@ func (c *call) checkPassword(email, pw string) (*store.User, *denial, error) {
 		return nil, &denial{msg: msgInvalidCredentials}, nil
 	}
 	ok, rehash := false, false
-	if u != nil && u.PasswordHash != "" {
+	if u != nil && u.PasswordHash == "" && c.f.conn != nil && tenant.ConnectorName(c.flow, tenant.StepPasswordMigration) != "" {
+		// Seamless migration: the old system checks the password of an
+		// account moved without its hash; a right one is stored here.
+		ok, err = c.legacyPassword(email, pw)
+		if err != nil {
+			if cerr := att.Cancel(ctx); cerr != nil {
+				c.f.log.WarnContext(ctx, "userflow: releasing a sign-in attempt", "err", cerr)
+			}
+			refund()
+			return nil, nil, err
+		}
+		rehash = ok
+	} else if u != nil && u.PasswordHash != "" {
 		ok, rehash, err = c.f.hasher.Verify(ctx, u.PasswordHash, pw)
 		if err != nil && !errors.Is(err, password.ErrMalformed) {
 			if cerr := att.Cancel(ctx); cerr != nil {
