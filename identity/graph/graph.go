@@ -119,7 +119,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if n > a.o.RequestsPerApp {
-			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(time.Until(ends).Seconds()+0.999))))
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(ends.Sub(a.o.Now()).Seconds()+0.999))))
 			a.fail(q, http.StatusTooManyRequests, "TooManyRequests", fmt.Sprintf("Too many requests: at most %d per %s for an application.", a.o.RequestsPerApp, a.o.Window))
 			return
 		}
