@@ -41,6 +41,7 @@ type Store interface {
 	SigningKeys() SigningKeys
 	PolicyKeys() PolicyKeys
 	Throttles() Throttles
+	Audit() AuditLog
 	// Ping checks the database (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error
@@ -298,4 +299,24 @@ type PolicyKeys interface {
 	// Delete removes a container and its keys; ErrNotFound when it holds
 	// no key.
 	Delete(ctx context.Context, container string) error
+}
+
+// AuditEvent is one entry of the audit log: a security or administrative
+// event (a sign-in, a lockout, a user changed through the directory API).
+type AuditEvent struct {
+	// ID orders events: a later event has a greater ID.
+	ID    string
+	Time  time.Time
+	Kind  string            // the security event's kind: signin_failed, admin_action, ...
+	Attrs map[string]string // actor, target, ip, flow, reason ...
+}
+
+// AuditLog keeps audit events for the retention the operator chose.
+type AuditLog interface {
+	Append(ctx context.Context, e *AuditEvent) error
+	// Page is at most limit events of the kinds (all without any) with
+	// an ID before before ("" = the newest), newest first.
+	Page(ctx context.Context, kinds []string, before string, limit int) ([]*AuditEvent, error)
+	// Purge deletes the events older than t and says how many.
+	Purge(ctx context.Context, t time.Time) (int, error)
 }

@@ -7,7 +7,9 @@ import (
 	"os/user"
 
 	"github.com/gatehouse/gatehouse/identity/keyring"
+	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/secevent"
+	"github.com/gatehouse/gatehouse/store"
 )
 
 // adminLog records the admin actions of a state command (users create |
@@ -21,12 +23,15 @@ type adminLog struct {
 	target stateTarget
 }
 
-func newAdminLog(stderr io.Writer, cfgFile, dataDir string, target stateTarget) *adminLog {
+func newAdminLog(stderr io.Writer, cfgFile, dataDir string, target stateTarget, st store.Store) *adminLog {
 	var key []byte
 	if master, err := keysMasterKey(cfgFile, dataDir); err == nil {
 		key = keyring.Derive(master, "secevent")
 	}
-	rec, _ := secevent.New(slog.New(slog.NewJSONHandler(stderr, nil)), nil, key)
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	rec, _ := secevent.New(log, nil, key)
+	// The actions go to the tenant's audit log too (directoryAudits).
+	rec.SetSink(audit.New(audit.Options{Store: st.Audit(), Logger: log}).Sink)
 	return &adminLog{rec: rec, keyed: key != nil, target: target}
 }
 

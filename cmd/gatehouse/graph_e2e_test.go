@@ -18,6 +18,7 @@ import (
 
 const (
 	graphAdminID, graphReaderID, graphNoneID = "44444444-4444-4444-8444-444444444441", "44444444-4444-4444-8444-444444444442", "44444444-4444-4444-8444-444444444443"
+	graphAuditorID                           = "44444444-4444-4444-8444-444444444444"
 	graphSecret                              = "graph-app-secret-0123456789"
 )
 
@@ -87,9 +88,10 @@ func TestGraphUsers(t *testing.T) {
     - { name: Admin, clientId: %s, type: daemon, clientSecrets: [env:GRAPH_SECRET], graphPermissions: [User.ReadWrite.All] }
     - { name: Reader, clientId: %s, type: daemon, clientSecrets: [env:GRAPH_SECRET], graphPermissions: [User.Read.All] }
     - { name: Nothing, clientId: %s, type: daemon, clientSecrets: [env:GRAPH_SECRET] }
+    - { name: Auditor, clientId: %s, type: daemon, clientSecrets: [env:GRAPH_SECRET], graphPermissions: [AuditLog.Read.All] }
   userFlows:
     - { name: B2C_1_susi, type: signUpOrSignIn, attributes: [displayName], claims: [displayName, emails, objectId] }
-`, webClientID, callback, graphAdminID, graphReaderID, graphNoneID))
+`, webClientID, callback, graphAdminID, graphReaderID, graphNoneID, graphAuditorID))
 	env = append(env, "GRAPH_SECRET="+graphSecret)
 	startServe(t, file, env, "identity")
 	ctx := context.Background()
@@ -252,6 +254,30 @@ func TestGraphUsers(t *testing.T) {
 	}
 	if a := admin.do("PATCH", "/users/"+keptID, map[string]any{"id": "x"}); a.status != 400 {
 		t.Errorf("PATCH id: %d %s", a.status, a.raw)
+	}
+
+	// The audit log: the sign-ins (the first succeeded, the disabled one
+	// failed) and the changes the admin app made, newest first.
+	auditor := &graphClient{t: t, base: base, token: tokenOf(graphAuditorID)}
+	if a := reader.do("GET", "/auditLogs/signIns", nil); a.status != 403 {
+		t.Errorf("User.Read.All reads the audit log: %d %s", a.status, a.raw)
+	}
+	a = auditor.do("GET", "/auditLogs/signIns?$top=50", nil)
+	if a.status != 200 || !strings.Contains(a.raw, `"userId":"`+keptID+`"`) || !strings.Contains(a.raw, `"errorCode":0`) ||
+		!strings.Contains(a.raw, `"errorCode":50126`) || !strings.Contains(a.raw, `"ipAddress":"127.0.0.1"`) {
+		t.Fatalf("signIns: %d %s", a.status, a.raw)
+	}
+	a = auditor.do("GET", "/auditLogs/directoryAudits?$top=2", nil)
+	if a.status != 200 || len(a.body["value"].([]any)) != 2 || a.body["@odata.nextLink"] == nil {
+		t.Fatalf("directoryAudits page: %d %s", a.status, a.raw)
+	}
+	newest := a.body["value"].([]any)[0].(map[string]any)
+	if newest["activityDisplayName"] != "users.update" || !strings.Contains(a.raw, `"appId":"`+graphAdminID+`"`) || !strings.Contains(a.raw, `"id":"`+keptID+`"`) {
+		t.Fatalf("the newest change: %s", a.raw)
+	}
+	next = strings.TrimPrefix(a.body["@odata.nextLink"].(string), base)
+	if a := auditor.do("GET", next, nil); a.status != 200 || strings.Contains(a.raw, newest["id"].(string)) {
+		t.Fatalf("the next page: %d %s", a.status, a.raw)
 	}
 
 	// Delete.

@@ -131,7 +131,7 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer done()
-	audit := newAdminLog(stderr, *cfgFile, *dataDir, target)
+	audit := newAdminLog(stderr, *cfgFile, *dataDir, target, st)
 	if sub == "rotate-signing" {
 		return keysRotateSigning(ctx, st, master, *cfgFile, audit, stdout, stderr)
 	}

@@ -210,7 +210,7 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 	}
 	defer done()
 
-	audit := newAdminLog(stderr, *cfgFile, *dataDir, target)
+	audit := newAdminLog(stderr, *cfgFile, *dataDir, target, st)
 	switch sub {
 	case "create":
 		return usersCreate(ctx, st, target, audit, strings.TrimSpace(*email), password, strings.TrimSpace(*name), stdout, stderr)

@@ -36,6 +36,8 @@ const (
 type Options struct {
 	Users    store.Users
 	Sessions store.Sessions
+	// AuditLog is read by /auditLogs (nil: not served).
+	AuditLog store.AuditLog
 	// Throttles count each app's requests (RequestsPerApp per Window;
 	// 0: 1,000 per 10 seconds, in the range of Graph's own limits).
 	Throttles      store.Throttles
@@ -50,8 +52,11 @@ type Options struct {
 	ExtensionAppID string
 	// HashPassword hashes a password for the store (argon2id).
 	HashPassword func(ctx context.Context, password string) (string, error)
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// Audit records a change (the audit log's directoryAudits): action,
+	// then who, what and from where.
+	Audit  func(ctx context.Context, action string, attrs ...slog.Attr)
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // API is the directory API: mount it at {publicUrl}/graph/.
@@ -125,6 +130,14 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	segs := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	if segs[0] == "auditLogs" && len(segs) == 2 && r.Method == http.MethodGet {
+		if !q.has(RoleAuditRead) {
+			a.fail(q, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+			return
+		}
+		a.auditLogs(q, segs[1])
+		return
+	}
 	if segs[0] != "users" || len(segs) > 2 {
 		a.fail(q, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+segs[0]+"'.")
 		return
@@ -150,6 +163,26 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		a.fail(q, http.StatusMethodNotAllowed, "Request_BadRequest", "The method "+r.Method+" is not allowed on this resource.")
 	}
+}
+
+// audit records a change made by this request.
+func (a *API) audit(q *request, action, userID string, attrs ...slog.Attr) {
+	all := append([]slog.Attr{slog.String("actor", "app:"+q.appID), slog.String("target", userID),
+		slog.String("correlation", q.id), slog.String("ip", clientIP(q.r))}, attrs...)
+	if a.o.Audit != nil {
+		a.o.Audit(q.r.Context(), action, all...)
+	}
+	a.o.Logger.Info("graph: "+action, "user", userID, "app", q.appID, "request_id", q.id)
+}
+
+// clientIP is the peer's address (the directory API trusts no
+// forwarding header).
+func clientIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
 }
 
 func (q *request) has(role string) bool {

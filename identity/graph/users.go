@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
@@ -493,7 +494,7 @@ func (a *API) create(q *request) {
 		a.storeFailed(q, err)
 		return
 	}
-	a.o.Logger.Info("graph: user created", "user", u.ID, "app", q.appID, "request_id", q.id)
+	a.audit(q, "users.create", u.ID)
 	obj := a.object(u, append(slices.Clone(defaultSelect), "identities", "accountEnabled", "createdDateTime", "passwordPolicies", "otherMails"))
 	obj["@odata.context"] = a.contextURL(q) + "/$entity"
 	q.w.Header().Set("Location", a.baseURL(q)+"/users/"+u.ID)
@@ -554,7 +555,7 @@ func (a *API) patch(q *request, key string) {
 			return
 		}
 	}
-	a.o.Logger.Info("graph: user updated", "user", u.ID, "app", q.appID, "disabled", disable, "password_reset", password != "", "request_id", q.id)
+	a.audit(q, "users.update", u.ID, slog.Bool("disabled", disable), slog.Bool("passwordReset", password != ""))
 	q.w.WriteHeader(http.StatusNoContent)
 }
 
@@ -571,7 +572,7 @@ func (a *API) delete(q *request, key string) {
 	if a.o.Sessions != nil {
 		_ = a.o.Sessions.DeleteUser(ctx, u.ID)
 	}
-	a.o.Logger.Info("graph: user deleted", "user", u.ID, "app", q.appID, "request_id", q.id)
+	a.audit(q, "users.delete", u.ID)
 	q.w.WriteHeader(http.StatusNoContent)
 }
 

@@ -157,8 +157,8 @@ func (v *regValidator) apps(cfg *config.Identity, reg *Registry) {
 		}
 		for _, gp := range a.GraphPermissions {
 			switch {
-			case gp != GraphUserReadAll && gp != GraphUserReadWriteAll:
-				v.add(a.Pos, "%s.graphPermissions: %q is not User.Read.All or User.ReadWrite.All", key, gp)
+			case gp != GraphUserReadAll && gp != GraphUserReadWriteAll && gp != GraphAuditLogReadAll:
+				v.add(a.Pos, "%s.graphPermissions: %q is not User.Read.All, User.ReadWrite.All or AuditLog.Read.All", key, gp)
 			case a.Type == "spa":
 				v.add(a.Pos, "%s.graphPermissions: Graph application permissions are for confidential apps (web or daemon), not a spa", key)
 			default:

@@ -71,6 +71,7 @@ type App struct {
 const (
 	GraphUserReadAll      = "User.Read.All"
 	GraphUserReadWriteAll = "User.ReadWrite.All"
+	GraphAuditLogReadAll  = "AuditLog.Read.All"
 )
 
 // Public reports whether the app is a public client (no secret).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/locale"
 	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/config"
+	"github.com/gatehouse/gatehouse/internal/secevent"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -472,6 +474,8 @@ func (c *call) sendClaims(pf *policyFlow, out *journey.Outcome) {
 		c.f.metrics.SignUp(c.flow.Name, idmetrics.Success)
 	}
 	res := tenant.Result{User: u, AuthTime: authTime, NewUser: newUser, MFA: passedMFA}
+	c.emit(secevent.SignInSucceeded, "", slog.String("user", u.ID), slog.String("client", c.tx.Request.ClientID),
+		slog.Bool("sso", c.sso != nil && !c.pol.Interactive), slog.Bool("mfa", passedMFA), slog.String("correlation", c.f.correlationID(c.tx)))
 	if c.pol.Journey.Claims.String(pf.policy.ClaimID("authenticationSource")) == "socialIdpAuthentication" {
 		res.IdentityProvider = c.pol.Journey.Claims.String(pf.policy.ClaimID("identityProvider")) // the idp claim
 		if at := c.pol.Journey.Claims.String("identityProviderAccessToken"); at != "" && pf.userFlow &&

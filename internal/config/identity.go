@@ -37,6 +37,9 @@ type Identity struct {
 	// do per client address, email address and client id (defaults in
 	// Throttle's comments).
 	Throttle *Throttle `yaml:"throttle"`
+	// Audit is the audit log (sign-ins, lockouts, changes by operators
+	// and apps).
+	Audit *Audit `yaml:"audit"`
 	// Session is the SSO session cookie lifetime (B2C: 1440 min).
 	SessionLifetime Duration `yaml:"sessionLifetime"`
 	// Page themes the hosted pages.
@@ -218,6 +221,19 @@ type Throttle struct {
 	// GraphRequestsPerApp: directory API (Graph) requests of one app
 	// (1,000 per 10s); over it the API answers 429 with Retry-After.
 	GraphRequestsPerApp *Limit `yaml:"graphRequestsPerApp"`
+}
+
+// Audit configures the audit log.
+type Audit struct {
+	Pos Pos `yaml:"-"`
+	// Retention is how long events are kept (default 30 days).
+	Retention Duration `yaml:"retention"`
+	// Export copies each event as a JSON line to stdout or a file (a
+	// SIEM's input): "stdout" or a path.
+	Export string `yaml:"export"`
+	// WritesPerMinute bounds the events stored (default 10,000; over it
+	// they are counted as dropped).
+	WritesPerMinute int `yaml:"writesPerMinute"`
 }
 
 // Limit is N events per fixed window.

@@ -30,6 +30,7 @@ import (
 	"github.com/gatehouse/gatehouse/identity/sms"
 	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/identity/userflow"
+	"github.com/gatehouse/gatehouse/internal/audit"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/keys"
 	"github.com/gatehouse/gatehouse/store"
@@ -125,6 +126,11 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	if err != nil {
 		return fail(err)
 	}
+	auditLog, retention, closeExport, err := newAudit(cfg, configDir, st, log)
+	if err != nil {
+		return fail(err)
+	}
+	events.SetSink(auditLog.Sink)
 	p, err := identity.NewProvider(reg, st, identity.Options{Logger: log, Events: events, Metrics: im})
 	if err != nil {
 		return fail(err)
@@ -211,8 +217,11 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		graphPrefix = strings.TrimRight(u.Path, "/") + "/graph"
 	}
 	gl := tenant.NewLimits(cfg).GraphRequestsPerApp
-	directory := graph.New(graphPrefix, graph.Options{Users: st.Users(), Sessions: st.Sessions(), Throttles: st.Throttles(),
-		RequestsPerApp: gl.N, Window: gl.Window, Tenant: reg.Domain(), Logger: log, HashPassword: password.DefaultHasher().Hash,
+	directory := graph.New(graphPrefix, graph.Options{Users: st.Users(), Sessions: st.Sessions(), Throttles: st.Throttles(), AuditLog: st.Audit(),
+		RequestsPerApp: gl.N, Window: gl.Window, Tenant: reg.Domain(),
+		Audit: func(ctx context.Context, action string, attrs ...slog.Attr) {
+			events.Emit(ctx, secevent.AdminAction, append([]slog.Attr{slog.String("action", action)}, attrs...)...)
+		}, Logger: log, HashPassword: password.DefaultHasher().Hash,
 		Verify: func(ctx context.Context, bearer string) (string, []string, error) {
 			c, err := p.VerifyGraphToken(ctx, bearer)
 			if err != nil {
@@ -220,8 +229,9 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 			}
 			return c.AppID, c.Roles, nil
 		}})
-	sweepCtx, stop := context.WithCancel(context.Background())
-	go sweep(sweepCtx, st, log)
+	sweepCtx, cancelSweep := context.WithCancel(context.Background())
+	go sweep(sweepCtx, st, log, retention)
+	stop := func() { cancelSweep(); closeExport() }
 	return &Identity{Handler: identityHandler(p, st, graphPrefix+"/", directory), Provider: p, Store: st, Keys: resolver, Connectors: conns, Events: events, stop: stop}, nil
 }
 
@@ -275,11 +285,8 @@ func needsMail(reg *identity.Registry) bool {
 }
 
 // sweep removes expired codes, sessions and transactions every few minutes.
-func sweep(ctx context.Context, st store.Store, log *slog.Logger) {
-	s, ok := st.(store.Sweeper)
-	if !ok {
-		return
-	}
+func sweep(ctx context.Context, st store.Store, log *slog.Logger, auditRetention time.Duration) {
+	s, _ := st.(store.Sweeper)
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
 	for {
@@ -287,9 +294,44 @@ func sweep(ctx context.Context, st store.Store, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.Sweep(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Warn("store sweep failed", "err", err)
+			if s != nil {
+				if err := s.Sweep(ctx); err != nil && !errors.Is(err, context.Canceled) {
+					log.Warn("store sweep failed", "err", err)
+				}
+			}
+			if _, err := st.Audit().Purge(ctx, time.Now().Add(-auditRetention)); err != nil && !errors.Is(err, context.Canceled) {
+				log.Warn("audit log purge failed", "err", err)
 			}
 		}
 	}
+}
+
+// newAudit is the audit log of identity.audit: its retention and the
+// export's closer.
+func newAudit(cfg *config.Identity, configDir string, st store.Store, log *slog.Logger) (*audit.Log, time.Duration, func(), error) {
+	retention, o := 30*24*time.Hour, audit.Options{Store: st.Audit(), Throttles: st.Throttles(), Logger: log}
+	closer := func() {}
+	if a := cfg.Audit; a != nil {
+		retention = a.Retention.Or(retention)
+		if retention < time.Hour || retention > 10*365*24*time.Hour {
+			return nil, 0, nil, &config.Error{Pos: a.Pos, Msg: "identity.audit.retention must be between 1h and 3650d"}
+		}
+		o.PerMinute = a.WritesPerMinute
+		switch a.Export {
+		case "":
+		case "stdout":
+			o.Export = os.Stdout
+		default:
+			path := a.Export
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(configDir, path)
+			}
+			f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+			if err != nil {
+				return nil, 0, nil, &config.Error{Pos: a.Pos, Msg: "identity.audit.export: " + err.Error()}
+			}
+			o.Export, closer = f, func() { f.Close() }
+		}
+	}
+	return audit.New(o), retention, closer, nil
 }

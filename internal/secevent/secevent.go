@@ -40,12 +40,13 @@ const (
 	ClientThrottled    Kind = "client_throttled"     // client-secret guessing slowed down
 	RequestRejected    Kind = "request_rejected"     // a request over a size or parameter limit
 	AdminAction        Kind = "admin_action"         // a user, key or config change by an operator
+	SignInSucceeded    Kind = "signin_succeeded"     // a sign-in completed (tokens issued to the app)
 )
 
 // Kinds lists every Kind (the counter is created with each at zero, so a
 // dashboard sees the series before the first event).
 var Kinds = []Kind{SignInFailed, AccountLocked, SignInLocked, SignInThrottled, CodeSent, CodeThrottled,
-	CodeFailed, CodeGuessThrottled, ClientAuthFailed, ClientThrottled, RequestRejected, AdminAction}
+	CodeFailed, CodeGuessThrottled, ClientAuthFailed, ClientThrottled, RequestRejected, AdminAction, SignInSucceeded}
 
 // Recorder emits events. The zero value and a nil *Recorder log to
 // slog.Default and count nothing.
@@ -53,6 +54,13 @@ type Recorder struct {
 	log     *slog.Logger
 	counter *prometheus.CounterVec
 	key     []byte
+	sink    func(ctx context.Context, kind Kind, attrs []slog.Attr)
+}
+
+// SetSink passes every event on to sink as well (the audit log); set it
+// before the recorder is shared.
+func (r *Recorder) SetSink(sink func(ctx context.Context, kind Kind, attrs []slog.Attr)) {
+	r.sink = sink
 }
 
 // New returns a Recorder that logs to log (nil: slog.Default), counts in
@@ -91,7 +99,14 @@ func (r *Recorder) Emit(ctx context.Context, kind Kind, attrs ...slog.Attr) {
 	all := make([]slog.Attr, 0, len(attrs)+1)
 	all = append(all, slog.String("event", string(kind)))
 	all = append(all, attrs...)
-	log.LogAttrs(ctx, slog.LevelWarn, "security event", all...)
+	level := slog.LevelWarn
+	if kind == SignInSucceeded || kind == AdminAction {
+		level = slog.LevelInfo // expected events: kept for the audit log, not warnings
+	}
+	log.LogAttrs(ctx, level, "security event", all...)
+	if r != nil && r.sink != nil {
+		r.sink(ctx, kind, attrs)
+	}
 }
 
 // Hash returns a short keyed hash of an identifier (case-folded and

@@ -111,6 +111,7 @@ func (s *Store) Verifications() store.Verifications { return verifications{s} }
 func (s *Store) SigningKeys() store.SigningKeys     { return signingKeys{s} }
 func (s *Store) PolicyKeys() store.PolicyKeys       { return policyKeys{s} }
 func (s *Store) Throttles() store.Throttles         { return throttles{s} }
+func (s *Store) Audit() store.AuditLog              { return auditLog{s} }
 
 // inTx runs fn in a READ COMMITTED transaction and commits when fn returns
 // nil; fn maps its own errors.

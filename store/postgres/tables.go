@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -546,4 +548,52 @@ func (x throttles) Refund(ctx context.Context, key string, n int, now time.Time)
 func (x throttles) Reset(ctx context.Context, key string) error {
 	_, err := x.s.pool.Exec(ctx, "DELETE FROM throttles WHERE key = $1", key)
 	return mapErr(err)
+}
+
+// ---- audit log ----
+
+type auditLog struct{ s *Store }
+
+// Append stores an event.
+func (x auditLog) Append(ctx context.Context, e *store.AuditEvent) error {
+	attrs, err := json.Marshal(e.Attrs)
+	if err != nil {
+		return err
+	}
+	_, err = x.s.pool.Exec(ctx, "INSERT INTO audit_events (id, time, kind, attrs) VALUES ($1, $2, $3, $4)", e.ID, e.Time, e.Kind, attrs)
+	return mapErr(err)
+}
+
+// Page lists events newest first, by ID.
+func (x auditLog) Page(ctx context.Context, kinds []string, before string, limit int) ([]*store.AuditEvent, error) {
+	rows, err := x.s.pool.Query(ctx, `SELECT id, time, kind, attrs FROM audit_events
+		WHERE ($1 = '' OR id < $1) AND (coalesce(cardinality($2::text[]), 0) = 0 OR kind = ANY($2))
+		ORDER BY id DESC LIMIT $3`, before, kinds, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.AuditEvent
+	for rows.Next() {
+		var e store.AuditEvent
+		var attrs []byte
+		if err := rows.Scan(&e.ID, &e.Time, &e.Kind, &attrs); err != nil {
+			return nil, mapErr(err)
+		}
+		e.Time = e.Time.UTC()
+		if err := json.Unmarshal(attrs, &e.Attrs); err != nil {
+			return nil, fmt.Errorf("postgres: audit event %s: %w", e.ID, err)
+		}
+		out = append(out, &e)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// Purge deletes the events older than t.
+func (x auditLog) Purge(ctx context.Context, t time.Time) (int, error) {
+	tag, err := x.s.pool.Exec(ctx, "DELETE FROM audit_events WHERE time < $1", t)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -559,4 +561,60 @@ func (x throttles) Refund(ctx context.Context, key string, n int, now time.Time)
 func (x throttles) Reset(ctx context.Context, key string) error {
 	_, err := x.s.w.ExecContext(ctx, "DELETE FROM throttles WHERE key = ?", key)
 	return mapErr(err)
+}
+
+// ---- audit log ----
+
+type auditLog struct{ s *Store }
+
+// Append stores an event.
+func (x auditLog) Append(ctx context.Context, e *store.AuditEvent) error {
+	attrs, err := json.Marshal(e.Attrs)
+	if err != nil {
+		return err
+	}
+	_, err = x.s.w.ExecContext(ctx, "INSERT INTO audit_events (id, time, kind, attrs) VALUES (?, ?, ?, ?)", e.ID, micros(e.Time), e.Kind, string(attrs))
+	return mapErr(err)
+}
+
+// Page lists events newest first, by ID.
+func (x auditLog) Page(ctx context.Context, kinds []string, before string, limit int) ([]*store.AuditEvent, error) {
+	q := "SELECT id, time, kind, attrs FROM audit_events WHERE (? = '' OR id < ?)"
+	args := []any{before, before}
+	if len(kinds) > 0 {
+		q += " AND kind IN (?" + strings.Repeat(", ?", len(kinds)-1) + ")"
+		for _, k := range kinds {
+			args = append(args, k)
+		}
+	}
+	rows, err := x.s.r.QueryContext(ctx, q+" ORDER BY id DESC LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.AuditEvent
+	for rows.Next() {
+		var e store.AuditEvent
+		var t int64
+		var attrs string
+		if err := rows.Scan(&e.ID, &t, &e.Kind, &attrs); err != nil {
+			return nil, mapErr(err)
+		}
+		e.Time = fromMicros(t)
+		if err := json.Unmarshal([]byte(attrs), &e.Attrs); err != nil {
+			return nil, fmt.Errorf("sqlite: audit event %s: %w", e.ID, err)
+		}
+		out = append(out, &e)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// Purge deletes the events older than t.
+func (x auditLog) Purge(ctx context.Context, t time.Time) (int, error) {
+	res, err := x.s.w.ExecContext(ctx, "DELETE FROM audit_events WHERE time < ?", micros(t))
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err)
 }

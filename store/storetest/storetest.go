@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("PolicyKeys", s.policyKeys)
 	t.Run("PolicyKeysConcurrentTypes", s.policyKeysConcurrentTypes)
 	t.Run("Sweep", s.sweep)
+	t.Run("Audit", s.audit)
 }
 
 type suite struct {
@@ -1310,4 +1311,38 @@ func BenchmarkRefreshRotate(b *testing.B, st store.Store) {
 			tok = next
 		}
 	})
+}
+
+func (s *suite) audit(t *testing.T) {
+	ctx := t.Context()
+	al := s.st.Audit()
+	base := now().Add(-48 * time.Hour).Truncate(time.Microsecond)
+	for i := range 5 {
+		kind := "signin_failed"
+		if i%2 == 1 {
+			kind = "admin_action"
+		}
+		noErr(t, "Append", al.Append(ctx, &store.AuditEvent{ID: fmt.Sprintf("evt-%03d", i), Time: base.Add(time.Duration(i) * time.Hour),
+			Kind: kind, Attrs: map[string]string{"n": fmt.Sprint(i), "ip": "192.0.2.1"}}))
+	}
+	page, err := al.Page(ctx, nil, "", 2)
+	noErr(t, "Page", err)
+	if len(page) != 2 || page[0].ID != "evt-004" || page[1].ID != "evt-003" || page[0].Attrs["n"] != "4" || !page[0].Time.Equal(base.Add(4*time.Hour)) {
+		t.Fatalf("newest page %+v", page)
+	}
+	page, err = al.Page(ctx, []string{"signin_failed"}, "evt-004", 10)
+	noErr(t, "Page", err)
+	if len(page) != 2 || page[0].ID != "evt-002" || page[1].ID != "evt-000" {
+		t.Fatalf("signin_failed before evt-004: %+v", page)
+	}
+	n, err := al.Purge(ctx, base.Add(2*time.Hour))
+	noErr(t, "Purge", err)
+	if n != 2 {
+		t.Fatalf("purged %d, want 2", n)
+	}
+	page, err = al.Page(ctx, []string{"signin_failed", "admin_action"}, "", 10)
+	noErr(t, "Page", err)
+	if len(page) != 3 || page[2].ID != "evt-002" {
+		t.Fatalf("after purge %+v", page)
+	}
 }

@@ -1,0 +1,10 @@
+-- The audit log: security and administrative events, kept for the
+-- configured retention (identity.audit.retention) and swept.
+CREATE TABLE audit_events (
+    id    text PRIMARY KEY,
+    time  timestamptz NOT NULL,
+    kind  text NOT NULL,
+    attrs jsonb NOT NULL
+);
+CREATE INDEX audit_events_kind ON audit_events (kind, id);
+CREATE INDEX audit_events_time ON audit_events (time);
