@@ -42,6 +42,7 @@ type Store interface {
 	PolicyKeys() PolicyKeys
 	Throttles() Throttles
 	Audit() AuditLog
+	DeletedUsers() DeletedUsers
 	// Ping checks the database (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error
@@ -318,5 +319,24 @@ type AuditLog interface {
 	// an ID before before ("" = the newest), newest first.
 	Page(ctx context.Context, kinds []string, before string, limit int) ([]*AuditEvent, error)
 	// Purge deletes the events older than t and says how many.
+	Purge(ctx context.Context, t time.Time) (int, error)
+}
+
+// DeletedUser is an account deleted through the directory API, kept for
+// restoring (Graph's deletedItems) until it is purged.
+type DeletedUser struct {
+	User      *User
+	DeletedAt time.Time
+}
+
+// DeletedUsers keeps deleted accounts (their identities are free for new
+// accounts meanwhile).
+type DeletedUsers interface {
+	Put(ctx context.Context, u *User, deletedAt time.Time) error
+	Get(ctx context.Context, id string) (*DeletedUser, error) // ErrNotFound when missing
+	// Page is at most limit deleted accounts with an ID after after, by ID.
+	Page(ctx context.Context, after string, limit int) ([]*DeletedUser, error)
+	Delete(ctx context.Context, id string) error // ErrNotFound when missing
+	// Purge deletes those deleted before t and says how many.
 	Purge(ctx context.Context, t time.Time) (int, error)
 }

@@ -287,6 +287,29 @@ func TestGraphUsers(t *testing.T) {
 	if a := reader.do("GET", "/users/"+keptID, nil); a.status != 404 {
 		t.Fatalf("after delete: %d %s", a.status, a.raw)
 	}
+	// Deleted items: listed, restored with the same id, deleted for good.
+	a = reader.do("GET", "/directory/deletedItems/microsoft.graph.user", nil)
+	if a.status != 200 || !strings.Contains(a.raw, `"id":"`+keptID+`"`) || !strings.Contains(a.raw, `"deletedDateTime"`) {
+		t.Fatalf("deletedItems: %d %s", a.status, a.raw)
+	}
+	if a := reader.do("POST", "/directory/deletedItems/"+keptID+"/restore", nil); a.status != 403 {
+		t.Errorf("User.Read.All restores: %d", a.status)
+	}
+	if a := admin.do("POST", "/directory/deletedItems/"+keptID+"/restore", nil); a.status != 200 || a.body["id"] != keptID {
+		t.Fatalf("restore: %d %s", a.status, a.raw)
+	}
+	if a := reader.do("GET", "/users/"+keptID+"?$select=id,identities", nil); a.status != 200 || !strings.Contains(a.raw, "alice@example.com") {
+		t.Fatalf("the restored user: %d %s", a.status, a.raw)
+	}
+	if a := admin.do("DELETE", "/users/"+keptID, nil); a.status != 204 {
+		t.Fatalf("delete again: %d %s", a.status, a.raw)
+	}
+	if a := admin.do("DELETE", "/directory/deletedItems/"+keptID, nil); a.status != 204 {
+		t.Fatalf("delete for good: %d %s", a.status, a.raw)
+	}
+	if a := admin.do("POST", "/directory/deletedItems/"+keptID+"/restore", nil); a.status != 404 || graphError(t, a) != "Request_ResourceNotFound" {
+		t.Fatalf("restore after the final delete: %d %s", a.status, a.raw)
+	}
 
 	// The per-app limit (200 per hour here): 429 with Retry-After.
 	var limited graphAnswer

@@ -38,6 +38,9 @@ type Options struct {
 	Sessions store.Sessions
 	// AuditLog is read by /auditLogs (nil: not served).
 	AuditLog store.AuditLog
+	// DeletedUsers keeps deleted accounts for /directory/deletedItems (nil:
+	// DELETE is final).
+	DeletedUsers store.DeletedUsers
 	// Throttles count each app's requests (RequestsPerApp per Window;
 	// 0: 1,000 per 10 seconds, in the range of Graph's own limits).
 	Throttles      store.Throttles
@@ -136,6 +139,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.auditLogs(q, segs[1])
+		return
+	}
+	if segs[0] == "directory" && len(segs) >= 3 && segs[1] == "deletedItems" {
+		a.deletedItems(q, segs[2:])
 		return
 	}
 	if segs[0] != "users" || len(segs) > 2 {

@@ -565,6 +565,13 @@ func (a *API) delete(q *request, key string) {
 		return
 	}
 	ctx := q.r.Context()
+	if a.o.DeletedUsers != nil {
+		// Restorable for DeletedRetention (Graph's deletedItems).
+		if err := a.o.DeletedUsers.Put(ctx, u, a.o.Now()); err != nil {
+			a.storeFailed(q, err)
+			return
+		}
+	}
 	if err := a.o.Users.Delete(ctx, u.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		a.storeFailed(q, err)
 		return

@@ -217,7 +217,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		graphPrefix = strings.TrimRight(u.Path, "/") + "/graph"
 	}
 	gl := tenant.NewLimits(cfg).GraphRequestsPerApp
-	directory := graph.New(graphPrefix, graph.Options{Users: st.Users(), Sessions: st.Sessions(), Throttles: st.Throttles(), AuditLog: st.Audit(),
+	directory := graph.New(graphPrefix, graph.Options{Users: st.Users(), Sessions: st.Sessions(), Throttles: st.Throttles(), AuditLog: st.Audit(), DeletedUsers: st.DeletedUsers(),
 		RequestsPerApp: gl.N, Window: gl.Window, Tenant: reg.Domain(),
 		Audit: func(ctx context.Context, action string, attrs ...slog.Attr) {
 			events.Emit(ctx, secevent.AdminAction, append([]slog.Attr{slog.String("action", action)}, attrs...)...)
@@ -301,6 +301,9 @@ func sweep(ctx context.Context, st store.Store, log *slog.Logger, auditRetention
 			}
 			if _, err := st.Audit().Purge(ctx, time.Now().Add(-auditRetention)); err != nil && !errors.Is(err, context.Canceled) {
 				log.Warn("audit log purge failed", "err", err)
+			}
+			if _, err := st.DeletedUsers().Purge(ctx, time.Now().Add(-graph.DeletedRetention)); err != nil && !errors.Is(err, context.Canceled) {
+				log.Warn("deleted users purge failed", "err", err)
 			}
 		}
 	}

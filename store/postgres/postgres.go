@@ -112,6 +112,7 @@ func (s *Store) SigningKeys() store.SigningKeys     { return signingKeys{s} }
 func (s *Store) PolicyKeys() store.PolicyKeys       { return policyKeys{s} }
 func (s *Store) Throttles() store.Throttles         { return throttles{s} }
 func (s *Store) Audit() store.AuditLog              { return auditLog{s} }
+func (s *Store) DeletedUsers() store.DeletedUsers   { return deletedUsers{s} }
 
 // inTx runs fn in a READ COMMITTED transaction and commits when fn returns
 // nil; fn maps its own errors.

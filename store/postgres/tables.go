@@ -597,3 +597,75 @@ func (x auditLog) Purge(ctx context.Context, t time.Time) (int, error) {
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+// ---- deleted users ----
+
+type deletedUsers struct{ s *Store }
+
+// Put keeps a deleted account (replacing an older deletion of the id).
+func (x deletedUsers) Put(ctx context.Context, u *store.User, at time.Time) error {
+	b, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	_, err = x.s.pool.Exec(ctx, `INSERT INTO deleted_users (id, deleted_at, data) VALUES ($1, $2, $3)
+		ON CONFLICT (id) DO UPDATE SET deleted_at = excluded.deleted_at, data = excluded.data`, u.ID, at, b)
+	return mapErr(err)
+}
+
+func (x deletedUsers) scan(row pgx.Row) (*store.DeletedUser, error) {
+	var d store.DeletedUser
+	var data []byte
+	if err := row.Scan(&d.DeletedAt, &data); err != nil {
+		return nil, mapErr(err)
+	}
+	d.DeletedAt = d.DeletedAt.UTC()
+	if err := json.Unmarshal(data, &d.User); err != nil {
+		return nil, fmt.Errorf("postgres: deleted user: %w", err)
+	}
+	return &d, nil
+}
+
+// Get is one deleted account.
+func (x deletedUsers) Get(ctx context.Context, id string) (*store.DeletedUser, error) {
+	return x.scan(x.s.pool.QueryRow(ctx, "SELECT deleted_at, data FROM deleted_users WHERE id = $1", id))
+}
+
+// Page lists deleted accounts by ID.
+func (x deletedUsers) Page(ctx context.Context, after string, limit int) ([]*store.DeletedUser, error) {
+	rows, err := x.s.pool.Query(ctx, "SELECT deleted_at, data FROM deleted_users WHERE id > $1 ORDER BY id LIMIT $2", after, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.DeletedUser
+	for rows.Next() {
+		d, err := x.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// Delete removes a deleted account for good.
+func (x deletedUsers) Delete(ctx context.Context, id string) error {
+	tag, err := x.s.pool.Exec(ctx, "DELETE FROM deleted_users WHERE id = $1", id)
+	if err != nil {
+		return mapErr(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// Purge removes the accounts deleted before t.
+func (x deletedUsers) Purge(ctx context.Context, t time.Time) (int, error) {
+	tag, err := x.s.pool.Exec(ctx, "DELETE FROM deleted_users WHERE deleted_at < $1", t)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return int(tag.RowsAffected()), nil
+}

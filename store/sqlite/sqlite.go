@@ -227,6 +227,7 @@ func (s *Store) SigningKeys() store.SigningKeys     { return signingKeys{s} }
 func (s *Store) PolicyKeys() store.PolicyKeys       { return policyKeys{s} }
 func (s *Store) Throttles() store.Throttles         { return throttles{s} }
 func (s *Store) Audit() store.AuditLog              { return auditLog{s} }
+func (s *Store) DeletedUsers() store.DeletedUsers   { return deletedUsers{s} }
 
 // writeTx runs fn in an immediate transaction on the writer connection and
 // commits when fn returns nil. fn's errors are returned as they are (fn

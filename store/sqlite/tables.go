@@ -618,3 +618,73 @@ func (x auditLog) Purge(ctx context.Context, t time.Time) (int, error) {
 	n, err := res.RowsAffected()
 	return int(n), mapErr(err)
 }
+
+// ---- deleted users ----
+
+type deletedUsers struct{ s *Store }
+
+// Put keeps a deleted account (replacing an older deletion of the id).
+func (x deletedUsers) Put(ctx context.Context, u *store.User, at time.Time) error {
+	b, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	_, err = x.s.w.ExecContext(ctx, `INSERT INTO deleted_users (id, deleted_at, data) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET deleted_at = excluded.deleted_at, data = excluded.data`, u.ID, micros(at), string(b))
+	return mapErr(err)
+}
+
+func (x deletedUsers) scan(rows interface{ Scan(...any) error }) (*store.DeletedUser, error) {
+	var at int64
+	var data string
+	if err := rows.Scan(&at, &data); err != nil {
+		return nil, mapErr(err)
+	}
+	d := &store.DeletedUser{DeletedAt: fromMicros(at)}
+	if err := json.Unmarshal([]byte(data), &d.User); err != nil {
+		return nil, fmt.Errorf("sqlite: deleted user: %w", err)
+	}
+	return d, nil
+}
+
+// Get is one deleted account.
+func (x deletedUsers) Get(ctx context.Context, id string) (*store.DeletedUser, error) {
+	d, err := x.scan(x.s.r.QueryRowContext(ctx, "SELECT deleted_at, data FROM deleted_users WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, store.ErrNotFound) {
+		return nil, store.ErrNotFound
+	}
+	return d, err
+}
+
+// Page lists deleted accounts by ID.
+func (x deletedUsers) Page(ctx context.Context, after string, limit int) ([]*store.DeletedUser, error) {
+	rows, err := x.s.r.QueryContext(ctx, "SELECT deleted_at, data FROM deleted_users WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*store.DeletedUser
+	for rows.Next() {
+		d, err := x.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// Delete removes a deleted account for good.
+func (x deletedUsers) Delete(ctx context.Context, id string) error {
+	return affected(x.s.w.ExecContext(ctx, "DELETE FROM deleted_users WHERE id = ?", id))
+}
+
+// Purge removes the accounts deleted before t.
+func (x deletedUsers) Purge(ctx context.Context, t time.Time) (int, error) {
+	res, err := x.s.w.ExecContext(ctx, "DELETE FROM deleted_users WHERE deleted_at < ?", micros(t))
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err)
+}

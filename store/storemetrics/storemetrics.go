@@ -64,10 +64,11 @@ func (w *wrapped) Lockouts() store.Lockouts         { return lockouts{w.st.Locko
 func (w *wrapped) Verifications() store.Verifications {
 	return verifications{w.st.Verifications(), w.o}
 }
-func (w *wrapped) SigningKeys() store.SigningKeys { return signingKeys{w.st.SigningKeys(), w.o} }
-func (w *wrapped) PolicyKeys() store.PolicyKeys   { return policyKeys{w.st.PolicyKeys(), w.o} }
-func (w *wrapped) Throttles() store.Throttles     { return throttles{w.st.Throttles(), w.o} }
-func (w *wrapped) Audit() store.AuditLog          { return w.st.Audit() }
+func (w *wrapped) SigningKeys() store.SigningKeys   { return signingKeys{w.st.SigningKeys(), w.o} }
+func (w *wrapped) PolicyKeys() store.PolicyKeys     { return policyKeys{w.st.PolicyKeys(), w.o} }
+func (w *wrapped) Throttles() store.Throttles       { return throttles{w.st.Throttles(), w.o} }
+func (w *wrapped) Audit() store.AuditLog            { return w.st.Audit() }
+func (w *wrapped) DeletedUsers() store.DeletedUsers { return w.st.DeletedUsers() }
 
 func (w *wrapped) Ping(ctx context.Context) error {
 	defer w.o.since("ping", time.Now())

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("PolicyKeysConcurrentTypes", s.policyKeysConcurrentTypes)
 	t.Run("Sweep", s.sweep)
 	t.Run("Audit", s.audit)
+	t.Run("DeletedUsers", s.deletedUsers)
 }
 
 type suite struct {
@@ -1344,5 +1345,38 @@ func (s *suite) audit(t *testing.T) {
 	noErr(t, "Page", err)
 	if len(page) != 3 || page[2].ID != "evt-002" {
 		t.Fatalf("after purge %+v", page)
+	}
+}
+
+func (s *suite) deletedUsers(t *testing.T) {
+	ctx := t.Context()
+	du := s.st.DeletedUsers()
+	at := now().Add(-time.Hour).Truncate(time.Microsecond)
+	u := newUser()
+	u.Attributes = map[string]string{"city": "Oslo"}
+	noErr(t, "Put", du.Put(ctx, u, at))
+	got, err := du.Get(ctx, u.ID)
+	noErr(t, "Get", err)
+	if !got.DeletedAt.Equal(at) || got.User.ID != u.ID || got.User.Email != u.Email || got.User.Attributes["city"] != "Oslo" || got.User.PasswordHash != u.PasswordHash {
+		t.Fatalf("Get %+v %+v", got, got.User)
+	}
+	if _, err := du.Get(ctx, "missing"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get missing: %v", err)
+	}
+	old := newUser()
+	noErr(t, "Put", du.Put(ctx, old, at.Add(-40*24*time.Hour)))
+	page, err := du.Page(ctx, "", 10)
+	noErr(t, "Page", err)
+	if len(page) != 2 || page[0].User.ID > page[1].User.ID {
+		t.Fatalf("Page %+v", page)
+	}
+	n, err := du.Purge(ctx, at.Add(-30*24*time.Hour))
+	noErr(t, "Purge", err)
+	if n != 1 {
+		t.Fatalf("purged %d", n)
+	}
+	noErr(t, "Delete", du.Delete(ctx, u.ID))
+	if err := du.Delete(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Delete twice: %v", err)
 	}
 }
