@@ -256,6 +256,11 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		if err == nil {
+			// Restorable for 30 days through the directory API, as a
+			// deletion there is.
+			err = st.DeletedUsers().Put(ctx, u, time.Now())
+		}
+		if err == nil {
 			err = st.Users().Delete(ctx, u.ID)
 		}
 		if err == nil {
