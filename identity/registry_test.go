@@ -194,3 +194,37 @@ func TestMFAConfig(t *testing.T) {
 		t.Errorf("off: %v", err)
 	}
 }
+
+// TestExtensionAttributesConfig: declared custom attributes and the
+// extensions app id, each problem at its line.
+func TestExtensionAttributesConfig(t *testing.T) {
+	base := testConfigYAML("https://login.contoso.example", "RS256")
+	with := func(lines string) string {
+		return strings.Replace(base, "  userFlows:\n", lines+"  userFlows:\n", 1)
+	}
+	cfg, err := parseConfig(t, with("  extensionsAppId: 01234567-89AB-cdef-0123-456789abcdef\n  extensionAttributes: [{ name: loyaltyId, type: string }, { name: extension_vip, type: boolean }]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := NewRegistry(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reg.ExtensionsAppID != "0123456789abcdef0123456789abcdef" || reg.Extensions["loyaltyId"] != "string" || reg.Extensions["vip"] != "boolean" {
+		t.Fatalf("extensions %q %v", reg.ExtensionsAppID, reg.Extensions)
+	}
+	for _, c := range []struct{ lines, want string }{
+		{"  extensionAttributes: [{ name: shoe, type: float }]\n", `type "float" must be string, boolean or int`},
+		{"  extensionAttributes: [{ name: a, type: int }, { name: a, type: string }]\n", `"a" is declared twice`},
+		{"  extensionAttributes: [{ name: 9lives, type: int }]\n", `name "9lives" must be a letter`},
+		{"  extensionsAppId: b2c-extensions-app\n", "is not a GUID"},
+	} {
+		cfg, err := parseConfig(t, with(c.lines))
+		if err == nil {
+			_, err = NewRegistry(cfg)
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "/cfg/gatehouse.yaml:") {
+			t.Errorf("%s: %v, want %q", c.lines, err, c.want)
+		}
+	}
+}

@@ -83,6 +83,8 @@ func TestGraphUsers(t *testing.T) {
 	const callback = "http://127.0.0.1:1/callback"
 	file, _, publicURL, env := identityRoleConfig(t, fmt.Sprintf(`  email: { outbox: ./outbox }
   throttle: { graphRequestsPerApp: { limit: 200, window: 1h } }
+  extensionsAppId: 01234567-89ab-cdef-0123-456789abcdef
+  extensionAttributes: [{ name: loyaltyId, type: string }, { name: vip, type: boolean }]
   apps:
     - { name: Web, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET] }
     - { name: Admin, clientId: %s, type: daemon, clientSecrets: [env:GRAPH_SECRET], graphPermissions: [User.ReadWrite.All] }
@@ -158,6 +160,9 @@ func TestGraphUsers(t *testing.T) {
 		{"foreign issuer", map[string]any{"displayName": "X", "passwordProfile": map[string]any{"password": "Correct-Horse-9"},
 			"identities": []map[string]string{{"signInType": "emailAddress", "issuer": "fabrikam.com", "issuerAssignedId": "x@example.com"}}}},
 		{"unknown property", map[string]any{"displayName": "X", "shoeSize": 44}},
+		{"undeclared extension", map[string]any{"displayName": "X", "extension_0123456789abcdef0123456789abcdef_shoe": "44"}},
+		{"another app's extension", map[string]any{"displayName": "X", "extension_ffffffffffffffffffffffffffffffff_loyaltyId": "L"}},
+		{"mistyped extension", map[string]any{"displayName": "X", "extension_0123456789abcdef0123456789abcdef_vip": "yes"}},
 		{"no identities", map[string]any{"displayName": "X"}},
 	} {
 		if a := admin.do("POST", "/users", c.body); a.status != 400 || graphError(t, a) != "Request_BadRequest" {
@@ -174,6 +179,12 @@ func TestGraphUsers(t *testing.T) {
 	a = reader.do("GET", "/users/"+keptID+"?$select=id,displayName,identities,accountEnabled,extension_0123456789abcdef0123456789abcdef_loyaltyId", nil)
 	if a.status != 200 || a.body["accountEnabled"] != true || a.body["extension_0123456789abcdef0123456789abcdef_loyaltyId"] != "L-42" || a.body["mail"] != nil {
 		t.Fatalf("get with $select: %d %s", a.status, a.raw)
+	}
+	if a := admin.do("PATCH", "/users/"+keptID, map[string]any{"extension_0123456789abcdef0123456789abcdef_vip": true}); a.status != 204 {
+		t.Fatalf("typed extension: %d %s", a.status, a.raw)
+	}
+	if a := reader.do("GET", "/users/"+keptID+"?$select=extension_0123456789abcdef0123456789abcdef_vip", nil); a.body["extension_0123456789abcdef0123456789abcdef_vip"] != true {
+		t.Fatalf("a boolean extension reads back as %s", a.raw)
 	}
 	if a := reader.do("GET", "/users/"+keptID+"?$select=shoeSize", nil); a.status != 400 {
 		t.Errorf("unknown $select: %d %s", a.status, a.raw)

@@ -53,6 +53,9 @@ type Options struct {
 	// ExtensionAppID is the b2c-extensions-app's client id without dashes:
 	// extension attributes are extension_{ExtensionAppID}_{name} on the wire.
 	ExtensionAppID string
+	// Extensions are the declared extension attributes and their types
+	// (string, boolean, int); empty: any, kept as given.
+	Extensions map[string]string
 	// HashPassword hashes a password for the store (argon2id).
 	HashPassword func(ctx context.Context, password string) (string, error)
 	// Audit records a change (the audit log's directoryAudits): action,

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -102,6 +103,16 @@ func (a *API) value(u *store.User, prop string) any {
 		v, ok := u.Attributes["extension_"+name]
 		if !ok {
 			return nil
+		}
+		switch a.o.Extensions[name] {
+		case "boolean":
+			return v == "true"
+		case "int":
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				return n
+			}
+		case "string":
+			return v
 		}
 		var typed any
 		if json.Unmarshal([]byte(v), &typed) == nil {
@@ -339,12 +350,15 @@ func (a *API) apply(u *store.User, body map[string]json.RawMessage, create bool)
 				continue
 			}
 			name, ok := a.extensionName(k)
-			if !ok {
+			if !ok || len(a.o.Extensions) > 0 && a.o.Extensions[name] == "" {
 				return "", false, "Property '" + k + "' does not exist on type 'microsoft.graph.user' or is read-only."
 			}
 			var v any
 			if err := json.Unmarshal(body[k], &v); err != nil {
 				return "", false, "Invalid value for property '" + k + "'."
+			}
+			if m := checkExtensionType(k, a.o.Extensions[name], v); m != "" {
+				return "", false, m
 			}
 			switch x := v.(type) {
 			case nil:
@@ -364,6 +378,30 @@ func (a *API) apply(u *store.User, body map[string]json.RawMessage, create bool)
 		}
 	}
 	return password, disable, ""
+}
+
+// checkExtensionType checks a value against its declared type (none
+// declared: any scalar).
+func checkExtensionType(prop, typ string, v any) string {
+	if v == nil {
+		return ""
+	}
+	switch typ {
+	case "string":
+		if _, ok := v.(string); !ok {
+			return "Invalid value for property '" + prop + "': a string is expected."
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			return "Invalid value for property '" + prop + "': a boolean is expected."
+		}
+	case "int":
+		f, ok := v.(float64)
+		if !ok || f != float64(int32(f)) {
+			return "Invalid value for property '" + prop + "': a 32-bit integer is expected."
+		}
+	}
+	return ""
 }
 
 func setAttr(u *store.User, k, v string) {

@@ -56,6 +56,7 @@ func NewRegistry(cfg *config.Identity) (*Registry, error) {
 	}
 	v.tenant(cfg, reg)
 	v.publicURL(cfg, reg)
+	v.extensions(cfg, reg)
 	v.apps(cfg, reg)
 	v.identityProviders(cfg, reg)
 	v.flows(cfg, reg)
@@ -135,6 +136,31 @@ func (v *regValidator) redirectURI(p config.Pos, key, s string) {
 	}
 	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
 		v.add(p, "%s: %q must use https (http is allowed only for localhost and 127.0.0.1)", key, s)
+	}
+}
+
+// extensions checks identity.extensionAttributes and extensionsAppId.
+func (v *regValidator) extensions(cfg *config.Identity, reg *Registry) {
+	reg.Extensions = map[string]string{}
+	for i, e := range cfg.ExtensionAttributes {
+		key := fmt.Sprintf("identity.extensionAttributes[%d]", i)
+		name := strings.TrimPrefix(e.Name, "extension_")
+		switch {
+		case !providerNameRE.MatchString(name) || strings.Contains(name, "-"):
+			v.add(e.Pos, "%s: name %q must be a letter, then letters, digits or '_'", key, e.Name)
+		case reg.Extensions[name] != "":
+			v.add(e.Pos, "%s: %q is declared twice", key, name)
+		case e.Type != "string" && e.Type != "boolean" && e.Type != "int":
+			v.add(e.Pos, "%s: type %q must be string, boolean or int (B2C's data types)", key, e.Type)
+		default:
+			reg.Extensions[name] = e.Type
+		}
+	}
+	if id := cfg.ExtensionsAppID; id != "" {
+		if !guidRE.MatchString(id) {
+			v.add(cfg.Pos, "identity.extensionsAppId %q is not a GUID (the b2c-extensions-app's client id)", id)
+		}
+		reg.ExtensionsAppID = strings.ToLower(strings.ReplaceAll(id, "-", ""))
 	}
 }
 

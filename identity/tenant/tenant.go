@@ -26,6 +26,12 @@ type Registry struct {
 	APIs map[string]*App
 	// IdentityProviders user flows offer, by lower-cased name.
 	IdentityProviders map[string]*IdentityProvider
+	// Extensions are the declared custom attributes by name (without the
+	// extension_ prefix) and their types (string, boolean, int); empty:
+	// any, as strings. ExtensionsAppID is the extensions app's id without
+	// dashes ("" when not given).
+	Extensions      map[string]string
+	ExtensionsAppID string
 	// Source is the config the registry was built from.
 	Source *config.Identity
 }

@@ -16,6 +16,12 @@ type Identity struct {
 	UserFlows      []UserFlow     `yaml:"userFlows"`
 	APIConnectors  []APIConnector `yaml:"apiConnectors"`
 	CustomPolicies []Path         `yaml:"customPolicies"`
+	// ExtensionAttributes are the tenant's custom user attributes with
+	// their types (B2C's user attributes blade); ExtensionsAppID is the
+	// b2c-extensions-app's client id, which names them on the directory
+	// API: extension_{id without dashes}_{name}.
+	ExtensionAttributes []ExtensionAttribute `yaml:"extensionAttributes"`
+	ExtensionsAppID     string               `yaml:"extensionsAppId"`
 	// IdentityProviders are the providers user flows offer beside local
 	// accounts (a flow's identityProviders names them).
 	IdentityProviders []IdentityProvider `yaml:"identityProviders"`
@@ -221,6 +227,13 @@ type Throttle struct {
 	// GraphRequestsPerApp: directory API (Graph) requests of one app
 	// (1,000 per 10s); over it the API answers 429 with Retry-After.
 	GraphRequestsPerApp *Limit `yaml:"graphRequestsPerApp"`
+}
+
+// ExtensionAttribute is a custom user attribute: string, boolean or int.
+type ExtensionAttribute struct {
+	Pos  Pos    `yaml:"-"`
+	Name string `yaml:"name"`
+	Type string `yaml:"type"`
 }
 
 // Audit configures the audit log.
