@@ -263,6 +263,22 @@ func TestGraphUsers(t *testing.T) {
 	if p := signIn("alice@example.com", "Another-Horse-7"); p.Status != http.StatusFound && !strings.Contains(p.URL.String(), "code=") {
 		t.Fatalf("sign-in after the reset: %d %s\n%s", p.Status, p.URL, p.Body)
 	}
+	// forceChangePasswordNextSignIn: the next sign-in asks for a new password.
+	if a := admin.do("PATCH", "/users/"+keptID, map[string]any{"passwordProfile": map[string]any{"password": "Third-Horse-55", "forceChangePasswordNextSignIn": true}}); a.status != 204 {
+		t.Fatalf("forced change: %d %s", a.status, a.raw)
+	}
+	fb := testutil.NewBrowser(t, callback, nil)
+	fp, _, _, _ := authorizePolicy(t, ctx, fb, publicURL, "B2C_1_susi", callback)
+	fp = fb.Submit(fp, "next", map[string]string{"signInName": "alice@example.com", "password": "Third-Horse-55"})
+	if !strings.Contains(fp.Body, `id="newPassword"`) {
+		t.Fatalf("no password change page after a forced reset: %d %s\n%s", fp.Status, fp.URL, fp.Body)
+	}
+	if cb := fb.Callback(fb.Submit(fp, "continue", map[string]string{"newPassword": "Fourth-Horse-44", "reenterPassword": "Fourth-Horse-44"})); cb.Get("code") == "" {
+		t.Fatalf("after the password change: %v", cb)
+	}
+	if p := signIn("alice@example.com", "Fourth-Horse-44"); p.Status != http.StatusFound && !strings.Contains(p.URL.String(), "code=") {
+		t.Fatalf("the changed password, asked once: %d %s\n%s", p.Status, p.URL, p.Body)
+	}
 	if a := admin.do("PATCH", "/users/"+keptID, map[string]any{"id": "x"}); a.status != 400 {
 		t.Errorf("PATCH id: %d %s", a.status, a.raw)
 	}

@@ -39,12 +39,15 @@ var attributes = map[string]attrUse{
 	"createdDateTime":           useRead,
 	"newClaimsPrincipalCreated": useRead,
 
-	"refreshTokensValidFromDateTime":   useReadWrite,
-	"displayName":                      useReadWrite,
-	"givenName":                        useReadWrite,
-	"surname":                          useReadWrite,
-	"password":                         useWrite,
-	"passwordPolicies":                 useReadWrite,
+	"refreshTokensValidFromDateTime": useReadWrite,
+	"displayName":                    useReadWrite,
+	"givenName":                      useReadWrite,
+	"surname":                        useReadWrite,
+	"password":                       useWrite,
+	"passwordPolicies":               useReadWrite,
+	// Graph's passwordProfile.forceChangePasswordNextSignIn ("true"):
+	// user flows ask for a new password at the next sign-in.
+	"forceChangePasswordNextSignIn":    useReadWrite,
 	"accountEnabled":                   useReadWrite,
 	"mail":                             useReadWrite,
 	"otherMails":                       useReadWrite,

@@ -140,6 +140,7 @@ func TestCompiledIdentityProviders(t *testing.T) {
 		}
 	}
 	if got := strings.Join(ids, ","); got != "SelfAsserted-LocalAccountSignin-Email,LocalAccountSignUpWithLogonEmail,ForgotPassword,partner,facebook,"+
+		"AAD-UserReadForceChangePassword,SelfAsserted-ForcePasswordChange,"+
 		"AAD-UserReadUsingAlternativeSecurityId-NoError,ApiConnector-PostFederationSignup,SelfAsserted-Social" {
 		t.Errorf("journey runs %s", got)
 	}
