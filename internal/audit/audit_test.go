@@ -24,7 +24,8 @@ func TestLog(t *testing.T) {
 	defer st.Close()
 	var export bytes.Buffer
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
-	l := New(Options{Store: st.Audit(), Throttles: st.Throttles(), PerMinute: 3, Export: &export, Now: func() time.Time { return now }})
+	clock := func() time.Time { now = now.Add(time.Millisecond); return now } // events a millisecond apart
+	l := New(Options{Store: st.Audit(), Throttles: st.Throttles(), PerMinute: 3, Export: &export, Now: clock})
 	rec, _ := secevent.New(slog.New(slog.DiscardHandler), nil, nil)
 	rec.SetSink(l.Sink)
 	ctx := context.Background()
