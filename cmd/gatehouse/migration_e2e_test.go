@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"golang.org/x/oauth2/clientcredentials"
+
 	"github.com/gatehouse/gatehouse/internal/testutil"
 )
 
@@ -29,6 +31,10 @@ func TestSeamlessMigration(t *testing.T) {
 		calls = append(calls, body)
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
+		if body["email"] == "broken@example.com" {
+			w.WriteHeader(http.StatusInternalServerError) // the old system is down
+			return
+		}
 		if body["email"] == "old@example.com" && body["password"] == "Old-System-Pass-1" {
 			_, _ = w.Write([]byte(`{"version":"1.0.0","action":"Continue"}`))
 			return
@@ -43,13 +49,15 @@ func TestSeamlessMigration(t *testing.T) {
     - { name: legacy, endpointUrl: %s/check, authenticationType: none }
   apps:
     - { name: Web, clientId: %s, type: web, redirectUris: [%q], clientSecrets: [env:WEB_SECRET] }
+    - { name: Auditor, clientId: %s, type: daemon, clientSecrets: [env:GRAPH_SECRET], graphPermissions: [AuditLog.Read.All] }
   userFlows:
     - { name: B2C_1_susi, type: signUpOrSignIn, attributes: [displayName], claims: [displayName, emails, objectId],
         apiConnectors: { passwordMigration: legacy } }
-`, legacy.URL, webClientID, callback))
+`, legacy.URL, webClientID, callback, graphAuditorID))
+	env = append(env, "GRAPH_SECRET="+graphSecret)
 	const oldID, otherID = "20000000-0000-4000-8000-000000000001", "20000000-0000-4000-8000-000000000002"
 	lines := []string{}
-	for id, email := range map[string]string{oldID: "old@example.com", otherID: "other@example.com"} {
+	for id, email := range map[string]string{oldID: "old@example.com", otherID: "other@example.com", "20000000-0000-4000-8000-000000000003": "broken@example.com"} {
 		b, _ := json.Marshal(map[string]any{"id": id, "displayName": "Old", "identities": []map[string]string{
 			{"signInType": "emailAddress", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": email}}})
 		lines = append(lines, string(b))
@@ -92,5 +100,22 @@ func TestSeamlessMigration(t *testing.T) {
 	mu.Unlock()
 	if n != 2 {
 		t.Errorf("the second sign-in called the old system (%d calls): the password was not stored", n)
+	}
+
+	// The old system down: the user sees an error, the audit log the
+	// failed call.
+	if _, p, _ := signIn("broken@example.com", "Any-Pass-1234"); p.Status < 400 {
+		t.Fatalf("a failing migration API: %d\n%s", p.Status, p.Body)
+	}
+	cc := clientcredentials.Config{ClientID: graphAuditorID, ClientSecret: graphSecret, TokenURL: publicURL + "/contoso.onmicrosoft.com/oauth2/v2.0/token",
+		Scopes: []string{"https://graph.microsoft.com/.default"}}
+	tok, err := cc.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := (&graphClient{t: t, base: publicURL + "/graph/v1.0", token: tok.AccessToken}).do("GET", "/auditLogs/directoryAudits", nil)
+	if a.status != 200 || !strings.Contains(a.raw, `"activityDisplayName":"connectors.call"`) || !strings.Contains(a.raw, `"result":"failure"`) ||
+		!strings.Contains(a.raw, `"id":"legacy"`) || strings.Contains(a.raw, "Any-Pass-1234") {
+		t.Fatalf("the audit log of the failed call: %d %s", a.status, a.raw)
 	}
 }

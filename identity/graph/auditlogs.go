@@ -44,7 +44,7 @@ func (a *API) auditLogs(q *request, which string) {
 		}
 		sort.Strings(kinds)
 	case "directoryAudits":
-		kinds = []string{"admin_action"}
+		kinds = []string{"admin_action", "connector_failed"}
 	default:
 		a.fail(q, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+which+"'.")
 		return
@@ -114,10 +114,14 @@ func signIn(e *store.AuditEvent) map[string]any {
 
 // directoryAudit is an event in the shape of Graph's directoryAudit.
 func directoryAudit(e *store.AuditEvent) map[string]any {
-	action := e.Attrs["action"]
-	category := "UserManagement"
+	action, category, result := e.Attrs["action"], "UserManagement", "success"
 	if strings.HasPrefix(action, "keys.") {
 		category = "KeyManagement"
+	}
+	if e.Kind == "connector_failed" {
+		// A call to the customer's API that failed (B2C shows these as
+		// the API connector's errors).
+		action, category, result = "connectors.call", "ApiConnectors", "failure"
 	}
 	initiated := map[string]any{}
 	switch actor := e.Attrs["actor"]; {
@@ -126,7 +130,7 @@ func directoryAudit(e *store.AuditEvent) map[string]any {
 	case e.Attrs["operator"] != "":
 		initiated["user"] = map[string]any{"userPrincipalName": e.Attrs["operator"], "ipAddress": "command line"}
 	}
-	target := cmpOr(e.Attrs["target"], e.Attrs["userId"], e.Attrs["container"])
+	target := cmpOr(e.Attrs["target"], e.Attrs["userId"], e.Attrs["container"], e.Attrs["connector"])
 	details := []map[string]string{}
 	keys := make([]string, 0, len(e.Attrs))
 	for k := range e.Attrs {
@@ -141,7 +145,7 @@ func directoryAudit(e *store.AuditEvent) map[string]any {
 		}
 	}
 	return map[string]any{"id": e.ID, "activityDateTime": e.Time.UTC().Format(time.RFC3339), "activityDisplayName": action,
-		"category": category, "result": "success", "correlationId": orNil(e.Attrs["correlation"]), "initiatedBy": initiated,
+		"category": category, "result": result, "correlationId": orNil(e.Attrs["correlation"]), "initiatedBy": initiated,
 		"targetResources": []map[string]any{{"id": orNil(target), "type": "User"}}, "additionalDetails": details}
 }
 

@@ -27,7 +27,8 @@ import (
 // secret guesses); events an anonymous caller can repeat without bound
 // (rejected requests, codes sent) stay in the logs and metrics only.
 var Stored = map[secevent.Kind]bool{secevent.SignInSucceeded: true, secevent.SignInFailed: true, secevent.AccountLocked: true,
-	secevent.SignInLocked: true, secevent.CodeFailed: true, secevent.ClientAuthFailed: true, secevent.AdminAction: true}
+	secevent.SignInLocked: true, secevent.CodeFailed: true, secevent.ClientAuthFailed: true, secevent.AdminAction: true,
+	secevent.ConnectorFailed: true}
 
 // Options configure a Log.
 type Options struct {

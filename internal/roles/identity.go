@@ -168,9 +168,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		// One "api connector call" line per call (connector, step,
 		// status, durationMs, attempts, outcome): the audit log.
 		Logger: log,
-		Audit: func(e connector.Entry) {
-			im.ConnectorCall(e.Connector, e.Step, e.Outcome, e.Duration)
-		},
+		Audit: func(e connector.Entry) { connectorCalled(events, im, e) },
 	})
 	if err != nil {
 		return fail(err)
@@ -194,7 +192,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	}
 	uo := userflow.Options{Registry: reg, Store: st, Completer: p, Mail: sender, SMS: smsSender, Voice: cfg.SMS != nil && cfg.SMS.Voice, Logger: log, Events: events, Metrics: im,
 		Policies: engineSet, PolicyDir: policyDir, RESTful: restful.New(restful.Options{Keys: resolver, DeploymentMode: mode, Logger: log,
-			Audit: func(e connector.Entry) { im.ConnectorCall(e.Connector, e.Step, e.Outcome, e.Duration) }})}
+			Audit: func(e connector.Entry) { connectorCalled(events, im, e) }})}
 	if len(cfg.APIConnectors) > 0 {
 		uo.Connectors = conns
 	}
@@ -306,6 +304,16 @@ func sweep(ctx context.Context, st store.Store, log *slog.Logger, auditRetention
 				log.Warn("deleted users purge failed", "err", err)
 			}
 		}
+	}
+}
+
+// connectorCalled counts a connector call and records a failed one in the
+// audit log (the operator's first clue when sign-ups start failing).
+func connectorCalled(events *secevent.Recorder, im *idmetrics.Metrics, e connector.Entry) {
+	im.ConnectorCall(e.Connector, e.Step, e.Outcome, e.Duration)
+	if e.Outcome == connector.OutcomeFailed {
+		events.Emit(context.Background(), secevent.ConnectorFailed, slog.String("connector", e.Connector), slog.String("step", e.Step),
+			slog.Int("status", e.Status), slog.Int("attempts", e.Attempts), slog.String("reason", e.Reason))
 	}
 }
 

@@ -41,12 +41,13 @@ const (
 	RequestRejected    Kind = "request_rejected"     // a request over a size or parameter limit
 	AdminAction        Kind = "admin_action"         // a user, key or config change by an operator
 	SignInSucceeded    Kind = "signin_succeeded"     // a sign-in completed (tokens issued to the app)
+	ConnectorFailed    Kind = "connector_failed"     // an API connector or RESTful profile call failed
 )
 
 // Kinds lists every Kind (the counter is created with each at zero, so a
 // dashboard sees the series before the first event).
 var Kinds = []Kind{SignInFailed, AccountLocked, SignInLocked, SignInThrottled, CodeSent, CodeThrottled,
-	CodeFailed, CodeGuessThrottled, ClientAuthFailed, ClientThrottled, RequestRejected, AdminAction, SignInSucceeded}
+	CodeFailed, CodeGuessThrottled, ClientAuthFailed, ClientThrottled, RequestRejected, AdminAction, SignInSucceeded, ConnectorFailed}
 
 // Recorder emits events. The zero value and a nil *Recorder log to
 // slog.Default and count nothing.
