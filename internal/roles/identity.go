@@ -168,7 +168,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		// One "api connector call" line per call (connector, step,
 		// status, durationMs, attempts, outcome): the audit log.
 		Logger: log,
-		Audit: func(e connector.Entry) { connectorCalled(events, im, e) },
+		Audit:  func(e connector.Entry) { connectorCalled(events, im, e) },
 	})
 	if err != nil {
 		return fail(err)
