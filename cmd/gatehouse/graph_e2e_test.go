@@ -294,6 +294,16 @@ func TestGraphUsers(t *testing.T) {
 		!strings.Contains(a.raw, `"errorCode":50126`) || !strings.Contains(a.raw, `"ipAddress":"127.0.0.1"`) {
 		t.Fatalf("signIns: %d %s", a.status, a.raw)
 	}
+	a = auditor.do("GET", "/auditLogs/signIns?$filter="+url.QueryEscape("userId eq '"+keptID+"' and createdDateTime ge 2020-01-01T00:00:00Z"), nil)
+	if got, _ := a.body["value"].([]any); a.status != 200 || len(got) == 0 || strings.Count(a.raw, `"userId":"`+keptID+`"`) != len(got) {
+		t.Fatalf("signIns of one user: %d %s", a.status, a.raw)
+	}
+	if a := auditor.do("GET", "/auditLogs/signIns?$filter="+url.QueryEscape("createdDateTime ge 2999-01-01T00:00:00Z"), nil); a.status != 200 || len(a.body["value"].([]any)) != 0 {
+		t.Fatalf("signIns from the future: %d %s", a.status, a.raw)
+	}
+	if a := auditor.do("GET", "/auditLogs/signIns?$filter="+url.QueryEscape("ipAddress eq '1.2.3.4'"), nil); a.status != 400 || graphError(t, a) != "Request_UnsupportedQuery" {
+		t.Fatalf("an unsupported audit filter: %d %s", a.status, a.raw)
+	}
 	a = auditor.do("GET", "/auditLogs/directoryAudits?$top=2", nil)
 	if a.status != 200 || len(a.body["value"].([]any)) != 2 || a.body["@odata.nextLink"] == nil {
 		t.Fatalf("directoryAudits page: %d %s", a.status, a.raw)

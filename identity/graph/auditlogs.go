@@ -2,6 +2,8 @@ package graph
 
 import (
 	"encoding/base64"
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -68,10 +70,46 @@ func (a *API) auditLogs(q *request, which string) {
 		}
 		before = string(b)
 	}
-	page, err := a.o.AuditLog.Page(q.r.Context(), kinds, before, top)
+	f, err := parseAuditFilter(v.Get("$filter"))
 	if err != nil {
-		a.storeFailed(q, err)
+		a.fail(q, http.StatusBadRequest, "Request_UnsupportedQuery", err.Error())
 		return
+	}
+	if f.until != "" && (before == "" || f.until < before) {
+		before = f.until
+	}
+	// Newest first: read pages until top events match, the events are
+	// older than the filter's start, or maxScan were read.
+	var page []*store.AuditEvent
+	scanned, cursor, more := 0, before, false
+scan:
+	for {
+		batch, err := a.o.AuditLog.Page(q.r.Context(), kinds, cursor, scanPage)
+		if err != nil {
+			a.storeFailed(q, err)
+			return
+		}
+		for _, e := range batch {
+			cursor = e.ID
+			scanned++
+			if e.ID < f.since {
+				break scan
+			}
+			if f.match(e) {
+				page = append(page, e)
+				if len(page) == top {
+					more = true
+					break scan
+				}
+			}
+			if scanned >= maxScan {
+				more = true
+				break scan
+			}
+		}
+		if len(batch) < scanPage {
+			break
+		}
 	}
 	list := make([]map[string]any, 0, len(page))
 	for _, e := range page {
@@ -82,8 +120,11 @@ func (a *API) auditLogs(q *request, which string) {
 		}
 	}
 	out := map[string]any{"@odata.context": a.baseURL(q) + "/$metadata#auditLogs/" + which, "value": list}
-	if len(page) == top {
-		nv := url.Values{"$top": {strconv.Itoa(top)}, "$skiptoken": {base64.RawURLEncoding.EncodeToString([]byte(page[len(page)-1].ID))}}
+	if more {
+		nv := url.Values{"$top": {strconv.Itoa(top)}, "$skiptoken": {base64.RawURLEncoding.EncodeToString([]byte(cursor))}}
+		if s := v.Get("$filter"); s != "" {
+			nv.Set("$filter", s)
+		}
 		out["@odata.nextLink"] = a.baseURL(q) + "/auditLogs/" + which + "?" + nv.Encode()
 	}
 	a.writeJSON(q, http.StatusOK, out)
@@ -156,4 +197,72 @@ func cmpOr(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// auditFilter is an audit log $filter: createdDateTime (or
+// activityDateTime) ge / le an ISO 8601 time, and userId eq '…' (the
+// signed-in or changed account), joined by and.
+type auditFilter struct {
+	since, until string // id bounds: events at or after since, before until
+	userID       string
+}
+
+func (f auditFilter) match(e *store.AuditEvent) bool {
+	return f.userID == "" || strings.EqualFold(cmpOr(e.Attrs["user"], e.Attrs["target"], e.Attrs["userId"]), f.userID)
+}
+
+func parseAuditFilter(s string) (auditFilter, error) {
+	var f auditFilter
+	if strings.TrimSpace(s) == "" {
+		return f, nil
+	}
+	if len(s) > maxFilter {
+		return f, unsupported("The $filter is longer than 2048 characters.")
+	}
+	toks, err := tokenize(s)
+	if err != nil {
+		return f, err
+	}
+	for i := 0; i < len(toks); {
+		if i+2 >= len(toks) {
+			return f, unsupported("Unsupported or invalid query filter: createdDateTime ge|le <time> and userId eq '<id>', joined by and.")
+		}
+		prop, op, val := toks[i].text, strings.ToLower(toks[i+1].text), toks[i+2].text
+		switch {
+		case (prop == "createdDateTime" || prop == "activityDateTime") && (op == "ge" || op == "le"):
+			t, err := time.Parse(time.RFC3339Nano, val)
+			if err != nil {
+				return f, unsupportedf("Unsupported or invalid query filter: %q is not an ISO 8601 date and time.", val)
+			}
+			if op == "ge" {
+				f.since = idBound(t)
+			} else {
+				f.until = idBound(t.Add(time.Nanosecond))
+			}
+		case prop == "userId" && op == "eq" && toks[i+2].str:
+			f.userID = val
+		default:
+			return f, unsupportedf("Unsupported or invalid query filter clause specified for property '%s'.", prop)
+		}
+		i += 3
+		if i < len(toks) {
+			if !strings.EqualFold(toks[i].text, "and") || toks[i].str {
+				return f, unsupported("Unsupported or invalid query filter: clauses are joined by and.")
+			}
+			i++
+		}
+	}
+	return f, nil
+}
+
+// idBound is the event-id prefix of time t (ids are nanoseconds in hex),
+// clamped to the nanoseconds an int64 holds (1970 to 2262).
+func idBound(t time.Time) string {
+	switch {
+	case t.Before(time.Unix(0, 0)):
+		return fmt.Sprintf("%016x", 0)
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return "ffffffffffffffff"
+	}
+	return fmt.Sprintf("%016x", t.UnixNano())
 }

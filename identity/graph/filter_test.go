@@ -50,7 +50,8 @@ func TestFilter(t *testing.T) {
 	}
 }
 
-// FuzzFilter: any $filter parses or is refused, never panics.
+// FuzzFilter: any $filter (of users or of the audit logs) parses or is
+// refused, never panics.
 func FuzzFilter(f *testing.F) {
 	for _, s := range []string{"identities/any(c:c/issuerAssignedId eq 'a@b' and c/issuer eq 'c')", "startswith(displayName,'A')",
 		"accountEnabled eq true and id eq 'x'", "'''", "((((", "identities/any(", "displayName eq"} {
@@ -58,9 +59,13 @@ func FuzzFilter(f *testing.F) {
 	}
 	a := New("/graph", Options{Tenant: "contoso.onmicrosoft.com"})
 	u := &store.User{ID: "x", Identities: []store.Identity{{SignInType: "emailAddress", Issuer: "c", IssuerAssignedID: "a@b"}}}
+	f.Add("createdDateTime ge 2026-01-01T00:00:00Z and userId eq 'u'")
 	f.Fuzz(func(t *testing.T, s string) {
 		if flt, err := parseFilter(s, a); err == nil {
 			flt.match(u)
+		}
+		if af, err := parseAuditFilter(s); err == nil {
+			af.match(&store.AuditEvent{Attrs: map[string]string{"user": "x"}})
 		}
 	})
 }
