@@ -79,7 +79,12 @@ type Users interface {
 	Create(ctx context.Context, u *User) error // ErrConflict when the email exists
 	Get(ctx context.Context, id string) (*User, error)
 	GetByEmail(ctx context.Context, email string) (*User, error) // case-insensitive
-	List(ctx context.Context) ([]*User, error)                   // by creation time
+	// GetByIdentity finds the account with a sign-in identity (issuer
+	// case-insensitive; the id too, except for federated identities).
+	// Identities are unique: Create and Update answer ErrConflict for one
+	// another account has.
+	GetByIdentity(ctx context.Context, signInType, issuer, issuerAssignedID string) (*User, error)
+	List(ctx context.Context) ([]*User, error) // by creation time
 	// Page is at most limit users with an ID after after ("" = from the
 	// start), by ID: keyset paging, stable under concurrent writes (a
 	// page never repeats or skips an account that existed throughout).

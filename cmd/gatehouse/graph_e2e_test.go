@@ -348,6 +348,22 @@ func TestGraphUsers(t *testing.T) {
 		t.Fatalf("restore after the final delete: %d %s", a.status, a.raw)
 	}
 
+	// A federated identity belongs to one account; a filter on it is a
+	// lookup in the store's identity index.
+	fed := func(name string) map[string]any {
+		return map[string]any{"displayName": name, "identities": []map[string]string{{"signInType": "federated", "issuer": "facebook.com", "issuerAssignedId": "Fb-77"}}}
+	}
+	if a := admin.do("POST", "/users", fed("Fay")); a.status != 201 {
+		t.Fatalf("a federated account: %d %s", a.status, a.raw)
+	}
+	if a := admin.do("POST", "/users", fed("Fay Again")); a.status != 400 || graphError(t, a) != "Request_BadRequest" {
+		t.Fatalf("the same federated identity twice: %d %s", a.status, a.raw)
+	}
+	a = reader.do("GET", "/users?$filter="+url.QueryEscape("identities/any(c:c/issuer eq 'facebook.com' and c/issuerAssignedId eq 'Fb-77')"), nil)
+	if got, _ := a.body["value"].([]any); a.status != 200 || len(got) != 1 || got[0].(map[string]any)["displayName"] != "Fay" {
+		t.Fatalf("the federated account by its identity: %d %s", a.status, a.raw)
+	}
+
 	// The per-app limit (200 per hour here): 429 with Retry-After.
 	var limited graphAnswer
 	for i := 0; i < 200 && limited.status == 0; i++ {

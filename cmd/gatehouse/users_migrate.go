@@ -77,7 +77,7 @@ func usersImport(st store.Store, target stateTarget, audit *adminLog, file strin
 			for j := range jobs {
 				err := st.Users().Create(ctx, j.u)
 				if errors.Is(err, store.ErrConflict) {
-					err = errors.New("an account with this id or email address exists already")
+					err = errors.New("an account with this id, email address or identity exists already")
 				}
 				report(j.line, err)
 			}

@@ -67,7 +67,7 @@ func TestUsersImportExport(t *testing.T) {
 	}
 	jsonl := writeFile(t, dir, "users.jsonl", strings.Join(lines, "\n"))
 	_, errOut, code := gatehouse(t, env, "users", "import", "--config", file, "--file", jsonl)
-	for _, want := range []string{"users.jsonl:4: not a JSON object", "users.jsonl:6: an account with this id or email address exists already",
+	for _, want := range []string{"users.jsonl:4: not a JSON object", "users.jsonl:6: an account with this id, email address or identity exists already",
 		"users.jsonl:7: password: unsupported", "imported 4 users"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("import output lacks %q:\n%s", want, errOut)

@@ -16,10 +16,15 @@ type filter struct {
 	clauses []func(*store.User) bool
 	always  bool   // no filter
 	id      string // an id eq clause: a lookup, not a scan
-	// email: an identities clause that can only match the emailAddress
-	// identity of this address (a local identity of this tenant, and B2C
-	// user names hold no @): a lookup too.
-	email string
+	// identity: an identities clause naming the issuer and the
+	// issuer-assigned id: lookups in the store's identity index (one per
+	// sign-in type it may be), not a scan.
+	identity *identityLookup
+}
+
+type identityLookup struct {
+	types            []string
+	issuer, assigned string
 }
 
 func (f *filter) match(u *store.User) bool {
@@ -270,8 +275,16 @@ func (p *parser) anyIdentity() error {
 			return err
 		}
 	}
-	if strings.Contains(assigned, "@") && (strings.EqualFold(issuer, p.a.o.Tenant) && signInType == "" || signInType == "emailAddress") {
-		p.f.email = assigned
+	if assigned != "" && issuer != "" {
+		l := &identityLookup{issuer: issuer, assigned: assigned, types: []string{signInType}}
+		switch {
+		case signInType != "":
+		case strings.EqualFold(issuer, p.a.o.Tenant):
+			l.types = []string{"emailAddress", "userName", "phoneNumber"}
+		default:
+			l.types = []string{"federated"}
+		}
+		p.f.identity = l
 	}
 	p.f.clauses = append(p.f.clauses, func(u *store.User) bool {
 		for _, id := range u.Identities {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,15 +70,19 @@ func (a *API) list(q *request) {
 		if u != nil && u.ID > after && f.match(u) {
 			users = append(users, u)
 		}
-	case f.email != "":
-		u, err := a.o.Users.GetByEmail(ctx, f.email)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			a.storeFailed(q, err)
-			return
+	case f.identity != nil:
+		// Identities are unique: at most one account per sign-in type.
+		for _, typ := range f.identity.types {
+			u, err := a.o.Users.GetByIdentity(ctx, typ, f.identity.issuer, f.identity.assigned)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				a.storeFailed(q, err)
+				return
+			}
+			if u != nil && u.ID > after && f.match(u) && !slices.ContainsFunc(users, func(x *store.User) bool { return x.ID == u.ID }) {
+				users = append(users, u)
+			}
 		}
-		if u != nil && u.ID > after && f.match(u) {
-			users = append(users, u)
-		}
+		slices.SortFunc(users, func(x, y *store.User) int { return strings.Compare(x.ID, y.ID) })
 	default:
 		scanned := 0
 		cursor := after

@@ -57,8 +57,27 @@ func (x users) Create(ctx context.Context, u *store.User) error {
 	if err != nil {
 		return err
 	}
-	_, err = x.s.pool.Exec(ctx, "INSERT INTO users ("+userCols+") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)", args...)
-	return mapErr(err)
+	return x.s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO users ("+userCols+") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)", args...); err != nil {
+			return mapErr(err)
+		}
+		return insertIdentities(ctx, tx, u)
+	})
+}
+
+func insertIdentities(ctx context.Context, tx pgx.Tx, u *store.User) error {
+	for _, k := range sqlcommon.IdentityKeys(u) {
+		if _, err := tx.Exec(ctx, "INSERT INTO user_identities (key, user_id) VALUES ($1, $2)", k, u.ID); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// GetByIdentity finds the account with a sign-in identity.
+func (x users) GetByIdentity(ctx context.Context, signInType, issuer, issuerAssignedID string) (*store.User, error) {
+	return scanUser(x.s.pool.QueryRow(ctx, "SELECT "+sqlcommon.Prefixed("u.", userCols)+" FROM user_identities i JOIN users u ON u.id = i.user_id WHERE i.key = $1",
+		sqlcommon.IdentityKey(signInType, issuer, issuerAssignedID)))
 }
 
 func (x users) Get(ctx context.Context, id string) (*store.User, error) {
@@ -125,9 +144,17 @@ func (x users) Update(ctx context.Context, u *store.User) error {
 	if err != nil {
 		return err
 	}
-	return affected(x.s.pool.Exec(ctx, `UPDATE users SET email = $2, display_name = $3, given_name = $4,
+	return x.s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := affected(tx.Exec(ctx, `UPDATE users SET email = $2, display_name = $3, given_name = $4,
 		surname = $5, identities = $6, password_hash = $7, attributes = $8, created_at = $9,
-		updated_at = $10, refresh_tokens_valid_from = $11 WHERE id = $1`, args...))
+		updated_at = $10, refresh_tokens_valid_from = $11 WHERE id = $1`, args...)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM user_identities WHERE user_id = $1", u.ID); err != nil {
+			return mapErr(err)
+		}
+		return insertIdentities(ctx, tx, u)
+	})
 }
 
 // Delete removes the user, its sessions (foreign key cascade) and its
@@ -135,6 +162,9 @@ func (x users) Update(ctx context.Context, u *store.User) error {
 func (x users) Delete(ctx context.Context, id string) error {
 	return x.s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM refresh_families WHERE user_id = $1", id); err != nil {
+			return mapErr(err)
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM user_identities WHERE user_id = $1", id); err != nil {
 			return mapErr(err)
 		}
 		return affected(tx.Exec(ctx, "DELETE FROM users WHERE id = $1", id))

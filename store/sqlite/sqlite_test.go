@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse/store"
 	"github.com/gatehouse/gatehouse/store/internal/sqlcommon"
@@ -137,4 +138,39 @@ func BenchmarkCodeConsume(b *testing.B) {
 
 func BenchmarkRefreshRotate(b *testing.B) {
 	storetest.BenchmarkRefreshRotate(b, openAt(b, filepath.Join(b.TempDir(), "bench.db")))
+}
+
+// TestIdentitiesBackfill: upgrading a database made before the identity
+// index fills it from the users' identities; of two accounts that share
+// one (nothing prevented it then) the older keeps it.
+func TestIdentitiesBackfill(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	s := openAt(t, path)
+	ctx := t.Context()
+	old := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, id := range []string{"older", "newer"} {
+		u := &store.User{ID: id, Email: id + "@example.com", CreatedAt: old.Add(time.Duration(i) * time.Hour),
+			Identities: []store.Identity{{SignInType: "emailAddress", Issuer: "contoso.onmicrosoft.com", IssuerAssignedID: id + "@example.com"}}}
+		if err := s.Users().Create(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As an older binary left it: both with one federated identity, no
+	// index, migration 7 not applied.
+	for _, q := range []string{
+		`UPDATE users SET identities = json_insert(identities, '$[#]', json('{"signInType":"federated","issuer":"Facebook.com","issuerAssignedId":"Fb-7"}'))`,
+		"DROP TABLE user_identities", "DELETE FROM schema_migrations WHERE version >= 7"} {
+		if _, err := s.w.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	_ = s.Close()
+	s2 := openAt(t, path)
+	u, err := s2.Users().GetByIdentity(ctx, "federated", "facebook.com", "Fb-7")
+	if err != nil || u.ID != "older" {
+		t.Fatalf("the shared identity: %v %v", u, err)
+	}
+	if u, err := s2.Users().GetByIdentity(ctx, "emailAddress", "contoso.onmicrosoft.com", "NEWER@example.com"); err != nil || u.ID != "newer" {
+		t.Fatalf("the newer account's own identity: %v %v", u, err)
+	}
 }

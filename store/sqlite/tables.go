@@ -50,15 +50,35 @@ func scanUser(r scanner) (*store.User, error) {
 	return &u, nil
 }
 
-// Create inserts u; ErrConflict when the id or the email (any case) exists.
+// Create inserts u and its identities; ErrConflict when the id, the email
+// (any case) or one of the identities exists.
 func (x users) Create(ctx context.Context, u *store.User) error {
 	sqlcommon.NormaliseUser(u, x.s.now(), true)
 	args, err := userArgs(u)
 	if err != nil {
 		return err
 	}
-	_, err = x.s.w.ExecContext(ctx, "INSERT INTO users ("+userCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?)", args...)
-	return mapErr(err)
+	return x.s.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO users ("+userCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?)", args...); err != nil {
+			return mapErr(err)
+		}
+		return insertIdentities(ctx, tx, u)
+	})
+}
+
+func insertIdentities(ctx context.Context, tx *sql.Tx, u *store.User) error {
+	for _, k := range sqlcommon.IdentityKeys(u) {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO user_identities (key, user_id) VALUES (?, ?)", k, u.ID); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+// GetByIdentity finds the account with a sign-in identity.
+func (x users) GetByIdentity(ctx context.Context, signInType, issuer, issuerAssignedID string) (*store.User, error) {
+	return scanUser(x.s.r.QueryRowContext(ctx, "SELECT "+sqlcommon.Prefixed("u.", userCols)+" FROM user_identities i JOIN users u ON u.id = i.user_id WHERE i.key = ?",
+		sqlcommon.IdentityKey(signInType, issuer, issuerAssignedID)))
 }
 
 func (x users) Get(ctx context.Context, id string) (*store.User, error) {
@@ -125,10 +145,17 @@ func (x users) Update(ctx context.Context, u *store.User) error {
 	if err != nil {
 		return err
 	}
-	res, err := x.s.w.ExecContext(ctx, `UPDATE users SET email = ?2, display_name = ?3, given_name = ?4,
+	return x.s.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := affected(tx.ExecContext(ctx, `UPDATE users SET email = ?2, display_name = ?3, given_name = ?4,
 		surname = ?5, identities = ?6, password_hash = ?7, attributes = ?8, created_at = ?9,
-		updated_at = ?10, refresh_tokens_valid_from = ?11 WHERE id = ?1`, args...)
-	return affected(res, err)
+		updated_at = ?10, refresh_tokens_valid_from = ?11 WHERE id = ?1`, args...)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM user_identities WHERE user_id = ?", u.ID); err != nil {
+			return mapErr(err)
+		}
+		return insertIdentities(ctx, tx, u)
+	})
 }
 
 // Delete removes the user, its sessions (foreign key cascade) and its
@@ -136,6 +163,9 @@ func (x users) Update(ctx context.Context, u *store.User) error {
 func (x users) Delete(ctx context.Context, id string) error {
 	return x.s.writeTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM refresh_families WHERE user_id = ?", id); err != nil {
+			return mapErr(err)
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM user_identities WHERE user_id = ?", id); err != nil {
 			return mapErr(err)
 		}
 		return affected(tx.ExecContext(ctx, "DELETE FROM users WHERE id = ?", id))

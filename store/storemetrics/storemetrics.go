@@ -97,6 +97,11 @@ func (u users) GetByEmail(ctx context.Context, email string) (*store.User, error
 	return u.s.GetByEmail(ctx, email)
 }
 
+func (u users) GetByIdentity(ctx context.Context, signInType, issuer, issuerAssignedID string) (*store.User, error) {
+	defer u.o.since("users.get_by_identity", time.Now())
+	return u.s.GetByIdentity(ctx, signInType, issuer, issuerAssignedID)
+}
+
 func (u users) List(ctx context.Context) ([]*store.User, error) {
 	defer u.o.since("users.list", time.Now())
 	return u.s.List(ctx)

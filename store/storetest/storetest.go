@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Sweep", s.sweep)
 	t.Run("Audit", s.audit)
 	t.Run("DeletedUsers", s.deletedUsers)
+	t.Run("Identities", s.identities)
 }
 
 type suite struct {
@@ -1378,5 +1379,48 @@ func (s *suite) deletedUsers(t *testing.T) {
 	noErr(t, "Delete", du.Delete(ctx, u.ID))
 	if err := du.Delete(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Delete twice: %v", err)
+	}
+}
+
+func (s *suite) identities(t *testing.T) {
+	ctx := t.Context()
+	us := s.st.Users()
+	a := newUser()
+	a.Identities = append(a.Identities, store.Identity{SignInType: "federated", Issuer: "Facebook.com", IssuerAssignedID: "Fb-1"},
+		store.Identity{SignInType: "userName", Issuer: "contoso.onmicrosoft.com", IssuerAssignedID: "Alice.W"})
+	noErr(t, "Create", us.Create(ctx, a))
+	got, err := us.GetByIdentity(ctx, "federated", "facebook.com", "Fb-1")
+	noErr(t, "GetByIdentity", err)
+	if got.ID != a.ID {
+		t.Fatalf("federated identity found %s", got.ID)
+	}
+	if _, err := us.GetByIdentity(ctx, "federated", "facebook.com", "fb-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a federated id is exact: %v", err)
+	}
+	if got, err := us.GetByIdentity(ctx, "userName", "CONTOSO.onmicrosoft.com", "alice.w"); err != nil || got.ID != a.ID {
+		t.Fatalf("a user name is case-insensitive: %v", err)
+	}
+	// Another account may not have them.
+	b := newUser()
+	b.Identities = append(b.Identities, store.Identity{SignInType: "federated", Issuer: "facebook.com", IssuerAssignedID: "Fb-1"})
+	if err := us.Create(ctx, b); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Create with a taken identity: %v", err)
+	}
+	if _, err := us.Get(ctx, b.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the refused account was stored: %v", err)
+	}
+	b.Identities = b.Identities[:len(b.Identities)-1]
+	noErr(t, "Create", us.Create(ctx, b))
+	b.Identities = append(b.Identities, store.Identity{SignInType: "userName", Issuer: "contoso.onmicrosoft.com", IssuerAssignedID: "ALICE.W"})
+	if err := us.Update(ctx, b); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Update with a taken identity: %v", err)
+	}
+	// Unlinked or deleted, an identity is free again.
+	a.Identities = a.Identities[:len(a.Identities)-1]
+	noErr(t, "Update", us.Update(ctx, a))
+	noErr(t, "Update", us.Update(ctx, b))
+	noErr(t, "Delete", us.Delete(ctx, a.ID))
+	if _, err := us.GetByIdentity(ctx, "federated", "facebook.com", "Fb-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a deleted account's identity: %v", err)
 	}
 }

@@ -313,6 +313,16 @@ func (d *Directory) find(ctx context.Context, attr, v string) (*store.User, erro
 		return d.Users.Get(ctx, v)
 	case "signInNames.emailAddress":
 		return d.Users.GetByEmail(ctx, v)
+	case "alternativeSecurityId":
+		// The store's identity index: a federated sign-in is one lookup.
+		issuer, key, err := DecodeAlternativeSecurityID(v)
+		if err != nil {
+			return nil, err
+		}
+		return d.Users.GetByIdentity(ctx, "federated", issuer, key)
+	case "signInNames.userName", "signInNames.phoneNumber":
+		typ, _ := signInNameType(attr)
+		return d.Users.GetByIdentity(ctx, typ, d.Tenant, v)
 	case "userPrincipalName":
 		// The derived objectId@tenant of an account without a stored one.
 		if id, ok := strings.CutSuffix(strings.ToLower(v), "@"+strings.ToLower(d.Tenant)); ok && d.Tenant != "" {
@@ -371,11 +381,10 @@ func (d *Directory) matcher(attr, v string) (func(*store.User) bool, error) {
 	return nil, fmt.Errorf("%s cannot identify an account", attr)
 }
 
-// scan finds users by reading every user: the store has no lookup by
-// federated identity, user name, phone sign-in name or stored
-// userPrincipalName, so these cost a full List (O(users) per lookup):
-// correct, but slow for large directories until the store has an indexed
-// lookup. Matches come in creation order.
+// scan finds users by reading every user: only a stored (not derived)
+// userPrincipalName has no index in the store, so that lookup costs a full
+// List (O(users)); identities and email addresses are indexed. Matches
+// come in creation order.
 func (d *Directory) scan(ctx context.Context, match func(*store.User) bool) ([]*store.User, error) {
 	all, err := d.Users.List(ctx)
 	if err != nil {
@@ -398,6 +407,11 @@ func (d *Directory) scan(ctx context.Context, match func(*store.User) bool) ([]*
 // other, so at most one account survives; when both see each other both
 // back off and the user's retry creates it.
 func (d *Directory) duplicated(ctx context.Context, u *store.User, keyAttr, keyValue string) (bool, error) {
+	if keyAttr != "userPrincipalName" {
+		// Email addresses and identities are unique in the store itself:
+		// of concurrent creations only one got through.
+		return false, nil
+	}
 	match, err := d.matcher(keyAttr, keyValue)
 	if err != nil || match == nil {
 		return false, err

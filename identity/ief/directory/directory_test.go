@@ -557,6 +557,12 @@ func (b *barrierUsers) GetByEmail(ctx context.Context, email string) (*store.Use
 	return u, err
 }
 
+func (b *barrierUsers) GetByIdentity(ctx context.Context, typ, issuer, id string) (*store.User, error) {
+	u, err := b.Users.GetByIdentity(ctx, typ, issuer, id)
+	b.wait()
+	return u, err
+}
+
 func (b *barrierUsers) List(ctx context.Context) ([]*store.User, error) {
 	all, err := b.Users.List(ctx)
 	b.wait()

@@ -105,3 +105,39 @@ func DecodeUserJSON(u *store.User, identities, attributes []byte, backend string
 // CASCADE): rotated-away tokens of a live family must stay for reuse
 // detection. Lockout rows are kept: their counters have no expiry.
 var SweepTables = []string{"sessions", "transactions", "codes", "verifications", "refresh_families", "throttles"}
+
+// IdentityKey is the unique key of a sign-in identity: its type, the
+// issuer (case-insensitive) and the issuer-assigned id (case-insensitive
+// for local identities, exact for federated ones, whose ids are the
+// provider's).
+func IdentityKey(signInType, issuer, issuerAssignedID string) string {
+	id := issuerAssignedID
+	if signInType != "federated" {
+		id = strings.ToLower(id)
+	}
+	return signInType + "|" + strings.ToLower(issuer) + "|" + id
+}
+
+// IdentityKeys are u's identity keys, each once.
+func IdentityKeys(u *store.User) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range u.Identities {
+		k := IdentityKey(id.SignInType, id.Issuer, id.IssuerAssignedID)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Prefixed qualifies a comma-separated column list with a table alias
+// ("u." + "id, email" → "u.id, u.email").
+func Prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = alias + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
