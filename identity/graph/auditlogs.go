@@ -52,23 +52,9 @@ func (a *API) auditLogs(q *request, which string) {
 		return
 	}
 	v := q.r.URL.Query()
-	top := defaultTop
-	if s := v.Get("$top"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxTop {
-			a.fail(q, http.StatusBadRequest, "Request_BadRequest", "Invalid page size specified: '"+s+"'. Must be between 1 and 999 inclusive.")
-			return
-		}
-		top = n
-	}
-	before := ""
-	if s := v.Get("$skiptoken"); s != "" {
-		b, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil || len(b) > 64 {
-			a.fail(q, http.StatusBadRequest, "Request_BadRequest", "The $skiptoken is not one this API gave.")
-			return
-		}
-		before = string(b)
+	top, before, ok := a.paging(q)
+	if !ok {
+		return
 	}
 	f, err := parseAuditFilter(v.Get("$filter"))
 	if err != nil {

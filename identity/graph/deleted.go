@@ -33,23 +33,9 @@ func (a *API) deletedItems(q *request, segs []string) {
 	ctx := r.Context()
 	switch {
 	case len(segs) == 1 && segs[0] == "microsoft.graph.user" && r.Method == http.MethodGet:
-		top := defaultTop
-		if s := r.URL.Query().Get("$top"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 || n > maxTop {
-				a.fail(q, http.StatusBadRequest, "Request_BadRequest", "Invalid page size specified: '"+s+"'. Must be between 1 and 999 inclusive.")
-				return
-			}
-			top = n
-		}
-		after := ""
-		if s := r.URL.Query().Get("$skiptoken"); s != "" {
-			b, err := base64.RawURLEncoding.DecodeString(s)
-			if err != nil || len(b) > 64 {
-				a.fail(q, http.StatusBadRequest, "Request_BadRequest", "The $skiptoken is not one this API gave.")
-				return
-			}
-			after = string(b)
+		top, after, ok := a.paging(q)
+		if !ok {
+			return
 		}
 		page, err := du.Page(ctx, after, top)
 		if err != nil {

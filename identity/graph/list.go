@@ -22,29 +22,39 @@ const (
 	maxScan = 20000
 )
 
+// paging reads $top (1–999, default 100) and $skiptoken (the key the
+// previous page ended at); false: an error was written.
+func (a *API) paging(q *request) (top int, token string, ok bool) {
+	v := q.r.URL.Query()
+	top = defaultTop
+	if s := v.Get("$top"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxTop {
+			a.fail(q, http.StatusBadRequest, "Request_BadRequest", "Invalid page size specified: '"+s+"'. Must be between 1 and 999 inclusive.")
+			return 0, "", false
+		}
+		top = n
+	}
+	if s := v.Get("$skiptoken"); s != "" {
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil || len(b) > 64 {
+			a.fail(q, http.StatusBadRequest, "Request_BadRequest", "The $skiptoken is not one this API gave.")
+			return 0, "", false
+		}
+		token = string(b)
+	}
+	return top, token, true
+}
+
 func (a *API) list(q *request) {
 	v := q.r.URL.Query()
 	props, ok := a.selection(q)
 	if !ok {
 		return
 	}
-	top := defaultTop
-	if s := v.Get("$top"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxTop {
-			a.fail(q, http.StatusBadRequest, "Request_BadRequest", "Invalid page size specified: '"+s+"'. Must be between 1 and 999 inclusive.")
-			return
-		}
-		top = n
-	}
-	after := ""
-	if s := v.Get("$skiptoken"); s != "" {
-		b, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil || len(b) > 64 {
-			a.fail(q, http.StatusBadRequest, "Request_BadRequest", "The $skiptoken is not one this API gave.")
-			return
-		}
-		after = string(b)
+	top, after, ok := a.paging(q)
+	if !ok {
+		return
 	}
 	f, err := parseFilter(v.Get("$filter"), a)
 	if err != nil {

@@ -95,25 +95,16 @@ func (x users) GetByEmail(ctx context.Context, email string) (*store.User, error
 }
 
 func (x users) List(ctx context.Context) ([]*store.User, error) {
-	rows, err := x.s.pool.Query(ctx, "SELECT "+userCols+" FROM users ORDER BY created_at, id")
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []*store.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, mapErr(rows.Err())
+	return x.query(ctx, "SELECT "+userCols+" FROM users ORDER BY created_at, id")
 }
 
 // Page lists users by ID after after (keyset paging).
 func (x users) Page(ctx context.Context, after string, limit int) ([]*store.User, error) {
-	rows, err := x.s.pool.Query(ctx, "SELECT "+userCols+" FROM users WHERE id > $1 ORDER BY id LIMIT $2", after, limit)
+	return x.query(ctx, "SELECT "+userCols+" FROM users WHERE id > $1 ORDER BY id LIMIT $2", after, limit)
+}
+
+func (x users) query(ctx context.Context, q string, args ...any) ([]*store.User, error) {
+	rows, err := x.s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
