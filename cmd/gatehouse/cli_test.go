@@ -401,3 +401,31 @@ func TestCLIDevBusyPort(t *testing.T) {
 		t.Errorf("busy port: %d %q", code, errOut)
 	}
 }
+
+// TestUsersCreateAdmin: --admin gives the account the admin role (the
+// console's sign-in), shown by users list; other accounts have none.
+func TestUsersCreateAdmin(t *testing.T) {
+	file, _, env := identityConfig(t, "http://127.0.0.1:1/callback")
+	if _, errOut, code := gatehouse(t, env, "users", "create", "--config", file, "--email", "root@example.com", "--password", "Correct-Horse-9", "--admin"); code != 0 {
+		t.Fatalf("users create --admin: %d %s", code, errOut)
+	}
+	if _, errOut, code := gatehouse(t, env, "users", "create", "--config", file, "--email", "pat@example.com", "--password", "Correct-Horse-9"); code != 0 {
+		t.Fatalf("users create: %d %s", code, errOut)
+	}
+	out, _, _ := gatehouse(t, env, "users", "list", "--config", file, "--json")
+	var list struct {
+		Value []struct {
+			Identities []struct{ IssuerAssignedID string }
+			Roles      []string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list.Value) != 2 {
+		t.Fatalf("users list: %v\n%s", err, out)
+	}
+	for _, u := range list.Value {
+		admin := len(u.Roles) == 1 && u.Roles[0] == "admin"
+		if admin != (u.Identities[0].IssuerAssignedID == "root@example.com") {
+			t.Errorf("%s has roles %v", u.Identities[0].IssuerAssignedID, u.Roles)
+		}
+	}
+}

@@ -122,7 +122,8 @@ func openStateStore(cfgFile, dataDir string, create bool) (context.Context, stor
 	return ctx, st, target, func() { st.Close(); cancel() }, nil
 }
 
-// graphUser is Microsoft Graph's user shape (the subset B2C uses).
+// graphUser is Microsoft Graph's user shape (the subset B2C uses), and
+// Gatehouse's roles of the account.
 type graphUser struct {
 	ID              string           `json:"id"`
 	DisplayName     string           `json:"displayName"`
@@ -130,14 +131,23 @@ type graphUser struct {
 	Surname         string           `json:"surname,omitempty"`
 	Identities      []store.Identity `json:"identities"`
 	CreatedDateTime time.Time        `json:"createdDateTime"`
+	Roles           []string         `json:"roles,omitempty"`
 }
 
+// RolesAttribute holds an account's Gatehouse roles (comma-separated;
+// "admin" signs in to the admin console).
+const RolesAttribute = "gatehouseRoles"
+
 func toGraph(u *store.User) graphUser {
-	return graphUser{ID: u.ID, DisplayName: u.DisplayName, GivenName: u.GivenName, Surname: u.Surname, Identities: u.Identities, CreatedDateTime: u.CreatedAt.UTC()}
+	g := graphUser{ID: u.ID, DisplayName: u.DisplayName, GivenName: u.GivenName, Surname: u.Surname, Identities: u.Identities, CreatedDateTime: u.CreatedAt.UTC()}
+	if r := u.Attributes[RolesAttribute]; r != "" {
+		g.Roles = strings.Split(r, ",")
+	}
+	return g
 }
 
 const usersUsage = `usage:
-  gatehouse users create --email E (--password P | --password-file F | --password-stdin) [--display-name N]
+  gatehouse users create --email E (--password P | --password-file F | --password-stdin) [--display-name N] [--admin]
   gatehouse users list [--json]
   gatehouse users delete --email E
   gatehouse users reset-mfa --email E
@@ -161,7 +171,7 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("users "+sub, flag.ContinueOnError)
 	cfgFile, dataDir := stateFlags(fl)
 	var email, pw, pwFile, name, file *string
-	var asJSON, pwStdin *bool
+	var asJSON, pwStdin, admin *bool
 	switch sub {
 	case "create":
 		email = fl.String("email", "", "the sign-in email `ADDRESS` (required)")
@@ -169,6 +179,7 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 		pwFile = fl.String("password-file", "", "read the password from `FILE` (a trailing newline is dropped)")
 		pwStdin = fl.Bool("password-stdin", false, "read the password from standard input")
 		name = fl.String("display-name", "", "display `NAME` (default: the part of the email before @)")
+		admin = fl.Bool("admin", false, "give the account the admin role (the admin console's sign-in)")
 	case "list":
 		asJSON = fl.Bool("json", false, "print Graph-like JSON")
 	case "delete":
@@ -213,7 +224,7 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 	audit := newAdminLog(stderr, *cfgFile, *dataDir, target, st)
 	switch sub {
 	case "create":
-		return usersCreate(ctx, st, target, audit, strings.TrimSpace(*email), password, strings.TrimSpace(*name), stdout, stderr)
+		return usersCreate(ctx, st, target, audit, strings.TrimSpace(*email), password, strings.TrimSpace(*name), *admin, stdout, stderr)
 	case "list":
 		users, err := st.Users().List(ctx)
 		if err != nil {
@@ -278,7 +289,7 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func usersCreate(ctx context.Context, st store.Store, t stateTarget, audit *adminLog, email, pw, name string, stdout, stderr io.Writer) int {
+func usersCreate(ctx context.Context, st store.Store, t stateTarget, audit *adminLog, email, pw, name string, admin bool, stdout, stderr io.Writer) int {
 	if email == "" || pw == "" {
 		fmt.Fprintln(stderr, "gatehouse users create: --email and a password (--password, --password-file or --password-stdin) are required")
 		return 2
@@ -314,6 +325,10 @@ func usersCreate(ctx context.Context, st store.Store, t stateTarget, audit *admi
 		}},
 		CreatedAt: now,
 		UpdatedAt: now,
+	}
+	if admin {
+		// The admin role: who may sign in to the admin console.
+		u.Attributes = map[string]string{RolesAttribute: "admin"}
 	}
 	if err := st.Users().Create(ctx, u); err != nil {
 		if errors.Is(err, store.ErrConflict) {
