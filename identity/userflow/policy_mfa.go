@@ -150,9 +150,7 @@ func (f *Flows) checkTOTP(ctx context.Context, c *call, u *store.User, code, fie
 	if err != nil {
 		return &journey.UserError{Code: "AADB2C90151", Message: msgTOTPInvalid, Field: field}
 	}
-	if d, err := c.limit(secevent.CodeGuessThrottled, u.ID, msgTooManyAttempts, field,
-		"code-guess:ip:"+tenant.ThrottleKey(f.limits.ClientIP(c.r)), f.limits.CodeGuessesPerIP,
-		f.idHash("totp-guess", u.ID), f.limits.CodeGuessesPerEmail); d != nil || err != nil {
+	if d, err := c.limitGuesses("totp-guess", u.ID, field); d != nil || err != nil {
 		return denialErr(d, err)
 	}
 	last, _ := strconv.ParseInt(u.Attributes[attrTOTPLastStep], 10, 64)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity/claimstx"
 	"github.com/gatehouse/gatehouse/identity/ief/journey"
-	"github.com/gatehouse/gatehouse/identity/tenant"
 	"github.com/gatehouse/gatehouse/internal/secevent"
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -85,9 +84,7 @@ func (f *Flows) oneTimePassword(ctx context.Context, jc *journey.Call) (journey.
 			c.emit(secevent.CodeThrottled, id)
 			return nil, &journey.UserError{Code: "AADB2C90213", Message: msg("UserMessageIfMaxNumberOfCodeGenerated", msgOTPMaxGenerated)}
 		}
-		if d, err := c.limit(secevent.CodeThrottled, id, msgThrottled, "",
-			"code-send:ip:"+tenant.ThrottleKey(f.limits.ClientIP(c.r)), f.limits.CodesPerIP,
-			f.idHash("code-send:otp", id), f.limits.CodesPerEmail); d != nil || err != nil {
+		if d, err := c.limitSends("code-send:otp", id); d != nil || err != nil {
 			return nil, denialErr(d, err)
 		}
 		code, err := otpCode(num("CodeLength", 6, 4, 10), md["CharacterSet"])
@@ -126,9 +123,7 @@ func (f *Flows) oneTimePassword(ctx context.Context, jc *journey.Call) (journey.
 	if st == nil || st.VerificationID == "" {
 		return nil, &journey.UserError{Code: "AADB2C90209", Message: msg("UserMessageIfSessionDoesNotExist", msgOTPNoSession), Field: field}
 	}
-	if d, err := c.limit(secevent.CodeGuessThrottled, id, msgTooManyAttempts, field,
-		"code-guess:ip:"+tenant.ThrottleKey(f.limits.ClientIP(c.r)), f.limits.CodeGuessesPerIP,
-		f.idHash("code-guess:otp", id), f.limits.CodeGuessesPerEmail); d != nil || err != nil {
+	if d, err := c.limitGuesses("code-guess:otp", id, field); d != nil || err != nil {
 		return nil, denialErr(d, err)
 	}
 	vs := f.st.Verifications()

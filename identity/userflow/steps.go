@@ -279,9 +279,7 @@ func (c *call) issueCode(email string, deliver func(ctx context.Context, code st
 		c.emit(secevent.CodeThrottled, email, slog.String("by", "transaction"))
 		return &denial{msg: msgThrottled}, nil
 	}
-	if d, err := c.limit(secevent.CodeThrottled, email, msgThrottled, "",
-		"code-send:ip:"+tenant.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodesPerIP,
-		c.f.idHash("code-send:email", email), c.f.limits.CodesPerEmail); d != nil || err != nil {
+	if d, err := c.limitSends("code-send:email", email); d != nil || err != nil {
 		return d, err
 	}
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
@@ -323,9 +321,7 @@ func (c *call) checkCode(code string) (*denial, error) {
 	if code == "" {
 		return &denial{msg: msgCodeRequired, field: "email_ver_input"}, nil
 	}
-	if d, err := c.limit(secevent.CodeGuessThrottled, c.st.Email, msgTooManyAttempts, "email_ver_input",
-		"code-guess:ip:"+tenant.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodeGuessesPerIP,
-		c.f.idHash("code-guess:email", c.st.Email), c.f.limits.CodeGuessesPerEmail); d != nil || err != nil {
+	if d, err := c.limitGuesses("code-guess:email", c.st.Email, "email_ver_input"); d != nil || err != nil {
 		return d, err
 	}
 	vs := c.f.st.Verifications()
@@ -348,6 +344,25 @@ func (c *call) checkCode(code string) (*denial, error) {
 	_ = vs.Delete(ctx, rec.ID)
 	c.st.VerificationID, c.st.EmailVerified = "", true
 	return nil, c.store()
+}
+
+// limitSends counts one code sent to subject (an email address, an
+// identifier of the OneTimePassword provider) against the client
+// address's and the subject's sending limits; scope keeps subjects of
+// different kinds apart.
+func (c *call) limitSends(scope, subject string) (*denial, error) {
+	return c.limit(secevent.CodeThrottled, subject, msgThrottled, "",
+		"code-send:ip:"+tenant.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodesPerIP,
+		c.f.idHash(scope, subject), c.f.limits.CodesPerEmail)
+}
+
+// limitGuesses counts one code guessed for subject (an email address, an
+// identifier, an account's authenticator app) against the client
+// address's and the subject's guessing limits; a denial is shown on field.
+func (c *call) limitGuesses(scope, subject, field string) (*denial, error) {
+	return c.limit(secevent.CodeGuessThrottled, subject, msgTooManyAttempts, field,
+		"code-guess:ip:"+tenant.ThrottleKey(c.f.limits.ClientIP(c.r)), c.f.limits.CodeGuessesPerIP,
+		c.f.idHash(scope, subject), c.f.limits.CodeGuessesPerEmail)
 }
 
 // limit counts one event on the address limit, then (if that one allows
