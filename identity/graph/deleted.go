@@ -97,12 +97,8 @@ func (a *API) deletedItems(q *request, segs []string) {
 
 func (a *API) findDeleted(q *request, id string) (*store.DeletedUser, bool) {
 	d, err := a.o.DeletedUsers.Get(q.r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		a.fail(q, http.StatusNotFound, "Request_ResourceNotFound", "Resource '"+id+"' does not exist or one of its queried reference-property objects are not present.")
-		return nil, false
-	}
 	if err != nil {
-		a.storeFailed(q, err)
+		a.lookupFailed(q, id, err)
 		return nil, false
 	}
 	return d, true

@@ -212,6 +212,16 @@ func (a *API) fail(q *request, status int, code, msg string) {
 		"innerError": map[string]string{"date": a.o.Now().UTC().Format("2006-01-02T15:04:05"), "request-id": q.id, "client-request-id": q.clientID}}})
 }
 
+// lookupFailed answers a failed read of the object named key: Graph's
+// 404 when it is not there, storeFailed otherwise.
+func (a *API) lookupFailed(q *request, key string, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		a.fail(q, http.StatusNotFound, "Request_ResourceNotFound", "Resource '"+key+"' does not exist or one of its queried reference-property objects are not present.")
+		return
+	}
+	a.storeFailed(q, err)
+}
+
 func (a *API) storeFailed(q *request, err error) {
 	if errors.Is(err, store.ErrUnavailable) {
 		q.w.Header().Set("Retry-After", "5")

@@ -196,12 +196,8 @@ func (a *API) find(q *request, key string) (*store.User, bool) {
 		}
 	}
 	u, err := a.o.Users.Get(q.r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		a.fail(q, http.StatusNotFound, "Request_ResourceNotFound", "Resource '"+key+"' does not exist or one of its queried reference-property objects are not present.")
-		return nil, false
-	}
 	if err != nil {
-		a.storeFailed(q, err)
+		a.lookupFailed(q, key, err)
 		return nil, false
 	}
 	return u, true
@@ -580,11 +576,7 @@ func (a *API) patch(q *request, key string) {
 			a.fail(q, http.StatusBadRequest, "Request_BadRequest", "Another object with the same value for property identities already exists.")
 			return
 		}
-		if errors.Is(err, store.ErrNotFound) {
-			a.fail(q, http.StatusNotFound, "Request_ResourceNotFound", "Resource '"+key+"' does not exist or one of its queried reference-property objects are not present.")
-			return
-		}
-		a.storeFailed(q, err)
+		a.lookupFailed(q, key, err)
 		return
 	}
 	if disable && a.o.Sessions != nil {
