@@ -80,17 +80,8 @@ var ErrGraphToken = errors.New("identity: not a valid Graph token of this tenant
 // signed by one of its keys, its issuer, Graph's audience, within its
 // lifetime (a minute of clock skew).
 func (p *Provider) VerifyGraphToken(ctx context.Context, raw string) (*GraphCaller, error) {
-	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
-	if err != nil || len(jws.Signatures) != 1 {
-		return nil, ErrGraphToken
-	}
-	h := jws.Signatures[0].Protected
-	pub, alg, ok := p.keys.PublicKey(ctx, h.KeyID)
-	if !ok || alg != h.Algorithm {
-		return nil, ErrGraphToken
-	}
-	payload, err := jws.Verify(pub)
-	if err != nil {
+	payload, ok := p.verifySigned(ctx, raw)
+	if !ok {
 		return nil, ErrGraphToken
 	}
 	var c struct {
@@ -108,4 +99,55 @@ func (p *Provider) VerifyGraphToken(ctx context.Context, raw string) (*GraphCall
 		return nil, ErrGraphToken
 	}
 	return &GraphCaller{AppID: c.Azp, Roles: c.Roles}, nil
+}
+
+// verifySigned checks that raw is a compact JWS signed by one of this
+// provider's keys (the header's kid and alg must agree with the key) and
+// returns its payload.
+func (p *Provider) verifySigned(ctx context.Context, raw string) ([]byte, bool) {
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	if err != nil || len(jws.Signatures) != 1 {
+		return nil, false
+	}
+	h := jws.Signatures[0].Protected
+	pub, alg, ok := p.keys.PublicKey(ctx, h.KeyID)
+	if !ok || alg != h.Algorithm {
+		return nil, false
+	}
+	payload, err := jws.Verify(pub)
+	return payload, err == nil
+}
+
+// ErrIDToken: not an id token this provider issued to the client.
+var ErrIDToken = errors.New("identity: not a valid id token for this client")
+
+// IDTokenClaims are the claims of an id token the admin console checks.
+type IDTokenClaims struct {
+	Subject string `json:"sub"`
+	Nonce   string `json:"nonce"`
+	Name    string `json:"name"`
+}
+
+// VerifyIDToken checks an id token this provider issued to clientID for
+// flow: signature, issuer, audience and lifetime (a minute of skew).
+func (p *Provider) VerifyIDToken(ctx context.Context, raw, flow, clientID string) (*IDTokenClaims, error) {
+	payload, ok := p.verifySigned(ctx, raw)
+	f := p.reg.Flows[strings.ToLower(flow)]
+	if !ok || f == nil {
+		return nil, ErrIDToken
+	}
+	var c struct {
+		IDTokenClaims
+		Iss string `json:"iss"`
+		Aud string `json:"aud"`
+		Exp *int64 `json:"exp"`
+		Nbf int64  `json:"nbf"`
+	}
+	const skew = int64(60)
+	now := p.now().Unix()
+	if json.Unmarshal(payload, &c) != nil || c.Iss != p.issuerOf(f) || c.Aud != clientID || c.Exp == nil ||
+		*c.Exp+skew <= now || c.Nbf > now+skew || c.Subject == "" {
+		return nil, ErrIDToken
+	}
+	return &c.IDTokenClaims, nil
 }

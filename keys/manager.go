@@ -135,16 +135,16 @@ type CertInfo struct {
 
 // Key describes one policy key. It holds no secret material.
 type Key struct {
-	Container   string
-	KID         string
-	Type        string // oct, RSA, EC, OKP
-	Use         string
-	NotBefore   time.Time // zero: none
-	Expires     time.Time // zero: none
-	Created     time.Time
-	Origin      string
-	Active      bool
-	Certificate *CertInfo // uploaded certificates only
+	Container   string    `json:"container"`
+	KID         string    `json:"kid"`
+	Type        string    `json:"kty"` // oct, RSA, EC, OKP
+	Use         string    `json:"use"`
+	NotBefore   time.Time `json:"notBefore,omitzero"` // zero: none
+	Expires     time.Time `json:"expires,omitzero"`   // zero: none
+	Created     time.Time `json:"created"`
+	Origin      string    `json:"origin"`
+	Active      bool      `json:"active"`
+	Certificate *CertInfo `json:"certificate,omitempty"` // uploaded certificates only
 }
 
 func (k Key) String() string {
@@ -159,10 +159,10 @@ func (k Key) LogValue() slog.Value {
 
 // Container is a key container with its keys, oldest first.
 type Container struct {
-	Name   string
-	Type   string
-	Backup bool // a deleted container's .bak copy
-	Keys   []Key
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Backup bool   `json:"backup,omitempty"` // a deleted container's .bak copy
+	Keys   []Key  `json:"keys"`
 }
 
 // Active is the container's active key, or nil.

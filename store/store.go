@@ -14,6 +14,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -72,6 +73,22 @@ type User struct {
 	// RefreshTokensValidFrom revokes refresh tokens issued before it
 	// (Graph's signInSessionsValidFromDateTime).
 	RefreshTokensValidFrom time.Time
+}
+
+// RolesAttribute is the User.Attributes entry holding an account's
+// Gatehouse roles, comma-separated ("admin" signs in to the admin
+// console). The directory API neither shows nor writes it: only the
+// command line (`gatehouse users create --admin`) and the console grant it.
+const RolesAttribute = "gatehouseRoles"
+
+// HasRole reports whether the account holds a Gatehouse role.
+func (u *User) HasRole(role string) bool {
+	for _, r := range strings.Split(u.Attributes[RolesAttribute], ",") {
+		if strings.TrimSpace(r) == role {
+			return true
+		}
+	}
+	return false
 }
 
 // Users manages accounts.

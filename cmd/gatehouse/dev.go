@@ -71,6 +71,7 @@ func devBanner(i devstack.Info, data string) string {
 Open first
   SPA (seed 004's page, MSAL.js 2.11.1)  %s
   the same page on MSAL.js 5             %s
+  admin console                          %s   (sign in as %s, password in dev.json)
 
 Roles
   identity   %s
@@ -106,7 +107,7 @@ Run it with gatehouse serve: gatehouse dev --print-config --data %s > gatehouse.
 
 WARNING  %s holds the master key beside the database (owner-only files):
          anyone who can read this folder can decrypt every key. Demo use only.
-`, i.Tenant, i.SPA.URL, i.SPA.MSAL5URL, i.IdentityURL, i.Authority, i.OpenIDConfiguration, i.GatewayURL, i.HelloURL,
+`, i.Tenant, i.SPA.URL, i.SPA.MSAL5URL, i.Console.URL, i.Console.Email, i.IdentityURL, i.Authority, i.OpenIDConfiguration, i.GatewayURL, i.HelloURL,
 		i.GuardURL, i.HelloFunctionURL, i.AdminURL, i.Partner.IdentityURL, i.Partner.Email, i.MFAAuthority, i.SPA.ClientID, i.SPA.RedirectURI, i.API.Scope, i.Daemon.ClientID,
 		filepath.Join(data, "dev.json"), i.Outbox, ca, ca, ca, ca, ca, ca, data, filepath.Join(data, "tenant.json"))
 	return b.String()

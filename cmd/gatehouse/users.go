@@ -134,13 +134,9 @@ type graphUser struct {
 	Roles           []string         `json:"roles,omitempty"`
 }
 
-// RolesAttribute holds an account's Gatehouse roles (comma-separated;
-// "admin" signs in to the admin console).
-const RolesAttribute = "gatehouseRoles"
-
 func toGraph(u *store.User) graphUser {
 	g := graphUser{ID: u.ID, DisplayName: u.DisplayName, GivenName: u.GivenName, Surname: u.Surname, Identities: u.Identities, CreatedDateTime: u.CreatedAt.UTC()}
-	if r := u.Attributes[RolesAttribute]; r != "" {
+	if r := u.Attributes[store.RolesAttribute]; r != "" {
 		g.Roles = strings.Split(r, ",")
 	}
 	return g
@@ -328,7 +324,7 @@ func usersCreate(ctx context.Context, st store.Store, t stateTarget, audit *admi
 	}
 	if admin {
 		// The admin role: who may sign in to the admin console.
-		u.Attributes = map[string]string{RolesAttribute: "admin"}
+		u.Attributes = map[string]string{store.RolesAttribute: "admin"}
 	}
 	if err := st.Users().Create(ctx, u); err != nil {
 		if errors.Is(err, store.ErrConflict) {

@@ -218,6 +218,9 @@ func validHeaderName(s string) bool {
 // Name is the client's (connector's) name.
 func (c *Client) Name() string { return c.name }
 
+// AuthType is how the client authenticates (never the credentials).
+func (c *Client) AuthType() AuthType { return c.auth.Type }
+
 // Target is the endpoint without its query (which may hold a key, e.g.
 // Azure Functions' ?code=): safe for logs.
 func (c *Client) Target() string { return redact(c.url) }

@@ -31,9 +31,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -327,6 +329,11 @@ func redactString(s string) string {
 
 // Client returns the REST client of a connector (nil if unknown).
 func (cs *Connectors) Client(name string) *Client { return cs.byName[name] }
+
+// Names are the connectors' names, sorted.
+func (cs *Connectors) Names() []string {
+	return slices.Sorted(maps.Keys(cs.byName))
+}
 
 // Call runs the flow's connector of step (the config's
 // flow.APIConnectors; none: Continue). claims are the user's attributes

@@ -142,8 +142,11 @@ func signIn(e *store.AuditEvent) map[string]any {
 // directoryAudit is an event in the shape of Graph's directoryAudit.
 func directoryAudit(e *store.AuditEvent) map[string]any {
 	action, category, result := e.Attrs["action"], "UserManagement", "success"
-	if strings.HasPrefix(action, "keys.") {
+	switch {
+	case strings.HasPrefix(action, "keys."):
 		category = "KeyManagement"
+	case strings.HasPrefix(action, "policies."):
+		category = "Policy"
 	}
 	if e.Kind == "connector_failed" {
 		// A call to the customer's API that failed (B2C shows these as
@@ -154,6 +157,9 @@ func directoryAudit(e *store.AuditEvent) map[string]any {
 	switch actor := e.Attrs["actor"]; {
 	case strings.HasPrefix(actor, "app:"):
 		initiated["app"] = map[string]any{"appId": strings.TrimPrefix(actor, "app:")}
+	case strings.HasPrefix(actor, "user:"):
+		// An administrator in the console.
+		initiated["user"] = map[string]any{"id": strings.TrimPrefix(actor, "user:"), "ipAddress": orNil(e.Attrs["ip"])}
 	case e.Attrs["operator"] != "":
 		initiated["user"] = map[string]any{"userPrincipalName": e.Attrs["operator"], "ipAddress": "command line"}
 	}

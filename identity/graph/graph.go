@@ -94,10 +94,30 @@ type request struct {
 	r            *http.Request
 	id, clientID string
 	appID        string
+	actor        string // who the audit log names: app:{appId} or user:{id}
 	roles        []string
 }
 
+// Caller is who calls the API in-process (ServeAs): the admin console
+// acting for a signed-in administrator.
+type Caller struct {
+	AppID string   // throttled as this app
+	Actor string   // named in the audit log (user:{id})
+	Roles []string // Graph roles granted
+}
+
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.serve(w, r, nil)
+}
+
+// ServeAs serves a request for a caller already authenticated (the
+// console's session): everything but the bearer check is as for an app,
+// the per-app limit, validation and the audit log included.
+func (a *API) ServeAs(w http.ResponseWriter, r *http.Request, c Caller) {
+	a.serve(w, r, &c)
+}
+
+func (a *API) serve(w http.ResponseWriter, r *http.Request, caller *Caller) {
 	q := &request{w: w, r: r, id: newGUID()}
 	q.clientID = r.Header.Get("client-request-id")
 	if q.clientID == "" || len(q.clientID) > 64 {
@@ -111,20 +131,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(q, http.StatusBadRequest, "BadRequest", "Invalid version: the API is at /graph/v1.0.")
 		return
 	}
-	auth := r.Header.Get("Authorization")
-	bearer, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || bearer == "" {
-		a.fail(q, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
+	if caller != nil {
+		q.appID, q.actor, q.roles = caller.AppID, caller.Actor, caller.Roles
+	} else if !a.authenticate(q) {
 		return
 	}
-	app, roles, err := a.o.Verify(r.Context(), bearer)
-	if err != nil {
-		a.fail(q, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience, issuer, signature or lifetime.")
-		return
-	}
-	q.appID, q.roles = app, roles
 	if a.o.Throttles != nil {
-		n, ends, err := a.o.Throttles.Hit(r.Context(), "graph:app:"+app, 1, a.o.Now(), a.o.Window)
+		n, ends, err := a.o.Throttles.Hit(r.Context(), "graph:app:"+q.appID, 1, a.o.Now(), a.o.Window)
 		if err != nil {
 			a.storeFailed(q, err)
 			return
@@ -135,6 +148,31 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	a.route(q, rest)
+}
+
+// authenticate checks the bearer token and takes the app and its roles
+// from it.
+func (a *API) authenticate(q *request) bool {
+	r := q.r
+	auth := r.Header.Get("Authorization")
+	bearer, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || bearer == "" {
+		a.fail(q, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
+		return false
+	}
+	app, roles, err := a.o.Verify(r.Context(), bearer)
+	if err != nil {
+		a.fail(q, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience, issuer, signature or lifetime.")
+		return false
+	}
+	q.appID, q.actor, q.roles = app, "app:"+app, roles
+	return true
+}
+
+// route dispatches a request by its path after /v1.0/.
+func (a *API) route(q *request, rest string) {
+	r := q.r
 	segs := strings.Split(strings.TrimSuffix(rest, "/"), "/")
 	if segs[0] == "auditLogs" && len(segs) == 2 && r.Method == http.MethodGet {
 		if !q.has(RoleAuditRead) {
@@ -177,7 +215,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // audit records a change made by this request.
 func (a *API) audit(q *request, action, userID string, attrs ...slog.Attr) {
-	all := append([]slog.Attr{slog.String("actor", "app:"+q.appID), slog.String("target", userID),
+	all := append([]slog.Attr{slog.String("actor", q.actor), slog.String("target", userID),
 		slog.String("correlation", q.id), slog.String("ip", clientIP(q.r))}, attrs...)
 	if a.o.Audit != nil {
 		a.o.Audit(q.r.Context(), action, all...)

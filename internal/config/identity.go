@@ -46,6 +46,8 @@ type Identity struct {
 	// Audit is the audit log (sign-ins, lockouts, changes by operators
 	// and apps).
 	Audit *Audit `yaml:"audit"`
+	// Console is the admin console at {publicUrl}/console/.
+	Console *Console `yaml:"console"`
 	// Session is the SSO session cookie lifetime (B2C: 1440 min).
 	SessionLifetime Duration `yaml:"sessionLifetime"`
 	// Page themes the hosted pages.
@@ -234,6 +236,19 @@ type ExtensionAttribute struct {
 	Pos  Pos    `yaml:"-"`
 	Name string `yaml:"name"`
 	Type string `yaml:"type"`
+}
+
+// Console configures the admin console ({publicUrl}/console/).
+type Console struct {
+	Pos Pos `yaml:"-"`
+	// Disabled turns the console off (its pages answer 404).
+	Disabled bool `yaml:"disabled"`
+	// UserFlow is the user flow or custom policy administrators sign in
+	// with (default: the first sign-up-or-sign-in user flow by name).
+	UserFlow string `yaml:"userFlow"`
+	// SessionLifetime is how long a console sign-in lasts (default 8h,
+	// at most 24h).
+	SessionLifetime Duration `yaml:"sessionLifetime"`
 }
 
 // Audit configures the audit log.

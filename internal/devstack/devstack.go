@@ -98,6 +98,13 @@ type Info struct {
 		Email               string `json:"email"`
 		Password            string `json:"password"`
 	} `json:"partner"`
+	// Console is the admin console and its demo administrator (the
+	// admin role, created on the first run).
+	Console struct {
+		URL      string `json:"url"`
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	} `json:"console"`
 	// MFAUserFlow asks for an email code after sign-in (to Outbox).
 	MFAUserFlow  string `json:"mfaUserFlow"`
 	MFAAuthority string `json:"mfaAuthority"`
@@ -240,6 +247,7 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	info.Partner.Provider, info.Partner.IdentityURL = PartnerProvider, partnerURL+"/"
 	info.Partner.OpenIDConfiguration = partnerMetadata(partnerURL)
 	info.Partner.Email, info.Partner.Password = PartnerEmail, ten.PartnerPassword
+	info.Console.URL, info.Console.Email, info.Console.Password = idURL+"/console/", ConsoleEmail, ten.ConsolePassword
 	info.MFAUserFlow = MFAUserFlow
 	info.MFAAuthority = idURL + "/" + TenantName + ".onmicrosoft.com/" + MFAUserFlow
 	info.Graph.BaseURL = idURL + "/graph/v1.0"
@@ -271,6 +279,9 @@ func Run(ctx context.Context, o Options, ready func(Info)) error {
 	defer partner.Close()
 	if err := ensurePartnerUser(ctx, partner.Identity.Store, ten); err != nil {
 		return fmt.Errorf("partner tenant: %w", err)
+	}
+	if err := ensureConsoleAdmin(ctx, set.Identity.Store, ten); err != nil {
+		return fmt.Errorf("console administrator: %w", err)
 	}
 
 	rs := map[string]*roles.Server{

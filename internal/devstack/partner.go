@@ -61,15 +61,29 @@ func partnerProvider(ten *tenant, partnerURL string) config.IdentityProvider {
 
 // ensurePartnerUser creates the partner's demo user on first run.
 func ensurePartnerUser(ctx context.Context, st store.Store, ten *tenant) error {
-	if _, err := st.Users().GetByEmail(ctx, PartnerEmail); err == nil || !errors.Is(err, store.ErrNotFound) {
+	return ensureUser(ctx, st, PartnerTenant, PartnerEmail, ten.PartnerPassword, "Pat Partner", nil)
+}
+
+// ConsoleEmail is the demo administrator's sign-in name (dev.json console).
+const ConsoleEmail = "admin@" + TenantName + ".example"
+
+// ensureConsoleAdmin creates the demo administrator (the admin role) on
+// first run.
+func ensureConsoleAdmin(ctx context.Context, st store.Store, ten *tenant) error {
+	return ensureUser(ctx, st, TenantName, ConsoleEmail, ten.ConsolePassword, "Console Admin", map[string]string{store.RolesAttribute: "admin"})
+}
+
+// ensureUser creates a local account of tenant unless its email exists.
+func ensureUser(ctx context.Context, st store.Store, tenant, email, pw, name string, attrs map[string]string) error {
+	if _, err := st.Users().GetByEmail(ctx, email); err == nil || !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	h, err := password.DefaultHasher().Hash(ctx, ten.PartnerPassword)
+	h, err := password.DefaultHasher().Hash(ctx, pw)
 	if err != nil {
 		return err
 	}
 	now := time.Now().UTC()
-	return st.Users().Create(ctx, &store.User{ID: ids.NewGUID(), Email: PartnerEmail, PasswordHash: h, DisplayName: "Pat Partner",
-		Identities: []store.Identity{{SignInType: "emailAddress", Issuer: PartnerTenant + ".onmicrosoft.com", IssuerAssignedID: PartnerEmail}},
-		CreatedAt:  now, UpdatedAt: now})
+	return st.Users().Create(ctx, &store.User{ID: ids.NewGUID(), Email: email, PasswordHash: h, DisplayName: name,
+		Identities: []store.Identity{{SignInType: "emailAddress", Issuer: tenant + ".onmicrosoft.com", IssuerAssignedID: email}},
+		Attributes: attrs, CreatedAt: now, UpdatedAt: now})
 }

@@ -31,11 +31,19 @@ type tenant struct {
 	PartnerClientSecret string `json:"partnerClientSecret"`
 	PartnerMasterKey    string `json:"partnerMasterKey"`
 	PartnerPassword     string `json:"partnerPassword"`
+	// ConsolePassword is the demo administrator's (dev.json console).
+	ConsolePassword string `json:"consolePassword"`
 }
 
-// withPartner fills the partner fields of a tenant.json written before
-// they existed; true when it changed.
+// withPartner fills the partner and console fields of a tenant.json
+// written before they existed; true when it changed.
 func (t *tenant) withPartner() bool {
+	if t.ConsolePassword == "" {
+		t.ConsolePassword = "Console-" + secret(12)
+		if t.PartnerTenantID != "" {
+			return true
+		}
+	}
 	if t.PartnerTenantID != "" {
 		return false
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/identity"
 	"github.com/gatehouse/gatehouse/identity/connector"
+	"github.com/gatehouse/gatehouse/identity/console"
 	"github.com/gatehouse/gatehouse/identity/graph"
 	"github.com/gatehouse/gatehouse/identity/idmetrics"
 	"github.com/gatehouse/gatehouse/identity/ief"
@@ -93,6 +94,14 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 	}
 	if err := identity.AddCustomPolicies(reg, policyFlows{engineSet}); err != nil {
 		return nil, err
+	}
+	consoleFlow, err := consoleSignInFlow(cfg, reg)
+	if err != nil {
+		return nil, err
+	}
+	if consoleFlow != "" {
+		// The console's app registration (before the provider indexes apps).
+		console.Register(reg)
 	}
 	mode, err := deploymentMode(cfg)
 	if err != nil {
@@ -227,10 +236,65 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 			}
 			return c.AppID, c.Roles, nil
 		}})
+	var cons *console.Console
+	if consoleFlow != "" {
+		co := console.Options{Registry: reg, Users: st.Users(), Graph: directory, GraphPrefix: graphPrefix, Provider: p,
+			VerifyIDToken: func(ctx context.Context, raw, flow, clientID string) (string, string, error) {
+				c, err := p.VerifyIDToken(ctx, raw, flow, clientID)
+				if err != nil {
+					return "", "", err
+				}
+				return c.Subject, c.Nonce, nil
+			},
+			Flow: consoleFlow, Keys: km, InvalidateKeys: func() { resolver.Invalidate("") }, SessionKey: keyring.Derive(master, "console"),
+			Audit: func(ctx context.Context, action string, attrs ...slog.Attr) {
+				events.Emit(ctx, secevent.AdminAction, append([]slog.Attr{slog.String("action", action)}, attrs...)...)
+			}, Logger: log}
+		if cfg.Console != nil {
+			co.SessionLifetime = cfg.Console.SessionLifetime.Or(0)
+		}
+		if len(cfg.APIConnectors) > 0 {
+			co.Connectors = conns
+		}
+		if len(cfg.CustomPolicies) > 0 {
+			cp, err := newConsolePolicies(cfg.CustomPolicies)
+			if err != nil {
+				return fail(err)
+			}
+			co.Policies = cp
+		}
+		if cons, err = console.New(co); err != nil {
+			return fail(err)
+		}
+	}
 	sweepCtx, cancelSweep := context.WithCancel(context.Background())
 	go sweep(sweepCtx, st, log, retention)
 	stop := func() { cancelSweep(); closeExport() }
-	return &Identity{Handler: identityHandler(p, st, graphPrefix+"/", directory), Provider: p, Store: st, Keys: resolver, Connectors: conns, Events: events, stop: stop}, nil
+	return &Identity{Handler: identityHandler(p, st, graphPrefix+"/", directory, cons), Provider: p, Store: st, Keys: resolver, Connectors: conns, Events: events, stop: stop}, nil
+}
+
+// consoleSignInFlow is the flow administrators sign in to the console
+// with: identity.console.userFlow, else the first sign-up-or-sign-in user
+// flow ("" with the console disabled or no such flow).
+func consoleSignInFlow(cfg *config.Identity, reg *identity.Registry) (string, error) {
+	c := cfg.Console
+	if c == nil {
+		return console.DefaultFlow(reg), nil
+	}
+	if c.Disabled {
+		return "", nil
+	}
+	if d := c.SessionLifetime; d.IsSet() && (d.D < 5*time.Minute || d.D > 24*time.Hour) {
+		return "", &config.Error{Pos: c.Pos, Msg: "identity.console.sessionLifetime must be between 5m and 24h"}
+	}
+	if c.UserFlow == "" {
+		return console.DefaultFlow(reg), nil
+	}
+	f := reg.Flows[strings.ToLower(c.UserFlow)]
+	if f == nil || f.Type != "signUpOrSignIn" && !f.Custom {
+		return "", &config.Error{Pos: c.Pos, Msg: fmt.Sprintf("identity.console.userFlow %q is not a sign-up-or-sign-in user flow or custom policy of this tenant", c.UserFlow)}
+	}
+	return f.Name, nil
 }
 
 // deploymentMode is identity.deploymentMode: Development or Production

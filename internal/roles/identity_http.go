@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/identity/console"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -19,8 +20,15 @@ const identityRequestLimit = 10 * time.Second
 
 // identityHandler serves /healthz and /readyz beside the provider (these
 // paths are not tenants) and applies identityRequestLimit.
-func identityHandler(p http.Handler, st store.Store, graphPrefix string, directory http.Handler) http.Handler {
+func identityHandler(p http.Handler, st store.Store, graphPrefix string, directory http.Handler, cons *console.Console) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cons != nil && (r.URL.Path == cons.Path() || strings.HasPrefix(r.URL.Path, cons.Path()+"/")) {
+			// The admin console ({publicUrl}/console/).
+			ctx, cancel := context.WithTimeout(r.Context(), identityRequestLimit)
+			defer cancel()
+			cons.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, graphPrefix) {
 			// The Graph-compatible directory API ({publicUrl}/graph/v1.0).
 			ctx, cancel := context.WithTimeout(r.Context(), identityRequestLimit)
