@@ -39,7 +39,8 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"join": strings.Join,
+	"join":      strings.Join,
+	"hasPrefix": strings.HasPrefix,
 	// dict passes several values to a shared template.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
