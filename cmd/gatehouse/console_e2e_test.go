@@ -228,6 +228,30 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("disable yourself: %d\n%s", p.Status, p.Body)
 	}
 
+	// Edit, set a password, enable again: the user signs in with the new
+	// password (and, not being an administrator, is shown the door).
+	if p := c.post(userPath, url.Values{"action": {"save"}, "displayName": {"Renamed Person"}, "givenName": {"Renamed"}}, true); p.Status != 303 {
+		t.Fatalf("save: %d\n%s", p.Status, p.Body)
+	}
+	if p := c.post(userPath, url.Values{"action": {"password"}, "password": {"short"}}, true); p.Status != 400 || !strings.Contains(p.Body, `role="alert"`) {
+		t.Fatalf("weak password reset: %d\n%s", p.Status, p.Body)
+	}
+	if p := c.post(userPath, url.Values{"action": {"password"}, "password": {"Reset-By-Admin-7"}}, true); p.Status != 303 {
+		t.Fatalf("password reset: %d\n%s", p.Status, p.Body)
+	}
+	if p := c.post(userPath, url.Values{"action": {"enable"}}, true); p.Status != 303 {
+		t.Fatalf("enable: %d\n%s", p.Status, p.Body)
+	}
+	if p := c.get(userPath); !strings.Contains(p.Body, `value="Renamed Person"`) || !strings.Contains(p.Body, `badge ok">enabled`) {
+		t.Fatalf("after edit and enable:\n%s", p.Body)
+	}
+	if _, p := signInConsole(t, publicURL, "/console/", "new.person@contoso.example", "Reset-By-Admin-7"); p.Status != 403 || !strings.Contains(p.Body, "You signed in") {
+		t.Fatalf("sign-in with the reset password: %d\n%s", p.Status, p.Body)
+	}
+	if p := c.post(userPath, url.Values{"action": {"rename"}}, true); p.Status != 400 {
+		t.Fatalf("unknown action: %d", p.Status)
+	}
+
 	// The audit log names the administrator, as the directory API wrote it.
 	p = c.get("/audit")
 	if !strings.Contains(p.Body, "users.create") || !strings.Contains(p.Body, "users.update") || !strings.Contains(p.Body, "user "+adminID) || !strings.Contains(p.Body, userID) {
@@ -300,6 +324,40 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("flows:\n%s", p.Body)
 	}
 
+	// Delete needs the box ticked; the administrator cannot delete itself.
+	if p := c.post(userPath, url.Values{"action": {"delete"}}, true); p.Status != 400 || !strings.Contains(p.Body, "Tick the box") {
+		t.Fatalf("delete unconfirmed: %d\n%s", p.Status, p.Body)
+	}
+	if p := c.post("/users/"+adminID, url.Values{"action": {"delete"}, "confirm": {"on"}}, true); p.Status != 400 {
+		t.Fatalf("delete yourself: %d", p.Status)
+	}
+	if p := c.post(userPath, url.Values{"action": {"delete"}, "confirm": {"on"}}, true); p.Status != 303 || p.Header.Get("Location") != "/console/users?done=deleted" {
+		t.Fatalf("delete: %d %s", p.Status, p.Header.Get("Location"))
+	}
+	if p := c.get(userPath); p.Status != 404 {
+		t.Fatalf("deleted user's page: %d", p.Status)
+	}
+	if p := c.get("/nowhere"); p.Status != 404 || !strings.Contains(p.Body, "no such page") {
+		t.Fatalf("unknown page: %d", p.Status)
+	}
+	if p := c.get("/api/nowhere"); p.Status != 404 || !strings.Contains(p.Body, `"code":"NotFound"`) {
+		t.Fatalf("unknown admin API resource: %d %s", p.Status, p.Body)
+	}
+	if p := c.get("/policies/B2C_1A_signup_signin"); p.Status != 200 || !strings.Contains(p.Body, "uploaded in the console") {
+		t.Fatalf("policy page: %d", p.Status)
+	}
+
+	// Sign out ends the console session and the tenant's (its logout
+	// endpoint, back to the console).
+	p = c.post("/signout", url.Values{}, true)
+	if loc := p.Header.Get("Location"); p.Status != 303 || !strings.Contains(loc, "/B2C_1A_signup_signin/oauth2/v2.0/logout?post_logout_redirect_uri=") {
+		t.Fatalf("sign out: %d %s", p.Status, loc)
+	}
+	if p := c.get("/"); p.Status != 302 {
+		t.Fatalf("after sign-out: %d", p.Status)
+	}
+	c, _ = signInConsole(t, publicURL, "/console/", adminEmail, adminPw)
+
 	// A tampered session cookie is no session.
 	u, _ := url.Parse(publicURL + "/console/")
 	for _, ck := range c.b.Client.Jar.Cookies(u) {
@@ -318,5 +376,34 @@ func TestConsole(t *testing.T) {
 	}
 	if p := c.get("/"); p.Status != 302 || !strings.Contains(p.Header.Get("Location"), "/authorize?") {
 		t.Fatalf("tampered session: %d %s", p.Status, p.Header.Get("Location"))
+	}
+}
+
+// TestConsoleConfig: identity.console's mistakes are config errors at
+// their line; disabled, the console is not served.
+func TestConsoleConfig(t *testing.T) {
+	flows := `  userFlows:
+    - { name: B2C_1_susi, type: signUpOrSignIn, attributes: [displayName], claims: [displayName], emailVerification: false }
+`
+	for _, c := range []struct{ body, want string }{
+		{"  console: { userFlow: B2C_1_nope }\n", `identity.console.userFlow "B2C_1_nope" is not a sign-up-or-sign-in user flow`},
+		{"  console: { sessionLifetime: 48h }\n", "identity.console.sessionLifetime must be between 5m and 24h"},
+		{"  console: { userFlw: B2C_1_susi }\n", `unknown key "userFlw"`},
+	} {
+		file, _, _, env := identityRoleConfig(t, flows+c.body)
+		out, errOut, code := gatehouse(t, env, "validate", "--config", file)
+		if code != 1 || !strings.Contains(out+errOut, file+":") || !strings.Contains(out+errOut, c.want) {
+			t.Errorf("%s: exit %d\n%s%s", c.body, code, out, errOut)
+		}
+	}
+	file, _, publicURL, env := identityRoleConfig(t, flows+"  console: { disabled: true }\n")
+	startServe(t, file, env, "identity")
+	resp, err := http.Get(publicURL + "/console/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("disabled console: %d", resp.StatusCode)
 	}
 }
