@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -225,30 +224,30 @@ func (c *Console) addKey(q *req) (*keys.Key, error) {
 	var err error
 	if s := form("notBefore"); s != "" {
 		if o.NotBefore, err = keys.ParseTime(s); err != nil {
-			return nil, errors.New("Activation date: " + err.Error())
+			return nil, formProblem("Activation date: " + err.Error())
 		}
 	}
 	if s := form("expires"); s != "" {
 		if o.Expires, err = keys.ParseTime(s); err != nil {
-			return nil, errors.New("Expiry date: " + err.Error())
+			return nil, formProblem("Expiry date: " + err.Error())
 		}
 	}
 	name, ctx := strings.TrimSpace(form("container")), q.r.Context()
 	if name == "" {
-		return nil, errors.New("Give the key container a name (B2C_1A_ is added when missing).")
+		return nil, formProblem("Give the key container a name (B2C_1A_ is added when missing).")
 	}
 	switch form("kind") {
 	case "rsa", "ec", "oct":
 		return c.o.Keys.Generate(ctx, name, form("kind"), o)
 	case "secret":
 		if form("secret") == "" {
-			return nil, errors.New("Type the secret.")
+			return nil, formProblem("Type the secret.")
 		}
 		return c.o.Keys.AddSecret(ctx, name, []byte(form("secret")), o)
 	case "pfx":
 		f, _, err := q.r.FormFile("pfx")
 		if err != nil {
-			return nil, errors.New("Choose the certificate file (.pfx).")
+			return nil, formProblem("Choose the certificate file (.pfx).")
 		}
 		defer f.Close()
 		b, err := io.ReadAll(io.LimitReader(f, maxForm))
@@ -257,8 +256,13 @@ func (c *Console) addKey(q *req) (*keys.Key, error) {
 		}
 		return c.o.Keys.AddPFX(ctx, name, b, form("pfxPassword"), o)
 	}
-	return nil, errors.New("Choose how to make the key: generate (RSA, EC or secret), type a secret, or upload a certificate.")
+	return nil, formProblem("Choose how to make the key: generate (RSA, EC or secret), type a secret, or upload a certificate.")
 }
+
+// formProblem is a mistake in a form, shown to the administrator as it is.
+type formProblem string
+
+func (f formProblem) Error() string { return string(f) }
 
 type connectorRow struct {
 	Name   string `json:"name"`
