@@ -91,6 +91,25 @@ func (u *User) HasRole(role string) bool {
 	return false
 }
 
+// DeleteUser deletes an account as every caller must (the command line,
+// the directory API, the console): kept restorable in deleted (nil: the
+// deletion is final), removed, then its SSO sessions and refresh tokens
+// ended, so a restored account signs in again rather than carrying on.
+func DeleteUser(ctx context.Context, u *User, now time.Time, users Users, deleted DeletedUsers, sessions Sessions, refresh RefreshTokens) error {
+	if deleted != nil {
+		if err := deleted.Put(ctx, u, now); err != nil {
+			return err
+		}
+	}
+	if err := users.Delete(ctx, u.ID); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err := sessions.DeleteUser(ctx, u.ID); err != nil {
+		return err
+	}
+	return refresh.RevokeUser(ctx, u.ID)
+}
+
 // Users manages accounts.
 type Users interface {
 	Create(ctx context.Context, u *User) error // ErrConflict when the email exists

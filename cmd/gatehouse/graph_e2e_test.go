@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/gatehouse/gatehouse/internal/testutil"
@@ -317,6 +318,16 @@ func TestGraphUsers(t *testing.T) {
 		t.Fatalf("the next page: %d %s", a.status, a.raw)
 	}
 
+	// A refresh token issued before the deletion: after a restore it still
+	// does not work (deleting revoked it; the account signs in afresh).
+	rb := testutil.NewBrowser(t, callback, nil)
+	rp, rconf, _, rpkce := authorizePolicy(t, ctx, rb, publicURL, "B2C_1_susi", callback)
+	rcb := rb.Callback(rb.Submit(rp, "next", map[string]string{"signInName": "alice@example.com", "password": "Fourth-Horse-44"}))
+	tok, err := rconf.Exchange(ctx, rcb.Get("code"), oauth2.VerifierOption(rpkce))
+	if err != nil || tok.RefreshToken == "" {
+		t.Fatalf("tokens before the deletion: %v %+v", err, tok)
+	}
+
 	// Delete.
 	if a := admin.do("DELETE", "/users/"+keptID, nil); a.status != 204 {
 		t.Fatalf("delete: %d %s", a.status, a.raw)
@@ -334,6 +345,9 @@ func TestGraphUsers(t *testing.T) {
 	}
 	if a := admin.do("POST", "/directory/deletedItems/"+keptID+"/restore", nil); a.status != 200 || a.body["id"] != keptID {
 		t.Fatalf("restore: %d %s", a.status, a.raw)
+	}
+	if _, err := rconf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Fatalf("a refresh token from before the deletion, after the restore: %v", err)
 	}
 	if a := reader.do("GET", "/users/"+keptID+"?$select=id,identities", nil); a.status != 200 || !strings.Contains(a.raw, "alice@example.com") {
 		t.Fatalf("the restored user: %d %s", a.status, a.raw)

@@ -263,17 +263,9 @@ func cmdUsers(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		if err == nil {
-			// Restorable for 30 days through the directory API, as a
-			// deletion there is.
-			err = st.DeletedUsers().Put(ctx, u, time.Now())
-		}
-		if err == nil {
-			err = st.Users().Delete(ctx, u.ID)
-		}
-		if err == nil {
-			// A deleted account must not keep signing in through an
-			// open session or a refresh token.
-			err = endSessions(ctx, st, u.ID)
+			// Restorable for 30 days through the directory API; its
+			// sessions and refresh tokens end.
+			err = store.DeleteUser(ctx, u, time.Now(), st.Users(), st.DeletedUsers(), st.Sessions(), st.Refresh())
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, "gatehouse users delete:", err)

@@ -36,6 +36,7 @@ const (
 type Options struct {
 	Users    store.Users
 	Sessions store.Sessions
+	Refresh  store.RefreshTokens
 	// AuditLog is read by /auditLogs (nil: not served).
 	AuditLog store.AuditLog
 	// DeletedUsers keeps deleted accounts for /directory/deletedItems (nil:

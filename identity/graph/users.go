@@ -594,20 +594,10 @@ func (a *API) delete(q *request, key string) {
 	if !ok {
 		return
 	}
-	ctx := q.r.Context()
-	if a.o.DeletedUsers != nil {
-		// Restorable for DeletedRetention (Graph's deletedItems).
-		if err := a.o.DeletedUsers.Put(ctx, u, a.o.Now()); err != nil {
-			a.storeFailed(q, err)
-			return
-		}
-	}
-	if err := a.o.Users.Delete(ctx, u.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	// Restorable for DeletedRetention (Graph's deletedItems).
+	if err := store.DeleteUser(q.r.Context(), u, a.o.Now(), a.o.Users, a.o.DeletedUsers, a.o.Sessions, a.o.Refresh); err != nil {
 		a.storeFailed(q, err)
 		return
-	}
-	if a.o.Sessions != nil {
-		_ = a.o.Sessions.DeleteUser(ctx, u.ID)
 	}
 	a.audit(q, "users.delete", u.ID)
 	q.w.WriteHeader(http.StatusNoContent)

@@ -224,7 +224,7 @@ func BuildIdentity(cfg *config.Identity, configDir string, log *slog.Logger, met
 		graphPrefix = strings.TrimRight(u.Path, "/") + "/graph"
 	}
 	gl := tenant.NewLimits(cfg).GraphRequestsPerApp
-	directory := graph.New(graphPrefix, graph.Options{Users: st.Users(), Sessions: st.Sessions(), Throttles: st.Throttles(), AuditLog: st.Audit(), DeletedUsers: st.DeletedUsers(),
+	directory := graph.New(graphPrefix, graph.Options{Users: st.Users(), Sessions: st.Sessions(), Refresh: st.Refresh(), Throttles: st.Throttles(), AuditLog: st.Audit(), DeletedUsers: st.DeletedUsers(),
 		RequestsPerApp: gl.N, Window: gl.Window, Tenant: reg.Domain(), Extensions: reg.Extensions, ExtensionAppID: reg.ExtensionsAppID,
 		Audit: func(ctx context.Context, action string, attrs ...slog.Attr) {
 			events.Emit(ctx, secevent.AdminAction, append([]slog.Attr{slog.String("action", action)}, attrs...)...)
