@@ -200,11 +200,9 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	rest := strings.TrimPrefix(r.URL.Path, c.path)
 	switch rest {
-	case "", "/":
-		if rest == "" {
-			http.Redirect(w, r, c.path+"/", http.StatusFound)
-			return
-		}
+	case "":
+		http.Redirect(w, r, c.path+"/", http.StatusFound)
+		return
 	case "/console.css":
 		h.Set("Cache-Control", "public, max-age=3600")
 		h.Set("Content-Type", "text/css; charset=utf-8")

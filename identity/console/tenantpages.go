@@ -418,7 +418,7 @@ func auditRowOf(log string, e map[string]any) auditRow {
 			IP: s(e, "ipAddress"), Correlation: s(e, "correlationId"), Details: s(e["status"], "failureReason"),
 			Failed: code != "" && code != "0"}
 	}
-	by := s(e["initiatedBy"], "app")
+	by := ""
 	if app, ok := e["initiatedBy"].(map[string]any)["app"]; ok {
 		by = "app " + s(app, "appId")
 	} else if u, ok := e["initiatedBy"].(map[string]any)["user"]; ok {
@@ -429,19 +429,13 @@ func auditRowOf(log string, e map[string]any) auditRow {
 		target = s(ts[0], "id")
 	}
 	var details []string
-	if ds, ok := e["additionalDetails"].([]any); ok {
-		for _, d := range ds {
-			if k := s(d, "key"); k != "ip" {
-				details = append(details, k+"="+s(d, "value"))
-			}
-		}
-	}
 	ip := ""
-	if ds, ok := e["additionalDetails"].([]any); ok {
-		for _, d := range ds {
-			if s(d, "key") == "ip" {
-				ip = s(d, "value")
-			}
+	ds, _ := e["additionalDetails"].([]any)
+	for _, d := range ds {
+		if k := s(d, "key"); k == "ip" {
+			ip = s(d, "value")
+		} else {
+			details = append(details, k+"="+s(d, "value"))
 		}
 	}
 	return auditRow{Time: s(e, "activityDateTime"), Event: s(e, "activityDisplayName"), Actor: by, Target: target, IP: ip,

@@ -208,7 +208,7 @@ func (c *Console) userChange(q *req, id string) {
 			}
 			return
 		}
-		c.done(q, "/users", "deleted", http.StatusOK, map[string]string{"id": id, "deleted": time.Now().UTC().Format(time.RFC3339)})
+		c.done(q, "/users", "deleted", http.StatusOK, map[string]string{"id": id, "deleted": c.o.Now().UTC().Format(time.RFC3339)})
 		return
 	default:
 		c.problem(q.w, q.r, q, http.StatusBadRequest, "Unknown action "+quote(action)+": use save, enable, disable, password or delete.")
