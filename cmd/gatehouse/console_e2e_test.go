@@ -305,6 +305,11 @@ func TestConsole(t *testing.T) {
 		t.Fatal("the upload did not replace the file")
 	}
 
+	// A body over 1 MiB is refused unread.
+	if p := c.upload("/policies", "policy", "big.xml", bytes.Repeat([]byte("x"), 2<<20), nil); p.Status != 400 || !strings.Contains(p.Body, "too large") {
+		t.Fatalf("a 2 MiB upload: %d\n%s", p.Status, p.Body)
+	}
+
 	// A connector test call reaches the API with B2C's request shape.
 	p = c.post("/connectors/loyalty-api/test", url.Values{"email": {"probe@contoso.example"}, "step": {"PostAttributeCollection"}}, true)
 	if p.Status != 200 || !strings.Contains(p.Body, "The API answered HTTP 200") {
