@@ -171,10 +171,11 @@ type (
 		stmts []stmt
 	}
 	varSt struct {
-		p     int
-		t     *typeRef // nil for var
-		names []string
-		inits []node // nil entries when not initialized
+		p        int
+		t        *typeRef // nil for var
+		names    []string
+		inits    []node // nil entries when not initialized
+		readonly bool   // const
 	}
 	exprSt struct {
 		p int
@@ -227,7 +228,30 @@ type (
 		x     node
 		cases []switchCase
 	}
+	// funcSt is a local function: `T Name(T1 a, T2 b) { ... }` or
+	// `=> expr;` (ret nil: void).
+	funcSt struct {
+		p      int
+		name   string
+		ret    *typeRef
+		params []funcParam
+		body   *blockSt
+		expr   node
+	}
+	// usingSt is `using (resource) body`: the resource (a declaration or
+	// an expression) is in scope in body.
+	usingSt struct {
+		p    int
+		decl stmt
+		body stmt
+	}
 )
+
+// funcParam is a local function's parameter.
+type funcParam struct {
+	t    *typeRef
+	name string
+}
 
 type catchClause struct {
 	t    *typeRef
@@ -255,3 +279,5 @@ func (s *continueSt) pos() int { return s.p }
 func (s *throwSt) pos() int    { return s.p }
 func (s *tryStmt) pos() int    { return s.p }
 func (s *switchSt) pos() int   { return s.p }
+func (s *funcSt) pos() int     { return s.p }
+func (s *usingSt) pos() int    { return s.p }

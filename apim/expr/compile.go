@@ -17,6 +17,7 @@ type env struct {
 	// steps reaches nextCheck.
 	done      <-chan struct{}
 	nextCheck int
+	depth     int // local function calls in progress
 }
 
 // evalFn is a compiled expression.
@@ -49,8 +50,10 @@ type cexpr struct {
 var errNullShort = errors.New("null short-circuit")
 
 type local struct {
-	slot int
-	t    string
+	slot     int
+	t        string
+	readonly bool     // a const local
+	fn       *localFn // a local function (no slot)
 }
 
 type compiler struct {
@@ -553,6 +556,11 @@ func resultType(t string, targs []string) string {
 }
 
 func (c *compiler) call(n *callNode) cexpr {
+	if id, ok := n.fn.(*identNode); ok {
+		if l := c.lookup(id.name); l != nil && l.fn != nil {
+			return c.callFunc(n, l.fn)
+		}
+	}
 	fn, ok := n.fn.(*memberNode)
 	if !ok || fn.x == nil {
 		name := exprPath(n.fn)
@@ -928,6 +936,9 @@ func (c *compiler) lvalue(n node) lvalue {
 			}
 			c.fail(n.p, "unknown identifier '%s'", n.name)
 		}
+		if l.readonly || l.fn != nil {
+			c.fail(n.p, "'%s' cannot be assigned to: it is a constant or a local function", n.name)
+		}
 		slot, t := l.slot, l.t
 		return lvalue{t: t,
 			get: func(e *env) (any, error) { return e.locals[slot], nil },
@@ -1094,6 +1105,14 @@ func (c *compiler) incDec(target node, op string, post bool, off int) cexpr {
 func (c *compiler) block(b *blockSt) stmtFn {
 	c.push()
 	defer c.pop()
+	// Local functions are in scope in the whole block (called before
+	// their declaration, and recursively): declared first, compiled in
+	// place.
+	for _, s := range b.stmts {
+		if f, ok := s.(*funcSt); ok {
+			c.declareFunc(f)
+		}
+	}
 	fns := make([]stmtFn, 0, len(b.stmts))
 	for _, s := range b.stmts {
 		fns = append(fns, c.stmt(s))
@@ -1210,6 +1229,19 @@ func (c *compiler) stmt(s stmt) stmtFn {
 		return c.try(s)
 	case *switchSt:
 		return c.switchStmt(s)
+	case *funcSt:
+		c.compileFunc(s)
+		return func(*env) (flow, error) { return flowNext, nil }
+	case *usingSt:
+		c.push()
+		defer c.pop()
+		decl, body := c.stmt(s.decl), c.embedded(s.body)
+		return func(e *env) (flow, error) {
+			if _, err := decl(e); err != nil {
+				return flowNext, err
+			}
+			return body(e)
+		}
 	}
 	c.fail(s.pos(), "unsupported statement")
 	return nil
@@ -1240,7 +1272,9 @@ func (c *compiler) varDecl(s *varSt) stmtFn {
 				c.fail(s.p, "cannot assign <null> to an implicitly-typed variable")
 			}
 		}
-		slot := c.declare(s.p, name, lt).slot
+		l := c.declare(s.p, name, lt)
+		l.readonly = s.readonly
+		slot := l.slot
 		if !hasInit {
 			zero := zeroValue(lt)
 			fns = append(fns, func(e *env) (flow, error) { e.locals[slot] = zero; return flowNext, nil })
@@ -1541,6 +1575,8 @@ func alwaysReturns(s stmt) bool {
 		}
 	case *ifSt:
 		return s.els != nil && alwaysReturns(s.then) && alwaysReturns(s.els)
+	case *usingSt:
+		return alwaysReturns(s.body)
 	case *tryStmt:
 		if s.finally != nil && alwaysReturns(s.finally) {
 			return true
@@ -1587,6 +1623,8 @@ func hasBreak(s stmt) bool {
 		}
 	case *ifSt:
 		return hasBreak(s.then) || s.els != nil && hasBreak(s.els)
+	case *usingSt:
+		return hasBreak(s.body)
 	case *tryStmt:
 		if hasBreak(s.body) {
 			return true

@@ -377,6 +377,22 @@ func (p *parser) parseStatement() stmt {
 			}
 		case "switch":
 			return p.parseSwitch()
+		case "const":
+			// A constant local: a declaration whose variables cannot be
+			// assigned.
+			p.advance()
+			d, ok := p.tryDecl().(*varSt)
+			if !ok || d.t == nil {
+				p.fail(p.peek().off, "expected a type and a name after 'const'")
+			}
+			d.readonly = true
+			p.expect(";")
+			return d
+		case "using":
+			return p.parseUsing()
+		}
+		if f := p.tryLocalFunc(); f != nil {
+			return f
 		}
 		if d := p.tryDecl(); d != nil {
 			p.expect(";")
@@ -428,6 +444,72 @@ func (p *parser) parseSwitch() stmt {
 		s.cases = append(s.cases, c)
 	}
 	return s
+}
+
+// parseUsing parses `using (resource) statement` and the declaration
+// form `using var x = e;` (in scope to the end of the block). The
+// resources an expression can make (StringReader, XmlReader...) hold
+// nothing to release, so disposal has nothing to do.
+func (p *parser) parseUsing() stmt {
+	t := p.advance()
+	if !p.accept("(") {
+		d := p.tryDecl()
+		if d == nil {
+			p.fail(p.peek().off, "expected '(' or a declaration after 'using'")
+		}
+		p.expect(";")
+		return d
+	}
+	s := &usingSt{p: t.off}
+	if d := p.tryDecl(); d != nil {
+		s.decl = d
+	} else {
+		x := p.parseExpr()
+		s.decl = &exprSt{p: x.pos(), x: x}
+	}
+	p.expect(")")
+	s.body = p.parseEmbedded()
+	return s
+}
+
+// tryLocalFunc parses a local function declaration (`static`, a return
+// type or void, a name, typed parameters, a block or `=> e;`); nil
+// (position restored) when the tokens are not one.
+func (p *parser) tryLocalFunc() stmt {
+	save := p.i
+	start := p.peek()
+	p.accept("static")
+	var ret *typeRef
+	if !p.accept("void") {
+		if ret = p.tryType(true); ret == nil {
+			p.i = save
+			return nil
+		}
+	}
+	n := p.peek()
+	if n.kind != tIdent || keywords[n.text] || !isTok(p.peekN(1), "(") {
+		p.i = save
+		return nil
+	}
+	p.i += 2
+	f := &funcSt{p: start.off, name: n.text, ret: ret}
+	for !p.accept(")") {
+		if len(f.params) > 0 {
+			p.expect(",")
+		}
+		t := p.typeRef(true)
+		if t == nil {
+			p.fail(p.peek().off, "expected a parameter type but found %s", describe(p.peek()))
+		}
+		f.params = append(f.params, funcParam{t: t, name: p.ident().text})
+	}
+	if p.accept("=>") {
+		f.expr = p.parseExpr()
+		p.expect(";")
+	} else {
+		f.body = p.parseBlock()
+	}
+	return f
 }
 
 // tryDecl parses a local declaration (`var x = e`, `T x = e, y`) without the

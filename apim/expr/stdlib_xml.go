@@ -176,7 +176,6 @@ func init() {
 	exceptionParents["XmlException"] = "SystemException"
 	enum("SaveOptions", "None", "DisableFormatting", "OmitDuplicateNamespaces")
 	enum("LoadOptions", "None", "PreserveWhitespace", "SetBaseUri", "SetLineInfo=4")
-	enum("XmlNodeType", "None", "Element", "Attribute", "Text", "CDATA", "EntityReference", "Entity", "ProcessingInstruction", "Comment", "Document")
 
 	// static members
 	loadOpts := func(args []any) bool {

@@ -173,7 +173,7 @@ var typeAliases = map[string]string{
 // namespaces are stripped from qualified type names.
 var namespaces = []string{
 	"System.Security.Cryptography.X509Certificates.", "System.Security.Cryptography.", "System.Text.RegularExpressions.",
-	"System.Collections.Generic.", "System.Text.", "System.Net.", "System.Linq.", "System.Xml.Linq.",
+	"System.Collections.Generic.", "System.Text.", "System.Net.", "System.Linq.", "System.Xml.Linq.", "System.Xml.",
 	"Newtonsoft.Json.Linq.", "Newtonsoft.Json.", "System.IO.", "System.Collections.", "System.",
 }
 

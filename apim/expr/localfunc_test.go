@@ -1,0 +1,79 @@
+package expr
+
+import (
+	"strings"
+	"testing"
+)
+
+// The C# of real policies: local functions (recursive, called before
+// their declaration, capturing the block's locals), const locals and
+// using statements.
+func TestLocalFunctionsConstUsing(t *testing.T) {
+	runCases(t, []evalCase{
+		{`@{
+			int HostToNetworkOrder(int host) {
+				return (((int)(byte)host) << 24) | (((int)(byte)(host >> 8)) << 16) | (((int)(byte)(host >> 16)) << 8) | (int)(byte)(host >> 24);
+			}
+			return HostToNetworkOrder(1);
+		}`, int32(16777216)},
+		{`@{ return Fib(15); int Fib(int n) { return n < 2 ? n : Fib(n - 1) + Fib(n - 2); } }`, int32(610)},
+		{`@{ var total = 0; void Add(int n) { total += n; } Add(2); Add(40); return total; }`, int32(42)},
+		{`@{ string Greet(string who) => "Hello, " + who + "!"; return Greet("Ada"); }`, "Hello, Ada!"},
+		{`@{ static bool IsEven(int n) => n % 2 == 0; return IsEven(4) && !IsEven(3); }`, true},
+		{`@{ const int Limit = 3; const string Name = "x"; return Name + Limit; }`, "x3"},
+		{`@{ using (var r = new System.IO.StringReader("a\nb")) { return r.ReadLine(); } }`, "a"},
+		{`@{ var n = 0; for (var i = 0; i < 3; i++) { int Twice(int v) => v * 2; n += Twice(i); } return n; }`, int32(6)},
+	})
+	for _, c := range []struct{ src, want string }{
+		{`@{ const int X = 1; X = 2; return X; }`, "cannot be assigned"},
+		{`@{ int F(int a) { return a; } return F(1, 2); }`, "takes 1 arguments"},
+		{`@{ int F(int a) { if (a > 0) { return a; } } return F(1); }`, "not all code paths return a value"},
+		{`@{ int F(int a) => a; int F(int b) => b; return F(1); }`, "already defined"},
+		{`@{ const x = 1; return x; }`, "expected a type and a name after 'const'"},
+	} {
+		if _, err := Compile(c.src); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.src, err, c.want)
+		}
+	}
+	// Unbounded recursion is an exception, not a crash.
+	p, err := Compile(`@{ int Down(int n) { return Down(n + 1); } return Down(0); }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Eval(testContext()); err == nil || !strings.Contains(err.Error(), "nested more than 64 calls deep") {
+		t.Fatalf("unbounded recursion: %v", err)
+	}
+}
+
+// XmlReader over a StringReader: the forward-only reading of SOAP and XML
+// bodies real policies do.
+func TestXmlReader(t *testing.T) {
+	const soap = `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetOrder id="7"><Sku>A-1</Sku><Empty/><Qty> 3 </Qty></GetOrder></soap:Body></soap:Envelope>`
+	q := func(s string) string { return strings.ReplaceAll(s, `"`, `\"`) }
+	runCases(t, []evalCase{
+		{`@{ var names = new List<string>(); using (var r = XmlReader.Create(new StringReader("` + q(soap) + `"))) { while (r.Read()) { if (r.NodeType == XmlNodeType.Element) { names.Add(r.Name + "@" + r.Depth); } } } return string.Join(",", names); }`,
+			"soap:Envelope@0,soap:Body@1,GetOrder@2,Sku@3,Empty@3,Qty@3"},
+		{`@{ var r = XmlReader.Create(new StringReader("` + q(soap) + `")); r.ReadToFollowing("GetOrder"); return r.GetAttribute("id") + "/" + r.LocalName + "/" + r.NamespaceURI; }`, "7/GetOrder/"},
+		{`@{ var r = System.Xml.XmlReader.Create(new StringReader("` + q(soap) + `")); r.ReadToFollowing("Sku"); var sku = r.ReadElementContentAsString(); r.ReadToFollowing("Qty"); return sku + "|" + r.ReadElementContentAsString().Trim(); }`, "A-1|3"},
+		{`@{ var r = XmlReader.Create(new StringReader("` + q(soap) + `")); r.MoveToContent(); return r.LocalName + ":" + r.Prefix + ":" + r.IsStartElement("soap:Envelope"); }`, "Envelope:soap:True"},
+		{`@{ var r = XmlReader.Create(new StringReader("<a><b/><c>x</c></a>")); r.ReadToFollowing("b"); return r.IsEmptyElement && r.ReadToNextSibling("c") && r.ReadElementContentAsString() == "x"; }`, true},
+		{`@{ var s = new XmlReaderSettings { IgnoreWhitespace = true }; var r = XmlReader.Create(new StringReader("<a> <b>1</b> </a>"), s); var n = 0; while (r.Read()) { n++; } return n; }`, int32(5)},
+		{`@{ var sr = new StringReader("one\r\ntwo\nthree"); sr.ReadLine(); return sr.ReadLine() + "+" + sr.ReadToEnd(); }`, "two+three"},
+	})
+	for _, c := range []struct{ src, want string }{
+		{`@{ var r = XmlReader.Create(new StringReader("<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>")); while (r.Read()) { } return 1; }`, "DTD is prohibited"},
+		{`@{ var r = XmlReader.Create(new StringReader("<a><b></a>")); while (r.Read()) { } return 1; }`, "element <b> closed by </a>"},
+		{`@{ var r = XmlReader.Create("https://example.com/x.xml"); return 1; }`, "takes a StringReader"},
+	} {
+		p, err := Compile(c.src)
+		if err != nil {
+			t.Fatalf("%s: %v", c.src, err)
+		}
+		if _, err := p.Eval(testContext()); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.src, err, c.want)
+		}
+	}
+	if _, err := Compile(`@{ var r = XmlReader.Create(new StringReader("<a/>")); return r.NoSuchMember; }`); err == nil {
+		t.Error("an unknown XmlReader member compiled")
+	}
+}
