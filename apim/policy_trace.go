@@ -3,12 +3,15 @@ package apim
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/gatehouse/gatehouse/apim/rawxml"
 )
 
 // trace source severity="verbose|information|error" with <message> and
-// <metadata name value/> children: written to the gateway log at Debug level
+// <metadata name value/> children — or, in the legacy form older policies
+// keep, the message as the element's own text (<trace source="x">@(...)</trace>,
+// no children): written to the gateway log at Debug level
 // (APIM sends it to the request trace and Application Insights, neither of
 // which exists here), with the severity as an attribute.
 
@@ -76,7 +79,15 @@ func compileTrace(b *Builder, n *rawxml.Node) (Policy, error) {
 		}
 	}
 	if !seen {
-		return nil, b.Errorf(n.Pos, "trace: <message> is required")
+		if strings.TrimSpace(n.Text) == "" {
+			return nil, b.Errorf(n.Pos, "trace: <message> is required (or, in the legacy form, the message as the element's text)")
+		}
+		// The legacy form: the text is the message.
+		if p.message, err = b.Text(n); err != nil {
+			return nil, err
+		}
+	} else if strings.TrimSpace(n.Text) != "" {
+		return nil, b.Errorf(n.TextPos, "trace: text beside <message>: use one or the other")
 	}
 	return p, nil
 }

@@ -21,3 +21,15 @@ func TestTraceLogsAtDebug(t *testing.T) {
 	tLoadErr(t, `<policies><inbound><trace source="s"/></inbound></policies>`, "trace: <message> is required")
 	tLoadErr(t, `<policies><inbound><trace source="s" severity="loud"><message>m</message></trace></inbound></policies>`, "severity must be one of")
 }
+
+// The legacy form: the message is the element's text (an expression too).
+func TestTraceLegacyForm(t *testing.T) {
+	var buf bytes.Buffer
+	env := &Env{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	p := tPipe(t, `<policies><inbound><trace source="legacy">@("path " + context.Request.Url.Path)</trace><return-response/></inbound></policies>`)
+	tRun(t, p, nil, tGet("/x"), env)
+	if out := buf.String(); !strings.Contains(out, `msg="path /svc/x"`) || !strings.Contains(out, "source=legacy") {
+		t.Fatalf("legacy trace: %q", out)
+	}
+	tLoadErr(t, `<policies><inbound><trace source="s">text<message>m</message></trace></inbound></policies>`, "text beside <message>")
+}

@@ -77,3 +77,24 @@ func TestXmlReader(t *testing.T) {
 		t.Error("an unknown XmlReader member compiled")
 	}
 }
+
+// The static Array methods real policies call.
+func TestArrayStatics(t *testing.T) {
+	runCases(t, []evalCase{
+		{`@(Array.Exists(new[] {"a", "bb"}, s => s.Length == 2))`, true},
+		{`@(Array.Exists(new string[0], s => true))`, false},
+		{`@(Array.IndexOf(new[] {"a", "b"}, "b"))`, int32(1)},
+		{`@(Array.LastIndexOf(new[] {1, 2, 1}, 1))`, int32(2)},
+		{`@(Array.Find(new[] {3, 8, 9}, n => n > 5))`, int32(8)},
+		{`@(Array.FindLast(new[] {3, 8, 9}, n => n > 5))`, int32(9)},
+		{`@(Array.FindIndex(new[] {3, 8, 9}, n => n > 5))`, int32(1)},
+		{`@(Array.FindLastIndex(new[] {3, 8, 9}, n => n > 50))`, int32(-1)},
+		{`@(string.Join(",", Array.FindAll(new[] {"x1", "y", "x2"}, s => s.StartsWith("x"))))`, "x1,x2"},
+		{`@(Array.TrueForAll(new[] {2, 4}, n => n % 2 == 0))`, true},
+		{`@(string.Join(",", Array.ConvertAll(new[] {"a", "b"}, s => s.ToUpper())))`, "A,B"},
+		{`@{ var a = new[] {"pear", "apple", "fig"}; Array.Sort(a); return string.Join(",", a); }`, "apple,fig,pear"},
+		{`@{ var a = new object[] {3, 1, 2}; Array.Sort(a); return string.Join(",", a); }`, "1,2,3"},
+		{`@{ var total = 0; Array.ForEach(new[] {1, 2, 3}, n => total += n); return total; }`, int32(6)},
+		{`@{ var a = new byte[] {1, 2, 3}; Array.Clear(a, 1, 2); return a[0] + a[1] + a[2]; }`, int32(1)},
+	})
+}
