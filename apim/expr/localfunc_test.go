@@ -98,3 +98,32 @@ func TestArrayStatics(t *testing.T) {
 		{`@{ var a = new byte[] {1, 2, 3}; Array.Clear(a, 1, 2); return a[0] + a[1] + a[2]; }`, int32(1)},
 	})
 }
+
+// IPAddress, Queue, Stack, StringWriter, Uri.GetLeftPart and
+// Group.Captures.
+func TestMoreAllowedTypes(t *testing.T) {
+	runCases(t, []evalCase{
+		{`@(IPAddress.Parse("10.1.2.3").GetAddressBytes()[1])`, byte(1)},
+		{`@(IPAddress.Parse("::1").AddressFamily.ToString())`, "InterNetworkV6"},
+		{`@(IPAddress.IsLoopback(IPAddress.Parse("127.0.0.1")))`, true},
+		{`@{ IPAddress a; return IPAddress.TryParse("300.1.1.1", out a); }`, false},
+		{`@{ System.Net.IPAddress a; return IPAddress.TryParse("192.168.0.1", out a) && a.ToString() == "192.168.0.1"; }`, true},
+		{`@(IPAddress.Parse("10.0.0.1").Equals(IPAddress.Parse("10.0.0.1")))`, true},
+		{`@{ var q = new Queue<string>(); q.Enqueue("a"); q.Enqueue("b"); var first = q.Dequeue(); return first + q.Peek() + q.Count; }`, "ab1"},
+		{`@{ var s = new Stack<int>(); s.Push(1); s.Push(2); return string.Join(",", s.ToArray()) + "|" + s.Pop() + s.Count; }`, "2,1|21"},
+		{`@{ var s = new Stack<string>(new[] {"x", "y"}); var acc = ""; foreach (var v in s) { acc += v; } return acc; }`, "yx"},
+		{`@{ var w = new StringWriter(); w.Write("a"); w.WriteLine(1); return w.ToString(); }`, "a1\r\n"},
+		{`@(new Uri("https://api.contoso.com:8443/a/b?x=1#f").GetLeftPart(UriPartial.Path))`, "https://api.contoso.com:8443/a/b"},
+		{`@(new Uri("https://api.contoso.com/a?x=1").GetLeftPart(UriPartial.Authority))`, "https://api.contoso.com"},
+		{`@{ var g = Regex.Match("a1b2c3", "(?:([a-z])\\d)+").Groups[1]; return g.Captures.Count + ":" + g.Captures[0].Value + g.Captures[2].Value; }`, "3:ac"},
+	})
+	for _, src := range []string{`@(IPAddress.Parse("nope"))`, `@{ var q = new Queue<int>(); return q.Dequeue(); }`} {
+		p, err := Compile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Eval(testContext()); err == nil {
+			t.Errorf("%s: no exception", src)
+		}
+	}
+}

@@ -51,6 +51,12 @@ type groupColl struct{ m *regexMatch }
 
 func (*groupColl) csType() string { return "GroupCollection" }
 
+// captureColl is a Group's CaptureCollection.
+type captureColl struct{ cs []any }
+
+func (*captureColl) csType() string { return "CaptureCollection" }
+func (c *captureColl) items() []any { return c.cs }
+
 type matchColl struct{ ms []any }
 
 func (*matchColl) csType() string { return "MatchCollection" }
@@ -399,6 +405,36 @@ func regexStatics() {
 		}
 		return int32(0), nil
 	})
+	gt.prop("Captures", "CaptureCollection", func(e *env, v any) (any, error) {
+		var g dotnetregex.Group
+		switch x := v.(type) {
+		case *regexMatch:
+			if x.m != nil {
+				g, _ = x.m.Group(0)
+			}
+		case *regexGroup:
+			g = x.g
+		}
+		c := &captureColl{cs: []any{}}
+		for _, cp := range g.Captures {
+			c.cs = append(c.cs, &regexGroup{g: cp, hit: true})
+		}
+		return c, nil
+	})
+	typ("Capture", "Group")
+	cc := typ("CaptureCollection", "IEnumerable")
+	cc.prop("Count", "int", get(func(c *captureColl) any { return int32(len(c.cs)) }))
+	cc.index = func(e *env, v any, args []any) (any, error) {
+		c := v.(*captureColl)
+		i, err := intArg(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		if i < 0 || i >= len(c.cs) {
+			return nil, errRange("i")
+		}
+		return c.cs[i], nil
+	}
 	gc := typ("GroupCollection")
 	gc.prop("Count", "int", get(func(g *groupColl) any { return int32(g.m.re.GroupCount()) }))
 	gc.index = func(e *env, v any, args []any) (any, error) {

@@ -276,7 +276,11 @@ func group(g *regexp2.Group) (Group, bool) {
 	if g == nil || len(g.Captures) == 0 {
 		return Group{}, false
 	}
-	return Group{Value: g.String(), Index: g.Index, Length: g.Length}, true
+	out := Group{Value: g.String(), Index: g.Index, Length: g.Length}
+	for _, c := range g.Captures {
+		out.Captures = append(out.Captures, Group{Value: c.String(), Index: c.Index, Length: c.Length})
+	}
+	return out, true
 }
 
 // Next is the next match after m (nil when none), .NET's NextMatch.
@@ -381,6 +385,9 @@ type Group struct {
 	Value  string
 	Index  int // code points
 	Length int // code points
+	// Captures are every capture of the group, first to last (.NET's
+	// Group.Captures: a quantified group captures more than once).
+	Captures []Group
 }
 
 // Escape escapes the metacharacters of s (.NET's Regex.Escape).
