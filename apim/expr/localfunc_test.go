@@ -127,3 +127,12 @@ func TestMoreAllowedTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestHashSet(t *testing.T) {
+	runCases(t, []evalCase{
+		{`@(new HashSet<string> { "a", "a", "b" }.Count)`, int32(2)},
+		{`@{ var s = new HashSet<string>(); var first = s.Add("x"); var again = s.Add("x"); return first && !again && s.Contains("x"); }`, true},
+		{`@(new HashSet<int>(new[] {1, 1, 2}).Count)`, int32(2)},
+		{`@(new List<string> { "a", "a" }.Count)`, int32(2)},
+	})
+}

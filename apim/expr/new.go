@@ -3,6 +3,8 @@ package expr
 // Compilation of `new` expressions: constructors, arrays, object and
 // collection initializers, anonymous objects (which become JObjects).
 
+import "strings"
+
 func (c *compiler) newExpr(n *newNode) cexpr {
 	if n.anon {
 		return c.anonObject(n)
@@ -24,6 +26,8 @@ func (c *compiler) newExpr(n *newNode) cexpr {
 	}
 	args := c.args(n.args)
 	ctor := st.ctor
+	// A HashSet<T> is a List that keeps one of each element.
+	set := t == "List" && strings.HasSuffix(n.t.name, "HashSet")
 	type initFn func(e *env, obj any) error
 	var inits []initFn
 	for _, el := range n.inits {
@@ -79,6 +83,9 @@ func (c *compiler) newExpr(n *newNode) cexpr {
 		obj, err := ctor(e, targs, av)
 		if err != nil {
 			return nil, err
+		}
+		if l, ok := obj.(*List); ok && set {
+			l.Set, l.Items = true, distinct(l.Items)
 		}
 		if err := e.charge(obj); err != nil {
 			return nil, err

@@ -92,6 +92,7 @@ func cryptoStatics() {
 	alias("SHA256", "SHA256Managed", "SHA256CryptoServiceProvider")
 	alias("SHA1", "SHA1Managed", "SHA1CryptoServiceProvider")
 	alias("SHA512", "SHA512Managed")
+	alias("SHA384", "SHA384Managed")
 	alias("MD5", "MD5CryptoServiceProvider")
 	ha := typ("HashAlgorithm")
 	ha.method("ComputeHash", "byte[]", func(e *env, v any, _ []string, args []any) (any, error) {

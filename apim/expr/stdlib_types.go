@@ -287,6 +287,14 @@ func init() {
 			return nil, errTooLarge()
 		}
 		val, err := implicitConvert(argAt(args, 0), x.Elem)
+		if x.Set {
+			// HashSet.Add: false when the element is there already.
+			if err != nil || containsValue(x.Items, val) {
+				return false, err
+			}
+			x.Items = append(x.Items, val)
+			return true, e.chargeScan(len(x.Items))
+		}
 		x.Items = append(x.Items, val)
 		return nil, err
 	})

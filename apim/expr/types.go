@@ -166,7 +166,7 @@ var typeAliases = map[string]string{
 	"IMessageBody": "IMessageBody", "JContainer": "JToken", "IEnumerable": "IEnumerable",
 	"IList": "List", "ICollection": "List", "IReadOnlyList": "List", "IReadOnlyCollection": "List",
 	"IDictionary": "Dictionary", "IReadOnlyDictionary": "Dictionary", "HashSet": "List",
-	"HMACSHA256": "HMACSHA256", "SHA256Managed": "SHA256", "SHA1Managed": "SHA1", "SHA512Managed": "SHA512",
+	"HMACSHA256": "HMACSHA256", "SHA256Managed": "SHA256", "SHA1Managed": "SHA1", "SHA512Managed": "SHA512", "SHA384Managed": "SHA384",
 	"Exception": "Exception",
 }
 

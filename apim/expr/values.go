@@ -82,6 +82,27 @@ type EnumValue struct {
 type List struct {
 	Elem  string // C# element type name, "object" when unknown
 	Items []any
+	Set   bool // a HashSet: Add keeps one of each element
+}
+
+// distinct is items without repeats, first occurrences kept.
+func distinct(items []any) []any {
+	out := items[:0:0]
+	for _, it := range items {
+		if !containsValue(out, it) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func containsValue(items []any, v any) bool {
+	for _, it := range items {
+		if equals(it, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // Dict is Dictionary<K,V>: insertion-ordered, keys compared as Go values
