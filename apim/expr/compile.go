@@ -986,7 +986,7 @@ func (c *compiler) lvalue(n node) lvalue {
 			break
 		}
 		x := c.part(n.x)
-		if isChecked(x.t) {
+		if _, settable := lookupSetProp(x.t, n.name); isChecked(x.t) && !settable {
 			c.fail(n.p, "property '%s' of %s cannot be assigned to -- it is read only", n.name, c.display(n.x, x.t))
 		}
 		xf := receiver(x.fn, false)

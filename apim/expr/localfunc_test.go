@@ -136,3 +136,36 @@ func TestHashSet(t *testing.T) {
 		{`@(new List<string> { "a", "a" }.Count)`, int32(2)},
 	})
 }
+
+// Building XML as policies that turn JSON into SOAP do, and System.Enum /
+// Tuple / Byte statics.
+func TestXLinqBuildingEnumTuple(t *testing.T) {
+	runCases(t, []evalCase{
+		{`@(new XElement("order", new XAttribute("id", 7), new XElement("sku", "A-1"), new XElement("qty", 3)).ToString(SaveOptions.DisableFormatting))`,
+			`<order id="7"><sku>A-1</sku><qty>3</qty></order>`},
+		{`@{ XNamespace soap = "http://schemas.xmlsoap.org/soap/envelope/"; var env = new XElement(soap + "Envelope", new XAttribute(XNamespace.Xmlns + "soap", soap.NamespaceName), new XElement(soap + "Body", new XElement("Ping", "x"))); return env.ToString(SaveOptions.DisableFormatting); }`,
+			`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><Ping>x</Ping></soap:Body></soap:Envelope>`},
+		{`@{ var root = new XElement("items"); foreach (var n in new[] {1, 2}) { root.Add(new XElement("i", n)); } root.AddFirst(new XComment("c")); return root.ToString(SaveOptions.DisableFormatting); }`,
+			`<items><!--c--><i>1</i><i>2</i></items>`},
+		{`@{ var d = XDocument.Parse("<a x=\"1\"><b>old</b><c/></a>"); var a = d.Root; a.SetAttributeValue("x", null); a.SetAttributeValue("y", "2"); a.SetElementValue("b", "new"); a.Element("c").Remove(); return a.ToString(SaveOptions.DisableFormatting); }`,
+			`<a y="2"><b>new</b></a>`},
+		{`@{ var d = XDocument.Parse("<a><b>1</b></a>"); var b = d.Root.Element("b"); b.Value = "2"; var copy = new XElement("wrap", d.Root); b.Value = "3"; return copy.ToString(SaveOptions.DisableFormatting) + d.Root.ToString(SaveOptions.DisableFormatting); }`,
+			`<wrap><a><b>2</b></a></wrap><a><b>3</b></a>`},
+		{`@(new XDocument(new XElement("r", true)).Root.Value)`, "true"},
+		{`@(Enum.Parse(typeof(DayOfWeek), "monday", true).ToString())`, "Monday"},
+		{`@{ DayOfWeek d; return Enum.TryParse<DayOfWeek>("Friday", out d) && d == DayOfWeek.Friday; }`, true},
+		{`@(string.Join(",", Enum.GetNames(typeof(DayOfWeek))).StartsWith("Sunday,Monday"))`, true},
+		{`@(Enum.IsDefined(typeof(DayOfWeek), "Caturday"))`, false},
+		{`@(Tuple.Create("a", 2).Item1 + Tuple.Create("a", 2).Item2)`, "a2"},
+		{`@(Byte.Parse("255"))`, byte(255)},
+	})
+	for _, src := range []string{`@(Byte.Parse("256"))`, `@(new XDocument(new XElement("a"), new XElement("b")))`, `@(new XElement("a", new XAttribute("x", 1), new XAttribute("x", 2)))`} {
+		p, err := Compile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Eval(testContext()); err == nil {
+			t.Errorf("%s: no exception", src)
+		}
+	}
+}
