@@ -59,7 +59,7 @@ var allowedSamples = map[string]string{
 	"System.MidpointRounding":                                        `@(Math.Round(2.5, MidpointRounding.AwayFromZero))`,
 	"System.Net.IPAddress":                                           `@(IPAddress.Parse("10.0.0.1").ToString())`,
 	"System.Net.WebUtility":                                          `@(WebUtility.UrlEncode("a b"))`,
-	"System.Nullable":                                                `@{ int? n = 1; return n.HasValue && n != null; }`,
+	"System.Nullable":                                                `@{ int? n = null; int? m = 2; return !n.HasValue && m.Value == 2; }`,
 	"System.Random":                                                  `@(new Random().Next(1, 2))`,
 	"System.SByte":                                                   `@(SByte.Parse("-1"))`,
 	"System.Security.Cryptography.HashAlgorithm":                     `@{ HashAlgorithm h = SHA256.Create(); return h.ComputeHash(new byte[] {1}).Length; }`,

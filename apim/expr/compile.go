@@ -45,6 +45,11 @@ type cexpr struct {
 	val     any
 }
 
+// nullableValue are the value types whose null is a Nullable<T> without
+// a value (int?, DateTime? ...).
+var nullableValue = map[string]bool{"int": true, "long": true, "double": true, "bool": true, "char": true, "byte": true,
+	"DateTime": true, "TimeSpan": true, "Guid": true, "DateTimeOffset": true, "Enum": true}
+
 // errNullShort is the internal signal of a null-conditional access whose
 // receiver was null; the outermost access of the chain turns it into null.
 var errNullShort = errors.New("null short-circuit")
@@ -374,6 +379,27 @@ func (c *compiler) member(n *memberNode) cexpr {
 		return cexpr{t: p.t, fn: get}
 	}
 	x := c.part(n.x)
+	if nullableValue[x.t] && !n.nullCond && (n.name == "HasValue" || n.name == "Value") {
+		// Nullable<T>: a null int?, DateTime? ... has HasValue false
+		// (not a null reference), and its Value throws as in .NET.
+		xfn, hasValue := x.fn, n.name == "HasValue"
+		t := x.t
+		if hasValue {
+			t = "bool"
+		}
+		return cexpr{t: t, fn: func(e *env) (any, error) {
+			v, err := xfn(e)
+			switch {
+			case err != nil:
+				return nil, err
+			case hasValue:
+				return v != nil, nil
+			case v == nil:
+				return nil, throwf("InvalidOperationException", "Nullable object must have a value.")
+			}
+			return v, nil
+		}}
+	}
 	xf := receiver(x.fn, n.nullCond)
 	name := n.name
 	if p, ok := lookupProp(x.t, name); ok && x.t != tObject {

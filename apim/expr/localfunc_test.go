@@ -169,3 +169,19 @@ func TestXLinqBuildingEnumTuple(t *testing.T) {
 		}
 	}
 }
+
+// Nullable<T> without a value.
+func TestNullableWithoutValue(t *testing.T) {
+	runCases(t, []evalCase{
+		{`@{ int? n = null; return n.HasValue; }`, false},
+		{`@{ DateTime? d = null; return d.HasValue ? "set" : "none"; }`, "none"},
+		{`@{ int? n = 5; return n.HasValue && n.Value == 5; }`, true},
+	})
+	p, err := Compile(`@{ int? n = null; return n.Value; }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Eval(testContext()); err == nil || !strings.Contains(err.Error(), "Nullable object must have a value") {
+		t.Fatalf("null Value: %v", err)
+	}
+}
