@@ -56,6 +56,8 @@ type Exec struct {
 	// produced: a policy in on-error built a response body (set-body,
 	// return-response, mock-response) so the default error body is not used.
 	produced bool
+	// respCache is what cache-lookup found for cache-store.
+	respCache *responseCacheState
 }
 
 // Now is the gateway's clock.

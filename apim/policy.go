@@ -136,9 +136,13 @@ var ErrReturn = errors.New("apim: return response")
 // Env holds the process-wide services policies use. One per gateway
 // configuration; replaced whole on reload.
 type Env struct {
-	Limiter   ratelimit.Limiter
-	Cache     cache.Store
-	Discovery *token.Discovery
+	Limiter ratelimit.Limiter
+	// Cache is the shared cache (Redis when the gateway has one, else this
+	// process's memory); LocalCache is this process's memory, for
+	// cache-lookup's caching-type="internal" (nil: Cache).
+	Cache      cache.Store
+	LocalCache cache.Store
+	Discovery  *token.Discovery
 	// Transport is used by forward-request and send-request.
 	Transport http.RoundTripper
 	// Certificates are client certificates by certificate-id for

@@ -28,8 +28,6 @@ func init() {
 		Register(Spec{Name: name, AzureOnly: why})
 	}
 	todo := map[string]string{
-		"cache-lookup":             "response caching is not implemented; use cache-lookup-value / cache-store-value",
-		"cache-store":              "response caching is not implemented; use cache-lookup-value / cache-store-value",
 		"cache-remove":             "response caching is not implemented",
 		"validate-content":         "needs the API schema, which Gatehouse does not load",
 		"validate-parameters":      "needs the API schema, which Gatehouse does not load",

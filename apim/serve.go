@@ -93,12 +93,15 @@ func (p *Pipeline) run(x *Exec) error {
 		}
 	}
 	x.Section = Inbound
-	if err := Run(x, p.sections[Inbound]); err != nil {
+	if err := Run(x, p.sections[Inbound]); servedFromCache(err) {
+		// cache-lookup answered: no backend, outbound runs.
+	} else if err != nil {
 		return err
-	}
-	x.Section = Backend
-	if err := Run(x, p.sections[Backend]); err != nil {
-		return err
+	} else {
+		x.Section = Backend
+		if err := Run(x, p.sections[Backend]); err != nil {
+			return err
+		}
 	}
 	x.ensureResponse()
 	x.runAfterResponse()

@@ -250,6 +250,7 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 	st.env = &apim.Env{
 		Limiter:        st.stores.limiter,
 		Cache:          st.stores.cache,
+		LocalCache:     st.stores.local,
 		Discovery:      g.discovery,
 		Transport:      g.transport,
 		Certificates:   certs,

@@ -33,7 +33,8 @@ type stores struct {
 	failureMode string
 	client      *redis.Client // nil without Redis
 	limiter     ratelimit.Limiter
-	cache       cache.Store
+	cache       cache.Store  // Redis when configured, else local
+	local       cache.Store  // this process's memory (caching-type internal)
 	users       atomic.Int64 // states holding these stores
 }
 
@@ -64,15 +65,18 @@ func failureMode(cfg *config.Gateway) string {
 func newStores(cfg *config.Gateway, now func() time.Time, log *slog.Logger) (*stores, error) {
 	s := &stores{redisURL: cfg.Redis, failureMode: failureMode(cfg)}
 	s.users.Store(1)
+	var copts []cache.Option
+	if now != nil {
+		copts = append(copts, cache.WithClock(now))
+	}
+	s.local = cache.NewMemory(memoryCacheEntries, copts...)
 	if cfg.Redis == "" {
 		var lopts []ratelimit.MemoryOption
-		var copts []cache.Option
 		if now != nil {
 			lopts = append(lopts, ratelimit.WithClock(now))
-			copts = append(copts, cache.WithClock(now))
 		}
 		s.limiter = ratelimit.NewMemory(lopts...)
-		s.cache = cache.NewMemory(memoryCacheEntries, copts...)
+		s.cache = s.local
 		return s, nil
 	}
 	ro, err := redis.ParseURL(cfg.Redis)
