@@ -1,6 +1,7 @@
 package apim
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -11,14 +12,39 @@ import (
 
 // set-backend-service base-url: the backend request goes to base-url plus
 // the operation's path (what follows the previous base URL's path) and its
-// query; a query in base-url is added. backend-id needs backend entities,
-// which Gatehouse does not have; Service Fabric attributes are Azure-only.
+// query; a query in base-url is added. backend-id names a backend entity
+// (gateway.backends, or an APIOps folder's backends): its URL is the base
+// URL. Service Fabric attributes are Azure-only.
 
 func init() {
 	Register(Spec{Name: "set-backend-service", Sections: []Section{Inbound, Backend}, Compile: compileSetBackendService})
 }
 
-type setBackendService struct{ base Value }
+type setBackendService struct {
+	base     Value
+	backends map[string]string // backend-id: the ids' URLs
+}
+
+// compileBackendID resolves backend-id: a literal must name a backend at
+// load; an expression is looked up when it runs.
+func compileBackendID(b *Builder, id Value) (Policy, error) {
+	backends := b.ld.opts.Backends
+	if backends == nil {
+		backends = map[string]string{}
+	}
+	if !id.IsExpr() && !strings.Contains(id.Lit, "{{") {
+		u, ok := backends[id.Lit]
+		if !ok && b.ld.opts.Lenient {
+			// policy check: the backends of another environment.
+			return &setBackendService{base: id, backends: backends}, nil
+		}
+		if !ok {
+			return nil, b.Errorf(id.Pos, "set-backend-service: backend-id %q is not a backend (gateway.backends or the APIOps folder's backends)", id.Lit)
+		}
+		return &setBackendService{base: Value{Set: true, Lit: u, Pos: id.Pos}}, nil
+	}
+	return &setBackendService{base: id, backends: backends}, nil
+}
 
 func compileSetBackendService(b *Builder, n *rawxml.Node) (Policy, error) {
 	if err := b.Attrs(n, "base-url", "backend-id", "sf-partition-key", "sf-replica-type", "sf-resolve-condition", "sf-service-instance-name", "sf-listener-name"); err != nil {
@@ -28,7 +54,14 @@ func compileSetBackendService(b *Builder, n *rawxml.Node) (Policy, error) {
 		return nil, err
 	}
 	if a, ok := n.Attr("backend-id"); ok {
-		return nil, b.Errorf(a.Pos, "set-backend-service: backend-id needs a backend entity; use base-url")
+		if _, hasBase := n.Attr("base-url"); hasBase {
+			return nil, b.Errorf(a.Pos, "set-backend-service: give base-url or backend-id, not both")
+		}
+		id, err := b.Attr(n, "backend-id")
+		if err != nil {
+			return nil, err
+		}
+		return compileBackendID(b, id)
 	}
 	for _, a := range n.Attrs {
 		if strings.HasPrefix(a.Name, "sf-") {
@@ -49,13 +82,20 @@ func compileSetBackendService(b *Builder, n *rawxml.Node) (Policy, error) {
 			return nil, b.Errorf(v.Pos, "set-backend-service: base-url: %v", err)
 		}
 	}
-	return &setBackendService{v}, nil
+	return &setBackendService{base: v}, nil
 }
 
 func (p *setBackendService) Exec(x *Exec) error {
 	s, err := x.String(p.base)
 	if err != nil {
 		return err
+	}
+	if p.backends != nil {
+		u, ok := p.backends[s]
+		if !ok {
+			return x.exprError(fmt.Errorf("backend-id %q is not a backend", s))
+		}
+		s = u
 	}
 	base, err := parseURL(s)
 	if err != nil {

@@ -23,3 +23,25 @@ func TestSetBackendServiceThenRewriteURI(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+// backend-id: a backend entity's URL is the base URL; a literal id must
+// exist at load, an expression's is looked up when it runs.
+func TestSetBackendServiceBackendID(t *testing.T) {
+	be := newTBackend(t, nil)
+	opts := &LoadOptions{Backends: map[string]string{"backend1": be.URL + "/b1"}}
+	for _, src := range []string{
+		`<policies><inbound><base/><set-backend-service backend-id="backend1"/></inbound></policies>`,
+		`<policies><inbound><base/><set-backend-service backend-id="@("backend" + "1")"/></inbound></policies>`,
+	} {
+		p := NewPipeline(tDoc(t, ScopeGlobal, tGlobal, nil), tDoc(t, ScopeAPI, src, opts))
+		tExpect(t, tRun(t, p, nil, tGet("/items"), nil), 200, "backend body")
+		if got := be.last(t).Path; got != "/b1/items" {
+			t.Fatalf("backend path %q", got)
+		}
+	}
+	p := NewPipeline(tDoc(t, ScopeGlobal, tGlobal, nil), tDoc(t, ScopeAPI, `<policies><inbound><base/><set-backend-service backend-id="@("nope")"/></inbound></policies>`, opts))
+	if w := tRun(t, p, nil, tGet("/items"), nil); w.Code != 500 {
+		t.Fatalf("unknown backend at run time: %d", w.Code)
+	}
+	tLoadErr(t, `<policies><inbound><set-backend-service backend-id="b" base-url="http://x"/></inbound></policies>`, "not both")
+}

@@ -122,6 +122,7 @@ func New(cfg *config.Gateway, opts Options) (*Gateway, error) {
 	g.cur.Store(st)
 	g.log.Info("gateway loaded", "apis", len(st.apis), "products", len(st.products),
 		"redis", cfg.Redis != "")
+	logNotServed(g.log, cfg)
 	return g, nil
 }
 
@@ -187,3 +188,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var errClosed = errors.New("gateway: closed")
+
+// logNotServed names what an APIOps folder holds that the gateway does not
+// run, one line each: nothing is dropped silently.
+func logNotServed(log *slog.Logger, cfg *config.Gateway) {
+	for _, n := range cfg.NotServed {
+		log.Warn("apiops: not served", "item", n)
+	}
+}

@@ -139,7 +139,11 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 		return nil, errors.New("gateway: no gateway configuration")
 	}
 	tokens, miOpts := newTokenSource(cfg.ManagedIdentity, g.transport, g.now)
-	l := &loader{cfg: cfg, opts: &apim.LoadOptions{NamedValues: namedValues(cfg), ManagedIdentity: miOpts}}
+	backends := map[string]string{}
+	for id, b := range cfg.Backends {
+		backends[id] = b.URL
+	}
+	l := &loader{cfg: cfg, opts: &apim.LoadOptions{NamedValues: namedValues(cfg), ManagedIdentity: miOpts, Backends: backends}}
 	l.fragments()
 	global := l.document(cfg.Policy, apim.ScopeGlobal, "global")
 	if !cfg.Policy.IsSet() {

@@ -10,8 +10,10 @@ import (
 // completionWords are the commands, subcommands and flags the completion
 // scripts offer ("" is the top level; "users create" a subcommand).
 var completionWords = map[string][]string{
-	"":                    {"dev", "serve", "validate", "policy", "users", "keys", "completion", "healthcheck", "version", "help"},
+	"":                    {"dev", "serve", "validate", "policy", "import", "users", "keys", "completion", "healthcheck", "version", "help"},
 	"policy":              {"check"},
+	"import":              {"apiops"},
+	"import apiops":       {"--configuration", "--out"},
 	"users":               {"create", "list", "delete", "reset-mfa"},
 	"keys":                {"add", "list", "delete", "rotate-signing"},
 	"completion":          {"bash", "zsh", "fish"},

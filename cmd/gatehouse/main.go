@@ -17,6 +17,8 @@ Usage:
   gatehouse serve --config FILE        run the roles present in the config
   gatehouse validate --config FILE [--json]   check a config and every file it references
   gatehouse policy check [--json] FILE|DIR...  check APIM policy XML files
+  gatehouse import apiops DIR [--configuration F] --out FILE
+                                       an APIOps extractor folder as gateway configuration
   gatehouse users create --email E (--password P | --password-file F | --password-stdin) [--display-name N]
   gatehouse users list [--json] | users delete --email E
                                        local accounts (--config FILE or --data DIR)
@@ -64,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdPolicyCheck(args[2:], stdout, stderr)
 	case "users":
 		return cmdUsers(args[1:], stdout, stderr)
+	case "import":
+		return cmdImport(args[1:], stdout, stderr)
 	case "keys":
 		return cmdKeys(args[1:], stdout, stderr)
 	case "completion":

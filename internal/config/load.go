@@ -59,7 +59,11 @@ type Secret struct {
 	// External is true for env: and file: values: those are treated as
 	// secret (named values from them are never logged).
 	External bool
-	set      bool
+	// Env is the environment variable an APIOps secret (a named value or
+	// subscription key) was read from, so `gatehouse import apiops` writes
+	// the reference, never the value.
+	Env string
+	set bool
 }
 
 // IsSet reports whether the key was present.
@@ -148,6 +152,11 @@ func Parse(file string, src []byte, lookupEnv func(string) (string, bool)) (*Con
 	if len(root.Content) == 1 {
 		d.decode(root.Content[0], reflect.ValueOf(cfg).Elem(), "")
 	}
+	if g := cfg.Gateway; len(d.errs) == 0 && g != nil && g.APIOps != nil {
+		// The folder becomes APIs, products ... of the config, checked
+		// with the rest below.
+		d.errs = append(d.errs, applyAPIOps(g, lookupEnv)...)
+	}
 	if len(d.errs) == 0 {
 		d.errs = append(d.errs, validate(cfg)...)
 	}
@@ -194,6 +203,7 @@ var (
 	secretType   = reflect.TypeOf(Secret{})
 	durationType = reflect.TypeOf(Duration{})
 	pathType     = reflect.TypeOf(Path{})
+	apiopsType   = reflect.TypeOf(APIOps{})
 )
 
 func join(path, key string) string {
@@ -227,6 +237,14 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 			v.Set(reflect.ValueOf(Duration{Pos: d.pos(n), D: dur, set: true}))
 		}
 		return
+	case apiopsType:
+		if n.Kind == yaml.ScalarNode {
+			// apiops: DIR is short for apiops: { dir: DIR }.
+			a := APIOps{Pos: d.pos(n)}
+			d.decode(n, reflect.ValueOf(&a.Dir).Elem(), key)
+			v.Set(reflect.ValueOf(a))
+			return
+		}
 	case pathType:
 		if s, ok := d.scalar(n, key); ok && s != "" {
 			p := s

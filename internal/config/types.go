@@ -117,6 +117,31 @@ type Gateway struct {
 	// Limits bound the request bodies the gateway accepts and holds in
 	// memory; every key has a default.
 	Limits *GatewayLimits `yaml:"limits"`
+	// Backends are APIM backend entities by id, for
+	// <set-backend-service backend-id="..."/>.
+	Backends map[string]Backend `yaml:"backends"`
+	// APIOps is a folder as Microsoft's APIOps extractor writes it, served
+	// as it is beside the APIs above: `apiops: DIR` or
+	// `apiops: { dir: DIR, configuration: configuration.prod.yaml }`.
+	APIOps *APIOps `yaml:"apiops"`
+	// NotServed lists what an APIOps folder holds that the gateway does
+	// not run (loggers, diagnostics, GraphQL and SOAP APIs ...), by name.
+	NotServed []string `yaml:"-"`
+}
+
+// Backend is an APIM backend entity: where set-backend-service
+// backend-id sends requests.
+type Backend struct {
+	Pos Pos    `yaml:"-"`
+	URL string `yaml:"url"`
+}
+
+// APIOps is gateway.apiops: the extractor's folder and, optionally, the
+// publisher's override file (configuration.{env}.yaml).
+type APIOps struct {
+	Pos           Pos  `yaml:"-"`
+	Dir           Path `yaml:"dir"`
+	Configuration Path `yaml:"configuration"`
 }
 
 // GatewayLimits bound request bodies. Bodies are streamed to the backend

@@ -205,6 +205,13 @@ func (v *validator) gateway(g *Gateway) {
 	if g.EntraAuthority != "" {
 		v.url(g.Pos, "gateway.entraAuthority", g.EntraAuthority)
 	}
+	for name, b := range g.Backends {
+		p := b.Pos
+		if p.Line == 0 {
+			p = g.Pos
+		}
+		v.url(p, "gateway.backends."+name+".url", b.URL)
+	}
 	if mi := g.ManagedIdentity; mi != nil {
 		for _, id := range append([]ManagedIdentity{*mi}, mi.Identities...) {
 			v.url(id.Pos, "gateway.managedIdentity.tokenEndpoint", id.TokenEndpoint)
