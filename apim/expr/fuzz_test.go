@@ -22,6 +22,10 @@ func FuzzCompile(f *testing.F) {
 		`@(XDocument.Parse("<m:a xmlns:m='u'><b k='1'>t</b><![CDATA[x]]></m:a>").Descendants().Where(r => r.Name.LocalName == "b").First().Value)`,
 		`@{ XNamespace ns = "u"; var e = XElement.Parse("<a xmlns='u'><b/></a>"); return e.Element(ns + "b").ToString() + (string)e + e.ToString(SaveOptions.DisableFormatting); }`,
 		`@((int)context.Request.Body.As<XElement>().Attribute("n"))`,
+		`@{ int F(int n) { return n < 1 ? 0 : F(n - 1) + 1; } const int k = 3; return F(k); }`,
+		`@{ using (var r = XmlReader.Create(new StringReader("<a><b>1</b></a>"))) { r.ReadToFollowing("b"); return r.ReadElementContentAsString(); } }`,
+		`@{ var e = new XElement("a", new XAttribute("x", 1), "t"); e.SetElementValue("b", 2); return e.ToString(); }`,
+		`@{ var q = new Queue<int>(); q.Enqueue(1); return Array.Exists(q.ToArray(), v => v == 1) + IPAddress.Parse("::1").ToString(); }`,
 	} {
 		f.Add(s)
 	}
