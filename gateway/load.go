@@ -241,6 +241,14 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 		}
 	}
 	sort.SliceStable(st.apis, func(i, j int) bool { return len(st.apis[i].segs) > len(st.apis[j].segs) })
+	st.byFirst = map[string][]*apiRoute{}
+	for _, a := range st.apis {
+		first := ""
+		if len(a.segs) > 0 {
+			first = strings.ToLower(a.segs[0])
+		}
+		st.byFirst[first] = append(st.byFirst[first], a)
+	}
 
 	if old != nil && old.stores != nil && old.stores.sameSettings(cfg) {
 		st.stores = old.stores.hold()

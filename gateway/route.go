@@ -314,23 +314,35 @@ func (o *opRoute) matchQuery(query url.Values, params map[string]string) bool {
 // segments resolved: see apim.ResolvePath), and the segments after it
 // (empty when the path is exactly the API path).
 func (st *state) findAPI(segs []string) (*apiRoute, []string) {
-	// Decode only as many segments as the deepest API path needs.
-	depth := 0
-	if len(st.apis) > 0 {
-		depth = min(len(st.apis[0].segs), len(segs))
+	if len(segs) == 0 {
+		return matchAPI(st.byFirst[""], nil, segs)
 	}
-	var buf [8]string
-	decoded := buf[:0]
-	for i := range depth {
-		v, err := url.PathUnescape(segs[i])
-		if err != nil {
-			v = segs[i]
-		}
-		decoded = append(decoded, v)
+	first, err := url.PathUnescape(segs[0])
+	if err != nil {
+		first = segs[0]
 	}
-	for _, a := range st.apis { // longest first
+	// The APIs whose path starts with this segment (longest first), then
+	// those at the root.
+	if a, rest := matchAPI(st.byFirst[strings.ToLower(first)], []string{first}, segs); a != nil {
+		return a, rest
+	}
+	return matchAPI(st.byFirst[""], nil, segs)
+}
+
+// matchAPI is the first of apis (longest path first) whose path segments
+// start segs, compared case-insensitively on the decoded segments; decoded
+// holds those already decoded.
+func matchAPI(apis []*apiRoute, decoded, segs []string) (*apiRoute, []string) {
+	for _, a := range apis {
 		if len(a.segs) > len(segs) {
 			continue
+		}
+		for len(decoded) < len(a.segs) {
+			v, err := url.PathUnescape(segs[len(decoded)])
+			if err != nil {
+				v = segs[len(decoded)]
+			}
+			decoded = append(decoded, v)
 		}
 		ok := true
 		for i, s := range a.segs {

@@ -1,12 +1,15 @@
 package gateway
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/apim"
+	"github.com/gatehouse/gatehouse/internal/config"
 )
 
 func TestRoutingLongestPrefixAndBackendURL(t *testing.T) {
@@ -177,4 +180,43 @@ func TestBodyTooLarge(t *testing.T) {
 	// Chunked (unknown length) bodies are capped too.
 	r = do(t, "POST", srv.URL+"/api/x", struct{ *strings.Reader }{strings.NewReader(strings.Repeat("x", 100))})
 	r.wantError(t, http.StatusRequestEntityTooLarge, bodyTooLarge{10}.Error())
+}
+
+// echoPath answers with the backend URL's path.
+type echoPath struct{}
+
+func (echoPath) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(r.URL.Host + r.URL.Path)), Request: r}, nil
+}
+
+// The first-segment index routes as the longest-path-first scan did: the
+// longest matching path among APIs sharing a first segment, case and
+// escapes ignored, the root API last.
+func TestRouteIndex(t *testing.T) {
+	cfg, err := config.Parse("/r.yaml", []byte(`gateway:
+  listen: 127.0.0.1:0
+  apis:
+    - { name: root, path: "", serviceUrl: "http://root.invalid", subscriptionRequired: false }
+    - { name: shop, path: shop, serviceUrl: "http://shop.invalid", subscriptionRequired: false }
+    - { name: shopv2, path: shop/v2, serviceUrl: "http://shopv2.invalid", subscriptionRequired: false }
+    - { name: tilde, path: "caf~e", serviceUrl: "http://tilde.invalid", subscriptionRequired: false }
+`), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := New(cfg.Gateway, Options{Transport: echoPath{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	for path, want := range map[string]string{
+		"/shop/x": "shop.invalid/x", "/SHOP/v2/x": "shopv2.invalid/x", "/shop/v3/x": "shop.invalid/v3/x",
+		"/caf%7Ee/x": "tilde.invalid/x", "/other/x": "root.invalid/other/x", "/": "root.invalid/",
+	} {
+		rec := httptest.NewRecorder()
+		gw.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != 200 || rec.Body.String() != want {
+			t.Errorf("%s: %d %q, want %q", path, rec.Code, rec.Body.String(), want)
+		}
+	}
 }

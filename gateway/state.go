@@ -13,9 +13,13 @@ import (
 // state is one loaded configuration: everything a request needs, built
 // completely before it is published and never changed afterwards.
 type state struct {
-	cfg      *config.Gateway
-	env      *apim.Env
-	apis     []*apiRoute // longest path first
+	cfg  *config.Gateway
+	env  *apim.Env
+	apis []*apiRoute // longest path first
+	// byFirst indexes apis by their path's first segment (lower case),
+	// longest path first; apis with the empty path are under "". Routing
+	// looks at one bucket, so 2,000 APIs route as fast as one.
+	byFirst  map[string][]*apiRoute
 	products []*product
 	keys     map[[32]byte]*subKey
 	trusted  []netip.Prefix
