@@ -58,6 +58,8 @@ type Exec struct {
 	produced bool
 	// respCache is what cache-lookup found for cache-store.
 	respCache *responseCacheState
+	// upgraded is the backend connection after 101 Switching Protocols.
+	upgraded *upgraded
 }
 
 // Now is the gateway's clock.

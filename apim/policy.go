@@ -142,6 +142,8 @@ type Env struct {
 	// cache-lookup's caching-type="internal" (nil: Cache).
 	Cache      cache.Store
 	LocalCache cache.Store
+	// TunnelIdle closes an upgraded connection idle this long (0: 10m).
+	TunnelIdle time.Duration
 	Discovery  *token.Discovery
 	// Transport is used by forward-request and send-request.
 	Transport http.RoundTripper

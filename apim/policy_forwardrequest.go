@@ -168,6 +168,13 @@ func (p *forwardRequest) Exec(x *Exec) error {
 		}
 	}
 	hreq.Header = outgoingHeaders(req.Headers)
+	proto := upgradeProtocol(x.HTTPRequest)
+	if proto != "" {
+		// Connection and Upgrade are hop-by-hop: a protocol switch asks
+		// for them again on its own hop.
+		hreq.Header.Set("Connection", "Upgrade")
+		hreq.Header.Set("Upgrade", proto)
+	}
 	if ip := req.IpAddress; ip != "" {
 		if prior := hreq.Header.Get("X-Forwarded-For"); prior != "" {
 			ip = prior + ", " + ip
@@ -202,6 +209,16 @@ func (p *forwardRequest) Exec(x *Exec) error {
 		return backendError("forward-request", err, timedOut.Load(), x.Context().Err() != nil, timeout)
 	}
 	x.dropStream()
+	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && proto != "" && resp.StatusCode == http.StatusSwitchingProtocols {
+		// The backend switched: the connection is the caller's now.
+		timer.Stop()
+		x.Ctx.Response = responseFrom(resp, nil)
+		x.Ctx.Response.Body = nil
+		x.Ctx.Response.Headers.Set("Connection", "Upgrade")
+		x.Ctx.Response.Headers.Set("Upgrade", resp.Header.Get("Upgrade"))
+		x.upgraded = &upgraded{conn: rwc, cancel: cancel}
+		return nil
+	}
 	if bufResp {
 		data, rerr := io.ReadAll(resp.Body)
 		resp.Body.Close()

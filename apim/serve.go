@@ -33,6 +33,12 @@ func (p *Pipeline) Serve(w http.ResponseWriter, x *Exec) {
 			}
 		}
 		x.dropStream()
+		if x.upgraded != nil {
+			// The switch did not happen (an error, or outbound answered
+			// something else): the backend connection is closed.
+			x.upgraded.close()
+			x.upgraded = nil
+		}
 	}()
 	if x.Ctx.Variables == nil {
 		x.Ctx.Variables = expr.Variables{}
@@ -201,6 +207,10 @@ func (x *Exec) writeResponse(w http.ResponseWriter) {
 	status := r.StatusCode
 	if status == 0 {
 		status = http.StatusOK
+	}
+	if x.upgraded != nil && status == http.StatusSwitchingProtocols {
+		x.tunnel(w, r.StatusReason, r.Headers)
+		return
 	}
 	copyHeaders(w.Header(), r.Headers)
 	if x.respStream != nil {

@@ -51,23 +51,27 @@ type Options struct {
 	// DefaultMaxBufferedBodyBytes; gateway.limits.maxBufferedBodyBytes,
 	// when set, wins.
 	MaxBufferedBodyBytes int64
+	// TunnelIdleTimeout closes an upgraded (WebSocket) connection idle
+	// this long (0: gateway.limits.tunnelIdleTimeout, else 10 minutes).
+	TunnelIdleTimeout time.Duration
 }
 
 // Gateway is an http.Handler that routes requests to APIs and operations
 // and runs their policy pipelines. Safe for concurrent use; Reload swaps the
 // configuration without dropping requests.
 type Gateway struct {
-	log       *slog.Logger
-	now       func() time.Time
-	customNow bool
-	region    string
-	maxBody   int64 // Options' values, for configs without gateway.limits
-	maxBuffer int64
-	budget    bodyBudget // request bodies in memory, all requests
-	transport http.RoundTripper
-	ownsTrans bool
-	discovery *token.Discovery
-	metrics   *metrics
+	log        *slog.Logger
+	now        func() time.Time
+	customNow  bool
+	region     string
+	maxBody    int64 // Options' values, for configs without gateway.limits
+	maxBuffer  int64
+	tunnelIdle time.Duration
+	budget     bodyBudget // request bodies in memory, all requests
+	transport  http.RoundTripper
+	ownsTrans  bool
+	discovery  *token.Discovery
+	metrics    *metrics
 
 	cur      atomic.Pointer[state]
 	reloadMu sync.Mutex // serialises Reload and Close
@@ -80,13 +84,14 @@ type Gateway struct {
 // config.Errors with one "file:line:col: message" per line.
 func New(cfg *config.Gateway, opts Options) (*Gateway, error) {
 	g := &Gateway{
-		log:       opts.Logger,
-		now:       opts.Now,
-		customNow: opts.Now != nil,
-		region:    opts.Region,
-		maxBody:   opts.MaxBodyBytes,
-		maxBuffer: opts.MaxBufferedBodyBytes,
-		transport: opts.Transport,
+		log:        opts.Logger,
+		now:        opts.Now,
+		customNow:  opts.Now != nil,
+		region:     opts.Region,
+		maxBody:    opts.MaxBodyBytes,
+		maxBuffer:  opts.MaxBufferedBodyBytes,
+		tunnelIdle: opts.TunnelIdleTimeout,
+		transport:  opts.Transport,
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)

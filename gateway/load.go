@@ -265,6 +265,7 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 		LocalCache:     st.stores.local,
 		Discovery:      g.discovery,
 		Transport:      g.transport,
+		TunnelIdle:     tunnelIdle(g.tunnelIdle, cfg.Limits),
 		Certificates:   certs,
 		Tokens:         tokens,
 		Logger:         g.log,
@@ -414,4 +415,13 @@ func (g *Gateway) nowOption() func() time.Time {
 		return g.now
 	}
 	return nil
+}
+
+// tunnelIdle is the idle timeout of upgraded connections: the gateway's
+// option, else gateway.limits.tunnelIdleTimeout (0: apim's default).
+func tunnelIdle(opt time.Duration, lim *config.GatewayLimits) time.Duration {
+	if opt > 0 || lim == nil {
+		return opt
+	}
+	return lim.TunnelIdleTimeout.D
 }

@@ -156,6 +156,9 @@ type GatewayLimits struct {
 	// may use (256 MiB); a request whose body would pass it is answered
 	// 503 with Retry-After instead of waiting.
 	MaxBufferedBodyBytes int `yaml:"maxBufferedBodyBytes"`
+	// TunnelIdleTimeout closes an upgraded (WebSocket) connection that
+	// carried nothing either way for this long (10m).
+	TunnelIdleTimeout Duration `yaml:"tunnelIdleTimeout"`
 }
 
 // ManagedIdentity is the client-credentials client behind

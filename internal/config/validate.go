@@ -164,6 +164,9 @@ func (v *validator) gatewayLimits(l *GatewayLimits) {
 	if l.MaxBufferedBodyBytes < 0 {
 		v.add(l.Pos, "gateway.limits.maxBufferedBodyBytes must be a number of bytes (0 = the default, 256 MiB), got %d", l.MaxBufferedBodyBytes)
 	}
+	if d := l.TunnelIdleTimeout; d.IsSet() && (d.D < time.Second || d.D > 24*time.Hour) {
+		v.add(d.Pos, "gateway.limits.tunnelIdleTimeout must be between 1s and 24h")
+	}
 	req, buf := l.MaxRequestBodyBytes, l.MaxBufferedBodyBytes
 	if req <= 0 {
 		req = defaultMaxRequestBodyBytes
