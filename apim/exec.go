@@ -60,6 +60,9 @@ type Exec struct {
 	respCache *responseCacheState
 	// upgraded is the backend connection after 101 Switching Protocols.
 	upgraded *upgraded
+	// respTrailer is the streamed response, whose trailers (gRPC's
+	// grpc-status) are known once its body has ended.
+	respTrailer *http.Response
 }
 
 // Now is the gateway's clock.

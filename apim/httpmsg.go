@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/gatehouse/gatehouse/apim/expr"
+	"github.com/gatehouse/gatehouse/internal/proxytransport"
 	"github.com/gatehouse/gatehouse/internal/tracing"
 )
 
@@ -86,6 +87,20 @@ func outgoingHeaders(h http.Header) http.Header {
 	copyHeaders(out, h)
 	out.Del("Host")
 	return out
+}
+
+// defaultHTTP2 is the HTTP/2 transport when the Env has none.
+var defaultHTTP2 = sync.OnceValue(func() http.RoundTripper { return proxytransport.NewHTTP2() })
+
+// http2Transport is the round tripper of h2c:// and h2:// backends.
+func (x *Exec) http2Transport() (http.RoundTripper, error) {
+	if x.clientCert != nil {
+		return nil, errors.New("authentication-certificate is not supported with an h2 or h2c backend")
+	}
+	if x.Env != nil && x.Env.HTTP2Transport != nil {
+		return tracing.Transport(x.Env.HTTP2Transport), nil
+	}
+	return tracing.Transport(defaultHTTP2()), nil
 }
 
 // transport returns the round tripper for backend calls, with cert as the

@@ -147,6 +147,9 @@ type Env struct {
 	Discovery  *token.Discovery
 	// Transport is used by forward-request and send-request.
 	Transport http.RoundTripper
+	// HTTP2Transport reaches the h2c:// and h2:// backends (gRPC); nil:
+	// a shared default.
+	HTTP2Transport http.RoundTripper
 	// Certificates are client certificates by certificate-id for
 	// authentication-certificate.
 	Certificates map[string]tls.Certificate

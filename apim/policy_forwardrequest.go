@@ -168,6 +168,19 @@ func (p *forwardRequest) Exec(x *Exec) error {
 		}
 	}
 	hreq.Header = outgoingHeaders(req.Headers)
+	http2 := false
+	switch hreq.URL.Scheme {
+	case "h2c": // an HTTP/2 backend in cleartext (gRPC), prior knowledge
+		hreq.URL.Scheme, http2 = "http", true
+	case "h2":
+		hreq.URL.Scheme, http2 = "https", true
+	}
+	grpc := strings.HasPrefix(req.Headers.Get("Content-Type"), "application/grpc")
+	if grpc {
+		// gRPC streams both ways and ends with trailers: never buffered.
+		bufResp = false
+		hreq.Header.Set("Te", "trailers")
+	}
 	proto := upgradeProtocol(x.HTTPRequest)
 	if proto != "" {
 		// Connection and Upgrade are hop-by-hop: a protocol switch asks
@@ -185,6 +198,9 @@ func (p *forwardRequest) Exec(x *Exec) error {
 		hreq.Header["User-Agent"] = nil // Go would add its own otherwise
 	}
 	rt, err := x.transport(x.clientCert)
+	if http2 {
+		rt, err = x.http2Transport()
+	}
 	if err != nil {
 		timer.Stop()
 		cancel()
@@ -233,6 +249,7 @@ func (p *forwardRequest) Exec(x *Exec) error {
 		x.Ctx.Response = responseFrom(resp, nil)
 		x.Ctx.Response.Body = nil
 		x.respStream = &cancelOnClose{resp.Body, cancel}
+		x.respTrailer = resp // its Trailer is filled when the body ends
 	}
 	if failOn && resp.StatusCode >= 400 {
 		return keepResponse{&PolicyError{Source: "forward-request", Reason: "BackendErrorStatusCode",

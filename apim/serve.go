@@ -216,6 +216,13 @@ func (x *Exec) writeResponse(w http.ResponseWriter) {
 	if x.respStream != nil {
 		w.WriteHeader(status)
 		streamCopy(w, x.respStream)
+		// Trailers arrive after the body; unannounced ones go out with
+		// the TrailerPrefix (HTTP/2 and chunked HTTP/1.1).
+		if x.respTrailer != nil {
+			for k, vs := range x.respTrailer.Trailer {
+				w.Header()[http.TrailerPrefix+k] = vs
+			}
+		}
 		return
 	}
 	body := bodyBytes(r.Body)

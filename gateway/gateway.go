@@ -70,8 +70,10 @@ type Gateway struct {
 	budget     bodyBudget // request bodies in memory, all requests
 	transport  http.RoundTripper
 	ownsTrans  bool
-	discovery  *token.Discovery
-	metrics    *metrics
+	// http2 reaches h2c:// and h2:// backends (gRPC).
+	http2     *http.Transport
+	discovery *token.Discovery
+	metrics   *metrics
 
 	cur      atomic.Pointer[state]
 	reloadMu sync.Mutex // serialises Reload and Close
@@ -112,6 +114,7 @@ func New(cfg *config.Gateway, opts Options) (*Gateway, error) {
 		g.transport = proxytransport.New()
 		g.ownsTrans = true
 	}
+	g.http2 = proxytransport.NewHTTP2()
 	m, err := newMetrics(opts.Registry)
 	if err != nil {
 		return nil, err
@@ -149,6 +152,9 @@ func (g *Gateway) Close() error {
 }
 
 func (g *Gateway) closeTransport() {
+	if g.http2 != nil {
+		g.http2.CloseIdleConnections()
+	}
 	if !g.ownsTrans {
 		return
 	}

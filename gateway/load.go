@@ -265,6 +265,7 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 		LocalCache:     st.stores.local,
 		Discovery:      g.discovery,
 		Transport:      g.transport,
+		HTTP2Transport: g.http2,
 		TunnelIdle:     tunnelIdle(g.tunnelIdle, cfg.Limits),
 		Certificates:   certs,
 		Tokens:         tokens,

@@ -137,7 +137,7 @@ func TestErrorsNameFileLineCol(t *testing.T) {
 		{"short key", "gateway:\n  listen: 127.0.0.1:1\n  products:\n    - name: p\n      subscriptions: [{name: s, primaryKey: short}]\n",
 			[]string{"c.yaml:5:45: subscription \"s\": keys must be at least 16 characters"}},
 		{"bad service url", "gateway:\n  listen: 127.0.0.1:1\n  apis:\n    - {name: a, path: a, serviceUrl: 'localhost:7071'}\n",
-			[]string{`serviceUrl "localhost:7071" is not an absolute http(s) URL`}},
+			[]string{`serviceUrl "localhost:7071" is not an absolute http(s), h2c or h2 URL`}},
 		{"bad method", "gateway:\n  listen: 127.0.0.1:1\n  apis:\n    - name: a\n      serviceUrl: http://x\n      operations: [{name: o, method: FETCH, urlTemplate: /x}]\n",
 			[]string{`method "FETCH" is not an HTTP method`}},
 		{"guard bad cidr", "guard:\n  listen: 127.0.0.1:1\n  upstream: http://x\n  accessRestrictions: [{name: g, action: allow, ipAddress: 10.0.0.0/99}]\n",

@@ -258,7 +258,11 @@ func (v *validator) gateway(g *Gateway) {
 		if a.ServiceURL == "" {
 			v.add(a.Pos, "gateway.apis %q: serviceUrl is required (the backend base URL)", a.Name)
 		} else {
-			v.url(a.Pos, fmt.Sprintf("gateway.apis %q: serviceUrl", a.Name), a.ServiceURL)
+			// h2c:// and h2:// are HTTP/2 backends (gRPC): cleartext with
+			// prior knowledge, and over TLS.
+			if u, err := url.Parse(a.ServiceURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "h2c" && u.Scheme != "h2") {
+				v.add(a.Pos, "gateway.apis %q: serviceUrl %q is not an absolute http(s), h2c or h2 URL", a.Name, a.ServiceURL)
+			}
 		}
 		ops := map[string]bool{}
 		for _, o := range a.Operations {

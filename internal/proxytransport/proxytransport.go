@@ -29,3 +29,15 @@ func New() *http.Transport {
 		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
 	}
 }
+
+// NewHTTP2 returns a transport that speaks HTTP/2 only: over TLS (ALPN) to
+// https:// URLs and with prior knowledge in cleartext (h2c) to http://
+// ones, for HTTP/2 backends such as gRPC services.
+func NewHTTP2() *http.Transport {
+	t := New()
+	t.TLSNextProto = nil
+	t.Protocols = new(http.Protocols)
+	t.Protocols.SetHTTP2(true)
+	t.Protocols.SetUnencryptedHTTP2(true)
+	return t
+}

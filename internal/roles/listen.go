@@ -80,6 +80,14 @@ func HTTPServer(rs *Server, t Timeouts, log *slog.Logger) *http.Server {
 		IdleTimeout:       t.Idle,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if rs.Name == "gateway" {
+		// gRPC callers speak HTTP/2: over TLS by ALPN, and in cleartext
+		// with prior knowledge (h2c).
+		s.Protocols = new(http.Protocols)
+		s.Protocols.SetHTTP1(true)
+		s.Protocols.SetHTTP2(true)
+		s.Protocols.SetUnencryptedHTTP2(true)
+	}
 	if rs.Name == "identity" || rs.Name == "site" {
 		// Not on the admin listener: a CPU profile streams for as long
 		// as asked, and Go cancels a request's context when ReadTimeout
