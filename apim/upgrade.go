@@ -129,8 +129,7 @@ type idleTimer struct {
 
 func newIdleTimer(d time.Duration, fire func()) *idleTimer {
 	it := &idleTimer{d: d, last: time.Now()}
-	var check func()
-	check = func() {
+	check := func() {
 		it.mu.Lock()
 		left := it.d - time.Since(it.last)
 		if left > 0 {

@@ -18,9 +18,12 @@ import (
 // protobuf code (the gateway never looks inside messages).
 type rawCodec struct{}
 
-func (rawCodec) Marshal(v any) ([]byte, error)    { return *(v.(*[]byte)), nil }
-func (rawCodec) Unmarshal(b []byte, v any) error { *(v.(*[]byte)) = append([]byte(nil), b...); return nil }
-func (rawCodec) Name() string                     { return "proto" }
+func (rawCodec) Marshal(v any) ([]byte, error) { return *(v.(*[]byte)), nil }
+func (rawCodec) Unmarshal(b []byte, v any) error {
+	*(v.(*[]byte)) = append([]byte(nil), b...)
+	return nil
+}
+func (rawCodec) Name() string { return "proto" }
 
 // gRPC through the gateway: a gRPC client calls the gateway over h2c, the
 // API's serviceUrl is h2c://, the inbound policy's header reaches the
