@@ -59,6 +59,8 @@ type validateJWTPolicy struct {
 	issuers   []Value
 	claims    []jwtClaim
 	dynamic   bool // some rule is an expression
+	// decryption are the decryption-keys of encrypted (JWE) tokens.
+	decryption []jweKey
 }
 
 // jwtBase is what validate-jwt and validate-azure-ad-token share: where the
@@ -176,7 +178,9 @@ func compileValidateJWT(b *Builder, n *rawxml.Node) (Policy, error) {
 				return nil, err
 			}
 		case "decryption-keys":
-			return nil, b.Errorf(c.Pos, "%s: decryption-keys (encrypted JWE tokens) is not supported yet", policy)
+			if p.decryption, err = compileDecryptionKeys(b, c); err != nil {
+				return nil, err
+			}
 		case "audiences":
 			if p.audiences, err = jwtCompileList(b, c, policy, "audience", &p.dynamic); err != nil {
 				return nil, err
@@ -536,7 +540,7 @@ func (p *validateJWTPolicy) checker(x *Exec) (*token.Checker, error) {
 }
 
 func (p *validateJWTPolicy) Exec(x *Exec) error {
-	tok, err := p.validate(x, p.checker)
+	tok, err := p.validateWith(x, p.checker, p.decrypt)
 	if err != nil {
 		return err
 	}
@@ -683,12 +687,23 @@ func (p *jwtBase) extract(x *Exec) (string, error) {
 // validate extracts the token and validates it with the Checker that
 // checker returns; every token failure is a policy error of p.source.
 func (p *jwtBase) validate(x *Exec, checker func(*Exec) (*token.Checker, error)) (*token.Token, error) {
+	return p.validateWith(x, checker, nil)
+}
+
+// validateWith is validate with decrypt (nil: none) opening an encrypted
+// token first.
+func (p *jwtBase) validateWith(x *Exec, checker func(*Exec) (*token.Checker, error), decrypt func(*Exec, string) (string, error)) (*token.Token, error) {
 	raw, err := p.extract(x)
 	if err != nil {
 		return nil, err
 	}
 	if raw == "" {
 		return nil, p.fail(x, token.ReasonTokenNotPresent, "JWT not present.")
+	}
+	if decrypt != nil {
+		if raw, err = decrypt(x, raw); err != nil {
+			return nil, err
+		}
 	}
 	c, err := checker(x)
 	if err != nil {

@@ -384,7 +384,7 @@ func TestValidateJWTLoadErrors(t *testing.T) {
 	for _, c := range []struct{ xml, want string }{
 		{`<validate-jwt>` + oid + `</validate-jwt>`, "exactly one of header-name, query-parameter-name and token-value"},
 		{`<validate-jwt header-name="Authorization" query-parameter-name="t">` + oid + `</validate-jwt>`, "exactly one of"},
-		{`<validate-jwt header-name="Authorization">` + oid + `<decryption-keys><key>abc=</key></decryption-keys></validate-jwt>`, "not supported yet"},
+		{`<validate-jwt header-name="Authorization">` + oid + `<decryption-keys><key certificate-id="c">abc=</key></decryption-keys></validate-jwt>`, "base64 text or a certificate-id"},
 		{`<validate-jwt header-name="Authorization"><issuers><issuer>i</issuer></issuers><audiences><audience>a</audience></audiences>` + oid + `</validate-jwt>`, "must come before"},
 		{`<validate-jwt header-name="Authorization"><issuer-signing-keys><key>c2hvcnQ=</key></issuer-signing-keys></validate-jwt>`, "32 bytes"},
 		{`<validate-jwt header-name="Authorization"><issuer-signing-keys><key n="abc" /></issuer-signing-keys></validate-jwt>`, "needs both n and e"},
