@@ -49,9 +49,9 @@ type LoadOptions struct {
 	// ManagedIdentity lists the identities of the gateway's token source
 	// (gateway.managedIdentity); nil when none is configured.
 	ManagedIdentity *ManagedIdentityOptions
-	// Backends are the backend entities' URLs by id (gateway.backends),
-	// for set-backend-service backend-id.
-	Backends map[string]string
+	// Backends are the backend entities by id (gateway.backends), for
+	// set-backend-service backend-id.
+	Backends map[string]*BackendEntity
 }
 
 // Document is a compiled <policies> or <fragment>.

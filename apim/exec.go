@@ -58,6 +58,9 @@ type Exec struct {
 	produced bool
 	// respCache is what cache-lookup found for cache-store.
 	respCache *responseCacheState
+	// breaker is the circuit breaker of the backend entity
+	// set-backend-service chose (forward-request records each outcome).
+	breaker *CircuitBreaker
 	// upgraded is the backend connection after 101 Switching Protocols.
 	upgraded *upgraded
 	// respTrailer is the streamed response, whose trailers (gRPC's

@@ -222,8 +222,12 @@ func (p *forwardRequest) Exec(x *Exec) error {
 			// The streamed body passed the gateway's size cap.
 			return x.bodyError(err)
 		}
+		if x.Context().Err() == nil {
+			x.breaker.record(x.Now(), 0, nil) // no answer: a failure
+		}
 		return backendError("forward-request", err, timedOut.Load(), x.Context().Err() != nil, timeout)
 	}
+	x.breaker.record(x.Now(), resp.StatusCode, resp.Header)
 	x.dropStream()
 	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && proto != "" && resp.StatusCode == http.StatusSwitchingProtocols {
 		// The backend switched: the connection is the caller's now.

@@ -2,6 +2,7 @@ package apim
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -22,7 +23,8 @@ func init() {
 
 type setBackendService struct {
 	base     Value
-	backends map[string]string // backend-id: the ids' URLs
+	backend  *BackendEntity            // a literal backend-id
+	backends map[string]*BackendEntity // an expression's: looked up when it runs
 }
 
 // compileBackendID resolves backend-id: a literal must name a backend at
@@ -30,10 +32,10 @@ type setBackendService struct {
 func compileBackendID(b *Builder, id Value) (Policy, error) {
 	backends := b.ld.opts.Backends
 	if backends == nil {
-		backends = map[string]string{}
+		backends = map[string]*BackendEntity{}
 	}
 	if !id.IsExpr() && !strings.Contains(id.Lit, "{{") {
-		u, ok := backends[id.Lit]
+		be, ok := backends[id.Lit]
 		if !ok && b.ld.opts.Lenient {
 			// policy check: the backends of another environment.
 			return &setBackendService{base: id, backends: backends}, nil
@@ -41,7 +43,7 @@ func compileBackendID(b *Builder, id Value) (Policy, error) {
 		if !ok {
 			return nil, b.Errorf(id.Pos, "set-backend-service: backend-id %q is not a backend (gateway.backends or the APIOps folder's backends)", id.Lit)
 		}
-		return &setBackendService{base: Value{Set: true, Lit: u, Pos: id.Pos}}, nil
+		return &setBackendService{backend: be}, nil
 	}
 	return &setBackendService{base: id, backends: backends}, nil
 }
@@ -86,16 +88,28 @@ func compileSetBackendService(b *Builder, n *rawxml.Node) (Policy, error) {
 }
 
 func (p *setBackendService) Exec(x *Exec) error {
-	s, err := x.String(p.base)
-	if err != nil {
-		return err
+	be := p.backend
+	var s string
+	if be == nil {
+		var err error
+		if s, err = x.String(p.base); err != nil {
+			return err
+		}
 	}
 	if p.backends != nil {
-		u, ok := p.backends[s]
-		if !ok {
+		if be = p.backends[s]; be == nil {
 			return x.exprError(fmt.Errorf("backend-id %q is not a backend", s))
 		}
-		s = u
+	}
+	x.breaker = nil
+	if be != nil {
+		target := be.pick(x.Now())
+		if target == nil {
+			return &PolicyError{Source: "set-backend-service", Reason: "BackendUnavailable", Status: http.StatusServiceUnavailable,
+				Message:       fmt.Sprintf("Backend %q is unavailable: its circuit breaker is open (or every pool member's is).", be.ID),
+				ClientMessage: "Service Unavailable"}
+		}
+		s, x.breaker = target.URL, target.Breaker
 	}
 	base, err := parseURL(s)
 	if err != nil {

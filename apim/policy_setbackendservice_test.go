@@ -28,7 +28,7 @@ func TestSetBackendServiceThenRewriteURI(t *testing.T) {
 // exist at load, an expression's is looked up when it runs.
 func TestSetBackendServiceBackendID(t *testing.T) {
 	be := newTBackend(t, nil)
-	opts := &LoadOptions{Backends: map[string]string{"backend1": be.URL + "/b1"}}
+	opts := &LoadOptions{Backends: map[string]*BackendEntity{"backend1": {ID: "backend1", URL: be.URL + "/b1"}}}
 	for _, src := range []string{
 		`<policies><inbound><base/><set-backend-service backend-id="backend1"/></inbound></policies>`,
 		`<policies><inbound><base/><set-backend-service backend-id="@("backend" + "1")"/></inbound></policies>`,

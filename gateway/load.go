@@ -139,10 +139,7 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 		return nil, errors.New("gateway: no gateway configuration")
 	}
 	tokens, miOpts := newTokenSource(cfg.ManagedIdentity, g.transport, g.now)
-	backends := map[string]string{}
-	for id, b := range cfg.Backends {
-		backends[id] = b.URL
-	}
+	backends := backendEntities(cfg.Backends)
 	l := &loader{cfg: cfg, opts: &apim.LoadOptions{NamedValues: namedValues(cfg), ManagedIdentity: miOpts, Backends: backends}}
 	l.fragments()
 	global := l.document(cfg.Policy, apim.ScopeGlobal, "global")
@@ -425,4 +422,28 @@ func tunnelIdle(opt time.Duration, lim *config.GatewayLimits) time.Duration {
 		return opt
 	}
 	return lim.TunnelIdleTimeout.D
+}
+
+// backendEntities are gateway.backends for the policies: pools point at
+// their members, circuit breakers start closed.
+func backendEntities(cfg map[string]config.Backend) map[string]*apim.BackendEntity {
+	out := map[string]*apim.BackendEntity{}
+	for id, b := range cfg {
+		be := &apim.BackendEntity{ID: id, URL: b.URL}
+		if cb := b.CircuitBreaker; cb != nil {
+			be.Breaker = &apim.CircuitBreaker{Failures: cb.Failures, Interval: cb.Interval.D, TripDuration: cb.TripDuration.D,
+				AcceptRetryAfter: cb.AcceptRetryAfter}
+			for _, r := range cb.StatusCodes {
+				lo, hi, _ := config.ParseStatusRange(r)
+				be.Breaker.StatusCodes = append(be.Breaker.StatusCodes, apim.StatusRange{Min: lo, Max: hi})
+			}
+		}
+		out[id] = be
+	}
+	for id, b := range cfg {
+		for _, m := range b.Pool {
+			out[id].Pool = append(out[id].Pool, apim.PoolMember{Backend: out[m.ID], Priority: m.Priority, Weight: m.Weight})
+		}
+	}
+	return out
 }

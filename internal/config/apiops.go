@@ -25,7 +25,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -233,10 +235,29 @@ func (r *apiopsReader) backends() {
 		file := filepath.Join(r.dir, "backends", name, "backendInformation.json")
 		var info struct {
 			Properties struct {
-				URL            string `yaml:"url"`
-				Type           string `yaml:"type"`
-				Pool           any    `yaml:"pool"`
-				CircuitBreaker any    `yaml:"circuitBreaker"`
+				URL  string `yaml:"url"`
+				Type string `yaml:"type"`
+				Pool *struct {
+					Services []struct {
+						ID       string `yaml:"id"`
+						Priority int    `yaml:"priority"`
+						Weight   int    `yaml:"weight"`
+					} `yaml:"services"`
+				} `yaml:"pool"`
+				CircuitBreaker *struct {
+					Rules []struct {
+						FailureCondition struct {
+							Count            int    `yaml:"count"`
+							Interval         string `yaml:"interval"`
+							StatusCodeRanges []struct {
+								Min int `yaml:"min"`
+								Max int `yaml:"max"`
+							} `yaml:"statusCodeRanges"`
+						} `yaml:"failureCondition"`
+						TripDuration     string `yaml:"tripDuration"`
+						AcceptRetryAfter bool   `yaml:"acceptRetryAfter"`
+					} `yaml:"rules"`
+				} `yaml:"circuitBreaker"`
 			} `yaml:"properties"`
 		}
 		if !r.readJSON(file, &info) {
@@ -246,19 +267,60 @@ func (r *apiopsReader) backends() {
 			continue
 		}
 		p := info.Properties
-		if strings.EqualFold(p.Type, "Pool") || p.Pool != nil || p.CircuitBreaker != nil {
-			r.notServed("backends/%s (load-balanced pools and circuit breakers are not served yet)", name)
-			continue
-		}
-		url := p.URL
+		pos := Pos{File: file, Line: 1, Col: 1}
+		be := Backend{Pos: pos, URL: p.URL}
 		if o := over[name]; o != "" {
-			url = o
+			be.URL = o
+		}
+		if p.Pool != nil {
+			be.URL = ""
+			for _, m := range p.Pool.Services {
+				be.Pool = append(be.Pool, PoolMember{Pos: pos, ID: filepath.Base(m.ID), Priority: m.Priority, Weight: m.Weight})
+			}
+		}
+		if cb := p.CircuitBreaker; cb != nil && len(cb.Rules) > 0 {
+			// APIM allows one rule per backend.
+			rule := cb.Rules[0]
+			interval, err1 := parseISODuration(rule.FailureCondition.Interval)
+			trip, err2 := parseISODuration(rule.TripDuration)
+			if err1 != nil || err2 != nil {
+				r.fail(file, "circuitBreaker: interval and tripDuration must be ISO 8601 durations such as PT1M")
+				continue
+			}
+			c := &CircuitBreaker{Pos: pos, Failures: rule.FailureCondition.Count, AcceptRetryAfter: rule.AcceptRetryAfter,
+				Interval: Duration{Pos: pos, D: interval, set: true}, TripDuration: Duration{Pos: pos, D: trip, set: true}}
+			for _, sr := range rule.FailureCondition.StatusCodeRanges {
+				c.StatusCodes = append(c.StatusCodes, fmt.Sprintf("%d-%d", sr.Min, sr.Max))
+			}
+			be.CircuitBreaker = c
 		}
 		if r.g.Backends == nil {
 			r.g.Backends = map[string]Backend{}
 		}
-		r.g.Backends[name] = Backend{Pos: Pos{File: file, Line: 1, Col: 1}, URL: url}
+		r.g.Backends[name] = be
 	}
+}
+
+// isoDuration is an ISO 8601 duration as ARM writes them (P1DT2H3M4.5S).
+var isoDuration = regexp.MustCompile(`^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
+
+func parseISODuration(s string) (time.Duration, error) {
+	m := isoDuration.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(s)))
+	if m == nil || s == "P" || s == "PT" {
+		return 0, fmt.Errorf("%q is not an ISO 8601 duration", s)
+	}
+	var d time.Duration
+	for i, unit := range []time.Duration{24 * time.Hour, time.Hour, time.Minute, time.Second} {
+		if m[i+1] == "" {
+			continue
+		}
+		f, err := strconv.ParseFloat(m[i+1], 64)
+		if err != nil {
+			return 0, err
+		}
+		d += time.Duration(f * float64(unit))
+	}
+	return d, nil
 }
 
 func (r *apiopsReader) fragments() {

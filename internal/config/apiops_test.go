@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The APIOps sample read as configuration: APIs from apiInformation.json
@@ -123,5 +124,43 @@ func TestAPIOpsErrors(t *testing.T) {
 	_, err = Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte("gateway:\n  listen: 127.0.0.1:0\n  apiops: /no/such/folder\n"), nil)
 	if err == nil || !strings.Contains(err.Error(), `:3:11: gateway.apiops: "/no/such/folder" is not a folder`) {
 		t.Errorf("missing folder: %v", err)
+	}
+}
+
+// Backend pools and circuit breakers as APIM's backend resources define
+// them (ISO 8601 durations, status code ranges).
+func TestAPIOpsBackendPool(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, s string) {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(s), 0o644)
+	}
+	write("backends/one/backendInformation.json", `{"properties": {"url": "https://one.example", "protocol": "http",
+	  "circuitBreaker": {"rules": [{"name": "r", "failureCondition": {"count": 3, "interval": "PT1M30S",
+	  "statusCodeRanges": [{"min": 500, "max": 599}], "errorReasons": ["Server errors"]}, "tripDuration": "PT1H", "acceptRetryAfter": true}]}}}`)
+	write("backends/two/backendInformation.json", `{"properties": {"url": "https://two.example"}}`)
+	write("backends/both/backendInformation.json", `{"properties": {"type": "Pool", "pool": {"services": [
+	  {"id": "/backends/one", "priority": 1, "weight": 3}, {"id": "/backends/two", "priority": 2}]}}}`)
+	cfg, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte("gateway:\n  listen: 127.0.0.1:0\n  apiops: "+dir+"\n"), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Gateway.Backends
+	cb := b["one"].CircuitBreaker
+	if cb == nil || cb.Failures != 3 || cb.Interval.D != 90*time.Second || cb.TripDuration.D != time.Hour || !cb.AcceptRetryAfter ||
+		!slices.Equal(cb.StatusCodes, []string{"500-599"}) {
+		t.Fatalf("circuit breaker: %+v", cb)
+	}
+	if p := b["both"].Pool; len(p) != 2 || p[0].ID != "one" || p[0].Weight != 3 || p[1].ID != "two" || p[1].Priority != 2 || b["both"].URL != "" {
+		t.Fatalf("pool: %+v", b["both"])
+	}
+	if _, err := parseISODuration("P1DT2H"); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"1m", "P", "PT", "PTXM"} {
+		if _, err := parseISODuration(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
 	}
 }

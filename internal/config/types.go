@@ -130,10 +130,33 @@ type Gateway struct {
 }
 
 // Backend is an APIM backend entity: where set-backend-service
-// backend-id sends requests.
+// backend-id sends requests. A pool spreads requests over other backends;
+// a circuit breaker stops sending to a failing one for a while.
 type Backend struct {
-	Pos Pos    `yaml:"-"`
-	URL string `yaml:"url"`
+	Pos            Pos             `yaml:"-"`
+	URL            string          `yaml:"url"`
+	Pool           []PoolMember    `yaml:"pool"`
+	CircuitBreaker *CircuitBreaker `yaml:"circuitBreaker"`
+}
+
+// PoolMember is a backend in a pool: lower priority first, then by weight.
+type PoolMember struct {
+	Pos      Pos    `yaml:"-"`
+	ID       string `yaml:"id"`
+	Priority int    `yaml:"priority"`
+	Weight   int    `yaml:"weight"`
+}
+
+// CircuitBreaker trips after failures failures (answers with a status in
+// statusCodes, or none) within interval, for tripDuration (or the
+// backend's Retry-After with acceptRetryAfter).
+type CircuitBreaker struct {
+	Pos              Pos      `yaml:"-"`
+	Failures         int      `yaml:"failures"`
+	Interval         Duration `yaml:"interval"`
+	StatusCodes      []string `yaml:"statusCodes"` // "500-599", "429"
+	TripDuration     Duration `yaml:"tripDuration"`
+	AcceptRetryAfter bool     `yaml:"acceptRetryAfter"`
 }
 
 // APIOps is gateway.apiops: the extractor's folder and, optionally, the

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -179,6 +180,54 @@ func (v *validator) gatewayLimits(l *GatewayLimits) {
 	}
 }
 
+// backend checks gateway.backends.name: a URL or a pool of backends that
+// have URLs, and its circuit breaker.
+func (v *validator) backend(g *Gateway, name string, b Backend) {
+	p := b.Pos
+	if p.Line == 0 {
+		p = g.Pos
+	}
+	key := "gateway.backends." + name
+	switch {
+	case len(b.Pool) == 0:
+		v.url(p, key+".url", b.URL)
+	case b.URL != "":
+		v.add(p, "%s: give url or pool, not both", key)
+	}
+	for _, m := range b.Pool {
+		other, ok := g.Backends[m.ID]
+		switch {
+		case !ok:
+			v.add(p, "%s.pool: %q is not a backend", key, m.ID)
+		case len(other.Pool) > 0:
+			v.add(p, "%s.pool: %q is a pool itself", key, m.ID)
+		case m.Weight < 0 || m.Priority < 0:
+			v.add(p, "%s.pool: priority and weight must not be negative", key)
+		}
+	}
+	if cb := b.CircuitBreaker; cb != nil {
+		if cb.Failures < 1 || !cb.Interval.IsSet() || cb.Interval.D <= 0 || !cb.TripDuration.IsSet() || cb.TripDuration.D <= 0 {
+			v.add(p, "%s.circuitBreaker needs failures (at least 1), interval and tripDuration", key)
+		}
+		for _, r := range cb.StatusCodes {
+			if _, _, ok := ParseStatusRange(r); !ok {
+				v.add(p, "%s.circuitBreaker.statusCodes: %q is not a status or a range such as 500-599", key, r)
+			}
+		}
+	}
+}
+
+// ParseStatusRange reads "500-599" or "429".
+func ParseStatusRange(s string) (lo, hi int, ok bool) {
+	a, b, isRange := strings.Cut(strings.TrimSpace(s), "-")
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := lo, error(nil)
+	if isRange {
+		hi, err2 = strconv.Atoi(strings.TrimSpace(b))
+	}
+	return lo, hi, err1 == nil && err2 == nil && lo >= 100 && hi <= 599 && lo <= hi
+}
+
 func (v *validator) gateway(g *Gateway) {
 	v.listen(g.Pos, "gateway", g.Listen)
 	switch g.RedisFailureMode {
@@ -209,11 +258,7 @@ func (v *validator) gateway(g *Gateway) {
 		v.url(g.Pos, "gateway.entraAuthority", g.EntraAuthority)
 	}
 	for name, b := range g.Backends {
-		p := b.Pos
-		if p.Line == 0 {
-			p = g.Pos
-		}
-		v.url(p, "gateway.backends."+name+".url", b.URL)
+		v.backend(g, name, b)
 	}
 	if mi := g.ManagedIdentity; mi != nil {
 		for _, id := range append([]ManagedIdentity{*mi}, mi.Identities...) {
