@@ -19,19 +19,25 @@ func arrayItems(e *env, args []any, i int) ([]any, error) {
 	return items, e.chargeScan(len(items))
 }
 
+// itemsAndMatch reads an array (argument 0) and a predicate (argument 1).
+func itemsAndMatch(e *env, args []any) ([]any, func(any) (bool, error), error) {
+	items, err := arrayItems(e, args, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	match, err := predicate(e, args, 1)
+	if err == nil && match == nil {
+		err = errArgNull("match")
+	}
+	return items, match, err
+}
+
 // findIn runs match over items from the start (or the end) and returns
 // the first index it accepts, or -1.
 func findIn(e *env, args []any, fromEnd bool) ([]any, int, error) {
-	items, err := arrayItems(e, args, 0)
+	items, match, err := itemsAndMatch(e, args)
 	if err != nil {
 		return nil, -1, err
-	}
-	match, err := predicate(e, args, 1)
-	if err != nil {
-		return nil, -1, err
-	}
-	if match == nil {
-		return nil, -1, errArgNull("match")
 	}
 	for k := range items {
 		i := k
@@ -78,13 +84,9 @@ func init() {
 		return int32(i), err
 	})
 	ar.m("FindAll", "object[]", func(e *env, _ []string, args []any) (any, error) {
-		items, err := arrayItems(e, args, 0)
+		items, match, err := itemsAndMatch(e, args)
 		if err != nil {
 			return nil, err
-		}
-		match, err := predicate(e, args, 1)
-		if err != nil || match == nil {
-			return nil, cmpErr(err, errArgNull("match"))
 		}
 		out := []any{}
 		for _, it := range items {
@@ -99,13 +101,9 @@ func init() {
 		return toArray(out), nil
 	})
 	ar.m("TrueForAll", "bool", func(e *env, _ []string, args []any) (any, error) {
-		items, err := arrayItems(e, args, 0)
+		items, match, err := itemsAndMatch(e, args)
 		if err != nil {
 			return nil, err
-		}
-		match, err := predicate(e, args, 1)
-		if err != nil || match == nil {
-			return nil, cmpErr(err, errArgNull("match"))
 		}
 		for _, it := range items {
 			if ok, err := match(it); err != nil || !ok {
@@ -221,12 +219,4 @@ func init() {
 		}
 		return nil, throwf("ArgumentException", "Array.Clear takes an array.")
 	})
-}
-
-// cmpErr is err, else fallback.
-func cmpErr(err, fallback error) error {
-	if err != nil {
-		return err
-	}
-	return fallback
 }

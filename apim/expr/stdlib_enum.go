@@ -60,6 +60,14 @@ func init() {
 		}
 		return s, nil
 	}
+	// membersArg are the members of the enum typeof(T) names (argument 0).
+	membersArg := func(args []any) ([]EnumValue, error) {
+		t, err := typeArg(args)
+		if err != nil {
+			return nil, err
+		}
+		return enumMembers(t)
+	}
 	en.m("Parse", "Enum", func(_ *env, _ []string, args []any) (any, error) {
 		t, err := typeArg(args)
 		if err != nil {
@@ -88,11 +96,7 @@ func init() {
 		return true, nil
 	})
 	en.m("GetName", "string", func(_ *env, _ []string, args []any) (any, error) {
-		t, err := typeArg(args)
-		if err != nil {
-			return nil, err
-		}
-		members, err := enumMembers(t)
+		members, err := membersArg(args)
 		if err != nil {
 			return nil, err
 		}
@@ -111,11 +115,7 @@ func init() {
 		return nil, nil
 	})
 	en.m("GetNames", "string[]", func(_ *env, _ []string, args []any) (any, error) {
-		t, err := typeArg(args)
-		if err != nil {
-			return nil, err
-		}
-		members, err := enumMembers(t)
+		members, err := membersArg(args)
 		if err != nil {
 			return nil, err
 		}
@@ -126,11 +126,7 @@ func init() {
 		return out, nil
 	})
 	en.m("IsDefined", "bool", func(_ *env, _ []string, args []any) (any, error) {
-		t, err := typeArg(args)
-		if err != nil {
-			return nil, err
-		}
-		members, err := enumMembers(t)
+		members, err := membersArg(args)
 		if err != nil {
 			return nil, err
 		}

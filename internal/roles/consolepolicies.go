@@ -26,13 +26,9 @@ type consolePolicies struct {
 func newConsolePolicies(paths []config.Path) (*consolePolicies, error) {
 	cp := &consolePolicies{}
 	for _, p := range paths {
-		path := p.Abs
-		if path == "" {
-			path = p.Raw
-		}
-		data, err := os.ReadFile(path)
+		path, data, err := readPolicyFile(p)
 		if err != nil {
-			return nil, &config.Error{Pos: p.Pos, Msg: "custom policy: " + err.Error()}
+			return nil, err
 		}
 		root, err := tfxml.Parse(path, data)
 		if err != nil {

@@ -31,13 +31,9 @@ func enginePolicies(paths []config.Path) (set *ief.Set, dir string, err error) {
 	}
 	var srcs []ief.Source
 	for _, p := range paths {
-		path := p.Abs
-		if path == "" {
-			path = p.Raw
-		}
-		data, rerr := os.ReadFile(path)
+		path, data, rerr := readPolicyFile(p)
 		if rerr != nil {
-			return nil, "", &config.Error{Pos: p.Pos, Msg: "custom policy: " + rerr.Error()}
+			return nil, "", rerr
 		}
 		if dir == "" {
 			dir = filepath.Dir(path)
@@ -46,6 +42,20 @@ func enginePolicies(paths []config.Path) (set *ief.Set, dir string, err error) {
 	}
 	set, err = ief.Load(srcs, ief.Options{})
 	return set, dir, err
+}
+
+// readPolicyFile reads a custom-policy file of identity.customPolicies;
+// a failure is a config error at its place.
+func readPolicyFile(p config.Path) (string, []byte, error) {
+	path := p.Abs
+	if path == "" {
+		path = p.Raw
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return path, nil, &config.Error{Pos: p.Pos, Msg: "custom policy: " + err.Error()}
+	}
+	return path, data, nil
 }
 
 // policyFlows lists an engine set's relying parties as flows.
