@@ -22,8 +22,13 @@ const (
 	redisCachePrefix = "gatehouse:gw:cache:"
 )
 
-// memoryCacheEntries bounds the in-process cache of cache-store-value.
-const memoryCacheEntries = 100_000
+// memoryCacheEntries and memoryCacheBytes bound the in-process cache
+// (cache-store-value, cache-store): callers choose keys and, through the
+// query strings that vary a response cache, how many there are.
+const (
+	memoryCacheEntries = 100_000
+	memoryCacheBytes   = 256 << 20
+)
 
 // stores are the counter and cache stores of a configuration. A reload
 // keeps them when the redis settings are unchanged, so rate-limit and quota
@@ -65,7 +70,7 @@ func failureMode(cfg *config.Gateway) string {
 func newStores(cfg *config.Gateway, now func() time.Time, log *slog.Logger) (*stores, error) {
 	s := &stores{redisURL: cfg.Redis, failureMode: failureMode(cfg)}
 	s.users.Store(1)
-	var copts []cache.Option
+	copts := []cache.Option{cache.WithMaxBytes(memoryCacheBytes)}
 	if now != nil {
 		copts = append(copts, cache.WithClock(now))
 	}

@@ -172,3 +172,27 @@ func TestRedisTTL(t *testing.T) {
 		t.Fatal("set on dead Redis: nil error")
 	}
 }
+
+// WithMaxBytes: entries are evicted to stay under the byte bound, and a
+// value larger than the bound is not kept at all.
+func TestMemoryMaxBytes(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory(1000, WithMaxBytes(100))
+	for i := range 10 {
+		m.Set(ctx, fmt.Sprintf("k%d", i), make([]byte, 30), time.Duration(i+1)*time.Minute)
+	}
+	if m.Len() != 3 || m.bytes > 100 {
+		t.Fatalf("%d entries, %d bytes", m.Len(), m.bytes)
+	}
+	if _, ok, _ := m.Get(ctx, "k9"); !ok {
+		t.Fatal("the latest-expiring entry was evicted")
+	}
+	m.Set(ctx, "huge", make([]byte, 200), time.Hour)
+	if _, ok, _ := m.Get(ctx, "huge"); ok {
+		t.Fatal("a value over the bound was kept")
+	}
+	m.Delete(ctx, "k9")
+	if m.bytes != 2*32 {
+		t.Fatalf("bytes after delete: %d", m.bytes)
+	}
+}

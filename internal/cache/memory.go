@@ -13,16 +13,23 @@ type Option func(*Memory)
 // WithClock makes the memory cache read time from now (for tests).
 func WithClock(now func() time.Time) Option { return func(m *Memory) { m.now = now } }
 
-// Memory is an in-process Store holding at most maxEntries values. When
-// full, Set evicts the entry that expires soonest (expired entries first).
-// Expired entries are dropped lazily (on Get, or when evicted); memory is
-// bounded by maxEntries, so no janitor goroutine is needed.
+// WithMaxBytes bounds the bytes of keys and values held (0: no bound but
+// the entry count). Set evicts as it does for the entry count.
+func WithMaxBytes(n int) Option { return func(m *Memory) { m.maxBytes = n } }
+
+// Memory is an in-process Store holding at most maxEntries values (and,
+// with WithMaxBytes, at most that many bytes). When full, Set evicts the
+// entry that expires soonest (expired entries first). Expired entries are
+// dropped lazily (on Get, or when evicted); memory is bounded by the
+// limits, so no janitor goroutine is needed.
 type Memory struct {
-	mu   sync.Mutex
-	now  func() time.Time
-	max  int
-	m    map[string]*entry
-	heap expiryHeap
+	mu       sync.Mutex
+	now      func() time.Time
+	max      int
+	maxBytes int
+	bytes    int
+	m        map[string]*entry
+	heap     expiryHeap
 }
 
 type entry struct {
@@ -63,14 +70,16 @@ func (m *Memory) Set(_ context.Context, key string, value []byte, ttl time.Durat
 	if e := m.m[key]; e != nil {
 		m.remove(e)
 	}
-	if ttl <= 0 {
+	size := len(key) + len(value)
+	if ttl <= 0 || m.maxBytes > 0 && size > m.maxBytes {
 		return nil
 	}
-	for len(m.m) >= m.max {
+	for len(m.m) >= m.max || m.maxBytes > 0 && m.bytes+size > m.maxBytes {
 		m.remove(m.heap[0])
 	}
 	e := &entry{key: key, value: append([]byte(nil), value...), expires: m.now().Add(ttl)}
 	m.m[key] = e
+	m.bytes += size
 	heap.Push(&m.heap, e)
 	return nil
 }
@@ -93,6 +102,7 @@ func (m *Memory) Len() int {
 }
 
 func (m *Memory) remove(e *entry) {
+	m.bytes -= len(e.key) + len(e.value)
 	delete(m.m, e.key)
 	heap.Remove(&m.heap, e.index)
 }
