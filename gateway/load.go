@@ -330,7 +330,10 @@ func (l *loader) api(ca *config.API, paths map[string]string) *apiRoute {
 	if len(a.segs) == 1 && reservedPaths[strings.ToLower(a.segs[0])] {
 		l.errorf(ca.Pos, "gateway.apis %q: path %q is reserved for the gateway's own /healthz, /readyz and /metrics endpoints; choose another path", ca.Name, ca.Path)
 	}
-	key := strings.ToLower(strings.Join(a.segs, "/"))
+	key := strings.ToLower(strings.Join(a.segs, "/")) + "\x00" + ca.Version.Key()
+	if v := ca.Version; v != nil {
+		a.version, a.versionHeader, a.versionQuery = v.Name, v.Header, v.Query
+	}
 	if other, dup := paths[key]; dup {
 		l.errorf(ca.Pos, "gateway.apis %q: path %q is the same as the path of API %q (API paths are matched case-insensitively)", ca.Name, ca.Path, other)
 	}

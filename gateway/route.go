@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -29,6 +30,25 @@ type apiRoute struct {
 	// pipes[i] are the pipelines of product i-1 (i = 0: no product); nil
 	// when that product does not include the API.
 	pipes []*routePipes
+	// version selects the API among those sharing its path: the value of
+	// the header versionHeader or the query parameter versionQuery ("":
+	// requests that give none).
+	version, versionHeader, versionQuery string
+}
+
+// versionMatches reports whether r asks for a's version (always, for an
+// API without one).
+func (a *apiRoute) versionMatches(r *http.Request) bool {
+	var got string
+	switch {
+	case a.versionHeader != "":
+		got = r.Header.Get(a.versionHeader)
+	case a.versionQuery != "":
+		got = r.URL.Query().Get(a.versionQuery)
+	default:
+		return true
+	}
+	return strings.EqualFold(strings.TrimSpace(got), a.version)
 }
 
 type routePipes struct {
@@ -313,9 +333,9 @@ func (o *opRoute) matchQuery(query url.Values, params map[string]string) bool {
 // segments, case-insensitive) of the request path segments (escaped, dot
 // segments resolved: see apim.ResolvePath), and the segments after it
 // (empty when the path is exactly the API path).
-func (st *state) findAPI(segs []string) (*apiRoute, []string) {
+func (st *state) findAPI(segs []string, r *http.Request) (*apiRoute, []string) {
 	if len(segs) == 0 {
-		return matchAPI(st.byFirst[""], nil, segs)
+		return matchAPI(st.byFirst[""], nil, segs, r)
 	}
 	first, err := url.PathUnescape(segs[0])
 	if err != nil {
@@ -323,16 +343,16 @@ func (st *state) findAPI(segs []string) (*apiRoute, []string) {
 	}
 	// The APIs whose path starts with this segment (longest first), then
 	// those at the root.
-	if a, rest := matchAPI(st.byFirst[strings.ToLower(first)], []string{first}, segs); a != nil {
+	if a, rest := matchAPI(st.byFirst[strings.ToLower(first)], []string{first}, segs, r); a != nil {
 		return a, rest
 	}
-	return matchAPI(st.byFirst[""], nil, segs)
+	return matchAPI(st.byFirst[""], nil, segs, r)
 }
 
 // matchAPI is the first of apis (longest path first) whose path segments
-// start segs, compared case-insensitively on the decoded segments; decoded
-// holds those already decoded.
-func matchAPI(apis []*apiRoute, decoded, segs []string) (*apiRoute, []string) {
+// start segs, compared case-insensitively on the decoded segments, and
+// whose version r asks for; decoded holds the segments already decoded.
+func matchAPI(apis []*apiRoute, decoded, segs []string, r *http.Request) (*apiRoute, []string) {
 	for _, a := range apis {
 		if len(a.segs) > len(segs) {
 			continue
@@ -351,7 +371,7 @@ func matchAPI(apis []*apiRoute, decoded, segs []string) (*apiRoute, []string) {
 				break
 			}
 		}
-		if ok {
+		if ok && a.versionMatches(r) {
 			return a, segs[len(a.segs):]
 		}
 	}

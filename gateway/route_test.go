@@ -104,7 +104,7 @@ func TestOperationsMatching(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.path, err)
 		}
-		a, rest := st.findAPI(segs)
+		a, rest := st.findAPI(segs, httptest.NewRequest(c.method, c.path, nil))
 		if a == nil {
 			t.Fatalf("%s: API not found", c.path)
 		}
@@ -218,5 +218,51 @@ func TestRouteIndex(t *testing.T) {
 		if rec.Code != 200 || rec.Body.String() != want {
 			t.Errorf("%s: %d %q, want %q", path, rec.Code, rec.Body.String(), want)
 		}
+	}
+}
+
+// APIs sharing a path, versioned by a header or a query parameter (APIM's
+// Header and Query schemes): the version the request gives picks the API,
+// the Original (no identifier) answers requests that give none.
+func TestRouteVersionHeaderQuery(t *testing.T) {
+	cfg, err := config.Parse("/v.yaml", []byte(`gateway:
+  listen: 127.0.0.1:0
+  apis:
+    - { name: h-orig, path: h, serviceUrl: "http://h-orig.invalid", subscriptionRequired: false, version: { name: "", header: Api-Version } }
+    - { name: h1, path: h, serviceUrl: "http://h1.invalid", subscriptionRequired: false, version: { name: v1, header: Api-Version } }
+    - { name: h2, path: h, serviceUrl: "http://h2.invalid", subscriptionRequired: false, version: { name: v2, header: Api-Version } }
+    - { name: q1, path: q, serviceUrl: "http://q1.invalid", subscriptionRequired: false, version: { name: "2024-01-01", query: api-version } }
+    - { name: q2, path: q, serviceUrl: "http://q2.invalid", subscriptionRequired: false, version: { name: "2025-01-01", query: api-version } }
+`), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := New(cfg.Gateway, Options{Transport: echoPath{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	for _, c := range []struct{ target, header, want string }{
+		{"/h/x", "", "h-orig.invalid/x"}, {"/h/x", "v1", "h1.invalid/x"}, {"/h/x", "V2", "h2.invalid/x"}, {"/h/x", "v9", ""},
+		{"/q/x?api-version=2024-01-01", "", "q1.invalid/x"}, {"/q/x?api-version=2025-01-01", "", "q2.invalid/x"}, {"/q/x", "", ""},
+	} {
+		req := httptest.NewRequest("GET", c.target, nil)
+		if c.header != "" {
+			req.Header.Set("Api-Version", c.header)
+		}
+		rec := httptest.NewRecorder()
+		gw.ServeHTTP(rec, req)
+		if c.want == "" && rec.Code != 404 || c.want != "" && (rec.Code != 200 || rec.Body.String() != c.want) {
+			t.Errorf("%s (Api-Version %q): %d %q, want %q", c.target, c.header, rec.Code, rec.Body.String(), c.want)
+		}
+	}
+	_, err = config.Parse("/v.yaml", []byte(`gateway:
+  listen: 127.0.0.1:0
+  apis:
+    - { name: a, path: p, serviceUrl: "http://a.invalid" }
+    - { name: b, path: p, serviceUrl: "http://b.invalid", version: { name: v1, header: Api-Version } }
+`), func(string) (string, bool) { return "", false })
+	if err == nil || !strings.Contains(err.Error(), "all need a version") {
+		t.Errorf("a versioned and an unversioned API on one path: %v", err)
 	}
 }

@@ -27,7 +27,7 @@ func (g *Gateway) serve(st *state, w http.ResponseWriter, r *http.Request) (apiN
 		writeError(w, http.StatusBadRequest, err.Error())
 		return "", ""
 	}
-	a, rest := st.findAPI(segs)
+	a, rest := st.findAPI(segs, r)
 	if a == nil && st.crossDomain != nil && r.URL.Path == "/crossdomain.xml" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		// The global cross-domain policy's document (APIM serves it at
 		// the root of the gateway).

@@ -158,6 +158,15 @@ func importedGateway(g *config.Gateway, base string) map[string]any {
 		if a.SubscriptionKeyQuery != "" {
 			m["subscriptionKeyQuery"] = a.SubscriptionKeyQuery
 		}
+		if v := a.Version; v != nil {
+			vm := map[string]string{"name": v.Name}
+			if v.Header != "" {
+				vm["header"] = v.Header
+			} else {
+				vm["query"] = v.Query
+			}
+			m["version"] = vm
+		}
 		var ops []map[string]any
 		for _, o := range a.Operations {
 			om := map[string]any{"name": o.Name, "method": o.Method, "urlTemplate": o.URLTemplate}

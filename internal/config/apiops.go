@@ -420,15 +420,20 @@ func (r *apiopsReader) apis() {
 			}
 		}
 		path := strings.Trim(p.Path, "/")
-		if p.VersionSetID != "" && p.APIVersion != "" {
+		var version *APIVersion
+		if p.VersionSetID != "" {
 			vs := r.versionBy[filepath.Base(p.VersionSetID)]
 			switch strings.ToLower(vs.Scheme) {
 			case "segment", "":
-				if !strings.HasSuffix(path, "/"+p.APIVersion) && path != p.APIVersion {
+				if p.APIVersion != "" && !strings.HasSuffix(path, "/"+p.APIVersion) && path != p.APIVersion {
 					path = strings.Trim(path+"/"+p.APIVersion, "/")
 				}
+			case "header":
+				version = &APIVersion{Pos: Pos{File: file, Line: 1, Col: 1}, Name: p.APIVersion, Header: vs.Header}
+			case "query":
+				version = &APIVersion{Pos: Pos{File: file, Line: 1, Col: 1}, Name: p.APIVersion, Query: vs.Query}
 			default:
-				r.notServed("apis/%s (versioned by %s %q: only path (Segment) versioning is served)", name, vs.Scheme, vs.Header+vs.Query)
+				r.notServed("apis/%s (versioning scheme %s)", name, vs.Scheme)
 				continue
 			}
 		}
@@ -445,7 +450,8 @@ func (r *apiopsReader) apis() {
 			continue
 		}
 		taken[name] = true
-		api := API{Pos: Pos{File: file, Line: 1, Col: 1}, Name: name, Path: path, ServiceURL: p.ServiceURL, SubscriptionRequired: p.SubscriptionRequired}
+		api := API{Pos: Pos{File: file, Line: 1, Col: 1}, Name: name, Path: path, ServiceURL: p.ServiceURL,
+			SubscriptionRequired: p.SubscriptionRequired, Version: version}
 		if o := over[name]; o != "" {
 			api.ServiceURL = o
 		}

@@ -164,3 +164,35 @@ func TestAPIOpsBackendPool(t *testing.T) {
 		}
 	}
 }
+
+// Header- and Query-versioned version sets: the APIs share their path and
+// carry the version that selects them.
+func TestAPIOpsHeaderVersioning(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, s string) {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(s), 0o644)
+	}
+	write("version sets/vs/versionSetInformation.json", `{"properties": {"displayName": "vs", "versioningScheme": "Header", "versionHeaderName": "Api-Version"}}`)
+	for _, v := range []string{"", "v2"} {
+		write("apis/orders"+v+"/apiInformation.json", `{"properties": {"path": "orders", "serviceUrl": "https://orders.example", "apiVersion": "`+v+`", "apiVersionSetId": "/apiVersionSets/vs"}}`)
+	}
+	cfg, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte("gateway:\n  listen: 127.0.0.1:0\n  apiops: "+dir+"\n"), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*APIVersion{}
+	for _, a := range cfg.Gateway.Apis {
+		if a.Path != "orders" {
+			t.Errorf("%s: path %q", a.Name, a.Path)
+		}
+		got[a.Name] = a.Version
+	}
+	if v := got["orders"]; v == nil || v.Name != "" || v.Header != "Api-Version" {
+		t.Errorf("the original: %+v", v)
+	}
+	if v := got["ordersv2"]; v == nil || v.Name != "v2" || v.Header != "Api-Version" {
+		t.Errorf("v2: %+v", v)
+	}
+}

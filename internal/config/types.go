@@ -1,5 +1,7 @@
 package config
 
+import "strings"
+
 // Config is a gatehouse configuration file. Each top-level section is a role
 // that `gatehouse serve` runs when present.
 type Config struct {
@@ -240,6 +242,26 @@ type API struct {
 	// read from (APIM's subscriptionKeyParameterNames).
 	SubscriptionKeyHeader string `yaml:"subscriptionKeyHeader"`
 	SubscriptionKeyQuery  string `yaml:"subscriptionKeyQuery"`
+	// Version selects this API among APIs sharing its path by a header or
+	// query parameter (APIM's Header and Query versioning schemes).
+	Version *APIVersion `yaml:"version"`
+}
+
+// APIVersion is an API's version identifier and where the caller gives it.
+// Name "" is APIM's "Original" version: requests that give none.
+type APIVersion struct {
+	Pos    Pos    `yaml:"-"`
+	Name   string `yaml:"name"`
+	Header string `yaml:"header"`
+	Query  string `yaml:"query"`
+}
+
+// Key identifies the version among APIs sharing a path.
+func (v *APIVersion) Key() string {
+	if v == nil {
+		return ""
+	}
+	return "header:" + strings.ToLower(v.Header) + "|query:" + v.Query + "|" + strings.ToLower(v.Name)
 }
 
 // Operation is one method + URL template of an API.

@@ -283,6 +283,10 @@ func (v *validator) gateway(g *Gateway) {
 	}
 	apis := map[string]*API{}
 	paths := map[string]string{}
+	versioned := map[string]struct {
+		name      string
+		versioned bool
+	}{}
 	for i := range g.Apis {
 		a := &g.Apis[i]
 		switch {
@@ -296,10 +300,21 @@ func (v *validator) gateway(g *Gateway) {
 		if !apiPathRe.MatchString(p) {
 			v.add(a.Pos, "gateway.apis %q: path %q has characters not allowed in a URL path", a.Name, a.Path)
 		}
-		if other, dup := paths[p]; dup {
+		if ver := a.Version; ver != nil && (ver.Header == "") == (ver.Query == "") {
+			v.add(a.Pos, "gateway.apis %q: version needs exactly one of header and query", a.Name)
+		}
+		key := strings.ToLower(p) + "\x00" + a.Version.Key()
+		if other, dup := paths[key]; dup {
 			v.add(a.Pos, "gateway.apis %q: path %q is already used by API %q", a.Name, a.Path, other)
 		}
-		paths[p] = a.Name
+		paths[key] = a.Name
+		if other, ok := versioned[strings.ToLower(p)]; ok && (other.versioned != (a.Version != nil)) {
+			v.add(a.Pos, "gateway.apis %q: path %q is shared with API %q: APIs sharing a path all need a version", a.Name, a.Path, other.name)
+		}
+		versioned[strings.ToLower(p)] = struct {
+			name      string
+			versioned bool
+		}{a.Name, a.Version != nil}
 		if a.ServiceURL == "" {
 			v.add(a.Pos, "gateway.apis %q: serviceUrl is required (the backend base URL)", a.Name)
 		} else {
