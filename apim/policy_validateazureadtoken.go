@@ -128,7 +128,10 @@ func compileValidateAzureADToken(b *Builder, n *rawxml.Node) (Policy, error) {
 				return nil, err
 			}
 		case "decryption-keys":
-			return nil, b.Errorf(c.Pos, "%s: decryption-keys (encrypted JWE tokens) is not supported yet", policy)
+			var err error
+			if p.decryption, err = compileDecryptionKeys(b, c, policy); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(p.clientIDs) == 0 && len(p.backendIDs) == 0 && len(p.audiences) == 0 {

@@ -223,7 +223,7 @@ func TestValidateAzureADTokenLoadErrors(t *testing.T) {
 		{`<validate-azure-ad-token tenant-id="` + entraTID + `"><client-application-ids /></validate-azure-ad-token>`, "at least one application-id must be specified"},
 		{`<validate-azure-ad-token tenant-id="` + entraTID + `"><client-application-ids><application-id>@("x")</application-id></client-application-ids></validate-azure-ad-token>`, "application-id does not accept policy expressions"},
 		{`<validate-azure-ad-token tenant-id="` + entraTID + `">` + ids + ids + `</validate-azure-ad-token>`, "client-application-ids may appear only once"},
-		{`<validate-azure-ad-token tenant-id="` + entraTID + `">` + ids + `<decryption-keys><key>abc=</key></decryption-keys></validate-azure-ad-token>`, "not supported yet"},
+		{`<validate-azure-ad-token tenant-id="` + entraTID + `">` + ids + `<decryption-keys/></validate-azure-ad-token>`, "needs at least one key"},
 		{`<validate-azure-ad-token tenant-id="` + entraTID + `">` + ids + `<openid-config url="https://x/" /></validate-azure-ad-token>`, "test.xml:2:203: unknown element <openid-config>"},
 		{`<validate-azure-ad-token tenant-id="` + entraTID + `" clock-skew="5">` + ids + `</validate-azure-ad-token>`, `unknown attribute "clock-skew"`},
 		{`<validate-azure-ad-token tenant-id="` + entraTID + `" header-name="A" token-value="b">` + ids + `</validate-azure-ad-token>`, "at most one of header-name"},

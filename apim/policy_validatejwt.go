@@ -59,8 +59,6 @@ type validateJWTPolicy struct {
 	issuers   []Value
 	claims    []jwtClaim
 	dynamic   bool // some rule is an expression
-	// decryption are the decryption-keys of encrypted (JWE) tokens.
-	decryption []jweKey
 }
 
 // jwtBase is what validate-jwt and validate-azure-ad-token share: where the
@@ -72,6 +70,8 @@ type jwtBase struct {
 	requireScheme             Value // enforced for the Authorization header only
 	status, message           Value
 	outputVar                 string
+	// decryption are the decryption-keys of encrypted (JWE) tokens.
+	decryption []jweKey
 
 	static  atomic.Pointer[jwtChecker] // rules without expressions: the Checker of the last Env
 	mu      sync.Mutex
@@ -178,7 +178,7 @@ func compileValidateJWT(b *Builder, n *rawxml.Node) (Policy, error) {
 				return nil, err
 			}
 		case "decryption-keys":
-			if p.decryption, err = compileDecryptionKeys(b, c); err != nil {
+			if p.decryption, err = compileDecryptionKeys(b, c, policy); err != nil {
 				return nil, err
 			}
 		case "audiences":
@@ -540,7 +540,7 @@ func (p *validateJWTPolicy) checker(x *Exec) (*token.Checker, error) {
 }
 
 func (p *validateJWTPolicy) Exec(x *Exec) error {
-	tok, err := p.validateWith(x, p.checker, p.decrypt)
+	tok, err := p.validate(x, p.checker)
 	if err != nil {
 		return err
 	}
@@ -687,12 +687,6 @@ func (p *jwtBase) extract(x *Exec) (string, error) {
 // validate extracts the token and validates it with the Checker that
 // checker returns; every token failure is a policy error of p.source.
 func (p *jwtBase) validate(x *Exec, checker func(*Exec) (*token.Checker, error)) (*token.Token, error) {
-	return p.validateWith(x, checker, nil)
-}
-
-// validateWith is validate with decrypt (nil: none) opening an encrypted
-// token first.
-func (p *jwtBase) validateWith(x *Exec, checker func(*Exec) (*token.Checker, error), decrypt func(*Exec, string) (string, error)) (*token.Token, error) {
 	raw, err := p.extract(x)
 	if err != nil {
 		return nil, err
@@ -700,10 +694,8 @@ func (p *jwtBase) validateWith(x *Exec, checker func(*Exec) (*token.Checker, err
 	if raw == "" {
 		return nil, p.fail(x, token.ReasonTokenNotPresent, "JWT not present.")
 	}
-	if decrypt != nil {
-		if raw, err = decrypt(x, raw); err != nil {
-			return nil, err
-		}
+	if raw, err = p.decrypt(x, raw); err != nil {
+		return nil, err
 	}
 	c, err := checker(x)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/gatehouse/gatehouse/apim/rawxml"
 )
 
-// validate-jwt's decryption-keys: an encrypted token (a JWE, five parts)
+// decryption-keys of validate-jwt and validate-azure-ad-token: an encrypted token (a JWE, five parts)
 // is decrypted with one of the keys — a base64 symmetric key (direct
 // encryption or AES key wrap) or the private key of a gateway certificate
 // (RSA-OAEP, RSA-OAEP-256) — and the JWT inside is validated as any other
@@ -29,8 +29,7 @@ var (
 		jose.A192CBC_HS384, jose.A256CBC_HS512}
 )
 
-func compileDecryptionKeys(b *Builder, c *rawxml.Node) ([]jweKey, error) {
-	const policy = "validate-jwt"
+func compileDecryptionKeys(b *Builder, c *rawxml.Node, policy string) ([]jweKey, error) {
 	if err := b.Attrs(c); err != nil {
 		return nil, err
 	}
@@ -73,7 +72,7 @@ func compileDecryptionKeys(b *Builder, c *rawxml.Node) ([]jweKey, error) {
 
 // decrypt returns the JWT inside an encrypted token, or raw itself when
 // it is not a JWE.
-func (p *validateJWTPolicy) decrypt(x *Exec, raw string) (string, error) {
+func (p *jwtBase) decrypt(x *Exec, raw string) (string, error) {
 	if strings.Count(raw, ".") != 4 {
 		return raw, nil
 	}

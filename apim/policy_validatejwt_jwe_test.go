@@ -82,3 +82,25 @@ func TestValidateJWTDecryptionKeys(t *testing.T) {
 	}
 	acLoadErr(t, ScopeAPI, acDoc(`<validate-jwt header-name="Authorization"><issuer-signing-keys><key>`+base64.StdEncoding.EncodeToString(signing)+`</key></issuer-signing-keys><decryption-keys/></validate-jwt>`), "needs at least one key")
 }
+
+// validate-azure-ad-token decrypts with its decryption-keys the same way.
+func TestValidateAzureADTokenDecryptionKeys(t *testing.T) {
+	h := newACHarness(t)
+	newEntraIssuer(t, h)
+	key := make([]byte, 32)
+	rand.Read(key)
+	p := acLoad(t, ScopeAPI, acDoc(`
+		<validate-azure-ad-token tenant-id="`+entraTID+`">
+			<client-application-ids><application-id>`+entraClient+`</application-id></client-application-ids>
+			<decryption-keys><key>`+base64.StdEncoding.EncodeToString(key)+`</key></decryption-keys>
+		</validate-azure-ad-token>`))
+	signed := jwtSign(t, jose.RS256, jwtTestKey, "k1", h.entraV2Claims(nil))
+	if w := h.do(p, acReq{headers: bearer(jweWrap(t, signed, jose.DIRECT, key))}); w.Code != 200 {
+		t.Fatalf("encrypted Entra token: %d %s", w.Code, w.Body)
+	}
+	other := make([]byte, 32)
+	rand.Read(other)
+	if w := h.do(p, acReq{headers: bearer(jweWrap(t, signed, jose.DIRECT, other))}); w.Code != 401 {
+		t.Fatalf("a token for another key: %d", w.Code)
+	}
+}
