@@ -142,7 +142,7 @@ func writeOrdered(b *bytes.Buffer, v any) {
 }
 
 // xmlToJSON converts an XML document; declaration includes "?xml".
-func xmlToJSON(data []byte, declaration bool) ([]byte, error) {
+func xmlToJSON(data []byte, declaration, alwaysArray bool) ([]byte, error) {
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	root := &jobj{vals: map[string]any{}}
@@ -164,7 +164,7 @@ func xmlToJSON(data []byte, declaration bool) ([]byte, error) {
 				root.set("?xml", d)
 			}
 		case xml.StartElement:
-			v, err := xmlElemToJSON(dec, t, declaration)
+			v, err := xmlElemToJSON(dec, t, declaration, alwaysArray)
 			if err != nil {
 				return nil, err
 			}
@@ -208,7 +208,9 @@ func rawName(n xml.Name) string {
 	return n.Local
 }
 
-func xmlElemToJSON(dec *xml.Decoder, se xml.StartElement, keepNS bool) (any, error) {
+// xmlElemToJSON converts an element; with alwaysArray every child element
+// becomes an array, even one alone (always-array-child-elements).
+func xmlElemToJSON(dec *xml.Decoder, se xml.StartElement, keepNS, alwaysArray bool) (any, error) {
 	o := &jobj{vals: map[string]any{}}
 	for _, a := range se.Attr {
 		name := rawName(a.Name)
@@ -227,7 +229,7 @@ func xmlElemToJSON(dec *xml.Decoder, se xml.StartElement, keepNS bool) (any, err
 		switch t := tok.(type) {
 		case xml.StartElement:
 			elems++
-			v, err := xmlElemToJSON(dec, t, keepNS)
+			v, err := xmlElemToJSON(dec, t, keepNS, alwaysArray)
 			if err != nil {
 				return nil, err
 			}
@@ -238,6 +240,8 @@ func xmlElemToJSON(dec *xml.Decoder, se xml.StartElement, keepNS bool) (any, err
 				} else {
 					o.vals[name] = &xmlArray{items: []any{prev, v}}
 				}
+			} else if alwaysArray {
+				o.set(name, &xmlArray{items: []any{v}})
 			} else {
 				o.set(name, v)
 			}
@@ -283,6 +287,29 @@ type jsonToXMLOptions struct {
 	parseDate      bool
 	nsSeparator    string
 	attributeBlock string
+	// nsPrefix marks namespace declarations: a property named nsPrefix or
+	// nsPrefix + separator + name becomes xmlns / xmlns:name (default
+	// "xmlns").
+	nsPrefix string
+}
+
+// nsDeclaration is the xmlns attribute a property name declares ("" when
+// it declares none).
+func (o jsonToXMLOptions) nsDeclaration(k string) string {
+	prefix, sep := o.nsPrefix, o.nsSeparator
+	if prefix == "" {
+		prefix = "xmlns"
+	}
+	if sep == "" {
+		sep = ":"
+	}
+	switch {
+	case k == prefix:
+		return "xmlns"
+	case strings.HasPrefix(k, prefix+sep) && len(k) > len(prefix+sep):
+		return "xmlns:" + encodeXMLName(k[len(prefix+sep):])
+	}
+	return ""
 }
 
 // jsonToXML converts a JSON document to XML under a <Document> root.
@@ -389,6 +416,8 @@ func (o jsonToXMLOptions) element(b *bytes.Buffer, name string, v any) {
 						fmt.Fprintf(b, " %s=\"%s\"", o.name(ak), attrEscape(o.scalar(ab.vals[ak])))
 					}
 				}
+			case o.nsDeclaration(k) != "":
+				fmt.Fprintf(b, " %s=\"%s\"", o.nsDeclaration(k), attrEscape(o.scalar(val)))
 			case k == "#text":
 				body.WriteString(xmlEscape(o.scalar(val)))
 			case k == "#cdata-section":

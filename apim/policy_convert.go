@@ -44,6 +44,7 @@ type convertPolicy struct {
 	onlyIfType   bool // apply="content-type-..."
 	considerAcc  bool
 	declarations bool
+	alwaysArray  bool // xml-to-json always-array-child-elements
 	opts         jsonToXMLOptions
 }
 
@@ -65,7 +66,7 @@ func constEnum(b *Builder, n *rawxml.Node, name string, required bool, def strin
 }
 
 func compileJSONToXML(b *Builder, n *rawxml.Node) (Policy, error) {
-	if err := b.Attrs(n, "apply", "consider-accept-header", "parse-date", "namespace-separator", "attribute-block-name"); err != nil {
+	if err := b.Attrs(n, "apply", "consider-accept-header", "parse-date", "namespace-separator", "namespace-prefix", "attribute-block-name"); err != nil {
 		return nil, err
 	}
 	if err := b.Children(n); err != nil {
@@ -96,11 +97,16 @@ func compileJSONToXML(b *Builder, n *rawxml.Node) (Policy, error) {
 		return nil, err
 	}
 	p.opts.attributeBlock = ab.Lit
+	np, err := b.ConstAttr(n, "namespace-prefix")
+	if err != nil {
+		return nil, err
+	}
+	p.opts.nsPrefix = strings.TrimSpace(np.Lit)
 	return p, nil
 }
 
 func compileXMLToJSON(b *Builder, n *rawxml.Node) (Policy, error) {
-	if err := b.Attrs(n, "kind", "apply", "consider-accept-header"); err != nil {
+	if err := b.Attrs(n, "kind", "apply", "consider-accept-header", "always-array-child-elements"); err != nil {
 		return nil, err
 	}
 	if err := b.Children(n); err != nil {
@@ -118,6 +124,9 @@ func compileXMLToJSON(b *Builder, n *rawxml.Node) (Policy, error) {
 	}
 	p.onlyIfType = apply == "content-type-xml"
 	if p.considerAcc, _, err = constBool(b, n, "consider-accept-header", true); err != nil {
+		return nil, err
+	}
+	if p.alwaysArray, _, err = constBool(b, n, "always-array-child-elements", false); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -164,7 +173,7 @@ func (p *convertPolicy) Exec(x *Exec) error {
 	if p.toXML {
 		out, err = jsonToXML(data, p.opts)
 	} else {
-		out, err = xmlToJSON(data, p.declarations)
+		out, err = xmlToJSON(data, p.declarations, p.alwaysArray)
 	}
 	if err != nil {
 		src := "xml-to-json"

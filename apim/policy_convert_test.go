@@ -9,7 +9,7 @@ import (
 
 func TestXMLToJSONConventions(t *testing.T) {
 	in := `<?xml version="1.0" encoding="utf-8"?><root xmlns:a="urn:a"><item id="1">x</item><item id="2"/><empty/><a:n>v</a:n><mixed k="v">t</mixed><one>1</one></root>`
-	got, err := xmlToJSON([]byte(in), true)
+	got, err := xmlToJSON([]byte(in), true, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -17,7 +17,7 @@ func TestXMLToJSONConventions(t *testing.T) {
 	if string(got) != want {
 		t.Fatalf("\n%s\nwant\n%s", got, want)
 	}
-	got, _ = xmlToJSON([]byte(in), false)
+	got, _ = xmlToJSON([]byte(in), false, false)
 	if !strings.HasPrefix(string(got), `{"root":{"item":`) {
 		t.Fatalf("javascript-friendly: %s", got)
 	}
@@ -115,4 +115,30 @@ func TestCrossDomain(t *testing.T) {
 		t.Fatal("CrossDomain()")
 	}
 	tExpect(t, tRun(t, p, be, tGet("/other"), nil), 200, "backend body")
+}
+
+// xml-to-json always-array-child-elements and json-to-xml namespace-prefix.
+func TestConvertOptions(t *testing.T) {
+	got, err := xmlToJSON([]byte(`<r><a>1</a><b>2</b><b>3</b></r>`), false, true)
+	if err != nil || string(got) != `{"r":{"a":["1"],"b":["2","3"]}}` {
+		t.Fatalf("always arrays: %s %v", got, err)
+	}
+	got, _ = xmlToJSON([]byte(`<r><a>1</a></r>`), false, false)
+	if string(got) != `{"r":{"a":"1"}}` {
+		t.Fatalf("default: %s", got)
+	}
+	x, err := jsonToXML([]byte(`{"xmlns:soap":"urn:s","soap:Body":{"ns":"urn:d","v":1}}`), jsonToXMLOptions{})
+	if err != nil || string(x) != `<Document xmlns:soap="urn:s"><soap:Body><ns>urn:d</ns><v>1</v></soap:Body></Document>` {
+		t.Fatalf("xmlns declarations: %s %v", x, err)
+	}
+	x, _ = jsonToXML([]byte(`{"ns":"urn:d","ns_p":"urn:p","v":1}`), jsonToXMLOptions{nsPrefix: "ns", nsSeparator: "_"})
+	if string(x) != `<Document xmlns="urn:d" xmlns:p="urn:p"><v>1</v></Document>` {
+		t.Fatalf("namespace-prefix ns: %s", x)
+	}
+	p := tPipe(t, `<policies><inbound><base/></inbound><outbound><base/><xml-to-json kind="direct" apply="always" consider-accept-header="false" always-array-child-elements="true"/></outbound></policies>`)
+	be := newTBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.Write([]byte(`<r><a>1</a></r>`))
+	})
+	tExpect(t, tRun(t, p, be, tGet("/x"), nil), 200, `{"r":{"a":["1"]}}`)
 }
