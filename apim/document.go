@@ -52,6 +52,9 @@ type LoadOptions struct {
 	// Backends are the backend entities by id (gateway.backends), for
 	// set-backend-service backend-id.
 	Backends map[string]*BackendEntity
+	// Spec is the OpenAPI specification of the API whose documents are
+	// loaded (nil: none), for the validation policies.
+	Spec *OpenAPISpec
 }
 
 // Document is a compiled <policies> or <fragment>.

@@ -32,7 +32,6 @@ func init() {
 		"validate-content":         "needs the API schema, which Gatehouse does not load",
 		"validate-parameters":      "needs the API schema, which Gatehouse does not load",
 		"validate-headers":         "needs the API schema, which Gatehouse does not load",
-		"validate-status-code":     "needs the API schema, which Gatehouse does not load",
 		"validate-graphql-request": "GraphQL APIs are not supported",
 		"validate-odata-request":   "OData APIs are not supported",
 		"xsl-transform":            "XSLT is not implemented",

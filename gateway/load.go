@@ -193,6 +193,9 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 	for i := range cfg.Apis {
 		ca := &cfg.Apis[i]
 		a := l.api(ca, paths)
+		// The API's documents compile with its specification (the
+		// validation policies read it).
+		l.opts.Spec = l.specification(ca)
 		docs[i].api = l.document(ca.Policy, apim.ScopeAPI, "API "+ca.Name)
 		seen := map[string]string{}
 		for j := range ca.Operations {
@@ -203,6 +206,7 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 				docs[i].ops = append(docs[i].ops, l.document(co.Policy, apim.ScopeOperation, "operation "+co.Name))
 			}
 		}
+		l.opts.Spec = nil
 		for _, p := range st.products {
 			if p.apis[a.name] {
 				a.products = append(a.products, p)
@@ -449,4 +453,22 @@ func backendEntities(cfg map[string]config.Backend) map[string]*apim.BackendEnti
 		}
 	}
 	return out
+}
+
+// specification reads an API's OpenAPI file (nil without one; a problem
+// is a load error at the file).
+func (l *loader) specification(ca *config.API) *apim.OpenAPISpec {
+	if !ca.Specification.IsSet() {
+		return nil
+	}
+	data, ok := l.read(ca.Specification, "API "+ca.Name+" specification")
+	if !ok {
+		return nil
+	}
+	spec, err := apim.ParseOpenAPI(data)
+	if err != nil {
+		l.errorf(ca.Specification.Pos, "gateway.apis %q: specification %s: %v", ca.Name, ca.Specification.Raw, err)
+		return nil
+	}
+	return spec
 }

@@ -152,6 +152,9 @@ func importedGateway(g *config.Gateway, base string) map[string]any {
 		if a.Policy.IsSet() {
 			m["policy"] = rel(a.Policy)
 		}
+		if a.Specification.IsSet() {
+			m["specification"] = rel(a.Specification)
+		}
 		if a.SubscriptionKeyHeader != "" {
 			m["subscriptionKeyHeader"] = a.SubscriptionKeyHeader
 		}

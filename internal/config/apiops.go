@@ -461,6 +461,9 @@ func (r *apiopsReader) apis() {
 		if pol := filepath.Join(dir, "policy.xml"); exists(pol) {
 			api.Policy = filePath(pol)
 		}
+		if spec != "" {
+			api.Specification = filePath(spec)
+		}
 		ops := map[string]bool{}
 		if spec != "" {
 			for _, op := range r.operations(spec) {

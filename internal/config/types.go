@@ -245,6 +245,9 @@ type API struct {
 	// Version selects this API among APIs sharing its path by a header or
 	// query parameter (APIM's Header and Query versioning schemes).
 	Version *APIVersion `yaml:"version"`
+	// Specification is the API's OpenAPI (2 or 3, YAML or JSON) file, read
+	// by the validation policies (validate-status-code).
+	Specification Path `yaml:"specification"`
 }
 
 // APIVersion is an API's version identifier and where the caller gives it.
