@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -27,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/aead"
 	"github.com/gatehouse/gatehouse/store"
 	"software.sslmate.com/src/go-pkcs12"
 )
@@ -92,15 +90,7 @@ func NewManager(st store.PolicyKeys, masterKey []byte, opts Options) (*Manager, 
 	if len(masterKey) != 32 {
 		return nil, errors.New("keys: the master key must be 32 bytes")
 	}
-	dk, err := hkdf.Key(sha256.New, masterKey, nil, hkdfLabel, 32)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(dk)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := aead.Derived(masterKey, hkdfLabel)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/subtle"
@@ -10,6 +9,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/aead"
 )
 
 // The console keeps no state of its own: a signed-in administrator is a
@@ -50,11 +51,7 @@ func newSealer(key []byte) (*sealer, error) {
 	if len(key) != 32 {
 		return nil, errors.New("console: the session key must be 32 bytes")
 	}
-	b, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	g, err := cipher.NewGCM(b)
+	g, err := aead.New(key)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,6 @@ package keyring
 import (
 	"context"
 	"crypto"
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -49,6 +48,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse/gatehouse/internal/aead"
 	"github.com/gatehouse/gatehouse/internal/config"
 	"github.com/gatehouse/gatehouse/store"
 )
@@ -165,15 +165,7 @@ func New(ctx context.Context, st store.SigningKeys, masterKey []byte, opts Optio
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	dk, err := hkdf.Key(sha256.New, masterKey, nil, "gatehouse identity signing keys v1", 32)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(dk)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := aead.Derived(masterKey, "gatehouse identity signing keys v1")
 	if err != nil {
 		return nil, err
 	}

@@ -14,11 +14,8 @@
 package totp
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/base64"
@@ -31,6 +28,8 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
 	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/gatehouse/gatehouse/internal/aead"
 )
 
 // The parameters B2C and the authenticator apps agree on. They are fixed,
@@ -249,15 +248,7 @@ func NewAEAD(masterKey []byte) (cipher.AEAD, error) {
 	if len(masterKey) != 32 {
 		return nil, ErrMasterKey
 	}
-	dk, err := hkdf.Key(sha256.New, masterKey, nil, hkdfLabel, 32)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(dk)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
+	return aead.Derived(masterKey, hkdfLabel)
 }
 
 // Seal encrypts k's secret for storage under account (the user's id):
