@@ -2,6 +2,7 @@ package apim
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -74,13 +75,6 @@ func (s *OpenAPISpec) operation(x *Exec) *SpecOperation {
 // documents reports whether status is among the operation's responses
 // (exactly, by its class such as 4XX, or by default).
 func (so *SpecOperation) documents(status int) bool {
-	code := itoa3(status)
+	code := strconv.Itoa(status)
 	return so.Responses[code] || so.Responses[code[:1]+"XX"] || so.Responses["DEFAULT"]
-}
-
-func itoa3(n int) string {
-	if n < 100 || n > 999 {
-		return "000"
-	}
-	return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
 }

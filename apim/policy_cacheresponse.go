@@ -261,10 +261,10 @@ func (p *cacheLookup) key(x *Exec) string {
 	return b.String()
 }
 
-// escapeKey keeps the key's separators unambiguous.
-func escapeKey(s string) string {
-	return strings.NewReplacer("%", "%25", "|", "%7C", "&", "%26", "=", "%3D", ":", "%3A").Replace(s)
-}
+// keyEscaper keeps the key's separators unambiguous.
+var keyEscaper = strings.NewReplacer("%", "%25", "|", "%7C", "&", "%26", "=", "%3D", ":", "%3A")
+
+func escapeKey(s string) string { return keyEscaper.Replace(s) }
 
 // downstreamHeaders sets Cache-Control for downstream caches.
 func (p *cacheLookup) downstreamHeaders(h http.Header, left time.Duration) {

@@ -146,14 +146,16 @@ func init() {
 		}))
 	}
 	qt := typ("Queue")
-	qt.method("Enqueue", "object", func(e *env, v any, _ []string, args []any) (any, error) {
+	// Enqueue and Push both add at the newest end.
+	push := func(e *env, v any, _ []string, args []any) (any, error) {
 		q := v.(*queue)
 		if len(q.elems) >= maxArrayLen {
 			return nil, errRange("count")
 		}
 		q.elems = append(q.elems, argAt(args, 0))
 		return nil, nil
-	})
+	}
+	qt.method("Enqueue", "object", push)
 	qt.method("Dequeue", "object", m0(func(v any) (any, error) {
 		q := v.(*queue)
 		if len(q.elems) == 0 {
@@ -164,14 +166,7 @@ func init() {
 		return x, nil
 	}))
 	st := typ("Stack")
-	st.method("Push", "object", func(e *env, v any, _ []string, args []any) (any, error) {
-		q := v.(*queue)
-		if len(q.elems) >= maxArrayLen {
-			return nil, errRange("count")
-		}
-		q.elems = append(q.elems, argAt(args, 0))
-		return nil, nil
-	})
+	st.method("Push", "object", push)
 	st.method("Pop", "object", m0(func(v any) (any, error) {
 		q := v.(*queue)
 		if len(q.elems) == 0 {

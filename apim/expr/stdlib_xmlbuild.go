@@ -119,19 +119,24 @@ func cloneElement(x *XElement) *XElement {
 	return c
 }
 
+// setLinks sets a node's parent element and owning document.
+func setLinks(v any, p *XElement, d *XDocument) {
+	switch y := v.(type) {
+	case *XElement:
+		y.parent, y.doc = p, d
+	case *XText:
+		y.parent, y.doc = p, d
+	case *XComment:
+		y.parent, y.doc = p, d
+	case *XProcessingInstruction:
+		y.parent, y.doc = p, d
+	}
+}
+
 // adopt makes el the parent of nodes and attributes.
 func (el *XElement) adopt(nodes []any, attrs []*XAttribute) {
 	for _, n := range nodes {
-		switch y := n.(type) {
-		case *XElement:
-			y.parent, y.doc = el, nil
-		case *XText:
-			y.parent, y.doc = el, nil
-		case *XComment:
-			y.parent, y.doc = el, nil
-		case *XProcessingInstruction:
-			y.parent, y.doc = el, nil
-		}
+		setLinks(n, el, nil)
 	}
 	for _, a := range attrs { // (addTo refused duplicates)
 		a.parent = el
@@ -199,16 +204,7 @@ func removeNode(v any) error {
 			d.Root = nil
 		}
 	}
-	switch y := v.(type) {
-	case *XElement:
-		y.parent, y.doc = nil, nil
-	case *XText:
-		y.parent, y.doc = nil, nil
-	case *XComment:
-		y.parent, y.doc = nil, nil
-	case *XProcessingInstruction:
-		y.parent, y.doc = nil, nil
-	}
+	setLinks(v, nil, nil)
 	return nil
 }
 

@@ -101,6 +101,8 @@ type Console struct {
 	secure bool   // the public URL is https: cookies are Secure
 	origin string // the public URL's origin, checked on every POST
 	pages  *pages
+	// clientID is the console's app registration (ClientID of the tenant).
+	clientID string
 }
 
 // ClientID is the console's app registration in a tenant: a fixed GUID
@@ -178,7 +180,7 @@ func New(o Options) (*Console, error) {
 		return nil, err
 	}
 	return &Console{o: o, seal: s, path: strings.TrimRight(u.Path, "/") + "/console", secure: u.Scheme == "https",
-		origin: u.Scheme + "://" + u.Host, pages: p}, nil
+		origin: u.Scheme + "://" + u.Host, pages: p, clientID: ClientID(o.Registry.TenantID)}, nil
 }
 
 // Path is where the console is served ({base}/console): requests under

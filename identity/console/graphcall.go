@@ -47,7 +47,7 @@ func (c *Console) graphCall(q *req, method, path string, query url.Values, body,
 	gr.Header.Set("ConsistencyLevel", "eventual")
 	gr.RemoteAddr = q.r.RemoteAddr // the audit log's source address
 	rec := newRecorder()
-	c.o.Graph.ServeAs(rec, gr, graph.Caller{AppID: ClientID(c.o.Registry.TenantID), Actor: "user:" + q.admin.ID,
+	c.o.Graph.ServeAs(rec, gr, graph.Caller{AppID: c.clientID, Actor: "user:" + q.admin.ID,
 		Roles: []string{graph.RoleReadWrite, graph.RoleAuditRead}})
 	if rec.status >= 300 {
 		var e struct {

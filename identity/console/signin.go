@@ -44,7 +44,7 @@ func (c *Console) startSignIn(w http.ResponseWriter, r *http.Request, back strin
 	}
 	c.setCookie(w, signInCookie, v, signInTTL, false)
 	challenge := sha256.Sum256([]byte(t.Verifier))
-	q := url.Values{"client_id": {ClientID(c.o.Registry.TenantID)}, "redirect_uri": {c.redirectURI()},
+	q := url.Values{"client_id": {c.clientID}, "redirect_uri": {c.redirectURI()},
 		"response_type": {"code"}, "response_mode": {"query"}, "scope": {"openid"}, "state": {t.State},
 		"nonce": {t.Nonce}, "code_challenge": {base64.RawURLEncoding.EncodeToString(challenge[:])},
 		"code_challenge_method": {"S256"}}
@@ -76,7 +76,7 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		c.problem(w, r, nil, http.StatusUnauthorized, "The sign-in could not be completed: "+err.Error())
 		return
 	}
-	sub, nonce, err := c.o.VerifyIDToken(r.Context(), idToken, c.o.Flow, ClientID(c.o.Registry.TenantID))
+	sub, nonce, err := c.o.VerifyIDToken(r.Context(), idToken, c.o.Flow, c.clientID)
 	if err != nil || !sameToken(nonce, t.Nonce) {
 		c.problem(w, r, nil, http.StatusUnauthorized, "The sign-in answer was not valid. Sign in again.")
 		return
@@ -109,7 +109,7 @@ func (c *Console) redeem(r *http.Request, code, verifier string) (string, error)
 	if code == "" {
 		return "", errors.New("the answer has no code")
 	}
-	form := url.Values{"grant_type": {"authorization_code"}, "client_id": {ClientID(c.o.Registry.TenantID)},
+	form := url.Values{"grant_type": {"authorization_code"}, "client_id": {c.clientID},
 		"code": {code}, "redirect_uri": {c.redirectURI()}, "code_verifier": {verifier}, "scope": {"openid"}}
 	u, _ := url.Parse(c.o.Registry.PublicURL)
 	tr, err := http.NewRequestWithContext(r.Context(), http.MethodPost, c.flowURL(u.Path, "token"), strings.NewReader(form.Encode()))

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/identity/connector"
+	"github.com/gatehouse/gatehouse/internal/clientip"
 	"github.com/gatehouse/gatehouse/keys"
 )
 
@@ -59,7 +61,7 @@ type appView struct {
 
 // apps lists the app registrations (they are configuration: read-only).
 func (c *Console) apps(q *req) {
-	own := ClientID(c.o.Registry.TenantID)
+	own := c.clientID
 	var list []appView
 	for _, a := range c.o.Registry.Apps {
 		list = append(list, appView{Name: a.Name, ClientID: a.ClientID, Type: a.Type, IdentifierURI: a.IdentifierURI,
@@ -171,7 +173,7 @@ func (c *Console) policyUpload(q *req) {
 			v.Error = err.Error()
 		} else {
 			c.o.Audit(q.r.Context(), "policies.upload", actor(q), slog.String("target", v.PolicyID), slog.String("file", path),
-				slog.String("ip", clientAddr(q.r)))
+				slog.String("ip", clientip.Host(q.r.RemoteAddr)))
 			c.done(q, "/policies/"+url.PathEscape(v.PolicyID), "policy", http.StatusOK, map[string]string{"policyId": v.PolicyID, "file": path})
 			return
 		}
@@ -193,7 +195,7 @@ func (c *Console) keys(q *req) {
 		k, err := c.addKey(q)
 		if err == nil {
 			c.o.Audit(q.r.Context(), "keys.add", actor(q), slog.String("container", k.Container), slog.String("kid", k.KID),
-				slog.String("type", k.Type), slog.String("ip", clientAddr(q.r)))
+				slog.String("type", k.Type), slog.String("ip", clientip.Host(q.r.RemoteAddr)))
 			if c.o.InvalidateKeys != nil {
 				c.o.InvalidateKeys()
 			}
@@ -324,7 +326,7 @@ func (c *Console) testConnector(q *req, name string) *testResult {
 		step = "PostAttributeCollection"
 	}
 	body := map[string]any{"email": email, "displayName": "Test User", "givenName": "Test", "surname": "User",
-		"step": step, "client_id": ClientID(c.o.Registry.TenantID), "ui_locales": "en-US",
+		"step": step, "client_id": c.clientID, "ui_locales": "en-US",
 		"identities": []identity{{SignInType: "emailAddress", Issuer: c.o.Registry.Domain(), IssuerAssignedID: email}}}
 	ctx, cancel := context.WithTimeout(q.r.Context(), 30*time.Second)
 	defer cancel()
@@ -338,7 +340,7 @@ func (c *Console) testConnector(q *req, name string) *testResult {
 		t.Error = err.Error()
 	}
 	c.o.Audit(q.r.Context(), "connectors.test", actor(q), slog.String("connector", name), slog.Int("status", t.Status),
-		slog.String("ip", clientAddr(q.r)))
+		slog.String("ip", clientip.Host(q.r.RemoteAddr)))
 	return t
 }
 
@@ -422,7 +424,7 @@ func auditRowOf(log string, e map[string]any) auditRow {
 	if app, ok := e["initiatedBy"].(map[string]any)["app"]; ok {
 		by = "app " + s(app, "appId")
 	} else if u, ok := e["initiatedBy"].(map[string]any)["user"]; ok {
-		by = "user " + cmpOr(s(u, "userPrincipalName"), s(u, "id"))
+		by = "user " + cmp.Or(s(u, "userPrincipalName"), s(u, "id"))
 	}
 	var target string
 	if ts, ok := e["targetResources"].([]any); ok && len(ts) > 0 {
@@ -447,25 +449,7 @@ func (c *Console) signIns(q *req, gq url.Values) ([]signInRow, error) {
 	rows, _, err := c.auditRows(q, "signIns", gq)
 	out := make([]signInRow, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, signInRow{Time: r.Time, App: r.Actor, IP: r.IP, Result: cmpOr(r.Details, "Success"), Event: r.Event, Failed: r.Failed})
+		out = append(out, signInRow{Time: r.Time, App: r.Actor, IP: r.IP, Result: cmp.Or(r.Details, "Success"), Event: r.Event, Failed: r.Failed})
 	}
 	return out, err
-}
-
-func cmpOr(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// clientAddr is the peer's address (for the audit log).
-func clientAddr(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
 }

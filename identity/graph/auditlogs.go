@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -163,7 +164,7 @@ func directoryAudit(e *store.AuditEvent) map[string]any {
 	case e.Attrs["operator"] != "":
 		initiated["user"] = map[string]any{"userPrincipalName": e.Attrs["operator"], "ipAddress": "command line"}
 	}
-	target := cmpOr(e.Attrs["target"], e.Attrs["userId"], e.Attrs["container"], e.Attrs["connector"])
+	target := cmp.Or(e.Attrs["target"], e.Attrs["userId"], e.Attrs["container"], e.Attrs["connector"])
 	details := []map[string]string{}
 	keys := make([]string, 0, len(e.Attrs))
 	for k := range e.Attrs {
@@ -182,15 +183,6 @@ func directoryAudit(e *store.AuditEvent) map[string]any {
 		"targetResources": []map[string]any{{"id": orNil(target), "type": "User"}}, "additionalDetails": details}
 }
 
-func cmpOr(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // auditFilter is an audit log $filter: createdDateTime (or
 // activityDateTime) ge / le an ISO 8601 time, and userId eq '…' (the
 // signed-in or changed account), joined by and.
@@ -200,7 +192,7 @@ type auditFilter struct {
 }
 
 func (f auditFilter) match(e *store.AuditEvent) bool {
-	return f.userID == "" || strings.EqualFold(cmpOr(e.Attrs["user"], e.Attrs["target"], e.Attrs["userId"]), f.userID)
+	return f.userID == "" || strings.EqualFold(cmp.Or(e.Attrs["user"], e.Attrs["target"], e.Attrs["userId"]), f.userID)
 }
 
 func parseAuditFilter(s string) (auditFilter, error) {

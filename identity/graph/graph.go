@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/internal/clientip"
 	"github.com/gatehouse/gatehouse/store"
 )
 
@@ -217,21 +218,11 @@ func (a *API) route(q *request, rest string) {
 // audit records a change made by this request.
 func (a *API) audit(q *request, action, userID string, attrs ...slog.Attr) {
 	all := append([]slog.Attr{slog.String("actor", q.actor), slog.String("target", userID),
-		slog.String("correlation", q.id), slog.String("ip", clientIP(q.r))}, attrs...)
+		slog.String("correlation", q.id), slog.String("ip", clientip.Host(q.r.RemoteAddr)) /* the peer: no forwarding header is trusted here */}, attrs...)
 	if a.o.Audit != nil {
 		a.o.Audit(q.r.Context(), action, all...)
 	}
 	a.o.Logger.Info("graph: "+action, "user", userID, "app", q.appID, "request_id", q.id)
-}
-
-// clientIP is the peer's address (the directory API trusts no
-// forwarding header).
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
 }
 
 func (q *request) has(role string) bool {
