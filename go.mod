@@ -31,6 +31,12 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/russellhaering/goxmldsig v1.6.1
+	// JSON Schema validation for validate-content, validate-parameters and
+	// validate-headers (apim/openapi_schema.go): drafts 4 to 2020-12,
+	// pluggable regexp engine (.NET's, via internal/dotnetregex) and URL
+	// loader (refusing all: schemas never read files or the network).
+	// v6.0.3 is the latest the module proxy serves; downloads, not refused.
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
 	// github.com/wneessen/go-mail stays at v0.8.1: v0.8.2 requires go >= 1.26.10
 	// (this toolchain is 1.26.8, GOTOOLCHAIN=local).

@@ -55,6 +55,9 @@ type LoadOptions struct {
 	// Spec is the OpenAPI specification of the API whose documents are
 	// loaded (nil: none), for the validation policies.
 	Spec *OpenAPISpec
+	// Schemas are the gateway's named schemas (gateway.schemas) by id,
+	// for validate-content's schema-id.
+	Schemas map[string]*NamedSchema
 }
 
 // Document is a compiled <policies> or <fragment>.

@@ -49,8 +49,8 @@ func TestAzureOnlyAndUnsupportedPoliciesAreErrors(t *testing.T) {
 	tLoadErr(t, `<policies><inbound><authentication-managed-identity resource="https://x"/></inbound></policies>`,
 		"authentication-managed-identity needs a token source: configure gateway.managedIdentity")
 	tLoadErr(t, `<policies><inbound><log-to-eventhub logger-id="x">hi</log-to-eventhub></inbound></policies>`, "policy log-to-eventhub is not available self-hosted")
-	tLoadErr(t, `<policies><inbound><validate-content/></inbound></policies>`, "policy validate-content is not supported yet: ")
-	tLoadErr(t, `<policies><inbound><validate-headers specified-header-action="prevent" unspecified-header-action="prevent"/></inbound></policies>`, "policy validate-headers is not supported yet")
+	tLoadErr(t, `<policies><inbound><xsl-transform/></inbound></policies>`, "policy xsl-transform is not supported yet: ")
+	tLoadErr(t, `<policies><inbound><validate-odata-request/></inbound></policies>`, "policy validate-odata-request is not supported yet")
 	tLoadErr(t, `<policies><inbound><set-backend-service backend-id="b1"/></inbound></policies>`, `backend-id "b1" is not a backend`)
 	// Inside send-request too.
 	tLoadErr(t, `<policies><inbound><send-request response-variable-name="r"><set-url>https://x.example/</set-url><authentication-managed-identity resource="r"/></send-request></inbound></policies>`,

@@ -29,9 +29,6 @@ func init() {
 	}
 	todo := map[string]string{
 		"cache-remove":             "response caching is not implemented",
-		"validate-content":         "needs the API schema, which Gatehouse does not load",
-		"validate-parameters":      "needs the API schema, which Gatehouse does not load",
-		"validate-headers":         "needs the API schema, which Gatehouse does not load",
 		"validate-graphql-request": "GraphQL APIs are not supported",
 		"validate-odata-request":   "OData APIs are not supported",
 		"xsl-transform":            "XSLT is not implemented",

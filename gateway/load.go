@@ -141,6 +141,7 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 	tokens, miOpts := newTokenSource(cfg.ManagedIdentity, g.transport, g.now)
 	backends := backendEntities(cfg.Backends)
 	l := &loader{cfg: cfg, opts: &apim.LoadOptions{NamedValues: namedValues(cfg), ManagedIdentity: miOpts, Backends: backends}}
+	l.opts.Schemas = l.schemas()
 	l.fragments()
 	global := l.document(cfg.Policy, apim.ScopeGlobal, "global")
 	if !cfg.Policy.IsSet() {

@@ -99,6 +99,9 @@ type Gateway struct {
 	Policy Path `yaml:"policy"`
 	// Fragments are policy fragments by id, for <include-fragment>.
 	Fragments map[string]Path `yaml:"fragments"`
+	// Schemas are APIM's schemas of the instance by id: JSON Schema files
+	// (JSON or YAML) for validate-content's schema-id.
+	Schemas map[string]Path `yaml:"schemas"`
 	// Certificates are client certificates by id, for
 	// <authentication-certificate certificate-id="..."/>.
 	Certificates []Certificate `yaml:"certificates"`
@@ -246,7 +249,8 @@ type API struct {
 	// query parameter (APIM's Header and Query versioning schemes).
 	Version *APIVersion `yaml:"version"`
 	// Specification is the API's OpenAPI (2 or 3, YAML or JSON) file, read
-	// by the validation policies (validate-status-code).
+	// by the validation policies (validate-status-code, validate-content,
+	// validate-parameters, validate-headers).
 	Specification Path `yaml:"specification"`
 }
 
