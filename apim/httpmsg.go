@@ -115,6 +115,11 @@ func (x *Exec) transport(cert *tls.Certificate) (http.RoundTripper, error) {
 		return tracing.Transport(base), nil // base itself when tracing is off
 	}
 	ht, ok := base.(*http.Transport)
+	if pt, isProxy := base.(*proxytransport.Transport); isProxy {
+		// A client certificate needs its own pool of TLS connections:
+		// the standard side of the gateway's transport, cloned.
+		ht, ok = pt.Std, true
+	}
 	if !ok {
 		return nil, errors.New("authentication-certificate needs the gateway transport to be an *http.Transport")
 	}

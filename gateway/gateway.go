@@ -32,7 +32,7 @@ type Options struct {
 	// Now is the gateway's clock (context.Timestamp, policies); nil means
 	// time.Now.
 	Now func() time.Time
-	// Transport calls the backends; nil means a tuned *http.Transport
+	// Transport calls the backends; nil means proxytransport's
 	// (keep-alive pool, HTTP/1.1, timeouts). Tests pass their own.
 	Transport http.RoundTripper
 	// DiscoveryClient fetches OpenID configurations and key sets for

@@ -10,11 +10,50 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
+// Transport sends plain HTTP/1.1 requests itself on the caller's goroutine
+// (direct.go) and everything else through Std.
+type Transport struct {
+	// Std is the standard transport for what the direct path does not
+	// take; its dialer, TLS settings, proxy and pool sizes apply to both.
+	Std *http.Transport
+
+	mu      sync.Mutex
+	idle    map[string][]*directConn // "scheme://host:port" → idle, oldest first
+	janitor bool
+	closed  bool
+}
+
 // New returns a fresh transport (each owner closes its idle connections).
-func New() *http.Transport {
+func New() *Transport {
+	return &Transport{Std: newStd(), idle: map[string][]*directConn{}}
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.eligible(req) {
+		return t.roundTripDirect(req)
+	}
+	return t.Std.RoundTrip(req)
+}
+
+// CloseIdleConnections closes the idle connections of both paths.
+func (t *Transport) CloseIdleConnections() {
+	t.mu.Lock()
+	for _, list := range t.idle {
+		for _, c := range list {
+			c.conn.Close()
+		}
+	}
+	clear(t.idle)
+	t.mu.Unlock()
+	t.Std.CloseIdleConnections()
+}
+
+func newStd() *http.Transport {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
@@ -34,7 +73,7 @@ func New() *http.Transport {
 // https:// URLs and with prior knowledge in cleartext (h2c) to http://
 // ones, for HTTP/2 backends such as gRPC services.
 func NewHTTP2() *http.Transport {
-	t := New()
+	t := newStd()
 	t.TLSNextProto = nil
 	t.Protocols = new(http.Protocols)
 	t.Protocols.SetHTTP2(true)
