@@ -179,6 +179,7 @@ func (b *Builder) Policies(nodes []*rawxml.Node) ([]Policy, error) {
 	if failed {
 		return out, errReported
 	}
+	linkRateLimits(out)
 	return out, nil
 }
 

@@ -126,6 +126,7 @@ func ParseDocument(file string, src []byte, scope Scope, opts *LoadOptions) (*Do
 			}
 			ps = append(ps, p)
 		}
+		linkRateLimits(ps)
 		d.sections[sec] = &ps
 	}
 	if len(ld.problems) > 0 {

@@ -44,6 +44,9 @@ type Exec struct {
 	// reqBodyTaken: the caller's body stream was consumed (buffered into
 	// Ctx.Request.Body or sent), so it must not be read again.
 	reqBodyTaken bool
+	// rlDecided holds rate-limit-by-key decisions made ahead by the first
+	// policy of their run (linkRateLimits).
+	rlDecided []rlDecided
 	// retrying counts the retry policies running: a forward-request inside
 	// one buffers the request body so every attempt can send it.
 	retrying int

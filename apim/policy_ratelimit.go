@@ -1,7 +1,9 @@
 package apim
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -342,37 +344,29 @@ func (p *rateLimitPolicy) Exec(x *Exec) error {
 			limits = append(limits, limit{akey + ":op:" + c.Operation.Id, o.limit})
 		}
 	}
-	ctx := x.Context()
-	if len(limits) > 1 {
-		// Check every window first so that a call refused by one limit is
-		// not counted by the others.
-		var worst ratelimit.Decision
-		var worstCalls int64
-		for _, l := range limits {
-			d, err := lim.Peek(ctx, l.key, l.calls, l.period)
-			if err != nil {
-				return rlUnavailable(source, err)
-			}
-			if !d.Allowed && d.RetryAfter >= worst.RetryAfter {
-				worst, worstCalls = d, l.calls
-			}
-		}
-		if worstCalls > 0 {
-			return p.out.exceeded(x, source, worst, worstCalls)
-		}
+	// One limiter step for all windows (one Redis script call): a call
+	// refused by one limit is not counted by the others.
+	checks := make([]ratelimit.Check, len(limits))
+	for i, l := range limits {
+		checks[i] = ratelimit.Check{Key: l.key, Limit: l.calls, Window: l.period, N: 1}
+	}
+	ds, err := ratelimit.TakeAll(x.Context(), lim, checks)
+	if err != nil {
+		return rlUnavailable(source, err)
 	}
 	remaining, total := int64(math.MaxInt64), p.calls
-	for _, l := range limits {
-		d, err := lim.Take(ctx, l.key, l.calls, l.period, 1)
-		if err != nil {
-			return rlUnavailable(source, err)
-		}
-		if !d.Allowed {
-			return p.out.exceeded(x, source, d, l.calls)
+	var worst ratelimit.Decision
+	var worstCalls int64
+	for i, d := range ds {
+		if !d.Allowed && d.RetryAfter >= worst.RetryAfter {
+			worst, worstCalls = d, limits[i].calls
 		}
 		if d.Remaining < remaining {
-			remaining, total = d.Remaining, l.calls
+			remaining, total = d.Remaining, limits[i].calls
 		}
+	}
+	if worstCalls > 0 {
+		return p.out.exceeded(x, source, worst, worstCalls)
 	}
 	p.out.passed(x, remaining, total)
 	return nil
@@ -385,6 +379,58 @@ type rateLimitByKeyPolicy struct {
 	// constant values of calls, renewal-period, increment-count, parsed at load
 	nCalls, nPeriod, nCount int64
 	out                     rlOutput
+	// followers are the rate-limit-by-key policies right after this one
+	// that it decides with its own counter in one limiter step (see
+	// linkRateLimits).
+	followers []*rateLimitByKeyPolicy
+}
+
+// linkRateLimits gives the first of each run of adjacent rate-limit-by-key
+// policies in ps the others as followers: it evaluates their keys too and
+// takes all counters in one limiter step (one Redis script call instead
+// of one round trip per policy), in order and stopping at the first
+// refusal, exactly as the policies one after the other would; each
+// follower then finds its decision made. A run ends at a policy with an
+// increment-condition (counted after the response) and after one that sets
+// remaining-calls-variable-name (the next one's expressions may read it).
+func linkRateLimits(ps []Policy) {
+	var lead *rateLimitByKeyPolicy
+	for _, p := range ps {
+		var r *rateLimitByKeyPolicy
+		if s, ok := p.(*step); ok {
+			r, _ = s.p.(*rateLimitByKeyPolicy)
+		}
+		switch {
+		case r == nil || r.cond.Set:
+			lead = nil
+			continue
+		case lead == nil:
+			lead = r
+		default:
+			lead.followers = append(lead.followers, r)
+		}
+		if r.out.remainingVar != "" {
+			lead = nil
+		}
+	}
+}
+
+// rlDecided is a follower's decision, made by the first of its run.
+type rlDecided struct {
+	p     *rateLimitByKeyPolicy
+	calls int64
+	d     ratelimit.Decision
+}
+
+// decided takes p's decision if the first of its run made it.
+func (x *Exec) decided(p *rateLimitByKeyPolicy) (rlDecided, bool) {
+	for i, d := range x.rlDecided {
+		if d.p == p {
+			x.rlDecided = append(x.rlDecided[:i], x.rlDecided[i+1:]...)
+			return d, true
+		}
+	}
+	return rlDecided{}, false
 }
 
 // rlInt is v's value: the constant parsed at load, or the expression's.
@@ -446,44 +492,72 @@ func compileRateLimitByKey(b *Builder, n *rawxml.Node) (Policy, error) {
 	return p, nil
 }
 
-func (p *rateLimitByKeyPolicy) Exec(x *Exec) error {
+// check evaluates the policy's attributes into the window it takes.
+func (p *rateLimitByKeyPolicy) check(x *Exec) (ratelimit.Check, error) {
 	const source = "rate-limit-by-key"
 	calls, err := rlInt(x, p.calls, p.nCalls)
 	if err != nil {
-		return err
+		return ratelimit.Check{}, err
 	}
 	period, err := rlInt(x, p.period, p.nPeriod)
 	if err != nil {
-		return err
+		return ratelimit.Check{}, err
 	}
 	count, err := rlInt(x, p.count, p.nCount)
 	if err != nil {
-		return err
+		return ratelimit.Check{}, err
 	}
 	if calls < 1 || period < 1 || period > rlMaxPeriod || count < 0 {
-		return acExprError(source, fmt.Sprintf("invalid calls=%d renewal-period=%d increment-count=%d", calls, period, count))
+		return ratelimit.Check{}, acExprError(source, fmt.Sprintf("invalid calls=%d renewal-period=%d increment-count=%d", calls, period, count))
 	}
 	key, err := acStr(x, p.key)
 	if err != nil {
+		return ratelimit.Check{}, err
+	}
+	return ratelimit.Check{Key: "rlk:" + key, Limit: calls, Window: time.Duration(period) * time.Second, N: count}, nil
+}
+
+// outcome applies a decision: 429, or the remaining calls recorded.
+func (p *rateLimitByKeyPolicy) outcome(x *Exec, d ratelimit.Decision, calls int64) error {
+	if !d.Allowed {
+		return p.out.exceeded(x, "rate-limit-by-key", d, calls)
+	}
+	p.out.passed(x, d.Remaining, calls)
+	return nil
+}
+
+func (p *rateLimitByKeyPolicy) Exec(x *Exec) error {
+	const source = "rate-limit-by-key"
+	if d, ok := x.decided(p); ok {
+		return p.outcome(x, d.d, d.calls)
+	}
+	c, err := p.check(x)
+	if err != nil {
 		return err
 	}
-	key = "rlk:" + key
-	window := time.Duration(period) * time.Second
+	key, calls, window, count := c.Key, c.Limit, c.Window, c.N
 	lim, err := rlLimiter(x, source)
 	if err != nil {
 		return err
 	}
 	ctx := x.Context()
 	if !p.cond.Set {
-		d, err := lim.Take(ctx, key, calls, window, count)
-		if err != nil {
-			return rlUnavailable(source, err)
+		checks := []ratelimit.Check{c}
+		for _, f := range p.followers {
+			fc, err := f.check(x)
+			if err != nil {
+				break // f reports it when its turn comes
+			}
+			checks = append(checks, fc)
 		}
-		if !d.Allowed {
-			return p.out.exceeded(x, source, d, calls)
+		ds, err := ratelimit.TakeEach(ctx, lim, checks)
+		if err != nil || len(ds) == 0 {
+			return rlUnavailable(source, cmp.Or(err, errors.New("no decision")))
 		}
-		p.out.passed(x, d.Remaining, calls)
-		return nil
+		for i := 1; i < len(ds); i++ {
+			x.rlDecided = append(x.rlDecided, rlDecided{p.followers[i-1], checks[i].Limit, ds[i]})
+		}
+		return p.outcome(x, ds[0], calls)
 	}
 	d, err := lim.Peek(ctx, key, calls, window)
 	if err != nil {

@@ -36,6 +36,43 @@ func runConformance(t *testing.T, newLimiter func(t *testing.T) Limiter) {
 		}
 	})
 
+	t.Run("Batches", func(t *testing.T) {
+		l := newLimiter(t)
+		// In order, stopping at the first refusal: "b" (1 left after the
+		// first batch) refuses the second batch, so "c" is not counted.
+		checks := []Check{{"a", 5, win, 1}, {"b", 2, win, 1}, {"c", 5, win, 1}}
+		for round, want := range [][]Decision{
+			{{Allowed: true, Remaining: 4}, {Allowed: true, Remaining: 1}, {Allowed: true, Remaining: 4}},
+			{{Allowed: true, Remaining: 3}, {Allowed: true, Remaining: 0}, {Allowed: true, Remaining: 3}},
+			{{Allowed: true, Remaining: 2}, {Allowed: false, Remaining: 0}},
+		} {
+			ds, err := TakeEach(ctx, l, checks)
+			if err != nil || len(ds) != len(want) {
+				t.Fatalf("round %d: %+v, %v; want %d decisions", round, ds, err, len(want))
+			}
+			for i := range want {
+				if ds[i].Allowed != want[i].Allowed || ds[i].Remaining != want[i].Remaining {
+					t.Fatalf("round %d check %d: %+v, want %+v", round, i, ds[i], want[i])
+				}
+			}
+		}
+		if d, _ := l.Peek(ctx, "c", 5, win); d.Remaining != 3 {
+			t.Fatalf("c after a refusal before it: %+v, want 3 left (not counted)", d)
+		}
+		// All or nothing: "b" is full, so "a" and "c" are not counted.
+		ds, err := TakeAll(ctx, l, checks)
+		if err != nil || ds[1].Allowed || ds[1].RetryAfter <= 0 {
+			t.Fatalf("TakeAll with b full: %+v, %v", ds, err)
+		}
+		if d, _ := l.Peek(ctx, "a", 5, win); d.Remaining != 2 {
+			t.Fatalf("a after a refused TakeAll: %+v, want 2 left", d)
+		}
+		ds, err = TakeAll(ctx, l, []Check{{"a", 5, win, 2}, {"c", 5, win, 1}})
+		if err != nil || len(ds) != 2 || !ds[0].Allowed || ds[0].Remaining != 0 || ds[1].Remaining != 2 {
+			t.Fatalf("TakeAll that fits: %+v, %v", ds, err)
+		}
+	})
+
 	t.Run("IncrementN", func(t *testing.T) {
 		l := newLimiter(t)
 		if d, err := l.Take(ctx, "k", 10, win, 4); err != nil || !d.Allowed || d.Remaining != 6 {

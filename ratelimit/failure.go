@@ -165,6 +165,38 @@ func (f *FailurePolicy) Take(ctx context.Context, key string, limit int64, windo
 	return f.decision(ctx, d, err)
 }
 
+// TakeEach implements Batcher (one step when the wrapped limiter is one).
+func (f *FailurePolicy) TakeEach(ctx context.Context, checks []Check) ([]Decision, error) {
+	return f.batch(ctx, checks, TakeEach)
+}
+
+// TakeAll implements Batcher (one step when the wrapped limiter is one).
+func (f *FailurePolicy) TakeAll(ctx context.Context, checks []Check) ([]Decision, error) {
+	return f.batch(ctx, checks, TakeAll)
+}
+
+// batch applies the failure policy to a batch: a store failure answers
+// every check as Take would.
+func (f *FailurePolicy) batch(ctx context.Context, checks []Check, take func(context.Context, Limiter, []Check) ([]Decision, error)) ([]Decision, error) {
+	var ds []Decision
+	err := errSkipped
+	if !f.skip() {
+		ds, err = take(ctx, f.l, checks)
+	}
+	e, handled := f.handle(ctx, err)
+	if err == nil || !handled {
+		return ds, e
+	}
+	ds = make([]Decision, len(checks))
+	for i := range ds {
+		ds[i] = Decision{Allowed: f.failOpen, Remaining: -1}
+	}
+	if !f.failOpen {
+		ds = ds[:1]
+	}
+	return ds, e
+}
+
 // Peek implements Limiter.
 func (f *FailurePolicy) Peek(ctx context.Context, key string, limit int64, window time.Duration) (Decision, error) {
 	if f.skip() {

@@ -74,6 +74,84 @@ type Limiter interface {
 	Close() error
 }
 
+// Check is one sliding window of a batch: n calls of key, limit calls
+// per window.
+type Check struct {
+	Key    string
+	Limit  int64
+	Window time.Duration
+	N      int64
+}
+
+// Batcher is implemented by limiters that decide several windows in one
+// atomic step (Redis: one script call, one round trip, whatever the number
+// of counters a request has).
+type Batcher interface {
+	// TakeEach decides checks in order as consecutive Take calls would,
+	// and stops after the first refused one: the decisions are those of
+	// checks[:len(decisions)], the last one refused when shorter.
+	TakeEach(ctx context.Context, checks []Check) ([]Decision, error)
+	// TakeAll counts every check only when all of them fit; otherwise
+	// nothing is counted and each decision says whether its own window
+	// had room. (Without a Batcher a refusal may also come after some
+	// windows were counted; the decisions then end at it.)
+	TakeAll(ctx context.Context, checks []Check) ([]Decision, error)
+}
+
+// TakeEach is Batcher.TakeEach on any limiter: one step where it is a
+// Batcher, else one Take per check.
+func TakeEach(ctx context.Context, l Limiter, checks []Check) ([]Decision, error) {
+	if b, ok := l.(Batcher); ok {
+		return b.TakeEach(ctx, checks)
+	}
+	out := make([]Decision, 0, len(checks))
+	for _, c := range checks {
+		d, err := l.Take(ctx, c.Key, c.Limit, c.Window, c.N)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, d)
+		if !d.Allowed {
+			break
+		}
+	}
+	return out, nil
+}
+
+// TakeAll is Batcher.TakeAll on any limiter: one step where it is a
+// Batcher, else Peek on every window and then Take on every one (two
+// steps: another caller may count in between).
+func TakeAll(ctx context.Context, l Limiter, checks []Check) ([]Decision, error) {
+	if b, ok := l.(Batcher); ok {
+		return b.TakeAll(ctx, checks)
+	}
+	out := make([]Decision, len(checks))
+	refused := false
+	if len(checks) > 1 {
+		for i, c := range checks {
+			d, err := l.Peek(ctx, c.Key, c.Limit, c.Window)
+			if err != nil {
+				return nil, err
+			}
+			out[i], refused = d, refused || !d.Allowed
+		}
+		if refused {
+			return out, nil
+		}
+	}
+	for i, c := range checks {
+		d, err := l.Take(ctx, c.Key, c.Limit, c.Window, c.N)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+		if !d.Allowed {
+			return out[:i+1], nil
+		}
+	}
+	return out, nil
+}
+
 // Pinger is implemented by limiters with a backing store that can be
 // checked (Redis, and the failure-policy wrapper around it); readyz uses it.
 type Pinger interface {

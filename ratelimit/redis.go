@@ -10,70 +10,136 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// windowScript is the whole sliding-window decision: prune, check, count,
-// compute Retry-After, in one atomic step on Redis' own clock (TIME), so
-// every gateway sharing the Redis sees the same window.
+// windowScript decides sliding windows in one atomic step on Redis' own
+// clock (TIME), so every gateway sharing the Redis sees the same windows:
+// a request with several limits, and the requests of several callers that
+// arrived together (coalescer), cost one round trip and one script call.
+// Each window: prune, check, count, compute Retry-After.
 //
-// KEYS[1] sorted set: one member "<seq>:<n>" per counted batch, score = µs.
-// KEYS[2] hash: s = calls in the window, q = member sequence.
-// ARGV: limit, window µs, n, mode ("take" | "peek" | "add").
-// Returns {allowed 0/1, remaining, retryAfter µs}.
+// The windows come in groups, one per caller, decided one after the other.
+// Per window, two keys: a sorted set (one member "<seq>:<n>" per counted
+// batch, score = µs) and a hash (s = calls in the window, q = member
+// sequence).
+// ARGV per group: its order, "each" (decide the windows in order and stop
+// after the first refusal, as separate calls in a row would) or "all"
+// (count every window only when all of them fit); its number of windows;
+// then per window: limit, window µs, n, mode ("take" | "peek" | "add").
+// Returns per group the number of decisions, then per decision
+// {allowed 0/1, remaining, retryAfter µs}.
 var windowScript = redis.NewScript(`
-local z, h = KEYS[1], KEYS[2]
-local limit = tonumber(ARGV[1])
-local win = tonumber(ARGV[2])
-local n = tonumber(ARGV[3])
-local mode = ARGV[4]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local cutoff = string.format('%d', now - win)
-local sum = tonumber(redis.call('HGET', h, 's') or 0)
-local old = redis.call('ZRANGEBYSCORE', z, '-inf', cutoff)
-if #old > 0 then
-  for i = 1, #old do
-    sum = sum - tonumber(string.match(old[i], ':(%d+)$'))
+
+-- prune drops the calls that left the window; returns the calls in it and
+-- the member sequence. The common case (nothing left) costs two reads.
+local function prune(z, h, win)
+  local cutoff = string.format('%d', now - win)
+  local st = redis.call('HMGET', h, 's', 'q')
+  local sum, seq = tonumber(st[1] or 0), tonumber(st[2] or 0)
+  local old = redis.call('ZRANGEBYSCORE', z, '-inf', cutoff)
+  if #old > 0 then
+    for i = 1, #old do
+      sum = sum - tonumber(string.match(old[i], ':(%d+)$'))
+    end
+    redis.call('ZREMRANGEBYSCORE', z, '-inf', cutoff)
+    if redis.call('ZCARD', z) == 0 then
+      redis.call('DEL', z, h)
+      sum, seq = 0, 0
+    end
   end
-  redis.call('ZREMRANGEBYSCORE', z, '-inf', cutoff)
-  if redis.call('ZCARD', z) == 0 then
-    redis.call('DEL', z, h)
-    sum = 0
-  else
-    redis.call('HSET', h, 's', string.format('%d', sum))
-  end
+  return sum, seq
 end
-local fits = limit > 0 and sum + n <= limit
-if mode == 'add' or (mode == 'take' and fits) then
-  local seq = redis.call('HINCRBY', h, 'q', 1)
+
+-- count records n calls now; returns the calls in the window.
+local function count(z, h, win, n, sum, seq)
+  seq = seq + 1
+  sum = sum + n
   redis.call('ZADD', z, string.format('%d', now), string.format('%d:%d', seq, n))
-  sum = redis.call('HINCRBY', h, 's', n)
+  redis.call('HSET', h, 's', string.format('%d', sum), 'q', string.format('%d', seq))
   local ttl = math.ceil(win / 1000)
   redis.call('PEXPIRE', z, ttl)
   redis.call('PEXPIRE', h, ttl)
-  return {1, limit - sum, 0}
+  return sum
 end
-if fits then
-  return {1, limit - sum, 0}
+
+-- refusal is the answer for n calls that do not fit.
+local function refusal(z, sum, limit, win, n)
+  local rem = limit - sum
+  if rem < 0 then rem = 0 end
+  if n > limit or limit <= 0 then
+    return {0, rem, win}
+  end
+  local need = sum + n - limit
+  local freed = 0
+  local i = 0
+  while true do
+    local batch = redis.call('ZRANGE', z, i, i + 63, 'WITHSCORES')
+    if #batch == 0 then break end
+    for j = 1, #batch, 2 do
+      freed = freed + tonumber(string.match(batch[j], ':(%d+)$'))
+      if freed >= need then
+        return {0, rem, tonumber(batch[j + 1]) + win - now}
+      end
+    end
+    i = i + 64
+  end
+  return {0, rem, 0}
 end
-local rem = limit - sum
-if rem < 0 then rem = 0 end
-if n > limit or limit <= 0 then
-  return {0, rem, win}
-end
-local need = sum + n - limit
-local freed = 0
-local i = 0
-while true do
-  local batch = redis.call('ZRANGE', z, i, i + 63, 'WITHSCORES')
-  if #batch == 0 then break end
-  for j = 1, #batch, 2 do
-    freed = freed + tonumber(string.match(batch[j], ':(%d+)$'))
-    if freed >= need then
-      return {0, rem, tonumber(batch[j + 1]) + win - now}
+
+-- decide returns the decisions of one group's windows w.
+local function decide(order, w)
+  local res = {}
+  if order == 'all' then
+    local sums, seqs, refused = {}, {}, false
+    for i, x in ipairs(w) do
+      sums[i], seqs[i] = prune(x.z, x.h, x.win)
+      if not (x.limit > 0 and sums[i] + x.n <= x.limit) then refused = true end
+    end
+    for i, x in ipairs(w) do
+      if not refused then
+        res[i] = {1, x.limit - count(x.z, x.h, x.win, x.n, sums[i], seqs[i]), 0}
+      elseif x.limit > 0 and sums[i] + x.n <= x.limit then
+        res[i] = {1, x.limit - sums[i], 0}
+      else
+        res[i] = refusal(x.z, sums[i], x.limit, x.win, x.n)
+      end
+    end
+    return res
+  end
+  for i, x in ipairs(w) do
+    local sum, seq = prune(x.z, x.h, x.win)
+    local fits = x.limit > 0 and sum + x.n <= x.limit
+    if x.mode == 'add' or (x.mode == 'take' and fits) then
+      res[i] = {1, x.limit - count(x.z, x.h, x.win, x.n, sum, seq), 0}
+    elseif fits then
+      res[i] = {1, x.limit - sum, 0}
+    else
+      res[i] = refusal(x.z, sum, x.limit, x.win, x.n)
+      break
     end
   end
-  i = i + 64
+  return res
 end
-return {0, rem, 0}
+
+local out = {}
+local a, k = 1, 0
+while a <= #ARGV do
+  local order, m = ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
+  local w = {}
+  for i = 1, m do
+    w[i] = {z = KEYS[k + 1], h = KEYS[k + 2], limit = tonumber(ARGV[a]), win = tonumber(ARGV[a + 1]),
+      n = tonumber(ARGV[a + 2]), mode = ARGV[a + 3]}
+    k = k + 2
+    a = a + 4
+  end
+  local res = decide(order, w)
+  table.insert(out, #res)
+  for _, r in ipairs(res) do
+    for _, v in ipairs(r) do table.insert(out, v) end
+  end
+end
+return out
 `)
 
 // quotaScript is the whole fixed-window quota decision.
@@ -141,12 +207,15 @@ return {allowed, uc, ub, renewal, bw}
 type Redis struct {
 	c      redis.UniversalClient
 	prefix string
+	batch  *coalescer[windowGroup, []Decision]
 }
 
 // NewRedis returns a limiter storing its keys under prefix in client.
 // The caller owns client: Close does not close it (the cache may share it).
 func NewRedis(client redis.UniversalClient, prefix string) *Redis {
-	return &Redis{c: client, prefix: prefix}
+	r := &Redis{c: client, prefix: prefix}
+	r.batch = newCoalescer(maxGroupsPerCall, r.runWindows)
+	return r
 }
 
 // Ping checks that Redis answers (for readyz and tests).
@@ -165,17 +234,80 @@ func (r *Redis) windowKeys(key string) []string {
 }
 
 func (r *Redis) window(ctx context.Context, key string, limit int64, window time.Duration, n int64, mode string) (Decision, error) {
-	if err := checkWindow(window); err != nil {
+	d, err := r.windows(ctx, "each", []Check{{Key: key, Limit: limit, Window: window, N: n}}, mode)
+	if err != nil {
 		return Decision{}, err
 	}
-	v, err := windowScript.Run(ctx, r.c, r.windowKeys(key), limit, window.Microseconds(), n, mode).Int64Slice()
+	return d[0], nil
+}
+
+// windowGroup is one caller's windows for windowScript.
+type windowGroup struct {
+	order  string // "each" | "all"
+	mode   string // of every window: "take" | "peek" | "add"
+	checks []Check
+}
+
+// windows decides one caller's checks, every one in mode, in a script call
+// it may share with concurrent callers.
+func (r *Redis) windows(ctx context.Context, order string, checks []Check, mode string) ([]Decision, error) {
+	for _, c := range checks {
+		if err := checkWindow(c.Window); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // the caller is gone: nothing is sent
+	}
+	ds, err := r.batch.do(ctx, windowGroup{order, mode, checks})
 	if err != nil {
-		return Decision{}, fmt.Errorf("ratelimit: redis %s %q: %w", mode, key, err)
+		return nil, fmt.Errorf("ratelimit: redis %s %q: %w", mode, checks[0].Key, err)
 	}
-	if len(v) != 3 {
-		return Decision{}, fmt.Errorf("ratelimit: redis %s %q: unexpected reply %v", mode, key, v)
+	return ds, nil
+}
+
+// runWindows is one windowScript call for groups.
+func (r *Redis) runWindows(ctx context.Context, groups []windowGroup) ([][]Decision, error) {
+	var keys []string
+	var args []any
+	for _, g := range groups {
+		args = append(args, g.order, len(g.checks))
+		for _, c := range g.checks {
+			keys = append(keys, r.windowKeys(c.Key)...)
+			m, n := g.mode, c.N
+			if m == "take" && n <= 0 {
+				m, n = "peek", 1 // as Take does
+			}
+			args = append(args, c.Limit, c.Window.Microseconds(), n, m)
+		}
 	}
-	return Decision{Allowed: v[0] == 1, Remaining: v[1], RetryAfter: time.Duration(v[2]) * time.Microsecond}, nil
+	v, err := windowScript.Run(ctx, r.c, keys, args...).Int64Slice()
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]Decision, len(groups))
+	for i, g := range groups {
+		if len(v) == 0 || v[0] < 1 || v[0] > int64(len(g.checks)) || int64(len(v)) < 1+3*v[0] {
+			return nil, fmt.Errorf("unexpected reply %v", v)
+		}
+		ds := make([]Decision, v[0])
+		for j := range ds {
+			x := v[1+3*j:]
+			ds[j] = Decision{Allowed: x[0] == 1, Remaining: x[1], RetryAfter: time.Duration(x[2]) * time.Microsecond}
+		}
+		out[i], v = ds, v[1+3*len(ds):]
+	}
+	return out, nil
+}
+
+// TakeEach implements Batcher: one script call.
+func (r *Redis) TakeEach(ctx context.Context, checks []Check) ([]Decision, error) {
+	return r.windows(ctx, "each", checks, "take")
+}
+
+// TakeAll implements Batcher: one script call.
+func (r *Redis) TakeAll(ctx context.Context, checks []Check) ([]Decision, error) {
+	return r.windows(ctx, "all", checks, "take")
 }
 
 // Take implements Limiter.

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -238,4 +239,81 @@ func BenchmarkRedisTake(b *testing.B) {
 			}
 		}
 	})
+}
+
+// scriptGate holds the first script call a client sends until released,
+// and counts the script calls.
+type scriptGate struct {
+	calls   atomic.Int64
+	first   chan struct{} // closed when the first call is held
+	release chan struct{}
+}
+
+func (g *scriptGate) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (g *scriptGate) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (g *scriptGate) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if name := cmd.Name(); name == "evalsha" || name == "eval" {
+			if g.calls.Add(1) == 1 {
+				close(g.first)
+				<-g.release
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// Callers arriving while a script call is on its way go together in the
+// next one, and each still gets exactly its own decision.
+func TestRedisCoalescesConcurrentCallers(t *testing.T) {
+	_, c, prefix := newTestRedis(t)
+	windowScript.Load(context.Background(), c) // no NOSCRIPT retry below
+	gate := &scriptGate{first: make(chan struct{}), release: make(chan struct{})}
+	c.AddHook(gate)
+	l := NewRedis(c, prefix)
+	ctx := context.Background()
+	const callers, limit = 40, 25
+	type result struct {
+		ds  []Decision
+		err error
+	}
+	results := make(chan result, callers+1)
+	go func() {
+		ds, err := l.TakeEach(ctx, []Check{{"shared", limit, time.Minute, 1}})
+		results <- result{ds, err}
+	}()
+	<-gate.first // the first call is held on its way
+	for i := 0; i < callers; i++ {
+		go func() {
+			ds, err := l.TakeEach(ctx, []Check{{"shared", limit, time.Minute, 1}, {"own" + strconv.Itoa(i), 1, time.Minute, 1}})
+			results <- result{ds, err}
+		}()
+	}
+	for l.batch.queued() < callers {
+		runtime.Gosched()
+	}
+	close(gate.release)
+	allowed := 0
+	for i := 0; i < callers+1; i++ {
+		r := <-results
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.ds[0].Allowed {
+			allowed++
+			if i > 0 && len(r.ds) == 2 && (!r.ds[1].Allowed || r.ds[1].Remaining != 0) {
+				t.Fatalf("own counter: %+v", r.ds[1])
+			}
+		} else if len(r.ds) != 1 {
+			t.Fatalf("a refused first window still decided the second: %+v", r.ds)
+		}
+	}
+	if allowed != limit {
+		t.Fatalf("%d callers allowed, want exactly %d", allowed, limit)
+	}
+	if n := gate.calls.Load(); n != 2 {
+		t.Fatalf("%d script calls for %d callers, want 2 (the held one, then all the others)", n, callers+1)
+	}
 }

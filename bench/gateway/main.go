@@ -4,11 +4,13 @@
 //	(b) gatehouse with no policy
 //	(c) gatehouse with seed 004's policy (high limits, a valid RS256 token)
 //	(d) nginx as a plain keep-alive reverse proxy — the reference
+//	(e) (c) with its rate-limit counters in Redis (-redis, default
+//	    127.0.0.1:6379; skipped when it does not answer)
 //
-// and prints requests/s, p50 and p99 for each with the ratios c/b and c/d.
-// It needs wrk and nginx (Debian packages) and builds ./cmd/gatehouse.
+// and prints requests/s, p50 and p99 for each with the ratios b/d, c/d and
+// e/c. It needs wrk and nginx (Debian packages) and builds ./cmd/gatehouse.
 //
-//	go run ./bench/gateway [-d 10s] [-c 64] [-t 2]
+//	go run ./bench/gateway [-d 10s] [-c 64] [-t 2] [-redis ADDR]
 package main
 
 import (
@@ -31,6 +33,7 @@ func main() {
 	conns := flag.Int("c", 64, "wrk connections")
 	threads := flag.Int("t", 2, "wrk threads")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of gatehouse during run (c) to this file")
+	redisAddr := flag.String("redis", "127.0.0.1:6379", "Redis for run (e); empty skips it")
 	flag.Parse()
 	for _, tool := range []string{"wrk", "nginx"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -51,7 +54,7 @@ func main() {
 
 	bin := benchkit.BuildGatehouse(dir)
 
-	plain := startGatehouse(bin, dir, "plain", backend, "", "")
+	plain := startGatehouse(bin, dir, "plain", backend, "", "", "")
 	defer plain.Stop()
 	seed, err := benchkit.Seed004Policy(iss)
 	if err != nil {
@@ -61,8 +64,18 @@ func main() {
 	if *profile != "" {
 		pprofAddr = benchkit.FreeAddr()
 	}
-	full := startGatehouse(bin, dir, "seed004", backend, seed, pprofAddr)
+	full := startGatehouse(bin, dir, "seed004", backend, seed, pprofAddr, "")
 	defer full.Stop()
+	var shared *benchkit.Gatehouse
+	if *redisAddr != "" {
+		if c, err := net.DialTimeout("tcp", *redisAddr, time.Second); err == nil {
+			c.Close()
+			shared = startGatehouse(bin, dir, "seed004-redis", backend, seed, "", *redisAddr)
+			defer shared.Stop()
+		} else {
+			log.Printf("run (e) skipped: Redis at %s: %v", *redisAddr, err)
+		}
+	}
 	ngx := startNginx(dir, backend)
 	defer ngx.stop()
 
@@ -72,6 +85,9 @@ func main() {
 		{"b gateway, no policy", plain.URLs["gateway"] + "/hello/hello", ""},
 		{"c gateway, seed 004 policy", full.URLs["gateway"] + "/hello/hello", auth},
 		{"d nginx proxy", "http://" + ngx.addr + "/api/hello", ""},
+	}
+	if shared != nil {
+		runs = append(runs, struct{ name, url, header string }{"e (c), counters in Redis", shared.URLs["gateway"] + "/hello/hello", auth})
 	}
 	res := map[byte]benchkit.WrkResult{}
 	fmt.Printf("wrk -t%d -c%d -d%s, GOMAXPROCS of each process = all %d cores\n\n", *threads, *conns, *dur, benchkit.NumCPU())
@@ -93,13 +109,20 @@ func main() {
 		res[r.name[0]] = out
 		fmt.Printf("%-28s %12.0f %10s %10s  (non-2xx: %d)\n", r.name, out.RPS, out.P50, out.P99, out.Non2xx)
 	}
-	fmt.Printf("\nc/b = %.2f (target >= 0.85)\nc/d = %.2f (target >= 0.45)\n", res['c'].RPS/res['b'].RPS, res['c'].RPS/res['d'].RPS)
+	fmt.Printf("\nb/d = %.2f (target >= 0.6)\nc/d = %.2f (target >= 0.5)\n", res['b'].RPS/res['d'].RPS, res['c'].RPS/res['d'].RPS)
+	if e, ok := res['e']; ok {
+		fmt.Printf("e/c = %.2f (target >= 0.8)\n", e.RPS/res['c'].RPS)
+	}
 }
 
 // startGatehouse runs `gatehouse serve` with one API in front of backend and
-// the given global policy (none when empty).
-func startGatehouse(bin, dir, name, backend, policy, pprofAddr string) *benchkit.Gatehouse {
+// the given global policy (none when empty), its counters in Redis when
+// redisAddr is set (under a fresh prefix: every run starts from zero).
+func startGatehouse(bin, dir, name, backend, policy, pprofAddr, redisAddr string) *benchkit.Gatehouse {
 	cfg := fmt.Sprintf("gateway:\n  listen: 127.0.0.1:0\n  apis:\n    - {name: hello, path: hello, serviceUrl: 'http://%s/api', subscriptionRequired: false}\n", backend)
+	if redisAddr != "" {
+		cfg += fmt.Sprintf("  redis: 'redis://%s/0'\n", redisAddr)
+	}
 	if policy != "" {
 		os.WriteFile(filepath.Join(dir, name+".xml"), []byte(policy), 0o600)
 		cfg += "  policy: " + name + ".xml\n"
