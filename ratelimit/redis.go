@@ -45,6 +45,9 @@ local function prune(z, h, win)
     if redis.call('ZCARD', z) == 0 then
       redis.call('DEL', z, h)
       sum, seq = 0, 0
+    else
+      -- kept even when nothing is counted after (a refusal, a peek)
+      redis.call('HSET', h, 's', string.format('%d', sum))
     end
   end
   return sum, seq

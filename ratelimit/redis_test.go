@@ -317,3 +317,26 @@ func TestRedisCoalescesConcurrentCallers(t *testing.T) {
 		t.Fatalf("%d script calls for %d callers, want 2 (the held one, then all the others)", n, callers+1)
 	}
 }
+
+// Part of the log leaves the window during a call that counts nothing (a
+// peek, or a refusal): the stored sum must drop with it, or later calls
+// would see calls that left long ago.
+func TestRedisPartialExpiryWithoutCounting(t *testing.T) {
+	l, c, _ := newTestRedis(t)
+	ctx := context.Background()
+	const win = time.Minute
+	now, err := c.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := l.windowKeys("k")
+	c.ZAdd(ctx, keys[0], redis.Z{Score: float64(now.Add(-2 * win).UnixMicro()), Member: "1:1"},
+		redis.Z{Score: float64(now.UnixMicro()), Member: "2:1"})
+	c.HSet(ctx, keys[1], "s", 2, "q", 2)
+	if d, err := l.Peek(ctx, "k", 2, win); err != nil || !d.Allowed || d.Remaining != 1 {
+		t.Fatalf("peek after one call left the window: %+v, %v", d, err)
+	}
+	if d, err := l.Take(ctx, "k", 2, win, 1); err != nil || !d.Allowed || d.Remaining != 0 {
+		t.Fatalf("take after the peek pruned the log: %+v, %v; want allowed, 0 left", d, err)
+	}
+}
