@@ -30,39 +30,55 @@ var windowScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 
--- prune drops the calls that left the window; returns the calls in it and
--- the member sequence. The common case (nothing left) costs two reads.
-local function prune(z, h, win)
-  local cutoff = string.format('%d', now - win)
-  local st = redis.call('HMGET', h, 's', 'q')
-  local sum, seq = tonumber(st[1] or 0), tonumber(st[2] or 0)
-  local old = redis.call('ZRANGEBYSCORE', z, '-inf', cutoff)
+-- prune drops the calls that left window x and reads its state: x.sum
+-- (calls in the window), x.seq (member sequence), x.fresh (until when its
+-- keys' TTL needs no refresh). With nothing expired it costs two reads.
+local function prune(x)
+  local cutoff = string.format('%d', now - x.win)
+  local st = redis.call('HMGET', x.h, 's', 'q', 'x')
+  x.sum, x.seq, x.fresh = tonumber(st[1] or 0), tonumber(st[2] or 0), tonumber(st[3] or 0)
+  local old = redis.call('ZRANGEBYSCORE', x.z, '-inf', cutoff)
   if #old > 0 then
     for i = 1, #old do
-      sum = sum - tonumber(string.match(old[i], ':(%d+)$'))
+      x.sum = x.sum - tonumber(string.match(old[i], ':(%d+)$'))
     end
-    redis.call('ZREMRANGEBYSCORE', z, '-inf', cutoff)
-    if redis.call('ZCARD', z) == 0 then
-      redis.call('DEL', z, h)
-      sum, seq = 0, 0
+    redis.call('ZREMRANGEBYSCORE', x.z, '-inf', cutoff)
+    if x.sum <= 0 then -- every member counts at least one call: none is left
+      redis.call('DEL', x.z, x.h)
+      x.sum, x.seq, x.fresh = 0, 0, 0
     else
-      -- kept even when nothing is counted after (a refusal, a peek)
-      redis.call('HSET', h, 's', string.format('%d', sum))
+      x.dirty = true -- the new sum is written by count or settle
     end
   end
-  return sum, seq
 end
 
--- count records n calls now; returns the calls in the window.
-local function count(z, h, win, n, sum, seq)
-  seq = seq + 1
-  sum = sum + n
-  redis.call('ZADD', z, string.format('%d', now), string.format('%d:%d', seq, n))
-  redis.call('HSET', h, 's', string.format('%d', sum), 'q', string.format('%d', seq))
-  local ttl = math.ceil(win / 1000)
-  redis.call('PEXPIRE', z, ttl)
-  redis.call('PEXPIRE', h, ttl)
-  return sum
+-- count records x.n calls now; returns the calls in the window. The keys
+-- live for the window plus an eighth, so their TTL is refreshed only once
+-- per eighth of a window, not on every call: a call counted before
+-- x.fresh still leaves the window before the keys expire.
+local function count(x)
+  x.seq = x.seq + 1
+  x.sum = x.sum + x.n
+  redis.call('ZADD', x.z, string.format('%d', now), string.format('%d:%d', x.seq, x.n))
+  local refresh = now > x.fresh
+  if refresh then
+    x.fresh = now + math.ceil(x.win / 8)
+  end
+  redis.call('HSET', x.h, 's', string.format('%d', x.sum), 'q', string.format('%d', x.seq), 'x', string.format('%d', x.fresh))
+  if refresh then -- after HSET: a hash created by it gets its TTL too
+    local ttl = math.ceil((x.win + math.ceil(x.win / 8)) / 1000)
+    redis.call('PEXPIRE', x.z, ttl)
+    redis.call('PEXPIRE', x.h, ttl)
+  end
+  x.dirty = false
+  return x.sum
+end
+
+-- settle writes a pruned sum that no count wrote (a refusal, a peek).
+local function settle(x)
+  if x.dirty then
+    redis.call('HSET', x.h, 's', string.format('%d', x.sum))
+  end
 end
 
 -- refusal is the answer for n calls that do not fit.
@@ -93,33 +109,35 @@ end
 local function decide(order, w)
   local res = {}
   if order == 'all' then
-    local sums, seqs, refused = {}, {}, false
-    for i, x in ipairs(w) do
-      sums[i], seqs[i] = prune(x.z, x.h, x.win)
-      if not (x.limit > 0 and sums[i] + x.n <= x.limit) then refused = true end
+    local refused = false
+    for _, x in ipairs(w) do
+      prune(x)
+      if not (x.limit > 0 and x.sum + x.n <= x.limit) then refused = true end
     end
     for i, x in ipairs(w) do
       if not refused then
-        res[i] = {1, x.limit - count(x.z, x.h, x.win, x.n, sums[i], seqs[i]), 0}
-      elseif x.limit > 0 and sums[i] + x.n <= x.limit then
-        res[i] = {1, x.limit - sums[i], 0}
+        res[i] = {1, x.limit - count(x), 0}
+      elseif x.limit > 0 and x.sum + x.n <= x.limit then
+        res[i] = {1, x.limit - x.sum, 0}
       else
-        res[i] = refusal(x.z, sums[i], x.limit, x.win, x.n)
+        res[i] = refusal(x.z, x.sum, x.limit, x.win, x.n)
       end
+      settle(x)
     end
     return res
   end
   for i, x in ipairs(w) do
-    local sum, seq = prune(x.z, x.h, x.win)
-    local fits = x.limit > 0 and sum + x.n <= x.limit
+    prune(x)
+    local fits = x.limit > 0 and x.sum + x.n <= x.limit
     if x.mode == 'add' or (x.mode == 'take' and fits) then
-      res[i] = {1, x.limit - count(x.z, x.h, x.win, x.n, sum, seq), 0}
+      res[i] = {1, x.limit - count(x), 0}
     elseif fits then
-      res[i] = {1, x.limit - sum, 0}
+      res[i] = {1, x.limit - x.sum, 0}
     else
-      res[i] = refusal(x.z, sum, x.limit, x.win, x.n)
-      break
+      res[i] = refusal(x.z, x.sum, x.limit, x.win, x.n)
     end
+    settle(x)
+    if res[i][1] == 0 then break end
   end
   return res
 end

@@ -95,11 +95,12 @@ func TestRedisRetryAfterAndExpiry(t *testing.T) {
 	if d, err := l.Take(ctx, "k", 2, win, 2); err != nil || !d.Allowed {
 		t.Fatalf("%+v, %v", d, err)
 	}
-	// Both keys carry TTL = window.
+	// Both keys carry TTL = window and an eighth (refreshed once per
+	// eighth of a window).
 	keys := l.windowKeys("k")
 	for _, k := range keys {
-		if ttl := c.PTTL(ctx, k).Val(); ttl <= 0 || ttl > win {
-			t.Fatalf("PTTL %s = %v, want in (0, %v]", k, ttl, win)
+		if ttl := c.PTTL(ctx, k).Val(); ttl <= win || ttl > win+win/8+time.Millisecond { // whole ms, rounded up
+			t.Fatalf("PTTL %s = %v, want in (%v, %v]", k, ttl, win, win+win/8)
 		}
 	}
 	d, err := l.Take(ctx, "k", 2, win, 1)
@@ -338,5 +339,35 @@ func TestRedisPartialExpiryWithoutCounting(t *testing.T) {
 	}
 	if d, err := l.Take(ctx, "k", 2, win, 1); err != nil || !d.Allowed || d.Remaining != 0 {
 		t.Fatalf("take after the peek pruned the log: %+v, %v; want allowed, 0 left", d, err)
+	}
+}
+
+// A key's TTL is refreshed once per eighth of its window, not per call,
+// and always covers the window of its newest call.
+func TestRedisTTLRefresh(t *testing.T) {
+	l, c, _ := newTestRedis(t)
+	ctx := context.Background()
+	const win = time.Hour
+	l.Take(ctx, "k", 10, win, 1)
+	z := l.windowKeys("k")[0]
+	first := c.PTTL(ctx, z).Val()
+	if first <= win {
+		t.Fatalf("PTTL after the first call %v, want over the window %v", first, win)
+	}
+	// The second call within the horizon leaves the TTL and its horizon
+	// (the hash's x) as they were.
+	h := l.windowKeys("k")[1]
+	c.PExpire(ctx, z, 2*win) // a TTL the call would lower if it refreshed
+	x1 := c.HGet(ctx, h, "x").Val()
+	l.Take(ctx, "k", 10, win, 1)
+	if ttl, x2 := c.PTTL(ctx, z).Val(), c.HGet(ctx, h, "x").Val(); ttl <= win+win/8+time.Millisecond || x2 != x1 {
+		t.Fatalf("second call: PTTL %v, horizon %s → %s; want no refresh", ttl, x1, x2)
+	}
+	// Once the refresh horizon has passed, the next call refreshes.
+	c.HSet(ctx, h, "x", 0)
+	c.PExpire(ctx, z, time.Minute)
+	l.Take(ctx, "k", 10, win, 1)
+	if ttl := c.PTTL(ctx, z).Val(); ttl <= win || ttl > win+win/8+time.Millisecond {
+		t.Fatalf("PTTL after the horizon %v, want refreshed to %v", ttl, win+win/8)
 	}
 }

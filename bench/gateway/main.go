@@ -14,6 +14,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -22,6 +23,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +37,7 @@ func main() {
 	threads := flag.Int("t", 2, "wrk threads")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of gatehouse during run (c) to this file")
 	redisAddr := flag.String("redis", "127.0.0.1:6379", "Redis for run (e); empty skips it")
+	rounds := flag.Int("rounds", 3, "runs of every target, interleaved; the median is reported")
 	flag.Parse()
 	for _, tool := range []string{"wrk", "nginx"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -89,25 +93,45 @@ func main() {
 	if shared != nil {
 		runs = append(runs, struct{ name, url, header string }{"e (c), counters in Redis", shared.URLs["gateway"] + "/hello/hello", auth})
 	}
-	res := map[byte]benchkit.WrkResult{}
-	fmt.Printf("wrk -t%d -c%d -d%s, GOMAXPROCS of each process = all %d cores\n\n", *threads, *conns, *dur, benchkit.NumCPU())
-	fmt.Printf("%-28s %12s %10s %10s\n", "target", "requests/s", "p50", "p99")
+	// The targets run in turn, round after round, and each reports its
+	// median: two cores shared by every process make single runs noisy,
+	// and interleaving spreads a slow spell over all targets alike.
+	all := map[byte][]benchkit.WrkResult{}
 	for _, r := range runs {
 		// A short warm-up fills connection pools, JWKS and token caches.
 		wrk(r.url, r.header, *threads, *conns, 2*time.Second)
-		var prof chan error
-		if r.name[0] == 'c' && pprofAddr != "" {
-			prof = make(chan error, 1)
-			go func() { prof <- benchkit.FetchProfile(pprofAddr, *dur-time.Second, *profile) }()
-		}
-		out := wrk(r.url, r.header, *threads, *conns, *dur)
-		if prof != nil {
-			if err := <-prof; err != nil {
-				log.Print("profile: ", err)
+	}
+	for round := 0; round < *rounds; round++ {
+		for _, r := range runs {
+			var prof chan error
+			if r.name[0] == 'c' && pprofAddr != "" && round == 0 {
+				prof = make(chan error, 1)
+				go func() { prof <- benchkit.FetchProfile(pprofAddr, *dur-time.Second, *profile) }()
 			}
+			out := wrk(r.url, r.header, *threads, *conns, *dur)
+			if prof != nil {
+				if err := <-prof; err != nil {
+					log.Print("profile: ", err)
+				}
+			}
+			all[r.name[0]] = append(all[r.name[0]], out)
 		}
-		res[r.name[0]] = out
-		fmt.Printf("%-28s %12.0f %10s %10s  (non-2xx: %d)\n", r.name, out.RPS, out.P50, out.P99, out.Non2xx)
+	}
+	fmt.Printf("wrk -t%d -c%d -d%s, median of %d interleaved rounds, GOMAXPROCS of each process = all %d cores\n\n", *threads, *conns, *dur, *rounds, benchkit.NumCPU())
+	fmt.Printf("%-28s %12s %10s %10s  %s\n", "target", "requests/s", "p50", "p99", "every round")
+	res := map[byte]benchkit.WrkResult{}
+	for _, r := range runs {
+		rs := all[r.name[0]]
+		sorted := slices.SortedFunc(slices.Values(rs), func(a, b benchkit.WrkResult) int { return cmp.Compare(a.RPS, b.RPS) })
+		m := sorted[len(sorted)/2]
+		res[r.name[0]] = m
+		var each []string
+		non2xx := 0
+		for _, x := range rs {
+			each = append(each, fmt.Sprintf("%.0f", x.RPS))
+			non2xx += x.Non2xx
+		}
+		fmt.Printf("%-28s %12.0f %10s %10s  %s (non-2xx: %d)\n", r.name, m.RPS, m.P50, m.P99, strings.Join(each, " "), non2xx)
 	}
 	fmt.Printf("\nb/d = %.2f (target >= 0.6)\nc/d = %.2f (target >= 0.5)\n", res['b'].RPS/res['d'].RPS, res['c'].RPS/res['d'].RPS)
 	if e, ok := res['e']; ok {
