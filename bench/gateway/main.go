@@ -10,7 +10,8 @@
 // and prints requests/s, p50 and p99 for each with the ratios b/d, c/d and
 // e/c. It needs wrk and nginx (Debian packages) and builds ./cmd/gatehouse.
 //
-//	go run ./bench/gateway [-d 10s] [-c 64] [-t 2] [-redis ADDR]
+//	go run ./bench/gateway [-d 10s] [-c 64] [-t 2] [-rounds 3] [-redis ADDR]
+//	                       [-baseline OLD-BINARY] [-cpuprofile FILE]
 package main
 
 import (
@@ -38,6 +39,7 @@ func main() {
 	profile := flag.String("cpuprofile", "", "write a CPU profile of gatehouse during run (c) to this file")
 	redisAddr := flag.String("redis", "127.0.0.1:6379", "Redis for run (e); empty skips it")
 	rounds := flag.Int("rounds", 3, "runs of every target, interleaved; the median is reported")
+	baseline := flag.String("baseline", "", "a gatehouse binary (an earlier build) to run as (b0) and (c0) beside this one's (b) and (c)")
 	flag.Parse()
 	for _, tool := range []string{"wrk", "nginx"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -84,19 +86,28 @@ func main() {
 	defer ngx.stop()
 
 	auth := "Authorization: Bearer " + token
-	runs := []struct{ name, url, header string }{
+	type run struct{ name, url, header string }
+	runs := []run{
 		{"a backend direct", "http://" + backend + "/api/hello", ""},
 		{"b gateway, no policy", plain.URLs["gateway"] + "/hello/hello", ""},
 		{"c gateway, seed 004 policy", full.URLs["gateway"] + "/hello/hello", auth},
 		{"d nginx proxy", "http://" + ngx.addr + "/api/hello", ""},
 	}
 	if shared != nil {
-		runs = append(runs, struct{ name, url, header string }{"e (c), counters in Redis", shared.URLs["gateway"] + "/hello/hello", auth})
+		runs = append(runs, run{"e (c), counters in Redis", shared.URLs["gateway"] + "/hello/hello", auth})
+	}
+	if *baseline != "" {
+		plain0 := startGatehouse(*baseline, dir, "plain0", backend, "", "", "")
+		defer plain0.Stop()
+		full0 := startGatehouse(*baseline, dir, "seed004-0", backend, seed, "", "")
+		defer full0.Stop()
+		runs = append(runs, run{"b0 (b), baseline binary", plain0.URLs["gateway"] + "/hello/hello", ""},
+			run{"c0 (c), baseline binary", full0.URLs["gateway"] + "/hello/hello", auth})
 	}
 	// The targets run in turn, round after round, and each reports its
 	// median: two cores shared by every process make single runs noisy,
 	// and interleaving spreads a slow spell over all targets alike.
-	all := map[byte][]benchkit.WrkResult{}
+	all := map[string][]benchkit.WrkResult{}
 	for _, r := range runs {
 		// A short warm-up fills connection pools, JWKS and token caches.
 		wrk(r.url, r.header, *threads, *conns, 2*time.Second)
@@ -114,17 +125,17 @@ func main() {
 					log.Print("profile: ", err)
 				}
 			}
-			all[r.name[0]] = append(all[r.name[0]], out)
+			all[r.name] = append(all[r.name], out)
 		}
 	}
 	fmt.Printf("wrk -t%d -c%d -d%s, median of %d interleaved rounds, GOMAXPROCS of each process = all %d cores\n\n", *threads, *conns, *dur, *rounds, benchkit.NumCPU())
 	fmt.Printf("%-28s %12s %10s %10s  %s\n", "target", "requests/s", "p50", "p99", "every round")
-	res := map[byte]benchkit.WrkResult{}
+	res := map[string]benchkit.WrkResult{}
 	for _, r := range runs {
-		rs := all[r.name[0]]
+		rs := all[r.name]
 		sorted := slices.SortedFunc(slices.Values(rs), func(a, b benchkit.WrkResult) int { return cmp.Compare(a.RPS, b.RPS) })
 		m := sorted[len(sorted)/2]
-		res[r.name[0]] = m
+		res[strings.Fields(r.name)[0]] = m
 		var each []string
 		non2xx := 0
 		for _, x := range rs {
@@ -133,9 +144,12 @@ func main() {
 		}
 		fmt.Printf("%-28s %12.0f %10s %10s  %s (non-2xx: %d)\n", r.name, m.RPS, m.P50, m.P99, strings.Join(each, " "), non2xx)
 	}
-	fmt.Printf("\nb/d = %.2f (target >= 0.6)\nc/d = %.2f (target >= 0.5)\n", res['b'].RPS/res['d'].RPS, res['c'].RPS/res['d'].RPS)
-	if e, ok := res['e']; ok {
-		fmt.Printf("e/c = %.2f (target >= 0.8)\n", e.RPS/res['c'].RPS)
+	fmt.Printf("\nb/d = %.2f (target >= 0.6)\nc/d = %.2f (target >= 0.5)\n", res["b"].RPS/res["d"].RPS, res["c"].RPS/res["d"].RPS)
+	if e, ok := res["e"]; ok {
+		fmt.Printf("e/c = %.2f (target >= 0.8)\n", e.RPS/res["c"].RPS)
+	}
+	if _, ok := res["b0"]; ok {
+		fmt.Printf("b0/d = %.2f, c0/d = %.2f (the baseline binary)\n", res["b0"].RPS/res["d"].RPS, res["c0"].RPS/res["d"].RPS)
 	}
 }
 
