@@ -74,9 +74,10 @@ func (l *loader) read(p config.Path, what string) ([]byte, bool) {
 	return b, true
 }
 
-// document parses the policy file p at scope; nil when p is not set or
-// has problems (recorded).
-func (l *loader) document(p config.Path, scope apim.Scope, what string) *apim.Document {
+// document parses the policy file p at scope, with spec the OpenAPI
+// specification of its API (nil: none) for the validation policies; nil
+// when p is not set or has problems (recorded).
+func (l *loader) document(p config.Path, scope apim.Scope, what string, spec *apim.OpenAPISpec) *apim.Document {
 	if !p.IsSet() {
 		return nil
 	}
@@ -84,7 +85,13 @@ func (l *loader) document(p config.Path, scope apim.Scope, what string) *apim.Do
 	if !ok {
 		return nil
 	}
-	doc, err := apim.ParseDocument(p.Abs, src, scope, l.opts)
+	opts := l.opts
+	if spec != nil {
+		o := *l.opts
+		o.Spec = spec
+		opts = &o
+	}
+	doc, err := apim.ParseDocument(p.Abs, src, scope, opts)
 	if err != nil {
 		l.addErr(p.Abs, err)
 		return nil
@@ -143,7 +150,7 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 	l := &loader{cfg: cfg, opts: &apim.LoadOptions{NamedValues: namedValues(cfg), ManagedIdentity: miOpts, Backends: backends}}
 	l.opts.Schemas = l.schemas()
 	l.fragments()
-	global := l.document(cfg.Policy, apim.ScopeGlobal, "global")
+	global := l.document(cfg.Policy, apim.ScopeGlobal, "global", nil)
 	if !cfg.Policy.IsSet() {
 		global = l.defaultGlobal()
 	}
@@ -172,7 +179,7 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 		for _, a := range cp.Apis {
 			p.apis[a] = true
 		}
-		productDocs[i] = l.document(cp.Policy, apim.ScopeProduct, "product "+cp.Name)
+		productDocs[i] = l.document(cp.Policy, apim.ScopeProduct, "product "+cp.Name, nil)
 		st.products = append(st.products, p)
 		byName[cp.Name] = p
 		for j := range cp.Subscriptions {
@@ -196,18 +203,17 @@ func (g *Gateway) build(cfg *config.Gateway, old *state) (*state, error) {
 		a := l.api(ca, paths)
 		// The API's documents compile with its specification (the
 		// validation policies read it).
-		l.opts.Spec = l.specification(ca)
-		docs[i].api = l.document(ca.Policy, apim.ScopeAPI, "API "+ca.Name)
+		spec := l.specification(ca)
+		docs[i].api = l.document(ca.Policy, apim.ScopeAPI, "API "+ca.Name, spec)
 		seen := map[string]string{}
 		for j := range ca.Operations {
 			co := &ca.Operations[j]
 			o := l.operation(ca, co, len(a.ops), seen)
 			if o != nil {
 				a.ops = append(a.ops, o)
-				docs[i].ops = append(docs[i].ops, l.document(co.Policy, apim.ScopeOperation, "operation "+co.Name))
+				docs[i].ops = append(docs[i].ops, l.document(co.Policy, apim.ScopeOperation, "operation "+co.Name, spec))
 			}
 		}
-		l.opts.Spec = nil
 		for _, p := range st.products {
 			if p.apis[a.name] {
 				a.products = append(a.products, p)

@@ -37,14 +37,18 @@ type apiRoute struct {
 }
 
 // versionMatches reports whether r asks for a's version (always, for an
-// API without one).
-func (a *apiRoute) versionMatches(r *http.Request) bool {
+// API without one). query is r's query, parsed by the first candidate
+// that needs it and kept for the others.
+func (a *apiRoute) versionMatches(r *http.Request, query *url.Values) bool {
 	var got string
 	switch {
 	case a.versionHeader != "":
 		got = r.Header.Get(a.versionHeader)
 	case a.versionQuery != "":
-		got = r.URL.Query().Get(a.versionQuery)
+		if *query == nil {
+			*query = r.URL.Query()
+		}
+		got = query.Get(a.versionQuery)
 	default:
 		return true
 	}
@@ -353,6 +357,7 @@ func (st *state) findAPI(segs []string, r *http.Request) (*apiRoute, []string) {
 // start segs, compared case-insensitively on the decoded segments, and
 // whose version r asks for; decoded holds the segments already decoded.
 func matchAPI(apis []*apiRoute, decoded, segs []string, r *http.Request) (*apiRoute, []string) {
+	var query url.Values
 	for _, a := range apis {
 		if len(a.segs) > len(segs) {
 			continue
@@ -371,7 +376,7 @@ func matchAPI(apis []*apiRoute, decoded, segs []string, r *http.Request) (*apiRo
 				break
 			}
 		}
-		if ok && a.versionMatches(r) {
+		if ok && a.versionMatches(r, &query) {
 			return a, segs[len(a.segs):]
 		}
 	}
