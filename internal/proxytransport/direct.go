@@ -151,7 +151,11 @@ func (t *Transport) conn(ctx context.Context, key string, req *http.Request, fre
 			return c, nil
 		}
 	}
-	raw, err := t.Std.DialContext(ctx, "tcp", canonicalAddr(req))
+	dial := t.Std.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	raw, err := dial(ctx, "tcp", canonicalAddr(req))
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +169,10 @@ func (t *Transport) conn(ctx context.Context, key string, req *http.Request, fre
 		}
 		cfg.NextProtos = []string{"http/1.1"}
 		tc := tls.Client(raw, cfg)
-		hctx, cancel := context.WithTimeout(ctx, t.Std.TLSHandshakeTimeout)
+		hctx, cancel := ctx, context.CancelFunc(func() {})
+		if t.Std.TLSHandshakeTimeout > 0 {
+			hctx, cancel = context.WithTimeout(ctx, t.Std.TLSHandshakeTimeout)
+		}
 		err := tc.HandshakeContext(hctx)
 		cancel()
 		if err != nil {
@@ -319,7 +326,11 @@ func (t *Transport) takeIdle(key string) *directConn {
 func (t *Transport) putIdle(c *directConn) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed || len(t.idle[c.key]) >= t.Std.MaxIdleConnsPerHost {
+	limit := t.Std.MaxIdleConnsPerHost
+	if limit <= 0 {
+		limit = http.DefaultMaxIdleConnsPerHost // as the Transport reads 0
+	}
+	if len(t.idle[c.key]) >= limit {
 		return false
 	}
 	c.idleAt = time.Now()

@@ -285,3 +285,39 @@ func TestDirectConcurrent(t *testing.T) {
 		t.Fatalf("8 concurrent callers opened %d connections", n)
 	}
 }
+
+func TestDirectTLS(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(r.Proto))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.EnableHTTP2 = true // offered; the direct path asks for HTTP/1.1 only
+	srv.StartTLS()
+	defer srv.Close()
+	tr := New()
+	defer tr.CloseIdleConnections()
+	tr.Std.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
+	url := srv.URL
+	for i := 0; i < 3; i++ {
+		req := mustReq(t, "GET", url)
+		if !tr.eligible(req) {
+			t.Fatal("an https GET should take the direct path")
+		}
+		if _, body := do(t, tr, req); body != "HTTP/1.1" {
+			t.Fatalf("TLS answer %q, want HTTP/1.1", body)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d TLS connections for 3 requests, want 1", n)
+	}
+	// A backend whose certificate is not trusted is refused.
+	plain := New()
+	if _, err := plain.RoundTrip(mustReq(t, "GET", url)); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("untrusted certificate: %v", err)
+	}
+}

@@ -24,7 +24,6 @@ type Transport struct {
 	mu      sync.Mutex
 	idle    map[string][]*directConn // "scheme://host:port" → idle, oldest first
 	janitor bool
-	closed  bool
 }
 
 // New returns a fresh transport (each owner closes its idle connections).
