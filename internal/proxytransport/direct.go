@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -217,13 +219,19 @@ func (c *directConn) roundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, c.fail(ctx, err)
 		}
-		// 1xx answers are informational (103 Early Hints); 101 was not
-		// asked for, so it is an error.
+		// 1xx answers are informational (103 Early Hints), told to a
+		// client trace as the Transport does (httputil.ReverseProxy relays
+		// them); 101 was not asked for, so it is an error.
 		if resp.StatusCode >= 200 || resp.StatusCode < 100 {
 			break
 		}
 		if resp.StatusCode == http.StatusSwitchingProtocols {
 			return nil, c.fail(ctx, errors.New("proxytransport: unexpected 101 Switching Protocols"))
+		}
+		if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.Got1xxResponse != nil {
+			if err := trace.Got1xxResponse(resp.StatusCode, textproto.MIMEHeader(resp.Header)); err != nil {
+				return nil, c.fail(ctx, err)
+			}
 		}
 	}
 	c.limit = -1

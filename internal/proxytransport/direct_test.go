@@ -9,6 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -241,8 +244,18 @@ func TestDirectEarlyCloseAndHeaderLimit(t *testing.T) {
 	if _, err := resp.Body.Read(buf); err == nil {
 		t.Fatal("read after Close succeeded")
 	}
-	if resp, body := do(t, tr, mustReq(t, "GET", srv.URL+"/hints")); resp.StatusCode != 200 || len(body) != 100<<10 {
+	var hints []string
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		hints = append(hints, strconv.Itoa(code)+" "+h.Get("Link"))
+		return nil
+	}}
+	req := mustReq(t, "GET", srv.URL+"/hints")
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	if resp, body := do(t, tr, req); resp.StatusCode != 200 || len(body) != 100<<10 {
 		t.Fatalf("after 103: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	if len(hints) != 1 || hints[0] != "103 </a.css>; rel=preload" {
+		t.Fatalf("1xx told to the client trace: %q", hints)
 	}
 	if n := conns.Load(); n != 2 {
 		t.Fatalf("%d connections; want 2 (the early-closed one is not reused)", n)
