@@ -71,6 +71,17 @@ func runConformance(t *testing.T, newLimiter func(t *testing.T) Limiter) {
 		if err != nil || len(ds) != 2 || !ds[0].Allowed || ds[0].Remaining != 0 || ds[1].Remaining != 2 {
 			t.Fatalf("TakeAll that fits: %+v, %v", ds, err)
 		}
+		// One key twice in a batch: the second sees the first's calls, and
+		// a refusal freed only by them waits for the whole window.
+		ds, err = TakeEach(ctx, l, []Check{{"r", 2, win, 2}, {"r", 2, win, 1}})
+		if err != nil || len(ds) != 2 || !ds[0].Allowed || ds[1].Allowed || ds[1].RetryAfter <= win-time.Second || ds[1].RetryAfter > win {
+			t.Fatalf("a key twice, the second refused: %+v, %v", ds, err)
+		}
+		// The same counter with two windows in a batch.
+		ds, err = TakeEach(ctx, l, []Check{{"m", 5, win, 1}, {"m", 5, 2 * win, 1}})
+		if err != nil || len(ds) != 2 || ds[1].Remaining != 3 {
+			t.Fatalf("a key with two windows: %+v, %v", ds, err)
+		}
 	})
 
 	t.Run("IncrementN", func(t *testing.T) {

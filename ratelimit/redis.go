@@ -29,115 +29,144 @@ import (
 var windowScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local nowS = string.format('%d', now)
 
--- prune drops the calls that left window x and reads its state: x.sum
--- (calls in the window), x.seq (member sequence), x.fresh (until when its
--- keys' TTL needs no refresh). With nothing expired it costs two reads.
-local function prune(x)
+-- Each counter's state is read once per script call and written once at
+-- its end, however many callers of the call use it: logs[z] is what the
+-- call knows of sorted set z, order the sets in the order first read.
+-- Calls counted by this script are all at now, so they become one member.
+local logs, order = {}, {}
+
+-- flush writes what this call changed of log s.
+local function flush(s)
+  if s.pending > 0 then
+    s.seq = s.seq + 1
+    redis.call('ZADD', s.z, nowS, string.format('%d:%d', s.seq, s.pending))
+    -- The keys live for the window plus an eighth, so their TTL is
+    -- refreshed only once per eighth of a window: a call counted before
+    -- s.fresh still leaves the window before the keys expire.
+    local refresh = now > s.fresh
+    if refresh then
+      s.fresh = now + math.ceil(s.win / 8)
+    end
+    redis.call('HSET', s.h, 's', string.format('%d', s.sum), 'q', string.format('%d', s.seq), 'x', string.format('%d', s.fresh))
+    if refresh then -- after HSET: a hash created by it gets its TTL too
+      local ttl = math.ceil((s.win + math.ceil(s.win / 8)) / 1000)
+      redis.call('PEXPIRE', s.z, ttl)
+      redis.call('PEXPIRE', s.h, ttl)
+    end
+  elseif s.dirty then -- pruned, nothing counted
+    redis.call('HSET', s.h, 's', string.format('%d', s.sum))
+  end
+  s.pending, s.dirty = 0, false
+end
+
+-- load gives window x its log's state (x.s): the calls in the window
+-- (sum), the member sequence (seq), until when the TTL needs no refresh
+-- (fresh). The first read drops the calls that left the window; with
+-- nothing expired it costs two reads.
+local function load(x)
+  local s = logs[x.z]
+  if s ~= nil and s.win == x.win then
+    x.s = s
+    return
+  end
+  if s ~= nil then
+    flush(s) -- the same counter with another window: read it again
+  else
+    table.insert(order, x.z)
+  end
   local cutoff = string.format('%d', now - x.win)
   local st = redis.call('HMGET', x.h, 's', 'q', 'x')
-  x.sum, x.seq, x.fresh = tonumber(st[1] or 0), tonumber(st[2] or 0), tonumber(st[3] or 0)
+  s = {z = x.z, h = x.h, win = x.win, pending = 0, dirty = false,
+    sum = tonumber(st[1] or 0), seq = tonumber(st[2] or 0), fresh = tonumber(st[3] or 0)}
   local old = redis.call('ZRANGEBYSCORE', x.z, '-inf', cutoff)
   if #old > 0 then
     for i = 1, #old do
-      x.sum = x.sum - tonumber(string.match(old[i], ':(%d+)$'))
+      s.sum = s.sum - tonumber(string.match(old[i], ':(%d+)$'))
     end
     redis.call('ZREMRANGEBYSCORE', x.z, '-inf', cutoff)
-    if x.sum <= 0 then -- every member counts at least one call: none is left
+    if s.sum <= 0 then -- every member counts at least one call: none is left
       redis.call('DEL', x.z, x.h)
-      x.sum, x.seq, x.fresh = 0, 0, 0
+      s.sum, s.seq, s.fresh = 0, 0, 0
     else
-      x.dirty = true -- the new sum is written by count or settle
+      s.dirty = true
     end
   end
+  logs[x.z] = s
+  x.s = s
 end
 
--- count records x.n calls now; returns the calls in the window. The keys
--- live for the window plus an eighth, so their TTL is refreshed only once
--- per eighth of a window, not on every call: a call counted before
--- x.fresh still leaves the window before the keys expire.
+-- count records x.n calls now; returns the calls in the window.
 local function count(x)
-  x.seq = x.seq + 1
-  x.sum = x.sum + x.n
-  redis.call('ZADD', x.z, string.format('%d', now), string.format('%d:%d', x.seq, x.n))
-  local refresh = now > x.fresh
-  if refresh then
-    x.fresh = now + math.ceil(x.win / 8)
-  end
-  redis.call('HSET', x.h, 's', string.format('%d', x.sum), 'q', string.format('%d', x.seq), 'x', string.format('%d', x.fresh))
-  if refresh then -- after HSET: a hash created by it gets its TTL too
-    local ttl = math.ceil((x.win + math.ceil(x.win / 8)) / 1000)
-    redis.call('PEXPIRE', x.z, ttl)
-    redis.call('PEXPIRE', x.h, ttl)
-  end
-  x.dirty = false
-  return x.sum
+  local s = x.s
+  s.sum = s.sum + x.n
+  s.pending = s.pending + x.n
+  return s.sum
 end
 
--- settle writes a pruned sum that no count wrote (a refusal, a peek).
-local function settle(x)
-  if x.dirty then
-    redis.call('HSET', x.h, 's', string.format('%d', x.sum))
-  end
+local function fits(x)
+  return x.limit > 0 and x.s.sum + x.n <= x.limit
 end
 
--- refusal is the answer for n calls that do not fit.
-local function refusal(z, sum, limit, win, n)
-  local rem = limit - sum
+-- refusal is the answer for x.n calls that do not fit.
+local function refusal(x)
+  local s = x.s
+  local rem = x.limit - s.sum
   if rem < 0 then rem = 0 end
-  if n > limit or limit <= 0 then
-    return {0, rem, win}
+  if x.n > x.limit or x.limit <= 0 then
+    return {0, rem, x.win}
   end
-  local need = sum + n - limit
+  local need = s.sum + x.n - x.limit
   local freed = 0
   local i = 0
   while true do
-    local batch = redis.call('ZRANGE', z, i, i + 63, 'WITHSCORES')
+    local batch = redis.call('ZRANGE', s.z, i, i + 63, 'WITHSCORES')
     if #batch == 0 then break end
     for j = 1, #batch, 2 do
       freed = freed + tonumber(string.match(batch[j], ':(%d+)$'))
       if freed >= need then
-        return {0, rem, tonumber(batch[j + 1]) + win - now}
+        return {0, rem, tonumber(batch[j + 1]) + x.win - now}
       end
     end
     i = i + 64
+  end
+  if s.pending > 0 and freed + s.pending >= need then
+    return {0, rem, x.win} -- only calls counted in this script call free it
   end
   return {0, rem, 0}
 end
 
 -- decide returns the decisions of one group's windows w.
-local function decide(order, w)
+local function decide(ord, w)
   local res = {}
-  if order == 'all' then
+  if ord == 'all' then
     local refused = false
     for _, x in ipairs(w) do
-      prune(x)
-      if not (x.limit > 0 and x.sum + x.n <= x.limit) then refused = true end
+      load(x)
+      if not fits(x) then refused = true end
     end
     for i, x in ipairs(w) do
       if not refused then
         res[i] = {1, x.limit - count(x), 0}
-      elseif x.limit > 0 and x.sum + x.n <= x.limit then
-        res[i] = {1, x.limit - x.sum, 0}
+      elseif fits(x) then
+        res[i] = {1, x.limit - x.s.sum, 0}
       else
-        res[i] = refusal(x.z, x.sum, x.limit, x.win, x.n)
+        res[i] = refusal(x)
       end
-      settle(x)
     end
     return res
   end
   for i, x in ipairs(w) do
-    prune(x)
-    local fits = x.limit > 0 and x.sum + x.n <= x.limit
-    if x.mode == 'add' or (x.mode == 'take' and fits) then
+    load(x)
+    if x.mode == 'add' or (x.mode == 'take' and fits(x)) then
       res[i] = {1, x.limit - count(x), 0}
-    elseif fits then
-      res[i] = {1, x.limit - x.sum, 0}
+    elseif fits(x) then
+      res[i] = {1, x.limit - x.s.sum, 0}
     else
-      res[i] = refusal(x.z, x.sum, x.limit, x.win, x.n)
+      res[i] = refusal(x)
+      break
     end
-    settle(x)
-    if res[i][1] == 0 then break end
   end
   return res
 end
@@ -145,7 +174,7 @@ end
 local out = {}
 local a, k = 1, 0
 while a <= #ARGV do
-  local order, m = ARGV[a], tonumber(ARGV[a + 1])
+  local ord, m = ARGV[a], tonumber(ARGV[a + 1])
   a = a + 2
   local w = {}
   for i = 1, m do
@@ -154,11 +183,14 @@ while a <= #ARGV do
     k = k + 2
     a = a + 4
   end
-  local res = decide(order, w)
+  local res = decide(ord, w)
   table.insert(out, #res)
   for _, r in ipairs(res) do
     for _, v in ipairs(r) do table.insert(out, v) end
   end
+end
+for _, z in ipairs(order) do
+  flush(logs[z])
 end
 return out
 `)
