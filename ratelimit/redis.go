@@ -61,63 +61,57 @@ local function flush(s)
   s.pending, s.dirty = 0, false
 end
 
--- load gives window x its log's state (x.s): the calls in the window
--- (sum), the member sequence (seq), until when the TTL needs no refresh
--- (fresh). The first read drops the calls that left the window; with
--- nothing expired it costs two reads.
-local function load(x)
-  local s = logs[x.z]
-  if s ~= nil and s.win == x.win then
-    x.s = s
-    return
+-- load returns the state of log z (hash h) for window win: the calls in
+-- the window (sum), the member sequence (seq), until when the TTL needs no
+-- refresh (fresh). The first read in a call drops the calls that left the
+-- window; with nothing expired it costs two reads.
+local function load(z, h, win)
+  local s = logs[z]
+  if s ~= nil and s.win == win then
+    return s
   end
   if s ~= nil then
     flush(s) -- the same counter with another window: read it again
   else
-    table.insert(order, x.z)
+    order[#order + 1] = z
   end
-  local cutoff = string.format('%d', now - x.win)
-  local st = redis.call('HMGET', x.h, 's', 'q', 'x')
-  s = {z = x.z, h = x.h, win = x.win, pending = 0, dirty = false,
+  local cutoff = string.format('%d', now - win)
+  local st = redis.call('HMGET', h, 's', 'q', 'x')
+  s = {z = z, h = h, win = win, pending = 0, dirty = false,
     sum = tonumber(st[1] or 0), seq = tonumber(st[2] or 0), fresh = tonumber(st[3] or 0)}
-  local old = redis.call('ZRANGEBYSCORE', x.z, '-inf', cutoff)
+  local old = redis.call('ZRANGEBYSCORE', z, '-inf', cutoff)
   if #old > 0 then
     for i = 1, #old do
       s.sum = s.sum - tonumber(string.match(old[i], ':(%d+)$'))
     end
-    redis.call('ZREMRANGEBYSCORE', x.z, '-inf', cutoff)
+    redis.call('ZREMRANGEBYSCORE', z, '-inf', cutoff)
     if s.sum <= 0 then -- every member counts at least one call: none is left
-      redis.call('DEL', x.z, x.h)
+      redis.call('DEL', z, h)
       s.sum, s.seq, s.fresh = 0, 0, 0
     else
       s.dirty = true
     end
   end
-  logs[x.z] = s
-  x.s = s
+  logs[z] = s
+  return s
 end
 
--- count records x.n calls now; returns the calls in the window.
-local function count(x)
-  local s = x.s
-  s.sum = s.sum + x.n
-  s.pending = s.pending + x.n
-  return s.sum
+-- The reply, written in place (no table per decision: Lua tables are what
+-- a decision costs most).
+local out, no = {}, 0
+local function put(allowed, rem, retry)
+  out[no + 1], out[no + 2], out[no + 3] = allowed, rem, retry
+  no = no + 3
 end
 
-local function fits(x)
-  return x.limit > 0 and x.s.sum + x.n <= x.limit
-end
-
--- refusal is the answer for x.n calls that do not fit.
-local function refusal(x)
-  local s = x.s
-  local rem = x.limit - s.sum
+-- refuse answers for n calls of log s that do not fit.
+local function refuse(s, limit, win, n)
+  local rem = limit - s.sum
   if rem < 0 then rem = 0 end
-  if x.n > x.limit or x.limit <= 0 then
-    return {0, rem, x.win}
+  if n > limit or limit <= 0 then
+    return put(0, rem, win)
   end
-  local need = s.sum + x.n - x.limit
+  local need = s.sum + n - limit
   local freed = 0
   local i = 0
   while true do
@@ -126,68 +120,65 @@ local function refusal(x)
     for j = 1, #batch, 2 do
       freed = freed + tonumber(string.match(batch[j], ':(%d+)$'))
       if freed >= need then
-        return {0, rem, tonumber(batch[j + 1]) + x.win - now}
+        return put(0, rem, tonumber(batch[j + 1]) + win - now)
       end
     end
     i = i + 64
   end
   if s.pending > 0 and freed + s.pending >= need then
-    return {0, rem, x.win} -- only calls counted in this script call free it
+    return put(0, rem, win) -- only calls counted in this script call free it
   end
-  return {0, rem, 0}
+  put(0, rem, 0)
 end
 
--- decide returns the decisions of one group's windows w.
-local function decide(ord, w)
-  local res = {}
-  if ord == 'all' then
-    local refused = false
-    for _, x in ipairs(w) do
-      load(x)
-      if not fits(x) then refused = true end
-    end
-    for i, x in ipairs(w) do
-      if not refused then
-        res[i] = {1, x.limit - count(x), 0}
-      elseif fits(x) then
-        res[i] = {1, x.limit - x.s.sum, 0}
-      else
-        res[i] = refusal(x)
-      end
-    end
-    return res
+-- decide answers one window (keys k+1, k+2; arguments from a): counted
+-- when mode is add, or take and it fits; returns whether it was allowed.
+local function decide(k, a, count)
+  local limit, win, n, mode = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3]
+  local s = load(KEYS[k + 1], KEYS[k + 2], win)
+  local fits = limit > 0 and s.sum + n <= limit
+  if count and (mode == 'add' or (mode == 'take' and fits)) then
+    s.sum = s.sum + n
+    s.pending = s.pending + n
+    put(1, limit - s.sum, 0)
+    return true
   end
-  for i, x in ipairs(w) do
-    load(x)
-    if x.mode == 'add' or (x.mode == 'take' and fits(x)) then
-      res[i] = {1, x.limit - count(x), 0}
-    elseif fits(x) then
-      res[i] = {1, x.limit - x.s.sum, 0}
-    else
-      res[i] = refusal(x)
-      break
-    end
+  if fits then
+    put(1, limit - s.sum, 0)
+    return true
   end
-  return res
+  refuse(s, limit, win, n)
+  return false
 end
 
-local out = {}
 local a, k = 1, 0
 while a <= #ARGV do
   local ord, m = ARGV[a], tonumber(ARGV[a + 1])
   a = a + 2
-  local w = {}
-  for i = 1, m do
-    w[i] = {z = KEYS[k + 1], h = KEYS[k + 2], limit = tonumber(ARGV[a]), win = tonumber(ARGV[a + 1]),
-      n = tonumber(ARGV[a + 2]), mode = ARGV[a + 3]}
-    k = k + 2
-    a = a + 4
+  local at = no + 1 -- the group's number of decisions goes here
+  no = no + 1
+  local decided = m
+  if ord == 'all' then
+    local allFit = true
+    for i = 0, m - 1 do
+      local limit, n = tonumber(ARGV[a + 4 * i]), tonumber(ARGV[a + 4 * i + 2])
+      local s = load(KEYS[k + 2 * i + 1], KEYS[k + 2 * i + 2], tonumber(ARGV[a + 4 * i + 1]))
+      if not (limit > 0 and s.sum + n <= limit) then allFit = false end
+    end
+    for i = 0, m - 1 do
+      decide(k + 2 * i, a + 4 * i, allFit)
+    end
+  else
+    for i = 0, m - 1 do
+      if not decide(k + 2 * i, a + 4 * i, true) then
+        decided = i + 1
+        break
+      end
+    end
   end
-  local res = decide(ord, w)
-  table.insert(out, #res)
-  for _, r in ipairs(res) do
-    for _, v in ipairs(r) do table.insert(out, v) end
-  end
+  out[at] = decided
+  a = a + 4 * m
+  k = k + 2 * m
 end
 for _, z in ipairs(order) do
   flush(logs[z])
