@@ -331,24 +331,19 @@ func (p *rateLimitPolicy) Exec(x *Exec) error {
 		return err
 	}
 	base := "rl:" + c.Subscription.Id + ":" + rlScopeEntity(x)
-	type limit struct {
-		key string
-		rlLimit
-	}
-	var buf [3]limit
-	limits := append(buf[:0], limit{base, p.rlLimit})
-	if a, o := rlMatchTargets(p.apis, c); a != nil {
-		akey := base + ":api:" + c.Api.Id
-		limits = append(limits, limit{akey, a.limit})
-		if o != nil {
-			limits = append(limits, limit{akey + ":op:" + c.Operation.Id, o.limit})
-		}
+	check := func(key string, l rlLimit) ratelimit.Check {
+		return ratelimit.Check{Key: key, Limit: l.calls, Window: l.period, N: 1}
 	}
 	// One limiter step for all windows (one Redis script call): a call
 	// refused by one limit is not counted by the others.
-	checks := make([]ratelimit.Check, len(limits))
-	for i, l := range limits {
-		checks[i] = ratelimit.Check{Key: l.key, Limit: l.calls, Window: l.period, N: 1}
+	var buf [3]ratelimit.Check
+	checks := append(buf[:0], check(base, p.rlLimit))
+	if a, o := rlMatchTargets(p.apis, c); a != nil {
+		akey := base + ":api:" + c.Api.Id
+		checks = append(checks, check(akey, a.limit))
+		if o != nil {
+			checks = append(checks, check(akey+":op:"+c.Operation.Id, o.limit))
+		}
 	}
 	ds, err := ratelimit.TakeAll(x.Context(), lim, checks)
 	if err != nil {
@@ -359,10 +354,10 @@ func (p *rateLimitPolicy) Exec(x *Exec) error {
 	var worstCalls int64
 	for i, d := range ds {
 		if !d.Allowed && d.RetryAfter >= worst.RetryAfter {
-			worst, worstCalls = d, limits[i].calls
+			worst, worstCalls = d, checks[i].Limit
 		}
 		if d.Remaining < remaining {
-			remaining, total = d.Remaining, limits[i].calls
+			remaining, total = d.Remaining, checks[i].Limit
 		}
 	}
 	if worstCalls > 0 {
